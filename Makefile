@@ -1,0 +1,54 @@
+# kaze-policy: `make demo` scans the shipped stack; `make test` runs the whole suite.
+# Everything the project needs is installed by these targets: Python packages from PyPI,
+# the regorus binding built by maturin from crates.io, opa and kustomize built from Go modules.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+TOOLS := .tools/bin
+REPORTS := reports
+DEMO_TARGET := $(if $(wildcard infra/kubernetes),infra,fixtures)
+
+.PHONY: all demo test tools venv bench fuzz soak lint-rego clean
+
+all: test
+
+$(VENV)/.installed: pyproject.toml native/Cargo.toml native/Cargo.lock native/src/lib.rs
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+# opa and kustomize, at the versions pinned in tools/go.mod, built from the Go module proxy.
+$(TOOLS)/opa $(TOOLS)/kustomize &: tools/go.mod tools/go.sum
+	mkdir -p $(TOOLS)
+	cd tools && go build -o ../$(TOOLS)/ github.com/open-policy-agent/opa sigs.k8s.io/kustomize/kustomize/v5
+	touch $(TOOLS)/opa $(TOOLS)/kustomize
+
+tools: $(TOOLS)/opa $(TOOLS)/kustomize
+
+demo: venv tools
+	mkdir -p $(REPORTS)
+	$(VENV)/bin/kaze-policy scan $(DEMO_TARGET) --no-progress \
+		--format text --output $(REPORTS)/scan.txt \
+		--format json --output $(REPORTS)/scan.json \
+		--format sarif --output $(REPORTS)/scan.sarif \
+		--format junit --output $(REPORTS)/scan.junit.xml \
+		--format text
+	@echo "reports written to $(REPORTS)/"
+
+test: venv tools
+	$(PY) -m pytest
+
+bench: venv tools
+	$(PY) tests/benchmarks/bench_scan.py 1000 10000
+
+lint-rego: tools
+	$(TOOLS)/opa fmt --list --fail rego
+	$(TOOLS)/opa check --strict rego
+
+clean:
+	rm -rf $(VENV) .tools $(REPORTS) native/target

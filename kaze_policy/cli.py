@@ -1,0 +1,235 @@
+"""The command line: thin, every decision lives in the modules it calls.
+
+Exit codes: 0 no failing control at or above --fail-on; 1 a control failed; 2 bad usage or
+bad input; 3 a control could not be evaluated (takes precedence over 1).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kaze_policy import __version__
+from kaze_policy.catalog import DEFAULT_POLICY_DIR, load_catalog
+from kaze_policy.engine import ENGINES
+from kaze_policy.errors import KazePolicyError, UsageError
+from kaze_policy.report import FORMATS, reporter_for
+from kaze_policy.results import SEVERITY_RANK, ScanReport
+
+EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_ERROR = 0, 1, 2, 3
+
+
+def _die(err: KazePolicyError) -> None:
+    click.echo(f"kaze-policy: error: {err}", err=True)
+    sys.exit(err.exit_code)
+
+
+class _Group(click.Group):
+    """Maps every KazePolicyError to one line on stderr and its exit code; no tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KazePolicyError as err:
+            _die(err)
+        except RecursionError:
+            click.echo("kaze-policy: error: input nested too deeply", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("standalone_mode", True)
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.Exit as exc:  # pragma: no cover - click handles it
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kaze-policy")
+def main() -> None:
+    """kaze-policy: the Kaze control catalog, enforced in CI, at admission and in audits."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
+              help="kaze-policy.yaml to use (default: the nearest one in or above each target).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
+              help="Report format; repeat for several, each paired with an --output in order.")
+@click.option("--output", "outputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="File for the report of the --format in the same position.")
+@click.option("--fail-on", type=click.Choice(list(SEVERITY_RANK)), default="low", show_default=True,
+              help="Lowest severity of a failing control that makes the exit code 1.")
+@click.option("--engine", type=click.Choice(ENGINES), default="embedded", show_default=True)
+@click.option("--opa-url", help="URL of a running OPA server (engine opa); default: start the pinned opa.")
+@click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR,
+              show_default=False, help="Folder of Rego policies (default: the shipped catalog).")
+@click.option("--control", "controls", multiple=True, help="Only these control ids (repeatable).")
+@click.option("--max-file-size", type=click.IntRange(min=1), default=50 * 1024 * 1024, show_default=True,
+              help="Largest input file read, in bytes.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
+def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], outputs: tuple[Path, ...],
+         fail_on: str, engine: str, opa_url: str | None, policies: Path, controls: tuple[str, ...],
+         max_file_size: int, progress: bool | None) -> None:
+    """Scan Kubernetes manifests, Kustomize overlays, Terraform and Vault policies."""
+    from kaze_policy.scan import ScanOptions, run_scan
+
+    plan = _output_plan(formats, outputs)
+    if config is not None and not config.is_file():
+        raise UsageError("no such file", str(config))
+    catalog = load_catalog(policies)
+    options = ScanOptions(paths=list(paths), config=config, engine=engine, opa_url=opa_url,
+                          max_file_bytes=max_file_size, controls=list(controls))
+    show_progress = progress if progress is not None else sys.stderr.isatty()
+    if show_progress:
+        report = _scan_with_progress(options, catalog)
+    else:
+        report = run_scan(options, catalog)
+    _write_reports(report, plan)
+    sys.exit(exit_code(report, fail_on))
+
+
+def _scan_with_progress(options: Any, catalog: Any) -> ScanReport:
+    from rich.progress import Progress
+
+    from kaze_policy.scan import run_scan
+
+    with Progress(transient=True, console=_stderr_console()) as bar:
+        task = bar.add_task("evaluating controls", total=None)
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return run_scan(options, catalog, tick)
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+    return Console(stderr=True)
+
+
+def _output_plan(formats: tuple[str, ...], outputs: tuple[Path, ...]) -> list[tuple[str, Path | None]]:
+    if len(outputs) > len(formats):
+        raise UsageError("more --output than --format: give a --format for each --output")
+    chosen = list(formats) or ["text" if sys.stdout.isatty() else "json"]
+    plan = [(fmt, outputs[i] if i < len(outputs) else None) for i, fmt in enumerate(chosen)]
+    if sum(1 for _, out in plan if out is None) > 1:
+        raise UsageError("several formats would go to stdout: give an --output for each --format but one")
+    return plan
+
+
+def _write_reports(report: ScanReport, plan: list[tuple[str, Path | None]]) -> None:
+    """Render everything first, then write each file atomically: never a partial report."""
+    rendered = []
+    for fmt, output in plan:
+        reporter = reporter_for(fmt)
+        if fmt == "text" and output is None:
+            from kaze_policy.report.text import TextReporter
+            reporter = TextReporter(color=sys.stdout.isatty(), width=_terminal_width())
+        rendered.append((reporter.render(report), output))
+    for text, output in rendered:
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            _atomic_write(output, text)
+
+
+def _terminal_width() -> int:
+    try:
+        return max(80, os.get_terminal_size().columns)
+    except OSError:
+        return 120
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def exit_code(report: ScanReport, fail_on: str) -> int:
+    statuses = [(r.status, r.control.severity) for r in report.results]
+    if any(status == "error" for status, _ in statuses):
+        return EXIT_ERROR
+    threshold = SEVERITY_RANK[fail_on]
+    if any(status == "fail" and SEVERITY_RANK[sev] >= threshold for status, sev in statuses):
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default=None,
+              help="text (a table) or json; default text on a terminal, json otherwise.")
+@click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR)
+def controls(fmt: str | None, policies: Path) -> None:
+    """List the controls of the catalog, read from the METADATA of rego/."""
+    catalog = load_catalog(policies)
+    fmt = fmt or ("text" if sys.stdout.isatty() else "json")
+    if fmt == "json":
+        click.echo(json.dumps([c.to_json() for c in catalog.controls], indent=2))
+        return
+    from rich.table import Table
+    table = Table(title=f"{len(catalog.controls)} controls")
+    for column in ("Id", "Severity", "Scopes", "Reference", "Frameworks", "Title"):
+        table.add_column(column, overflow="fold")
+    for c in catalog.controls:
+        frameworks = ", ".join(f"{k}: {' '.join(v)}" for k, v in c.frameworks.items())
+        table.add_row(c.id, c.severity, ", ".join(c.scopes), c.reference, frameworks, c.title)
+    from rich.console import Console
+    Console(width=_terminal_width() if sys.stdout.isatty() else 160).print(table)
+
+
+@main.command("test")
+@click.option("--engine", type=click.Choice(ENGINES), default="embedded", show_default=True)
+@click.option("--opa-url")
+@click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR)
+@click.option("-v", "--verbose", is_flag=True, help="List every test, not only failures.")
+def test_command(engine: str, opa_url: str | None, policies: Path, verbose: bool) -> None:
+    """Run the Rego unit tests (*_test.rego) on either engine."""
+    from kaze_policy.regotest import run_rego_tests
+
+    results = run_rego_tests(policies, engine, opa_url)
+    failed = [r for r in results if r.outcome != "pass"]
+    for r in results:
+        if verbose or r.outcome != "pass":
+            click.echo(f"{r.outcome.upper()}: {r.package}.{r.name} ({r.file}){' ' + r.detail if r.detail else ''}")
+    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    sys.exit(EXIT_FAIL if failed else EXIT_OK)
+
+
+@main.group()
+def explain() -> None:
+    """Show what an analyzer computed, so that a person can check it."""
+
+
+@explain.command("netpol")
+@click.argument("paths", nargs=-1, required=True)
+def explain_netpol(paths: tuple[str, ...]) -> None:
+    """Every allowed connection between workloads: `ns/name[Kind] => ns/name[Kind] : TCP 8080`."""
+    from kaze_policy.analysis.netpol import explain_lines
+    from kaze_policy.sources.discover import find_targets
+    from kaze_policy.sources.load import load_target
+
+    specs = find_targets(list(paths))
+    inventories = [load_target(spec) for spec in specs]  # every target parsed before printing
+    for inventory in inventories:
+        if len(inventories) > 1:
+            click.echo(f"# {inventory.target.name}")
+        for line in explain_lines([r.to_json() for r in inventory.resources]):
+            click.echo(line)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

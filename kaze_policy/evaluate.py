@@ -1,0 +1,130 @@
+"""Controls × inventory → results, with scopes, not-applicable reasons, errors and waivers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+from typing import Any, Callable, Iterable
+
+from kaze_policy.catalog import Control
+from kaze_policy.engine.base import UNDEFINED, Engine
+from kaze_policy.errors import EngineError
+from kaze_policy.inventory import Inventory
+from kaze_policy.results import ERROR, FAIL, NOT_APPLICABLE, PASS, WAIVED, ControlResult, Finding, TargetResult
+
+# One query per control per target, batched over every object of the control's kinds:
+# the very rule the admission webhook runs on one object, run here on all of them.
+# (The object is bound before `with`: OPA rejects a reference with a variable inside a `with` value.)
+BATCH_QUERY = (
+    "[[rid, v] | some rid in input.ids; obj := data.inventory.resources[rid].object; "
+    "some v in {package}.violation with input as {{\"id\": rid, \"object\": obj}}]"
+)
+
+
+def evaluate_target(engine: Engine, controls: Iterable[Control], inventory: Inventory,
+                    today: dt.date | None = None,
+                    on_control: Callable[[Control], None] | None = None) -> dict[str, TargetResult]:
+    """Every control on one target. The engine must already hold the policies."""
+    data = inventory.to_data()
+    engine.set_data(data)
+    ids_by_kind: dict[str, list[str]] = data["by_kind"]
+    waivers = (inventory.config or {}).get("waivers") or []
+    results = {}
+    for control in controls:
+        results[control.id] = _evaluate_control(engine, control, inventory, data, ids_by_kind,
+                                                waivers, today or dt.date.today())
+        if on_control:
+            on_control(control)
+    return results
+
+
+def _evaluate_control(engine: Engine, control: Control, inventory: Inventory, data: dict[str, Any],
+                      ids_by_kind: dict[str, list[str]], waivers: list[dict[str, Any]],
+                      today: dt.date) -> TargetResult:
+    target = inventory.target.name
+    present = [s for s in control.scopes if data["scopes"].get(s)]
+    if not present:
+        return TargetResult(target, NOT_APPLICABLE, _missing_scope_reason(control))
+    try:
+        skip = engine.query(f"{control.package}.not_applicable")
+        if isinstance(skip, str) and skip:
+            return TargetResult(target, NOT_APPLICABLE, skip)
+        errors = engine.query(f"{control.package}.errors")
+        if errors is not UNDEFINED and errors:
+            return TargetResult(target, ERROR, "; ".join(sorted(map(str, errors))))
+        violations = _violations(engine, control, ids_by_kind)
+    except EngineError as err:
+        return TargetResult(target, ERROR, str(err))
+    resources = data["resources"]
+    findings = [_finding(v, rid, resources, inventory, target) for rid, v in violations]
+    findings.sort(key=lambda f: (str(f.resource.get("id")), f.message))
+    for finding in findings:
+        finding.waiver = _matching_waiver(control.id, str(finding.resource.get("id")), waivers, today)
+    if not findings:
+        return TargetResult(target, PASS)
+    if all(f.waiver for f in findings):
+        return TargetResult(target, WAIVED, "every finding is waived", findings)
+    return TargetResult(target, FAIL, "", findings)
+
+
+def _violations(engine: Engine, control: Control, ids_by_kind: dict[str, list[str]]) -> list[tuple[str | None, Any]]:
+    if control.per_object:
+        ids = [rid for kind in control.kinds for rid in ids_by_kind.get(kind, [])]
+        if not ids:
+            return []
+        pairs = engine.query(BATCH_QUERY.format(package=control.package), {"ids": ids})
+        return [(rid, v) for rid, v in (pairs if pairs is not UNDEFINED else [])]
+    found = engine.query(f"{control.package}.violation")
+    if found is UNDEFINED:
+        raise EngineError(f"{control.package}.violation is not defined")
+    return [(None, v) for v in found]
+
+
+def _finding(violation: Any, object_id: str | None, resources: dict[str, Any], inventory: Inventory,
+             target: str) -> Finding:
+    if not isinstance(violation, dict):
+        violation = {"msg": str(violation)}
+    rid = violation.get("resource") or object_id
+    resource = resources.get(rid)
+    ref = {k: resource[k] for k in ("id", "kind", "namespace", "name", "file", "line")} if resource else {
+        "id": rid, "kind": None, "namespace": None, "name": None, "file": None, "line": None}
+    return Finding(resource=ref, message=str(violation.get("msg", "")), evidence=violation.get("evidence"),
+                   target=target)
+
+
+def _matching_waiver(control_id: str, resource_id: str, waivers: list[dict[str, Any]],
+                     today: dt.date) -> dict[str, Any] | None:
+    for waiver in waivers:
+        if waiver.get("control") != control_id:
+            continue
+        if not fnmatch.fnmatchcase(resource_id, str(waiver.get("resource") or "*")):
+            continue
+        try:
+            until = dt.date.fromisoformat(str(waiver.get("until")))
+        except ValueError:
+            continue
+        if until >= today:
+            return {"by": waiver.get("by"), "reason": waiver.get("reason"), "until": str(until)}
+    return None
+
+
+def _missing_scope_reason(control: Control) -> str:
+    needs = {
+        "vault": "a Vault snapshot or a live Vault",
+        "supply-chain": "image signatures and SBOMs (a supply-chain snapshot)",
+        "cluster": "a live cluster or a cluster snapshot",
+        "admission": "an admission request",
+        "iac": "infrastructure-as-code files",
+    }
+    wanted = " or ".join(needs[s] for s in control.scopes)
+    return f"needs {wanted}; the target has none"
+
+
+def merge(controls: list[Control], per_target: list[dict[str, TargetResult]]) -> list[ControlResult]:
+    merged = []
+    for control in controls:
+        merged.append(ControlResult(control, [results[control.id] for results in per_target if control.id in results]))
+    return merged
+
+
+__all__ = ["evaluate_target", "merge", "PASS", "FAIL", "ERROR", "WAIVED", "NOT_APPLICABLE"]

@@ -1,0 +1,152 @@
+"""Resource, Inventory and its indexes: the one document every policy reads."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+TENANT_LABEL = "kaze.io/tenant"
+PLANE_LABEL = "kaze.io/plane"
+SNAPSHOT_API = "snapshot.kaze.io/v1"
+
+# Which scope a snapshot kind turns on when a target holds one.
+SNAPSHOT_SCOPES: dict[str, str] = {
+    "VaultSnapshot": "vault",
+    "ImageVerificationSnapshot": "supply-chain",
+    "SbomIndexSnapshot": "supply-chain",
+    "ClusterProbeSnapshot": "cluster",
+}
+ALL_SCOPES = ("iac", "cluster", "admission", "vault", "supply-chain")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a resource came from: a file and line, or a live system."""
+
+    file: str
+    line: int | None = None
+
+
+@dataclass
+class Resource:
+    """One object of a target: a Kubernetes object, a Terraform block, a Vault policy…"""
+
+    kind: str
+    name: str
+    obj: dict[str, Any]
+    origin: Origin
+    source: str
+    api_version: str = ""
+    namespace: str | None = None
+    id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            self.id = resource_id(self.kind, self.namespace, self.name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+            "source": self.source,
+            "file": self.origin.file,
+            "line": self.origin.line,
+            "object": self.obj,
+        }
+
+    def ref(self) -> dict[str, Any]:
+        """The resource as a finding names it."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+            "file": self.origin.file,
+            "line": self.origin.line,
+        }
+
+
+def resource_id(kind: str, namespace: str | None, name: str) -> str:
+    return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+
+
+@dataclass
+class Target:
+    """A unit of evaluation: one cell. Cross-resource controls never look across two."""
+
+    name: str
+    path: str
+    kind: str  # "kustomize" | "files" | "object"
+
+
+@dataclass
+class Inventory:
+    """Resources of one target plus indexes, configuration, scopes and analyzer facts."""
+
+    target: Target
+    resources: list[Resource] = field(default_factory=list)
+    config: dict[str, Any] | None = None
+    config_file: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    scopes: set[str] = field(default_factory=lambda: {"iac"})
+
+    def add(self, resources: Iterable[Resource]) -> None:
+        seen = {r.id for r in self.resources}
+        for resource in resources:
+            base, n = resource.id, 1
+            while resource.id in seen:
+                n += 1
+                resource.id = f"{base}#{n}"
+            seen.add(resource.id)
+            self.resources.append(resource)
+            scope = SNAPSHOT_SCOPES.get(resource.kind) if resource.api_version == SNAPSHOT_API else None
+            if scope:
+                self.scopes.add(scope)
+
+    def by_id(self) -> dict[str, Resource]:
+        return {r.id: r for r in self.resources}
+
+    def of_kind(self, *kinds: str) -> list[Resource]:
+        wanted = set(kinds)
+        return [r for r in self.resources if r.kind in wanted]
+
+    def namespaces(self) -> dict[str, dict[str, Any]]:
+        """Namespace name → labels, tenant and plane; namespaces used but not declared too."""
+        result: dict[str, dict[str, Any]] = {}
+        for r in self.resources:
+            if r.kind == "Namespace" and r.api_version == "v1":
+                labels = dict((r.obj.get("metadata") or {}).get("labels") or {})
+                result[r.name] = {
+                    "labels": labels,
+                    "tenant": labels.get(TENANT_LABEL),
+                    "plane": labels.get(PLANE_LABEL),
+                    "declared": True,
+                }
+        for r in self.resources:
+            if r.namespace and r.namespace not in result:
+                result[r.namespace] = {"labels": {}, "tenant": None, "plane": None, "declared": False}
+        return result
+
+    def to_data(self) -> dict[str, Any]:
+        """The `data.inventory` document handed to the engine."""
+        by_kind: dict[str, list[str]] = defaultdict(list)
+        by_namespace: dict[str, list[str]] = defaultdict(list)
+        for r in self.resources:
+            by_kind[r.kind].append(r.id)
+            if r.namespace:
+                by_namespace[r.namespace].append(r.id)
+        return {
+            "target": {"name": self.target.name, "path": self.target.path, "kind": self.target.kind},
+            "resources": {r.id: r.to_json() for r in self.resources},
+            "by_kind": by_kind,
+            "by_namespace": by_namespace,
+            "namespaces": self.namespaces(),
+            "config": self.config,
+            "scopes": {s: s in self.scopes for s in ALL_SCOPES},
+            "facts": self.facts,
+        }

@@ -1,0 +1,24 @@
+"""Reporters: one module per format, all rendered from the same ScanReport."""
+
+from __future__ import annotations
+
+from kaze_policy.report.interface import Reporter
+
+
+def reporter_for(fmt: str) -> Reporter:
+    if fmt == "json":
+        from kaze_policy.report.json import JsonReporter
+        return JsonReporter()
+    if fmt == "text":
+        from kaze_policy.report.text import TextReporter
+        return TextReporter()
+    if fmt == "sarif":
+        from kaze_policy.report.sarif import SarifReporter
+        return SarifReporter()
+    if fmt == "junit":
+        from kaze_policy.report.junit import JunitReporter
+        return JunitReporter()
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+FORMATS = ("text", "json", "sarif", "junit")

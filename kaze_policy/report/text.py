@@ -1,0 +1,48 @@
+"""A Rich table for a person at a terminal, failures listed under it."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+
+from kaze_policy.report.interface import Reporter
+from kaze_policy.results import ScanReport
+
+_STYLE = {"pass": "green", "fail": "bold red", "error": "bold magenta", "waived": "yellow",
+          "not_applicable": "dim"}
+
+
+class TextReporter(Reporter):
+    suffix = ".txt"
+
+    def __init__(self, color: bool = False, width: int = 120) -> None:
+        self.color = color
+        self.width = width
+
+    def render(self, report: ScanReport) -> str:
+        buffer = io.StringIO()
+        console = Console(file=buffer, force_terminal=self.color, no_color=not self.color,
+                          width=self.width, highlight=False)
+        table = Table(title="kaze-policy scan", show_lines=False)
+        for column in ("Control", "Severity", "Status", "Findings", "Title"):
+            table.add_column(column, overflow="fold")
+        for result in report.results:
+            status = result.status
+            table.add_row(result.control.id, result.control.severity,
+                          f"[{_STYLE[status]}]{status}[/]", str(len(result.findings)), result.control.title)
+        console.print(table)
+        for result in report.results:
+            if result.status in ("fail", "error"):
+                console.print(f"\n[bold]{result.control.id}[/] {result.control.title} ([{_STYLE[result.status]}]{result.status}[/])")
+                if result.status == "error":
+                    console.print(f"  could not evaluate: {result.reason}", markup=False)
+                for finding in result.findings:
+                    res = finding.resource
+                    where = f"{res.get('file')}:{res.get('line')}" if res.get("line") else str(res.get("file"))
+                    console.print(f"  - {res.get('id')} ({where}) [{finding.target}]", markup=False)
+                    console.print(f"    {finding.message}", markup=False)
+        summary = report.summary()
+        console.print("\n" + ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in summary.items()))
+        return buffer.getvalue()

@@ -1,0 +1,101 @@
+"""The result model every reporter renders: per control, per target, with findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kaze_policy.catalog import Control
+
+PASS, FAIL, ERROR, WAIVED, NOT_APPLICABLE = "pass", "fail", "error", "waived", "not_applicable"
+STATUSES = (PASS, FAIL, ERROR, WAIVED, NOT_APPLICABLE)
+# When a control has several targets, the worst status is the control's.
+_PRECEDENCE = {ERROR: 4, FAIL: 3, PASS: 2, WAIVED: 1, NOT_APPLICABLE: 0}
+SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+@dataclass
+class Finding:
+    resource: dict[str, Any]
+    message: str
+    evidence: Any
+    target: str
+    waiver: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"resource": self.resource, "message": self.message, "evidence": self.evidence,
+               "target": self.target}
+        if self.waiver:
+            out["waiver"] = self.waiver
+        return out
+
+
+@dataclass
+class TargetResult:
+    """One control on one target."""
+
+    target: str
+    status: str
+    reason: str = ""
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class ControlResult:
+    control: Control
+    targets: list[TargetResult] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if not self.targets:
+            return NOT_APPLICABLE
+        return max((t.status for t in self.targets), key=_PRECEDENCE.__getitem__)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for t in self.targets for f in t.findings if not f.waiver]
+
+    @property
+    def waived_findings(self) -> list[Finding]:
+        return [f for t in self.targets for f in t.findings if f.waiver]
+
+    @property
+    def reason(self) -> str:
+        reasons = [f"{t.target}: {t.reason}" if len(self.targets) > 1 else t.reason
+                   for t in self.targets if t.reason and t.status == self.status]
+        return "; ".join(dict.fromkeys(reasons))
+
+    def to_json(self) -> dict[str, Any]:
+        c = self.control
+        return {
+            "id": c.id, "title": c.title, "severity": c.severity, "status": self.status,
+            "reason": self.reason,
+            "scopes": list(c.scopes), "reference": c.reference, "frameworks": c.frameworks,
+            "remediation": c.remediation,
+            "findings": [f.to_json() for f in self.findings],
+            "waived": [f.to_json() for f in self.waived_findings],
+            "targets": [{"name": t.target, "status": t.status, "reason": t.reason} for t in self.targets],
+        }
+
+
+@dataclass
+class ScanReport:
+    results: list[ControlResult]
+    targets: list[dict[str, Any]]
+    engine: str
+    tool_version: str
+
+    def summary(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATUSES, 0)
+        for result in self.results:
+            counts[result.status] += 1
+        return counts
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tool": {"name": "kaze-policy", "version": self.tool_version},
+            "engine": self.engine,
+            "summary": self.summary(),
+            "targets": self.targets,
+            "controls": [r.to_json() for r in self.results],
+        }

@@ -1,0 +1,114 @@
+"""The scan pipeline: sources → inventory → analyzers → engine → results. No I/O to the user."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from kaze_policy import __version__
+from kaze_policy.analysis import add_facts
+from kaze_policy.catalog import Catalog, Control
+from kaze_policy.config import load_config
+from kaze_policy.engine import create_engine
+from kaze_policy.errors import KazePolicyError
+from kaze_policy.evaluate import evaluate_target, merge
+from kaze_policy.inventory import Inventory
+from kaze_policy.results import ERROR, ScanReport, TargetResult
+from kaze_policy.sources.discover import find_targets, nearest_config
+from kaze_policy.sources.files import DEFAULT_MAX_FILE_BYTES
+from kaze_policy.sources.kustomize import ToolMissingError
+from kaze_policy.sources.load import load_target
+
+
+@dataclass
+class ScanOptions:
+    paths: list[str]
+    config: Path | None = None
+    engine: str = "embedded"
+    opa_url: str | None = None
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    today: dt.date | None = None
+    controls: list[str] = field(default_factory=list)
+
+
+def load_inventories(options: ScanOptions) -> tuple[list[Inventory], list[tuple[str, str]]]:
+    """Every target, fully parsed before anything is evaluated: bad input stops here.
+
+    Returns the inventories and the targets that could not be loaded for want of a tool
+    (their controls are reported as errors, never as passes).
+    """
+    explicit = load_config(options.config) if options.config else None
+    inventories, unloadable = [], []
+    configs: dict[Path, dict] = {}
+    for spec in find_targets(options.paths):
+        try:
+            inventory = load_target(spec, options.max_file_bytes)
+        except ToolMissingError as err:
+            unloadable.append((spec.name, str(err)))
+            continue
+        if explicit is not None:
+            inventory.config, inventory.config_file = explicit, str(options.config)
+        else:
+            found = nearest_config(spec.path)
+            if found is not None:
+                if found not in configs:
+                    configs[found] = load_config(found)
+                inventory.config, inventory.config_file = configs[found], str(found)
+        add_facts(inventory)
+        inventories.append(inventory)
+    return inventories, unloadable
+
+
+def run_scan(options: ScanOptions, catalog: Catalog,
+             progress: Callable[[int, int], None] | None = None) -> ScanReport:
+    inventories, unloadable = load_inventories(options)
+    controls = _selected(catalog, options.controls)
+    per_target: list[dict[str, TargetResult]] = []
+    for name, reason in unloadable:
+        per_target.append({c.id: TargetResult(name, ERROR, reason) for c in controls})
+    total, done = len(controls) * len(inventories), 0
+    try:
+        engine = create_engine(options.engine, options.opa_url)
+        try:
+            engine.load_policies(catalog.policy_files)
+        except KazePolicyError:
+            engine.close()
+            raise
+    except KazePolicyError as err:
+        # The engine itself is unusable: every control is an error on every target.
+        for inventory in inventories:
+            per_target.append({c.id: TargetResult(inventory.target.name, ERROR, str(err)) for c in controls})
+        return _report(controls, per_target, inventories, options.engine)
+    with engine:
+        for inventory in inventories:
+            def tick(_: Control) -> None:
+                nonlocal done
+                done += 1
+                if progress:
+                    progress(done, total)
+            per_target.append(evaluate_target(engine, controls, inventory, options.today, tick))
+    return _report(controls, per_target, inventories, options.engine)
+
+
+def _selected(catalog: Catalog, wanted: list[str]) -> list[Control]:
+    if not wanted:
+        return catalog.controls
+    known = catalog.by_id()
+    missing = [w for w in wanted if w not in known]
+    if missing:
+        from kaze_policy.errors import UsageError
+        raise UsageError(f"unknown control id(s): {', '.join(missing)}")
+    return [known[w] for w in wanted]
+
+
+def _report(controls: list[Control], per_target: list[dict[str, TargetResult]],
+            inventories: list[Inventory], engine: str) -> ScanReport:
+    targets = [{
+        "name": inv.target.name, "path": inv.target.path, "kind": inv.target.kind,
+        "resources": len(inv.resources), "skipped": len(inv.skipped),
+        "config": inv.config_file, "scopes": sorted(inv.scopes),
+    } for inv in inventories]
+    return ScanReport(results=merge(controls, per_target), targets=targets, engine=engine,
+                      tool_version=__version__)

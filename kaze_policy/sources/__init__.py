@@ -1,0 +1,1 @@
+"""Sources turn a target (files, a cluster, a Vault…) into inventory resources."""

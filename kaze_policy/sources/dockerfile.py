@@ -1,0 +1,32 @@
+"""Dockerfiles: the base images of each build stage, with their lines."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kaze_policy.inventory import Origin, Resource
+
+_FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.I | re.M)
+
+
+def load_dockerfile(data: bytes, file: str, root: Path) -> list[Resource]:
+    text = data.decode("utf-8", errors="replace")
+    stages: list[str] = []
+    froms = []
+    for match in _FROM.finditer(text):
+        image, stage = match.group(1), match.group(2)
+        froms.append({
+            "image": image,
+            "line": text.count("\n", 0, match.start()) + 1,
+            # `FROM builder` names an earlier stage, not an image to pull.
+            "stage": image in stages,
+        })
+        if stage:
+            stages.append(stage)
+    try:
+        name = str(Path(file).resolve().relative_to(root.resolve()))
+    except ValueError:
+        name = file
+    return [Resource(kind="Dockerfile", name=name, obj={"from": froms}, origin=Origin(file, 1),
+                     source="dockerfile", api_version="build")]

@@ -1,0 +1,36 @@
+package kaze.supply_chain.trusted_images_test
+
+import rego.v1
+
+import data.kaze.supply_chain.trusted_images
+
+digest := "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+deployment(image) := {"kind": "Deployment", "metadata": {"name": "d", "namespace": "t"}, "spec": {"template": {"spec": {"containers": [{"name": "c", "image": image}]}}}}
+
+cfg := {"config": {"registries": ["registry.kaze.io/kaze"]}}
+
+test_pinned_trusted_image_passes if {
+	count(trusted_images.violation) == 0 with input as {"id": "x", "object": deployment(concat("@", ["registry.kaze.io/kaze/agent", digest]))}
+		with data.inventory as cfg
+}
+
+test_tag_fails if {
+	some v in trusted_images.violation with input as {"id": "x", "object": deployment("registry.kaze.io/kaze/agent:1.2")}
+		with data.inventory as cfg
+	v.evidence.image == "registry.kaze.io/kaze/agent:1.2"
+}
+
+test_lookalike_registry_fails if {
+	count(trusted_images.violation) == 1 with input as {"id": "x", "object": deployment(concat("@", ["registry.kaze.io/kazeevil/agent", digest]))}
+		with data.inventory as cfg
+}
+
+test_init_container_and_cronjob_are_checked if {
+	cron := {"kind": "CronJob", "metadata": {"name": "c"}, "spec": {"jobTemplate": {"spec": {"template": {"spec": {"initContainers": [{"image": "busybox"}], "containers": []}}}}}}
+	count(trusted_images.violation) == 2 with input as {"id": "x", "object": cron} with data.inventory as cfg
+}
+
+test_not_applicable_without_registries if {
+	trusted_images.not_applicable with data.inventory as {"config": null}
+}

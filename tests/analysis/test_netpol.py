@@ -1,0 +1,668 @@
+"""Unit tests of the NetworkPolicy reachability analyzer: one small test per semantic rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kaze_policy.analysis import netpol
+
+TENANT = "kaze.io/tenant"
+PLANE = "kaze.io/plane"
+
+# ------------------------------------------------------------------------------------------
+# Builders of inventory resources
+
+
+def namespace(name: str, **labels: str) -> dict[str, Any]:
+    return {"id": f"Namespace/{name}", "apiVersion": "v1", "kind": "Namespace", "namespace": None,
+            "name": name, "object": {"apiVersion": "v1", "kind": "Namespace",
+                                     "metadata": {"name": name, "labels": labels}}}
+
+
+def tenant_ns(name: str, tenant: str) -> dict[str, Any]:
+    return namespace(name, **{TENANT: tenant})
+
+
+def shared_ns(name: str) -> dict[str, Any]:
+    return namespace(name, **{PLANE: "shared"})
+
+
+def pod_spec(ports: list[Any] = (), **extra: Any) -> dict[str, Any]:
+    container_ports = []
+    for p in ports:
+        if isinstance(p, int):
+            container_ports.append({"containerPort": p})
+        else:
+            container_ports.append(dict(p))
+    return {"containers": [{"name": "main", "image": "x", "ports": container_ports}], **extra}
+
+
+def workload(ns: str, name: str, labels: dict[str, str] | None = None, ports: list[Any] = (),
+             kind: str = "Deployment") -> dict[str, Any]:
+    labels = {"app": name} if labels is None else labels
+    template = {"metadata": {"labels": labels}, "spec": pod_spec(ports)}
+    if kind == "Pod":
+        obj = {"metadata": {"name": name, "namespace": ns, "labels": labels}, "spec": pod_spec(ports)}
+    elif kind == "CronJob":
+        obj = {"spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": template}}}}
+    else:
+        obj = {"metadata": {"name": name, "namespace": ns}, "spec": {"template": template}}
+    return {"id": f"{kind}/{ns}/{name}", "apiVersion": "apps/v1", "kind": kind, "namespace": ns,
+            "name": name, "object": obj}
+
+
+def policy(ns: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"id": f"NetworkPolicy/{ns}/{name}", "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy", "namespace": ns, "name": name,
+            "object": {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                       "metadata": {"name": name, "namespace": ns}, "spec": spec}}
+
+
+def cilium(ns: str, name: str, spec: dict[str, Any], clusterwide: bool = False) -> dict[str, Any]:
+    kind = "CiliumClusterwideNetworkPolicy" if clusterwide else "CiliumNetworkPolicy"
+    rid = f"{kind}/{name}" if clusterwide else f"{kind}/{ns}/{name}"
+    return {"id": rid, "apiVersion": "cilium.io/v2", "kind": kind,
+            "namespace": None if clusterwide else ns, "name": name,
+            "object": {"apiVersion": "cilium.io/v2", "kind": kind, "spec": spec}}
+
+
+DENY_ALL = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+
+def conns(resources: list[dict[str, Any]]) -> dict[tuple[str, str], netpol.Connection]:
+    return {(c.src, c.dst): c for c in netpol.connectivity(resources)}
+
+
+def allowed(resources: list[dict[str, Any]], src: str, dst: str, proto: str = "TCP", port: int = 80) -> bool:
+    c = conns(resources).get((src, dst))
+    return c is not None and c.allows(proto, port)
+
+
+A = "Deployment/a/web"
+B = "Deployment/b/db"
+
+
+def two_namespaces(*extra: dict[str, Any]) -> list[dict[str, Any]]:
+    """Tenant a's `web` and tenant b's `db` (db listens on 5432 named `pg`)."""
+    return [tenant_ns("a", "acme"), tenant_ns("b", "beta"),
+            workload("a", "web", {"app": "web"}, [{"containerPort": 8080, "name": "http"}]),
+            workload("b", "db", {"app": "db"}, [{"containerPort": 5432, "name": "pg"}]),
+            *extra]
+
+
+# ------------------------------------------------------------------------------------------
+# Isolation and policyTypes
+
+
+def test_no_policy_allows_every_pair_on_every_port() -> None:
+    c = conns(two_namespaces())[(A, B)]
+    assert c.ports == netpol.ALL_PORTS
+    assert c.allows("UDP", 9) and c.allows("SCTP", 65535)
+
+
+def test_policy_types_default_to_ingress_when_no_egress_section() -> None:
+    res = two_namespaces(policy("a", "p", {"podSelector": {}}))
+    assert not allowed(res, B, A)  # ingress isolated, no ingress rule
+    assert allowed(res, A, B)  # egress not isolated
+
+
+def test_policy_types_default_add_egress_when_egress_section_present() -> None:
+    res = two_namespaces(policy("a", "p", {"podSelector": {}, "egress": [{"to": [{"podSelector": {}}]}]}))
+    assert not allowed(res, A, B)  # Egress added: only the own namespace
+    assert not allowed(res, B, A)  # Ingress still there, with no rule
+    assert not allowed(res, A, A)  # the egress rule allows it, the ingress side does not
+    res = two_namespaces(policy("a", "p", {"podSelector": {}, "ingress": [{}], "egress": [{"to": [{"podSelector": {}}]}]}))
+    assert allowed(res, A, A) and allowed(res, B, A) and not allowed(res, A, B)
+
+
+def test_policy_types_default_ignores_an_empty_egress_list() -> None:
+    """The API server adds Egress only when egress has rules: `egress: []` isolates nothing."""
+    res = two_namespaces(policy("a", "p", {"podSelector": {}, "ingress": [{}], "egress": []}))
+    assert allowed(res, A, B)
+
+
+def test_explicit_egress_only_policy_types_ignore_ingress_rules() -> None:
+    res = two_namespaces(policy("b", "p", {"podSelector": {}, "policyTypes": ["Egress"], "ingress": []}))
+    assert allowed(res, A, B)  # Ingress not listed: not isolated, despite the empty ingress list
+    assert not allowed(res, B, A)
+
+
+def test_isolation_applies_only_to_selected_pods() -> None:
+    res = two_namespaces(workload("b", "cache", {"app": "cache"}),
+                         policy("b", "p", {"podSelector": {"matchLabels": {"app": "db"}}}))
+    assert not allowed(res, A, B)
+    assert allowed(res, A, "Deployment/b/cache")
+
+
+def test_policy_selects_only_pods_of_its_own_namespace() -> None:
+    res = two_namespaces(policy("a", "p", {"podSelector": {"matchLabels": {"app": "db"}}}))
+    assert allowed(res, A, B)
+
+
+def test_empty_rule_allows_everything_in_that_direction() -> None:
+    res = two_namespaces(policy("b", "p", {"podSelector": {}, "ingress": [{}]}))
+    assert conns(res)[(A, B)].ports == netpol.ALL_PORTS
+
+
+def test_rules_of_several_policies_are_ored() -> None:
+    res = two_namespaces(
+        policy("b", "deny", {"podSelector": {}}),
+        policy("b", "p1", {"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {}}], "ports": [{"port": 1}]}]}),
+        policy("b", "p2", {"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {}}], "ports": [{"port": 2}]}]}))
+    c = conns(res)[(A, B)]
+    assert c.allows("TCP", 1) and c.allows("TCP", 2) and not c.allows("TCP", 3)
+
+
+# ------------------------------------------------------------------------------------------
+# Peers
+
+
+def ingress_from(*peers: dict[str, Any]) -> dict[str, Any]:
+    return {"podSelector": {}, "ingress": [{"from": list(peers)}]}
+
+
+def test_missing_namespace_selector_means_the_policy_namespace() -> None:
+    res = two_namespaces(workload("b", "api", {"app": "web"}), policy("b", "p", ingress_from({"podSelector": {"matchLabels": {"app": "web"}}})))
+    assert not allowed(res, A, B)  # a/web has the label, but lives in another namespace
+    assert allowed(res, "Deployment/b/api", B)
+
+
+def test_empty_namespace_selector_means_all_namespaces() -> None:
+    res = two_namespaces(policy("b", "p", ingress_from({"namespaceSelector": {}})))
+    assert allowed(res, A, B)
+
+
+def test_empty_pod_selector_means_all_pods_of_the_policy_namespace() -> None:
+    res = two_namespaces(workload("b", "api"), policy("b", "p", ingress_from({"podSelector": {}})))
+    assert allowed(res, "Deployment/b/api", B)
+    assert not allowed(res, A, B)
+
+
+def test_namespace_and_pod_selector_in_one_entry_are_anded() -> None:
+    res = two_namespaces(
+        workload("a", "job", {"app": "job"}), workload("c", "web", {"app": "web"}),
+        policy("b", "p", ingress_from({"namespaceSelector": {"matchLabels": {TENANT: "acme"}},
+                                       "podSelector": {"matchLabels": {"app": "web"}}})))
+    assert allowed(res, A, B)
+    assert not allowed(res, "Deployment/a/job", B)  # right namespace, wrong pod
+    assert not allowed(res, "Deployment/c/web", B)  # right pod, wrong namespace
+
+
+def test_namespace_and_pod_selector_in_two_entries_are_ored() -> None:
+    res = two_namespaces(
+        workload("a", "job", {"app": "job"}), workload("b", "web", {"app": "web"}),
+        policy("b", "p", ingress_from({"namespaceSelector": {"matchLabels": {TENANT: "acme"}}},
+                                      {"podSelector": {"matchLabels": {"app": "web"}}})))
+    assert allowed(res, "Deployment/a/job", B)  # any pod of the acme namespace
+    assert allowed(res, "Deployment/b/web", B)  # web of the policy's namespace
+    assert allowed(res, A, B)
+
+
+def test_missing_from_allows_all_peers() -> None:
+    res = two_namespaces(policy("b", "p", {"podSelector": {}, "ingress": [{"ports": [{"port": 5432}]}]}))
+    assert allowed(res, A, B, port=5432)
+    assert not allowed(res, A, B, port=5433)
+
+
+def test_empty_from_list_allows_all_peers() -> None:
+    res = two_namespaces(policy("b", "p", {"podSelector": {}, "ingress": [{"from": []}]}))
+    assert allowed(res, A, B)
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ({"key": "tier", "operator": "In", "values": ["front", "edge"]}, {"front"}),
+    ({"key": "tier", "operator": "NotIn", "values": ["front"]}, {"back", "none"}),
+    ({"key": "tier", "operator": "Exists"}, {"front", "back"}),
+    ({"key": "tier", "operator": "DoesNotExist"}, {"none"}),
+])
+def test_match_expressions_operators(expression: dict[str, Any], expected: set[str]) -> None:
+    res = [tenant_ns("b", "beta"), workload("b", "db"),
+           workload("b", "front", {"tier": "front"}), workload("b", "back", {"tier": "back"}),
+           workload("b", "none", {}),
+           policy("b", "p", {"podSelector": {"matchLabels": {"app": "db"}},
+                             "ingress": [{"from": [{"podSelector": {"matchExpressions": [expression]}}]}]})]
+    got = {name for name in ("front", "back", "none") if allowed(res, f"Deployment/b/{name}", B)}
+    assert got == expected
+
+
+def test_match_labels_and_expressions_are_anded() -> None:
+    sel = {"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "env", "operator": "In", "values": ["prod"]}]}
+    res = [tenant_ns("b", "beta"), workload("b", "db"), workload("b", "w1", {"app": "web", "env": "prod"}),
+           workload("b", "w2", {"app": "web", "env": "dev"}),
+           policy("b", "p", {"podSelector": {"matchLabels": {"app": "db"}}, "ingress": [{"from": [{"podSelector": sel}]}]})]
+    assert allowed(res, "Deployment/b/w1", B)
+    assert not allowed(res, "Deployment/b/w2", B)
+
+
+def test_namespace_without_object_has_only_its_name_label() -> None:
+    res = [tenant_ns("b", "beta"), workload("b", "db"), workload("loose", "x"),
+           policy("b", "p", ingress_from({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "loose"}}})),
+           policy("b", "q", ingress_from({"namespaceSelector": {"matchExpressions": [{"key": TENANT, "operator": "Exists"}]}}))]
+    assert allowed(res, "Deployment/loose/x", B)  # selected by its automatic name label
+    facts = netpol.analyze(res, None)
+    assert "Deployment/loose/x" not in facts["egress"]  # no tenant
+
+
+def test_namespace_object_gets_the_automatic_name_label() -> None:
+    res = two_namespaces(policy("b", "p", ingress_from({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "a"}}})))
+    assert allowed(res, A, B)
+
+
+def test_ip_block_never_matches_a_cluster_workload() -> None:
+    res = two_namespaces(policy("b", "p", ingress_from({"ipBlock": {"cidr": "0.0.0.0/0"}})),
+                         policy("a", "q", {"podSelector": {}, "policyTypes": ["Egress"],
+                                           "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]}))
+    assert not allowed(res, A, B)
+    assert (A, B) not in conns(res)
+
+
+# ------------------------------------------------------------------------------------------
+# Ports
+
+
+def ingress_ports(*ports: dict[str, Any]) -> dict[str, Any]:
+    return {"podSelector": {}, "ingress": [{"ports": list(ports)}]}
+
+
+def test_rule_without_ports_allows_all_protocols() -> None:
+    res = two_namespaces(policy("b", "p", {"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {}}]}]}))
+    assert conns(res)[(A, B)].ports == netpol.ALL_PORTS
+
+
+def test_port_protocol_defaults_to_tcp() -> None:
+    res = two_namespaces(policy("b", "p", ingress_ports({"port": 53})))
+    assert allowed(res, A, B, "TCP", 53)
+    assert not allowed(res, A, B, "UDP", 53)
+
+
+def test_end_port_allows_the_whole_range() -> None:
+    res = two_namespaces(policy("b", "p", ingress_ports({"protocol": "TCP", "port": 8000, "endPort": 8100})))
+    c = conns(res)[(A, B)]
+    assert c.allows("TCP", 8000) and c.allows("TCP", 8100) and c.allows("TCP", 8050)
+    assert not c.allows("TCP", 7999) and not c.allows("TCP", 8101)
+
+
+def test_port_entry_without_port_allows_every_port_of_its_protocol() -> None:
+    res = two_namespaces(policy("b", "p", ingress_ports({"protocol": "UDP"})))
+    c = conns(res)[(A, B)]
+    assert c.ports == ((), ((1, 65535),), ())
+
+
+def test_named_port_resolves_differently_on_two_destination_pods() -> None:
+    res = [tenant_ns("b", "beta"), workload("b", "client"),
+           workload("b", "s1", {"role": "srv"}, [{"containerPort": 8080, "name": "http"}]),
+           workload("b", "s2", {"role": "srv"}, [{"containerPort": 9090, "name": "http"}]),
+           policy("b", "p", {"podSelector": {"matchLabels": {"role": "srv"}}, "ingress": [{"ports": [{"port": "http"}]}]})]
+    c = conns(res)
+    assert c[("Deployment/b/client", "Deployment/b/s1")].ports == (((8080, 8080),), (), ())
+    assert c[("Deployment/b/client", "Deployment/b/s2")].ports == (((9090, 9090),), (), ())
+
+
+def test_named_port_absent_on_destination_matches_nothing() -> None:
+    res = two_namespaces(policy("b", "p", ingress_ports({"port": "http"})))  # db names only `pg`
+    assert (A, B) not in conns(res)
+
+
+def test_named_port_matches_only_its_protocol() -> None:
+    res = two_namespaces(policy("b", "p", ingress_ports({"protocol": "UDP", "port": "pg"})))
+    assert (A, B) not in conns(res)
+
+
+def test_named_port_in_egress_rule_resolves_at_the_destination() -> None:
+    res = two_namespaces(policy("a", "p", {"podSelector": {}, "policyTypes": ["Egress"],
+                                           "egress": [{"ports": [{"port": "pg"}]}]}))
+    assert conns(res)[(A, B)].ports == (((5432, 5432),), (), ())
+    assert (A, A) not in conns(res)  # web has no port named pg
+
+
+def test_egress_and_ingress_port_sets_intersect() -> None:
+    res = two_namespaces(
+        policy("a", "e", {"podSelector": {}, "policyTypes": ["Egress"],
+                          "egress": [{"ports": [{"port": 5000, "endPort": 6000}]}]}),
+        policy("b", "i", ingress_ports({"port": 5400, "endPort": 5500}, {"port": 7000})))
+    assert conns(res)[(A, B)].ports == (((5400, 5500),), (), ())
+
+
+# ------------------------------------------------------------------------------------------
+# Both directions
+
+
+def test_ingress_allowed_but_egress_denied_blocks_the_connection() -> None:
+    res = two_namespaces(policy("b", "allow", ingress_from({"namespaceSelector": {}})),
+                         policy("a", "deny", {"podSelector": {}, "policyTypes": ["Egress"]}))
+    assert (A, B) not in conns(res)
+
+
+def test_egress_allowed_but_ingress_denied_blocks_the_connection() -> None:
+    res = two_namespaces(policy("a", "allow", {"podSelector": {}, "egress": [{}], "policyTypes": ["Egress"]}),
+                         policy("b", "deny", {"podSelector": {}}))
+    assert (A, B) not in conns(res)
+
+
+def test_connection_needs_both_directions_allowed() -> None:
+    res = two_namespaces(
+        policy("a", "deny", DENY_ALL), policy("b", "deny", DENY_ALL),
+        policy("a", "out", {"podSelector": {}, "policyTypes": ["Egress"],
+                            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {TENANT: "beta"}}}]}]}),
+        policy("b", "in", {"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {TENANT: "acme"}}}]}]}))
+    assert allowed(res, A, B)
+    assert not allowed(res, B, A)
+
+
+# ------------------------------------------------------------------------------------------
+# Workloads
+
+
+def test_every_workload_kind_including_cronjob_template_and_bare_pod() -> None:
+    kinds = ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"]
+    res = [tenant_ns("b", "beta"), *(workload("b", k.lower(), {"app": "x"}, kind=k) for k in kinds),
+           workload("b", "other", {"app": "y"}),
+           policy("b", "p", {"podSelector": {"matchLabels": {"app": "y"}},
+                             "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "x"}}}]}]})]
+    for k in kinds:
+        assert allowed(res, f"{k}/b/{k.lower()}", "Deployment/b/other"), k
+    ids = {c.src for c in netpol.connectivity(res)}
+    assert ids == {f"{k}/b/{k.lower()}" for k in kinds} | {"Deployment/b/other"}
+
+
+def test_other_kinds_are_ignored() -> None:
+    svc = {"id": "Service/b/db", "apiVersion": "v1", "kind": "Service", "namespace": "b", "name": "db",
+           "object": {"spec": {"selector": {"app": "db"}}}}
+    calico = dict(policy("b", "calico", {"selector": "all()"}), apiVersion="projectcalico.org/v3")
+    res = two_namespaces(svc, calico)
+    assert {c.dst for c in netpol.connectivity(res)} == {A, B}
+    assert allowed(res, A, B)
+
+
+def test_a_workload_reaches_its_own_replicas() -> None:
+    assert allowed(two_namespaces(), A, A)
+
+
+# ------------------------------------------------------------------------------------------
+# explain_lines
+
+
+def test_explain_lines_collapse_ports_into_ranges_and_join_protocols() -> None:
+    res = two_namespaces(policy("b", "p", ingress_ports(
+        {"port": 8000, "endPort": 8050}, {"port": 8051, "endPort": 8100}, {"port": 53, "protocol": "UDP"}, {"port": 22})),
+        policy("a", "p", {"podSelector": {}}))
+    assert netpol.explain_lines(res) == [
+        "a/web[Deployment] => b/db[Deployment] : TCP 22, TCP 8000-8100, UDP 53",
+        "b/db[Deployment] => b/db[Deployment] : TCP 22, TCP 8000-8100, UDP 53",
+    ]
+
+
+def test_explain_lines_are_sorted() -> None:
+    lines = netpol.explain_lines(two_namespaces())
+    assert lines == sorted(lines) and len(lines) == 4
+
+
+# ------------------------------------------------------------------------------------------
+# facts.netpol: tenant_violations
+
+
+def test_tenant_violation_names_a_witness_and_the_policies_that_let_it_through() -> None:
+    res = two_namespaces(
+        policy("a", "deny", DENY_ALL), policy("b", "deny", DENY_ALL),
+        policy("a", "out", {"podSelector": {}, "egress": [{"ports": [{"port": "pg"}]}], "policyTypes": ["Egress"]}),
+        policy("b", "in", {"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {}}], "ports": [{"port": 5432}]}]}))
+    facts = netpol.analyze(res, None)
+    assert facts["tenant_violations"] == [{
+        "src_tenant": "acme", "dst_tenant": "beta", "src": A, "dst": B, "protocol": "TCP", "port": 5432,
+        "policies": ["NetworkPolicy/a/out", "NetworkPolicy/b/in"],
+    }]
+
+
+def test_tenant_violation_lists_no_policy_for_a_direction_that_is_not_isolated() -> None:
+    facts = netpol.analyze(two_namespaces(), None)
+    pairs = {(v["src_tenant"], v["dst_tenant"]): v for v in facts["tenant_violations"]}
+    assert set(pairs) == {("acme", "beta"), ("beta", "acme")}
+    assert pairs[("acme", "beta")]["policies"] == []
+    assert pairs[("acme", "beta")]["port"] == "1-65535"  # a range is a string
+
+
+def test_tenant_violation_is_one_entry_per_ordered_tenant_pair() -> None:
+    res = two_namespaces(tenant_ns("a2", "acme"), workload("a2", "w1"), workload("a2", "w2"), workload("b", "db2"))
+    facts = netpol.analyze(res, None)
+    assert [(v["src_tenant"], v["dst_tenant"]) for v in facts["tenant_violations"]] == [("acme", "beta"), ("beta", "acme")]
+
+
+def test_namespaces_of_one_tenant_are_not_a_violation() -> None:
+    res = [tenant_ns("a", "acme"), tenant_ns("a2", "acme"), workload("a", "x"), workload("a2", "y")]
+    assert netpol.analyze(res, None)["tenant_violations"] == []
+
+
+def test_isolated_tenants_have_no_violation() -> None:
+    same_ns = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"],
+               "ingress": [{"from": [{"podSelector": {}}]}], "egress": [{"to": [{"podSelector": {}}]}]}
+    res = two_namespaces(policy("a", "own", same_ns), policy("b", "own", same_ns))
+    assert netpol.analyze(res, None)["tenant_violations"] == []
+
+
+# ------------------------------------------------------------------------------------------
+# facts.netpol: shared_undeclared
+
+
+def shared_setup(ingress_ports_: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [tenant_ns("a", "acme"), shared_ns("gw"), workload("a", "web"),
+            workload("gw", "llm", {"app": "llm"}, [{"containerPort": 8080, "name": "http"}]),
+            policy("gw", "in", {"podSelector": {}, "ingress": [
+                {"from": [{"namespaceSelector": {"matchExpressions": [{"key": TENANT, "operator": "Exists"}]}}],
+                 "ports": ingress_ports_}]})]
+
+
+def test_shared_plane_on_declared_port_is_not_reported() -> None:
+    assert netpol.analyze(shared_setup([{"port": "http"}]), None)["shared_undeclared"] == []
+
+
+def test_shared_plane_on_undeclared_port_is_reported() -> None:
+    facts = netpol.analyze(shared_setup([{"port": 8080}, {"port": 9000}]), None)
+    assert facts["shared_undeclared"] == [{
+        "src_tenant": "acme", "dst_tenant": None, "src": "Deployment/a/web", "dst": "Deployment/gw/llm",
+        "protocol": "TCP", "port": 9000, "policies": ["NetworkPolicy/gw/in"], "dst_plane": "shared"}]
+    assert facts["tenant_violations"] == []
+
+
+# ------------------------------------------------------------------------------------------
+# facts.netpol: egress
+
+
+def egress_of(res: list[dict[str, Any]], wid: str = A, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    return netpol.analyze(res, config)["egress"][wid]
+
+
+def egress_policy(*rules: dict[str, Any]) -> dict[str, Any]:
+    return policy("a", "egress", {"podSelector": {}, "policyTypes": ["Egress"], "egress": list(rules)})
+
+
+def test_egress_is_unrestricted_when_the_pod_is_not_isolated() -> None:
+    e = egress_of(two_namespaces())
+    assert e["unrestricted"] is True
+    assert e["tenant"] == "acme" and e["namespace"] == "a"
+    assert e["cidrs"] == [{"cidr": "0.0.0.0/0", "except": [], "protocol": "ANY", "ports": []},
+                          {"cidr": "::/0", "except": [], "protocol": "ANY", "ports": []}]
+
+
+def test_egress_rule_without_to_is_unrestricted_even_with_ports() -> None:
+    e = egress_of(two_namespaces(egress_policy({"ports": [{"port": 443}]})))
+    assert e["unrestricted"] is True
+    assert {"cidr": "0.0.0.0/0", "except": [], "protocol": "TCP", "ports": [443]} in e["cidrs"]
+
+
+def test_egress_ip_block_with_except_is_reported() -> None:
+    e = egress_of(two_namespaces(egress_policy(
+        {"to": [{"ipBlock": {"cidr": "203.0.113.0/24", "except": ["203.0.113.128/25"]}}],
+         "ports": [{"port": 443}, {"port": 8000, "endPort": 8100}, {"port": 53, "protocol": "UDP"}]})))
+    assert e["unrestricted"] is False
+    assert e["cidrs"] == [
+        {"cidr": "203.0.113.0/24", "except": ["203.0.113.128/25"], "protocol": "TCP", "ports": [443, "8000-8100"]},
+        {"cidr": "203.0.113.0/24", "except": ["203.0.113.128/25"], "protocol": "UDP", "ports": [53]}]
+    assert e["dns"] == ["203.0.113.0/24"]
+
+
+def test_zero_cidr_minus_private_ranges_is_still_unrestricted() -> None:
+    e = egress_of(two_namespaces(egress_policy(
+        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "192.168.0.0/16"]}}]})))
+    assert e["unrestricted"] is True
+    assert e["cidrs"][0]["cidr"] == "0.0.0.0/0"
+
+
+def test_zero_cidr_minus_a_public_range_is_not_unrestricted() -> None:
+    e = egress_of(two_namespaces(egress_policy({"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["8.0.0.0/8"]}}]})))
+    assert e["unrestricted"] is False
+
+
+def test_egress_to_pods_only_reaches_nothing_external() -> None:
+    e = egress_of(two_namespaces(egress_policy({"to": [{"namespaceSelector": {}}]})))
+    assert e == {"tenant": "acme", "namespace": "a", "unrestricted": False, "cidrs": [], "fqdns": [], "dns": []}
+
+
+def test_named_port_never_reaches_an_external_address() -> None:
+    e = egress_of(two_namespaces(egress_policy({"ports": [{"port": "https"}]})))
+    assert e["unrestricted"] is False and e["cidrs"] == []
+
+
+def test_egress_facts_cover_only_tenant_namespaces() -> None:
+    res = [tenant_ns("a", "acme"), shared_ns("s"), workload("a", "web"), workload("s", "gw"), workload("x", "y")]
+    assert set(netpol.analyze(res, None)["egress"]) == {A}
+
+
+def test_dns_lists_cluster_dns_workloads_that_declare_port_53() -> None:
+    dns_selector = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
+    res = two_namespaces(
+        workload("kube-system", "coredns", {"k8s-app": "kube-dns"},
+                 [{"containerPort": 53, "protocol": "UDP", "name": "dns"}]),
+        workload("kube-system", "other", {"k8s-app": "kube-dns"}, [8080]),
+        egress_policy({"to": [dns_selector], "ports": [{"port": 53, "protocol": "UDP"}]}))
+    assert egress_of(res)["dns"] == ["Deployment/kube-system/coredns"]
+
+
+def test_dns_needs_the_destination_to_admit_port_53() -> None:
+    res = two_namespaces(
+        workload("kube-system", "coredns", {"k8s-app": "kube-dns"}, [{"containerPort": 53, "protocol": "UDP"}]),
+        policy("kube-system", "deny", {"podSelector": {}}),
+        egress_policy({"to": [{"namespaceSelector": {}}]}))
+    assert egress_of(res)["dns"] == []
+
+
+def test_config_dns_adds_a_virtual_cluster_dns_when_the_inventory_has_none() -> None:
+    config = {"dns": {"namespace": "kube-system", "podLabels": {"k8s-app": "kube-dns"}}}
+    rule = {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+            "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}
+    res = two_namespaces(egress_policy(rule))
+    assert egress_of(res, config=config)["dns"] == ["ClusterDNS/kube-system"]
+    assert egress_of(res)["dns"] == []  # without the configuration: nothing to name
+    facts = netpol.analyze(res, config)
+    assert "ClusterDNS/kube-system" not in facts["egress"]
+    assert all(c.dst != "ClusterDNS/kube-system" for c in netpol.connectivity(res))
+
+
+def test_config_dns_is_not_virtual_when_the_inventory_runs_it() -> None:
+    config = {"dns": {"namespace": "kube-system", "podLabels": {"k8s-app": "kube-dns"}}}
+    res = two_namespaces(workload("kube-system", "coredns", {"k8s-app": "kube-dns"},
+                                  [{"containerPort": 53, "protocol": "UDP"}]))
+    assert "Deployment/kube-system/coredns" in egress_of(res, config=config)["dns"]
+    assert "ClusterDNS/kube-system" not in egress_of(res, config=config)["dns"]
+
+
+# ------------------------------------------------------------------------------------------
+# Cilium
+
+
+def fqdn_policy(**extra: Any) -> dict[str, Any]:
+    return cilium("a", "fqdn", {
+        "endpointSelector": {"matchLabels": {"app": "web"}},
+        "egress": [{"toFQDNs": [{"matchName": "api.openai.com"}, {"matchPattern": "*.anthropic.com"}],
+                    "toPorts": [{"ports": [{"port": "443", "protocol": "TCP"}]}]}],
+        **extra})
+
+
+def test_cilium_to_fqdns_become_fqdn_facts() -> None:
+    e = egress_of(two_namespaces(fqdn_policy()))
+    assert e["fqdns"] == [{"fqdn": "*.anthropic.com", "protocol": "TCP", "ports": [443]},
+                          {"fqdn": "api.openai.com", "protocol": "TCP", "ports": [443]}]
+    assert e["unrestricted"] is False and e["cidrs"] == []
+
+
+def test_cilium_egress_rules_make_the_endpoint_default_deny() -> None:
+    assert (A, B) not in conns(two_namespaces(fqdn_policy()))
+
+
+def test_cilium_enable_default_deny_false_does_not_isolate() -> None:
+    res = two_namespaces(fqdn_policy(enableDefaultDeny={"egress": False}))
+    assert allowed(res, A, B)
+    assert egress_of(res)["unrestricted"] is True
+
+
+def test_cilium_empty_egress_rule_is_default_deny() -> None:
+    res = two_namespaces(cilium("a", "deny", {"endpointSelector": {}, "egress": [{}]}))
+    assert (A, B) not in conns(res) and (A, A) not in conns(res)
+    assert egress_of(res)["unrestricted"] is False
+
+
+def test_cilium_to_endpoints_with_namespace_label() -> None:
+    res = two_namespaces(workload("a", "other"), cilium("a", "p", {"endpointSelector": {}, "egress": [{
+        "toEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "b", "k8s:app": "db"}}],
+        "toPorts": [{"ports": [{"port": "5432", "protocol": "TCP"}]}]}]}))
+    assert conns(res)[(A, B)].ports == (((5432, 5432),), (), ())
+    assert (A, "Deployment/a/other") not in conns(res)
+
+
+def test_cilium_to_endpoints_default_to_the_policy_namespace() -> None:
+    res = two_namespaces(workload("a", "other"), cilium("a", "p", {"endpointSelector": {}, "egress": [{"toEndpoints": [{}]}]}))
+    assert allowed(res, A, "Deployment/a/other")
+    assert not allowed(res, A, B)
+
+
+def test_cilium_namespace_labels_in_endpoint_selectors() -> None:
+    res = two_namespaces(cilium("a", "p", {"endpointSelector": {}, "egress": [{"toEndpoints": [{"matchLabels": {
+        "k8s:io.kubernetes.pod.namespace": "b", f"k8s:io.cilium.k8s.namespace.labels.{TENANT}": "beta"}}]}]}))
+    assert allowed(res, A, B)
+
+
+def test_cilium_ports_without_peers_reach_every_destination() -> None:
+    res = two_namespaces(cilium("a", "p", {"endpointSelector": {}, "egress": [
+        {"toPorts": [{"ports": [{"port": "5432", "protocol": "ANY"}]}]}]}))
+    assert conns(res)[(A, B)].ports == (((5432, 5432),), ((5432, 5432),), ((5432, 5432),))
+    e = egress_of(res)
+    assert e["unrestricted"] is True
+    assert {"cidr": "0.0.0.0/0", "except": [], "protocol": "UDP", "ports": [5432]} in e["cidrs"]
+
+
+def test_cilium_to_entities_world_is_unrestricted_and_cluster_is_all_pods() -> None:
+    res = two_namespaces(cilium("a", "p", {"endpointSelector": {}, "egress": [{"toEntities": ["world"]}]}))
+    assert egress_of(res)["unrestricted"] is True and (A, B) not in conns(res)
+    res = two_namespaces(cilium("a", "p", {"endpointSelector": {}, "egress": [{"toEntities": ["cluster"]}]}))
+    assert egress_of(res)["unrestricted"] is False and allowed(res, A, B)
+
+
+def test_cilium_to_cidr_set_with_except() -> None:
+    res = two_namespaces(cilium("a", "p", {"endpointSelector": {}, "egress": [
+        {"toCIDRSet": [{"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}], "toCIDR": ["198.51.100.7/32"]}]}))
+    e = egress_of(res)
+    assert e["unrestricted"] is True
+    assert [(c["cidr"], c["except"]) for c in e["cidrs"]] == [("0.0.0.0/0", ["10.0.0.0/8"]), ("198.51.100.7/32", [])]
+
+
+def test_cilium_ingress_from_endpoints_combines_with_kubernetes_policies() -> None:
+    res = two_namespaces(
+        policy("b", "deny", {"podSelector": {}}),
+        cilium("b", "in", {"endpointSelector": {"matchLabels": {"app": "db"}}, "ingress": [{
+            "fromEndpoints": [{"matchLabels": {"io.kubernetes.pod.namespace": "a"}}],
+            "toPorts": [{"ports": [{"port": "pg"}]}]}]}))
+    assert conns(res)[(A, B)].ports == (((5432, 5432),), (), ())
+
+
+def test_cilium_clusterwide_policy_selects_all_namespaces() -> None:
+    res = two_namespaces(cilium("", "deny", {"endpointSelector": {}, "ingress": [{}]}, clusterwide=True))
+    assert conns(res) == {}
+
+
+def test_cilium_service_account_label() -> None:
+    res = two_namespaces(cilium("b", "in", {"endpointSelector": {}, "ingress": [{"fromEndpoints": [{"matchLabels": {
+        "io.kubernetes.pod.namespace": "a", "io.cilium.k8s.policy.serviceaccount": "default"}}]}]}))
+    assert allowed(res, A, B)

@@ -1,0 +1,55 @@
+"""Shared fixtures: the CLI in a subprocess, the reference tools, and one OPA server per session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from kaze_policy.tools import find_tool
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+INFRA = ROOT / "infra"
+IN_CI = os.environ.get("CI") == "true"
+
+
+def require_tool(name: str) -> str:
+    """The tool's path; skip (or, in CI, fail) with the way to get it when it is missing."""
+    path = find_tool(name)
+    if path:
+        return path
+    message = f"{name} is not installed: run `make tools` to build it into .tools/bin"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kaze_policy.cli", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, timeout=timeout)
+
+
+@pytest.fixture
+def kaze():
+    return run_cli
+
+
+@pytest.fixture(scope="session")
+def opa_url() -> Iterator[str]:
+    require_tool("opa")
+    from kaze_policy.engine.opa_server import OpaServer
+    server = OpaServer.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def kustomize() -> str:
+    return require_tool("kustomize")

@@ -1,0 +1,89 @@
+"""Bad input: exit 2, one line naming the file, no traceback, quickly (timing is in the benchmark)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+
+BOMB = """apiVersion: v1
+kind: ConfigMap
+metadata: {name: lol}
+data:
+  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+  f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+  g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+  h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+  i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+
+def bad_inputs() -> dict[str, bytes]:
+    return {
+        "bomb.yaml": BOMB.encode(),
+        "deep-flow.yaml": b"apiVersion: v1\nkind: ConfigMap\ndata: " + b"[" * 10_000 + b"]" * 10_000 + b"\n",
+        "deep-block.yaml": b"apiVersion: v1\nkind: ConfigMap\n" + b"".join(
+            b" " * i + b"k:\n" for i in range(10_000)) + b" " * 10_000 + b"v\n",
+        "deep.json": b'{"apiVersion": "v1", "kind": "ConfigMap", "data": ' + b'{"a": ' * 10_000 + b"1" + b"}" * 10_001,
+        "latin1.yaml": b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caf\xe9\n",
+        "nokind.yaml": b"apiVersion: v1\nmetadata:\n  name: x\n",
+        "syntax.yaml": b"apiVersion: v1\nkind: ConfigMap\ndata: {a: [1, 2}\n",
+        "bad.tf": b'resource "aws_s3_bucket" "b" {\n  bucket = \n',
+    }
+
+
+@pytest.mark.parametrize("name", sorted(bad_inputs()))
+def test_bad_input_exits_2_with_one_line_naming_the_file(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(bad_inputs()[name])
+    result = run_cli("scan", str(path), "--format", "json", timeout=30)
+    assert result.returncode == 2, result.stdout[:500] + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(path) in lines[0]
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_invalid_utf8_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(bad_inputs()["latin1.yaml"])
+    result = run_cli("scan", str(path))
+    assert f"{path}:4:" in result.stderr and "UTF-8" in result.stderr
+
+
+def test_kind_missing_names_the_document_line(tmp_path: Path) -> None:
+    path = tmp_path / "two.yaml"
+    path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nmetadata: {name: b}\n")
+    result = run_cli("scan", str(path))
+    assert result.returncode == 2
+    assert f"{path}:5:" in result.stderr and "no kind" in result.stderr
+
+
+def test_file_over_the_size_limit(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n  x: '" + "a" * 2000 + "'\n")
+    result = run_cli("scan", str(path), "--max-file-size", "1000")
+    assert result.returncode == 2
+    assert str(path) in result.stderr and "over the limit of 1000" in result.stderr
+
+
+def test_default_size_limit_is_50_mb(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    with path.open("wb") as handle:  # sparse: no 50 MB of disk writes
+        handle.truncate(50 * 1024 * 1024 + 1)
+    result = run_cli("scan", str(path))
+    assert result.returncode == 2 and "over the limit of 52428800" in result.stderr
+
+
+def test_aliases_within_budget_are_resolved(tmp_path: Path) -> None:
+    path = tmp_path / "anchors.yaml"
+    path.write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shared\n  labels: &l\n"
+                    "    kaze.io/plane: shared\n  annotations: *l\n")
+    result = run_cli("scan", str(path), "--format", "json", "--control", "KZ-TEN-01")
+    assert result.returncode == 0, result.stderr

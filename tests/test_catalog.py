@@ -1,0 +1,62 @@
+"""The catalog: controls from METADATA; malformed catalogs are load-time errors (exit 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kaze_policy.catalog import load_catalog
+from kaze_policy.errors import CatalogError
+from tests.conftest import run_cli
+
+HEADER = """# METADATA
+# title: A control
+# custom:
+#   id: {id}
+#   severity: high
+#   scopes: [iac]
+package kaze.test.{pkg}
+
+import rego.v1
+
+violation contains v if {{
+	false
+	v := {{}}
+}}
+"""
+
+
+def write_policy(folder: Path, pkg: str, cid: str) -> None:
+    (folder / f"{pkg}.rego").write_text(HEADER.format(id=cid, pkg=pkg))
+
+
+def test_shipped_catalog_loads() -> None:
+    ids = [c.id for c in load_catalog().controls]
+    assert ids == sorted(ids) and len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize(("cid", "message"), [("KZ-TENANT-1", "not of the form"), ("kz-ten-01", "not of the form")])
+def test_bad_id_is_rejected(tmp_path: Path, cid: str, message: str) -> None:
+    write_policy(tmp_path, "a", cid)
+    with pytest.raises(CatalogError, match=message):
+        load_catalog(tmp_path)
+
+
+def test_duplicate_id_is_rejected(tmp_path: Path) -> None:
+    write_policy(tmp_path, "a", "KZ-TEN-01")
+    write_policy(tmp_path, "b", "KZ-TEN-01")
+    with pytest.raises(CatalogError, match="duplicate control id KZ-TEN-01"):
+        load_catalog(tmp_path)
+
+
+def test_package_without_id_is_rejected(tmp_path: Path) -> None:
+    (tmp_path / "x.rego").write_text("package kaze.test.x\n\nimport rego.v1\n\nviolation := set()\n")
+    with pytest.raises(CatalogError, match="no control id"):
+        load_catalog(tmp_path)
+
+
+def test_cli_reports_catalog_errors_with_exit_2(tmp_path: Path) -> None:
+    write_policy(tmp_path, "a", "KZ-X-1")
+    result = run_cli("controls", "--policies", str(tmp_path))
+    assert result.returncode == 2 and "a.rego" in result.stderr and "Traceback" not in result.stderr

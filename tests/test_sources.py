@@ -1,0 +1,149 @@
+"""Sources: manifests with lines, List kinds, JSON, Terraform HCL and plans, targets, Kustomize."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kaze_policy.errors import InputError
+from kaze_policy.sources.discover import find_targets, nearest_config
+from kaze_policy.sources.kubernetes import load_manifest
+from kaze_policy.sources.load import load_target
+from kaze_policy.sources.yaml_stream import load_stream
+
+
+def test_documents_keep_their_lines() -> None:
+    data = b"# leading comment\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n\n# c\napiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n---\n"
+    manifest = load_manifest(data, "f.yaml")
+    assert [(r.name, r.origin.line) for r in manifest.resources] == [("a", 3), ("b", 9)]
+
+
+def test_first_document_without_marker() -> None:
+    data = b"apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n"
+    assert [r.origin.line for r in load_manifest(data, "f.yaml").resources] == [1, 5]
+
+
+def test_list_kind_is_expanded_with_item_lines() -> None:
+    data = b"""apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Namespace
+  metadata: {name: a}
+- apiVersion: v1
+  kind: ServiceAccount
+  metadata: {name: s, namespace: a}
+"""
+    resources = load_manifest(data, "l.yaml").resources
+    assert [(r.id, r.origin.line) for r in resources] == [("Namespace/a", 4), ("ServiceAccount/a/s", 7)]
+
+
+def test_json_manifest_and_default_namespace() -> None:
+    data = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}).encode()
+    (resource,) = load_manifest(data, "c.json").resources
+    assert resource.id == "ConfigMap/default/c"
+
+
+def test_yaml_scalars_keep_their_types() -> None:
+    (doc,) = load_stream(b"a: '1'\nb: 2\nc: true\nd: null\ne: 1.5\nf: x\n", "t.yaml")
+    assert doc.value == {"a": "1", "b": 2, "c": True, "d": None, "e": 1.5, "f": "x"}
+
+
+def test_non_objects_are_skipped_not_errors() -> None:
+    manifest = load_manifest(b"replicaCount: 2\n---\n- a\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n", "v.yaml")
+    assert manifest.skipped == 2 and len(manifest.resources) == 1
+
+
+def test_parse_error_names_the_line() -> None:
+    with pytest.raises(InputError) as err:
+        load_stream(b"a: 1\nb: [1, 2\nc: }\n", "x.yaml")
+    assert err.value.file == "x.yaml" and err.value.line is not None
+
+
+def test_terraform_blocks_become_resources(tmp_path: Path) -> None:
+    tf = tmp_path / "terraform" / "providers" / "aws" / "main.tf"
+    tf.parent.mkdir(parents=True)
+    tf.write_text('provider "aws" {\n  region = "eu-west-1"\n}\n\nresource "aws_s3_bucket" "audit" {\n'
+                  '  bucket = "kaze-audit"\n  object_lock_enabled = true\n}\n\nvariable "cidr" {\n  type = string\n}\n')
+    inventory = load_target(find_targets([str(tmp_path)])[0])
+    by_id = inventory.by_id()
+    bucket = by_id["terraform/providers/aws/aws_s3_bucket.audit"]
+    assert bucket.kind == "aws_s3_bucket" and bucket.obj["bucket"] == "kaze-audit" and bucket.origin.line == 5
+    assert by_id["terraform/providers/aws/terraform_provider.aws"].obj["region"] == "eu-west-1"
+    assert "terraform/providers/aws/terraform_variable.cidr" in by_id
+
+
+def test_terraform_plan_json(tmp_path: Path) -> None:
+    plan = {"format_version": "1.2", "planned_values": {"root_module": {"resources": [
+        {"address": "aws_db_instance.db", "mode": "managed", "type": "aws_db_instance", "name": "db",
+         "values": {"publicly_accessible": False}}],
+        "child_modules": [{"resources": [{"address": "module.net.aws_vpc.main", "mode": "managed",
+                                          "type": "aws_vpc", "name": "main", "values": {}}]}]}}}
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    inventory = load_target(find_targets([str(tmp_path)])[0])
+    assert {r.id for r in inventory.resources} == {"terraform/aws_db_instance.db", "terraform/module.net.aws_vpc.main"}
+
+
+def test_vault_policy_files(tmp_path: Path) -> None:
+    policy = tmp_path / "vault" / "client-acme-agent.hcl"
+    policy.parent.mkdir()
+    policy.write_text('path "kv/data/clients/acme/*" {\n  capabilities = ["read"]\n}\n')
+    (resource,) = load_target(find_targets([str(tmp_path)])[0]).resources
+    assert resource.kind == "VaultPolicy" and resource.name == "client-acme-agent"
+    assert resource.obj["paths"]["kv/data/clients/acme/*"]["capabilities"] == ["read"]
+
+
+def test_snapshot_turns_on_its_scope(tmp_path: Path) -> None:
+    (tmp_path / "vault.json").write_text(json.dumps({"apiVersion": "snapshot.kaze.io/v1", "kind": "VaultSnapshot",
+                                                     "metadata": {"name": "cell"}, "auditDevices": {}}))
+    inventory = load_target(find_targets([str(tmp_path)])[0])
+    assert inventory.scopes == {"iac", "vault"}
+
+
+def test_nearest_config_is_found_above(tmp_path: Path) -> None:
+    (tmp_path / "kaze-policy.yaml").write_text("apiVersion: kaze.io/v1\nkind: KazePolicyConfig\n")
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    assert nearest_config(deep) == (tmp_path / "kaze-policy.yaml").resolve()
+
+
+def _kustomize_tree(root: Path) -> Path:
+    base = root / "kubernetes" / "base"
+    base.mkdir(parents=True)
+    (base / "kustomization.yaml").write_text("resources: [ns.yaml]\n")
+    (base / "ns.yaml").write_text("# the tenant namespace\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: tenant\n"
+                                  "---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: agent\n  namespace: tenant\n")
+    for overlay in ("cell-a", "cell-b"):
+        folder = root / "kubernetes" / "overlays" / overlay
+        folder.mkdir(parents=True)
+        (folder / "kustomization.yaml").write_text(f"resources: [../../base]\nnamePrefix: {overlay}-\n")
+    (root / "loose.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: loose}\n")
+    return root
+
+
+def test_overlays_are_targets_and_bases_are_not_scanned_again(tmp_path: Path) -> None:
+    targets = find_targets([str(_kustomize_tree(tmp_path))])
+    assert [(Path(t.path).name, t.kind) for t in targets] == [
+        (tmp_path.name, "files"), ("cell-a", "kustomize"), ("cell-b", "kustomize")]
+    assert targets[0].files == [tmp_path / "loose.yaml"]
+
+
+def test_overlay_renders_with_real_kustomize_and_traces_files(tmp_path: Path, kustomize: str) -> None:
+    targets = find_targets([str(_kustomize_tree(tmp_path))])
+    inventory = load_target(targets[1])
+    by_id = inventory.by_id()
+    # kustomize prefixes names, but never a Namespace's
+    assert set(by_id) == {"Namespace/tenant", "ServiceAccount/tenant/cell-a-agent"}
+    namespace = by_id["Namespace/tenant"]
+    assert namespace.origin.file.endswith("base/ns.yaml") and namespace.origin.line == 2
+    assert by_id["ServiceAccount/tenant/cell-a-agent"].origin.line == 7
+    assert "annotations" not in namespace.obj["metadata"]
+
+
+def test_broken_kustomization_is_bad_input(tmp_path: Path, kustomize: str) -> None:
+    (tmp_path / "kustomization.yaml").write_text("resources: [missing.yaml]\n")
+    with pytest.raises(InputError) as err:
+        load_target(find_targets([str(tmp_path)])[0])
+    assert "kustomize build failed" in str(err.value) and "kustomization.yaml" in str(err.value)
