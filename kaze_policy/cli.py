@@ -42,13 +42,6 @@ class _Group(click.Group):
             click.echo("kaze-policy: error: input nested too deeply", err=True)
             sys.exit(EXIT_BAD_INPUT)
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("standalone_mode", True)
-        try:
-            return super().main(*args, **kwargs)
-        except click.exceptions.Exit as exc:  # pragma: no cover - click handles it
-            sys.exit(exc.exit_code)
-
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kaze-policy")
@@ -207,6 +200,39 @@ def test_command(engine: str, opa_url: str | None, policies: Path, verbose: bool
             click.echo(f"{r.outcome.upper()}: {r.package}.{r.name} ({r.file}){' ' + r.detail if r.detail else ''}")
     click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     sys.exit(EXIT_FAIL if failed else EXIT_OK)
+
+
+@main.group()
+def decide() -> None:
+    """Answer a policy question for a running system, from the same rules as the scan."""
+
+
+@decide.command("egress")
+@click.option("--tenant", required=True, help="The tenant whose agent wants to call the URL.")
+@click.argument("urls", nargs=-1, required=True)
+@click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
+              help="kaze-policy.yaml (default: the nearest one in or above the current folder).")
+@click.option("--engine", type=click.Choice(ENGINES), default="embedded", show_default=True)
+@click.option("--opa-url")
+def decide_egress(tenant: str, urls: tuple[str, ...], config: Path | None, engine: str, opa_url: str | None) -> None:
+    """May an agent of TENANT call each URL (KZ-EGR-04)? One JSON line per URL; exit 0 only when all are allowed."""
+    from kaze_policy.config import load_config
+    from kaze_policy.decide import decide as decide_url
+    from kaze_policy.engine import create_engine
+    from kaze_policy.sources.discover import nearest_config
+
+    path = config or nearest_config(Path.cwd())
+    if path is None:
+        raise UsageError("no kaze-policy.yaml here or above: give --config")
+    settings = load_config(path)
+    catalog = load_catalog(DEFAULT_POLICY_DIR)
+    with create_engine(engine, opa_url) as rego:
+        rego.load_policies(catalog.policy_files)
+        rego.set_data({"config": settings})
+        decisions = [decide_url(rego, tenant, url) for url in urls]
+    for decision in decisions:
+        click.echo(json.dumps(decision))
+    sys.exit(EXIT_OK if all(d["allow"] for d in decisions) else EXIT_FAIL)
 
 
 @main.group()

@@ -126,5 +126,3 @@ def merge(controls: list[Control], per_target: list[dict[str, TargetResult]]) ->
         merged.append(ControlResult(control, [results[control.id] for results in per_target if control.id in results]))
     return merged
 
-
-__all__ = ["evaluate_target", "merge", "PASS", "FAIL", "ERROR", "WAIVED", "NOT_APPLICABLE"]

@@ -9,10 +9,11 @@ from typing import Callable
 
 from kaze_policy import __version__
 from kaze_policy.analysis import add_facts
+from kaze_policy.analysis.overlays import add_overlay_facts
 from kaze_policy.catalog import Catalog, Control
 from kaze_policy.config import load_config
 from kaze_policy.engine import create_engine
-from kaze_policy.errors import KazePolicyError
+from kaze_policy.errors import KazePolicyError, UsageError
 from kaze_policy.evaluate import evaluate_target, merge
 from kaze_policy.inventory import Inventory
 from kaze_policy.results import ERROR, ScanReport, TargetResult
@@ -58,6 +59,7 @@ def load_inventories(options: ScanOptions) -> tuple[list[Inventory], list[tuple[
                 inventory.config, inventory.config_file = configs[found], str(found)
         add_facts(inventory)
         inventories.append(inventory)
+    add_overlay_facts(inventories)
     return inventories, unloadable
 
 
@@ -98,7 +100,6 @@ def _selected(catalog: Catalog, wanted: list[str]) -> list[Control]:
     known = catalog.by_id()
     missing = [w for w in wanted if w not in known]
     if missing:
-        from kaze_policy.errors import UsageError
         raise UsageError(f"unknown control id(s): {', '.join(missing)}")
     return [known[w] for w in wanted]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from importlib import resources
-from pathlib import Path
 
 import jsonschema
 import pytest

@@ -16,7 +16,8 @@ CLUSTER_SCOPED_KINDS = frozenset({
     "CustomResourceDefinition", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
     "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "PriorityClass",
     "RuntimeClass", "IngressClass", "APIService", "CSIDriver", "VolumeSnapshotClass",
-    "ClusterImagePolicy", "ClusterIssuer", "CiliumClusterwideNetworkPolicy", "Server",
+    "ClusterImagePolicy", "ClusterIssuer", "CiliumClusterwideNetworkPolicy", "ClusterExternalSecret",
+    "ClusterSecretStore", "ClusterPolicy", "GatewayClass", "ClusterTrustBundle",
     "VaultSnapshot", "ImageVerificationSnapshot", "SbomIndexSnapshot", "ClusterProbeSnapshot",
 })
 _ITEM_LINE = re.compile(rb"^(\s*)- ", re.M)

@@ -1,0 +1,55 @@
+package kaze.egress.url_allowlist_test
+
+import rego.v1
+
+import data.kaze.egress.url_allowlist
+
+cfg := {"config": {
+	"tenants": [{"name": "acme", "vertical": "finance", "egress": [
+		{"fqdn": "api.openai.com", "ports": [443]},
+		{"cidr": "198.51.100.0/24", "ports": [443]},
+	]}],
+	"verticals": {"finance": {"egress": [{"fqdn": "*.stripe.com", "ports": [443]}]}},
+}}
+
+ask(host, port, is_ip) := d if {
+	d := url_allowlist.decision with input as {"tenant": "acme", "scheme": "https", "host": host, "port": port, "is_ip": is_ip}
+		with data.inventory as cfg
+}
+
+test_exact_host_allowed if ask("api.openai.com", 443, false).allow
+
+test_other_port_denied if not ask("api.openai.com", 8443, false).allow
+
+test_lookalike_suffix_denied if not ask("evil-api.openai.com", 443, false).allow
+
+test_vertical_wildcard_allows_subdomain if ask("api.stripe.com", 443, false).allow
+
+test_wildcard_does_not_allow_apex if not ask("stripe.com", 443, false).allow
+
+test_wildcard_does_not_allow_lookalike if not ask("evilstripe.com", 443, false).allow
+
+test_ip_inside_cidr_allowed if ask("198.51.100.17", 443, true).allow
+
+test_ip_outside_cidr_denied if not ask("198.51.101.10", 443, true).allow
+
+test_http_denied if {
+	d := url_allowlist.decision with input as {"tenant": "acme", "scheme": "http", "host": "api.openai.com", "port": 80, "is_ip": false}
+		with data.inventory as cfg
+	not d.allow
+}
+
+test_unknown_tenant_denied if {
+	d := url_allowlist.decision with input as {"tenant": "nobody", "scheme": "https", "host": "api.openai.com", "port": 443, "is_ip": false}
+		with data.inventory as cfg
+	not d.allow
+}
+
+test_clean_allowlist_has_no_violation if {
+	count(url_allowlist.violation) == 0 with data.inventory as cfg
+}
+
+test_mid_label_wildcard_is_a_violation if {
+	bad := {"config": {"tenants": [{"name": "a", "vertical": "v", "egress": [{"fqdn": "api.*.com"}]}]}}
+	count(url_allowlist.violation) == 1 with data.inventory as bad
+}
