@@ -43,10 +43,11 @@ CiliumNetworkPolicy / CiliumClusterwideNetworkPolicy (``cilium.io/v2``), best ef
     (``matchName``/``matchPattern`` -> ``fqdns``), ``toPorts[].ports[]`` (``port`` number or
     name, ``endPort``, ``protocol`` TCP/UDP/SCTP/ANY, ``0`` or absent = all ports). A rule
     with ports but no peer selector allows every destination on those ports; the empty rule
-    ``{}`` allows nothing (Cilium's default-deny idiom). Not modelled: ``ingressDeny``/
-    ``egressDeny`` contents (the analysis may over-report a connection they would block; it
-    never under-reports), ``toServices``, ``toGroups``, ``toNodes``, ``toRequires``, ICMP,
-    L7 rules (treated as their L4 allow).
+    ``{}`` allows nothing (Cilium's default-deny idiom). Not modelled: the contents of
+    ``ingressDeny``/``egressDeny`` (they still make the endpoint default-deny, but a connection
+    they would block is reported: over-reporting, the safe side for a violation finder);
+    ``toServices``, ``toGroups``, ``toNodes`` and ``toRequires`` (a rule with only these allows
+    nothing here); ICMP; L7 rules (treated as their L4 allow).
     Kubernetes and Cilium policies combine as Cilium does: isolation by either, allow by any.
 
 The facts (``analyze``)
@@ -91,11 +92,12 @@ lists per protocol.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Connection", "analyze", "connectivity", "explain_lines", "format_ports"]
+__all__ = ["ALL_PORTS", "NO_PORTS", "PROTOCOLS", "Connection", "Ports", "analyze", "connectivity",
+           "explain_lines", "format_ports"]
 
 # --------------------------------------------------------------------------------------------
 # Constants
@@ -341,7 +343,7 @@ class _LabelIndex:
     which is what keeps 2,000 policies over 5,000 workloads fast.
     """
 
-    def __init__(self, label_maps: list[Mapping[str, str]], universe: int) -> None:
+    def __init__(self, label_maps: Sequence[Mapping[str, str]], universe: int) -> None:
         self.universe = universe
         self.by_pair: dict[tuple[str, str], int] = {}
         self.by_key: dict[str, int] = {}

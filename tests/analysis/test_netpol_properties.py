@@ -242,14 +242,23 @@ class Oracle:
                 return True
         return False
 
+    def selecting(self, direction: str, subject: dict[str, Any]) -> list[dict[str, Any]]:
+        """Policies of the pod's namespace that select it and list this direction (memoised)."""
+        memo = self.__dict__.setdefault("_selecting", {})
+        if (direction, subject["id"]) not in memo:
+            ptype = "Ingress" if direction == "ingress" else "Egress"
+            memo[(direction, subject["id"])] = [
+                p for p in self.policies
+                if p["namespace"] == subject["ns"]
+                and self.matches(p["object"]["spec"]["podSelector"], subject["labels"])
+                and ptype in self.types(p["object"]["spec"])]
+        return memo[(direction, subject["id"])]
+
     def direction_allows(self, direction: str, subject: dict[str, Any], peer_pod: dict[str, Any],
                          dst: dict[str, Any], proto: str, port: int) -> tuple[bool, list[str]]:
         """(allowed, policies that allow) for one direction at ``subject``."""
-        ptype, key = ("Ingress", "from") if direction == "ingress" else ("Egress", "to")
-        selecting = [p for p in self.policies
-                     if p["namespace"] == subject["ns"]
-                     and self.matches(p["object"]["spec"]["podSelector"], subject["labels"])
-                     and ptype in self.types(p["object"]["spec"])]
+        key = "from" if direction == "ingress" else "to"
+        selecting = self.selecting(direction, subject)
         if not selecting:
             return True, []
         allowing = []
@@ -361,9 +370,7 @@ def test_egress_unrestricted_agrees_with_the_specification(resources: list[dict[
         if not oracle.tenant(pod):
             assert pod["id"] not in facts["egress"]
             continue
-        selecting = [p for p in oracle.policies
-                     if p["namespace"] == pod["ns"] and oracle.matches(p["object"]["spec"]["podSelector"], pod["labels"])
-                     and "Egress" in oracle.types(p["object"]["spec"])]
+        selecting = oracle.selecting("egress", pod)
         open_rule = any(
             (not r.get("to") or any(x.get("ipBlock", {}).get("cidr") == "0.0.0.0/0" for x in r["to"]))
             and (not r.get("ports") or any(not isinstance(e.get("port"), str) for e in r["ports"]))
