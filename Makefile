@@ -45,6 +45,9 @@ test: venv tools
 
 bench: venv tools
 	$(PY) tests/benchmarks/bench_scan.py 1000 10000
+	KAZE_BENCH_ENGINE=opa $(PY) tests/benchmarks/bench_scan.py 10000
+	$(PY) tests/benchmarks/bench_bad_input.py
+	$(PY) tests/benchmarks/bench_netpol.py
 
 lint-rego: tools
 	$(TOOLS)/opa fmt --list --fail rego
