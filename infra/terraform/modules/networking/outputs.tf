@@ -1,0 +1,4 @@
+output "network" {
+  description = "Cloud-neutral description of the cell's network."
+  value       = local.network
+}

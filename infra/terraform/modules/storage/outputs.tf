@@ -1,0 +1,4 @@
+output "bucket" {
+  description = "Cloud-neutral description of the bucket."
+  value       = local.bucket
+}

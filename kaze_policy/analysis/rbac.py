@@ -1,0 +1,805 @@
+"""Effective Kubernetes RBAC: who can do what, where, and through which bindings.
+
+KZ-SOD-01..03 and KZ-TEN-07 are about what a subject can *effectively* do, which no single
+object shows: a ClusterRole gains rules through aggregation (a role labelled
+`aggregate-to-edit` silently extends `edit` and `admin`), a ClusterRole bound by a RoleBinding
+applies in one namespace only, a binding to `system:serviceaccounts:<ns>` reaches every
+service account there, and the built-in `edit` can read Secrets. Rego is bad at fixpoints and
+set algebra, so this module computes the permissions once and hands the controls facts.
+
+Kubernetes' own matching rules are followed (pkg/apis/rbac/v1/evaluation_helpers.go):
+`*` in verbs, apiGroups and resources; `*/sub` matches a subresource of any resource but
+`pods/*` does not match `pods/exec`; resourceNames restrict a rule to those objects. A User
+named `system:serviceaccount:<ns>:<name>` is that ServiceAccount. Argo CD's own RBAC
+(`argocd-rbac-cm`) adds deployers: syncing an Application deploys.
+
+What is modelled and what is not: ServiceAccounts "present in the inventory" are the
+ServiceAccount objects and the ones bindings name (not each namespace's implicit `default`);
+the members of Users' IdP groups are unknown here, which is why each Group is reported as a
+subject of its own and `kaze-policy.yaml` maps people to their groups.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+RBAC_GROUP = "rbac.authorization.k8s.io"
+AGGREGATE_LABEL = "rbac.authorization.k8s.io/aggregate-to-"
+TENANT_LABEL = "kaze.io/tenant"
+ALL = "*"
+SA_ALL_GROUP = "system:serviceaccounts"
+SA_NS_GROUP_PREFIX = "system:serviceaccounts:"
+AUTHENTICATED_GROUP = "system:authenticated"
+SA_USER_PREFIX = "system:serviceaccount:"
+CLUSTER_ADMIN = "ClusterRole/cluster-admin"
+
+# The API group a bare resource name means when the caller gives none.
+DEFAULT_GROUPS: dict[str, str] = {
+    "pods": "", "secrets": "", "configmaps": "", "services": "", "serviceaccounts": "",
+    "namespaces": "", "nodes": "", "persistentvolumeclaims": "", "users": "", "groups": "",
+    "deployments": "apps", "statefulsets": "apps", "daemonsets": "apps", "replicasets": "apps",
+    "jobs": "batch", "cronjobs": "batch",
+    "roles": RBAC_GROUP, "clusterroles": RBAC_GROUP, "rolebindings": RBAC_GROUP, "clusterrolebindings": RBAC_GROUP,
+    "applications": "argoproj.io",
+}
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True, order=True)
+class Subject:
+    """A User, Group or ServiceAccount as a binding names it."""
+
+    kind: str
+    name: str
+    namespace: str | None = None
+
+    @property
+    def key(self) -> str:
+        """`User:alice`, `Group:kaze:operators`, `ServiceAccount:<ns>:<name>` (config's form)."""
+        if self.kind == "ServiceAccount":
+            return f"ServiceAccount:{self.namespace}:{self.name}"
+        return f"{self.kind}:{self.name}"
+
+    @classmethod
+    def parse(cls, text: str) -> Subject:
+        """The inverse of `key`; a Group or User name may itself contain `:`."""
+        kind, _, rest = text.partition(":")
+        if kind == "ServiceAccount":
+            namespace, _, name = rest.partition(":")
+            if not namespace or not name:
+                raise ValueError(f"ServiceAccount subject needs a namespace and a name: {text!r}")
+            return cls(kind, name, namespace)
+        if kind not in ("User", "Group") or not rest:
+            raise ValueError(f"subject must be User:<name>, Group:<name> or ServiceAccount:<ns>:<name>: {text!r}")
+        return cls.of(kind, rest)
+
+    @classmethod
+    def of(cls, kind: str, name: str, namespace: str | None = None) -> Subject:
+        """A subject as the API server sees it: the User `system:serviceaccount:<ns>:<name>`
+        *is* that ServiceAccount (its token authenticates under that user name)."""
+        if kind == "User" and name.startswith(SA_USER_PREFIX):
+            ns, _, sa = name[len(SA_USER_PREFIX):].partition(":")
+            if ns and sa:
+                return cls("ServiceAccount", sa, ns)
+        return cls(kind, name, namespace if kind == "ServiceAccount" else None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "namespace": self.namespace}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One PolicyRule. An empty `resource_names` means every object."""
+
+    api_groups: frozenset[str]
+    resources: frozenset[str]
+    verbs: frozenset[str]
+    resource_names: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_object(cls, obj: Mapping[str, Any]) -> Rule:
+        def s(key: str) -> frozenset[str]:
+            return frozenset(str(v) for v in (obj.get(key) or []))
+
+        return cls(s("apiGroups"), s("resources"), s("verbs"), s("resourceNames"))
+
+    def allows(self, verb: str, api_group: str, resource: str, subresource: str | None, name: str | None) -> bool:
+        """Kubernetes' rule matching; `api_group` `*` asks about any group, `name` None any object."""
+        if ALL not in self.verbs and verb not in self.verbs:
+            return False
+        if api_group != ALL and ALL not in self.api_groups and api_group not in self.api_groups:
+            return False
+        if not self._resource_matches(resource, subresource):
+            return False
+        return name is None or not self.resource_names or name in self.resource_names
+
+    def _resource_matches(self, resource: str, subresource: str | None) -> bool:
+        combined = f"{resource}/{subresource}" if subresource else resource
+        if ALL in self.resources or combined in self.resources:
+            return True
+        return bool(subresource) and f"*/{subresource}" in self.resources
+
+    @property
+    def is_wildcard_admin(self) -> bool:
+        """`*` verbs on `*` resources: everything in the groups it names."""
+        return ALL in self.verbs and ALL in self.resources
+
+
+@dataclass(frozen=True)
+class SourcedRule:
+    """A rule of a role, and the ClusterRole it came from when it came by aggregation."""
+
+    rule: Rule
+    aggregated_from: str | None = None
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One rule reaching one subject, with the witness chain that proves it."""
+
+    subject: Subject
+    namespace: str  # `*` for cluster-wide
+    binding: str
+    role: str
+    rule: Rule
+    aggregated_from: str | None = None
+    via_group: Subject | None = None  # the group binding through which a ServiceAccount is reached
+
+    @property
+    def resource_names(self) -> frozenset[str]:
+        return self.rule.resource_names
+
+    def witness(self) -> dict[str, Any]:
+        """`{binding, role}` plus the aggregated source role and the group, when any."""
+        out: dict[str, Any] = {"binding": self.binding, "role": self.role}
+        if self.aggregated_from:
+            out["aggregated_from"] = self.aggregated_from
+        if self.via_group:
+            out["group"] = self.via_group.key
+        return out
+
+
+@dataclass
+class _Role:
+    id: str
+    kind: str
+    namespace: str | None
+    name: str
+    labels: dict[str, str]
+    rules: tuple[Rule, ...]
+    selectors: list[Mapping[str, Any]] | None  # aggregationRule.clusterRoleSelectors
+    builtin: bool = False
+
+
+@dataclass
+class _Binding:
+    id: str
+    kind: str
+    scope: str  # the namespace, or `*` for a ClusterRoleBinding
+    role_key: str  # `Role/<ns>/<name>` or `ClusterRole/<name>`: how the roleRef resolves
+    role_id: str  # the role's inventory id (differs from the key only for duplicates, `#2`)
+    subjects: tuple[Subject, ...]
+    members: list[tuple[Subject, Subject | None]] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- built-in roles
+# Kubernetes' bootstrap ClusterRoles (plugin/pkg/auth/authorizer/rbac/bootstrappolicy):
+# `admin`, `edit` and `view` are themselves aggregated from `system:aggregate-to-*`, so a
+# custom role labelled `aggregate-to-edit` extends edit *and* admin, as in a real cluster.
+
+_WRITE = ("create", "delete", "deletecollection", "patch", "update")
+_READ = ("get", "list", "watch")
+
+
+def _r(groups: str, resources: str, verbs: Iterable[str]) -> dict[str, Any]:
+    return {"apiGroups": groups.split(",") if groups else [""], "resources": resources.split(), "verbs": list(verbs)}
+
+
+_VIEW_RULES = [
+    _r("", "configmaps endpoints persistentvolumeclaims persistentvolumeclaims/status pods replicationcontrollers "
+           "replicationcontrollers/scale serviceaccounts services services/status", _READ),
+    _r("", "bindings events limitranges namespaces/status pods/log pods/status replicationcontrollers/status "
+           "resourcequotas resourcequotas/status namespaces", _READ),
+    _r("discovery.k8s.io", "endpointslices", _READ),
+    _r("apps", "controllerrevisions daemonsets daemonsets/status deployments deployments/scale deployments/status "
+               "replicasets replicasets/scale replicasets/status statefulsets statefulsets/scale "
+               "statefulsets/status", _READ),
+    _r("autoscaling", "horizontalpodautoscalers horizontalpodautoscalers/status", _READ),
+    _r("batch", "cronjobs cronjobs/status jobs jobs/status", _READ),
+    _r("extensions", "daemonsets daemonsets/status deployments deployments/scale deployments/status ingresses "
+                     "ingresses/status networkpolicies replicasets replicasets/scale replicasets/status "
+                     "replicationcontrollers/scale", _READ),
+    _r("policy", "poddisruptionbudgets poddisruptionbudgets/status", _READ),
+    _r("networking.k8s.io", "ingresses ingresses/status networkpolicies", _READ),
+]
+_EDIT_RULES = [
+    _r("", "pods/attach pods/exec pods/portforward pods/proxy secrets services/proxy", _READ),
+    _r("", "serviceaccounts", ["impersonate"]),
+    _r("", "pods pods/attach pods/exec pods/portforward pods/proxy", _WRITE),
+    _r("", "pods/eviction", ["create"]),
+    _r("", "configmaps events persistentvolumeclaims replicationcontrollers replicationcontrollers/scale secrets "
+           "serviceaccounts services services/proxy", _WRITE),
+    _r("", "serviceaccounts/token", ["create"]),
+    _r("apps", "daemonsets deployments deployments/rollback deployments/scale replicasets replicasets/scale "
+               "statefulsets statefulsets/scale", _WRITE),
+    _r("autoscaling", "horizontalpodautoscalers", _WRITE),
+    _r("batch", "cronjobs jobs", _WRITE),
+    _r("extensions", "daemonsets deployments deployments/rollback deployments/scale ingresses networkpolicies "
+                     "replicasets replicasets/scale replicationcontrollers/scale", _WRITE),
+    _r("policy", "poddisruptionbudgets", _WRITE),
+    _r("networking.k8s.io", "ingresses networkpolicies", _WRITE),
+    _r("coordination.k8s.io", "leases", _WRITE + _READ),
+]
+_ADMIN_RULES = [
+    _r("authorization.k8s.io", "localsubjectaccessreviews", ["create"]),
+    _r(RBAC_GROUP, "rolebindings roles", _WRITE + _READ),
+]
+
+
+def _agg(to: str) -> dict[str, str]:
+    return {AGGREGATE_LABEL + to: "true"}
+
+
+BUILTIN_CLUSTER_ROLES: dict[str, dict[str, Any]] = {
+    "cluster-admin": {"rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
+                                {"nonResourceURLs": ["*"], "verbs": ["*"]}]},
+    "admin": {"aggregationRule": {"clusterRoleSelectors": [{"matchLabels": _agg("admin")}]}},
+    "edit": {"labels": _agg("admin"), "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": _agg("edit")}]}},
+    "view": {"labels": _agg("edit"), "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": _agg("view")}]}},
+    "system:aggregate-to-admin": {"labels": _agg("admin"), "rules": _ADMIN_RULES},
+    "system:aggregate-to-edit": {"labels": _agg("edit"), "rules": _EDIT_RULES},
+    "system:aggregate-to-view": {"labels": _agg("view"), "rules": _VIEW_RULES},
+}
+
+
+def _builtin_role(name: str) -> _Role:
+    spec = BUILTIN_CLUSTER_ROLES[name]
+    agg = spec.get("aggregationRule")
+    rules = tuple(Rule.from_object(r) for r in spec.get("rules", []) if r.get("resources"))
+    return _Role(f"ClusterRole/{name}", "ClusterRole", None, name, dict(spec.get("labels", {})), rules,
+                 list(agg["clusterRoleSelectors"]) if agg else None, builtin=True)
+
+
+# --------------------------------------------------------------------------- label selectors
+
+
+def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    """A metav1.LabelSelector: matchLabels and matchExpressions all hold (empty = everything)."""
+    for k, v in (selector.get("matchLabels") or {}).items():
+        if labels.get(k) != str(v):
+            return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr.get("key"), expr.get("operator"), [str(v) for v in expr.get("values") or []]
+        present = key in labels
+        if op == "In" and not (present and labels[key] in values):
+            return False
+        if op == "NotIn" and present and labels[key] in values:
+            return False
+        if op == "Exists" and not present:
+            return False
+        if op == "DoesNotExist" and present:
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------- the analysis
+
+
+def _values(resources: Iterable[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Accept the inventory's `resources` mapping or a plain list of resources."""
+    if isinstance(resources, Mapping):
+        return list(resources.values())
+    return list(resources)
+
+
+def _meta(res: Mapping[str, Any]) -> Mapping[str, Any]:
+    return (res.get("object") or {}).get("metadata") or {}
+
+
+def _namespace_of(res: Mapping[str, Any]) -> str | None:
+    return res.get("namespace") or _meta(res).get("namespace")
+
+
+def _name_of(res: Mapping[str, Any]) -> str:
+    return str(res.get("name") or _meta(res).get("name") or "")
+
+
+def _id_of(res: Mapping[str, Any]) -> str:
+    if res.get("id"):
+        return str(res["id"])
+    ns = _namespace_of(res)
+    return f"{res.get('kind')}/{ns}/{_name_of(res)}" if ns else f"{res.get('kind')}/{_name_of(res)}"
+
+
+def _subjects(obj: Mapping[str, Any], binding_namespace: str | None) -> tuple[Subject, ...]:
+    """A binding's subjects; a ServiceAccount without namespace is the RoleBinding's own."""
+    out: list[Subject] = []
+    for s in obj.get("subjects") or []:
+        kind, name = str(s.get("kind") or ""), str(s.get("name") or "")
+        if kind == "ServiceAccount":
+            out.append(Subject(kind, name, s.get("namespace") or binding_namespace or "default"))
+        elif kind in ("User", "Group"):
+            out.append(Subject.of(kind, name))
+    return tuple(out)
+
+
+class EffectivePermissions:
+    """Roles (aggregation resolved), bindings and group memberships, ready to be asked."""
+
+    def __init__(self, resources: Iterable[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]]) -> None:
+        self.roles: dict[str, _Role] = {}
+        self.bindings: list[_Binding] = []
+        self.unresolved_bindings: list[_Binding] = []
+        self.service_accounts: set[Subject] = set()
+        raw_bindings: list[Mapping[str, Any]] = []
+        for res in _values(resources):
+            kind = res.get("kind")
+            if kind in ("Role", "ClusterRole"):
+                self._add_role(res)
+            elif kind in ("RoleBinding", "ClusterRoleBinding"):
+                raw_bindings.append(res)
+            elif kind == "ServiceAccount":
+                self.service_accounts.add(Subject("ServiceAccount", _name_of(res), _namespace_of(res) or "default"))
+        for name in BUILTIN_CLUSTER_ROLES:
+            self.roles.setdefault(f"ClusterRole/{name}", _builtin_role(name))
+        for res in raw_bindings:
+            self._add_binding(res)
+        self._effective: dict[str, tuple[SourcedRule, ...]] = {}
+        self._expand_members()
+        self._by_subject: dict[Subject, list[tuple[_Binding, Subject | None]]] | None = None
+
+    # ----------------------------------------------------------------- loading
+
+    def _add_role(self, res: Mapping[str, Any]) -> None:
+        obj = res.get("object") or {}
+        kind, ns = str(res.get("kind")), _namespace_of(res)
+        name = _name_of(res)
+        key = f"Role/{ns or 'default'}/{name}" if kind == "Role" else f"ClusterRole/{name}"
+        agg = obj.get("aggregationRule") if kind == "ClusterRole" else None
+        rules = tuple(Rule.from_object(r) for r in obj.get("rules") or [] if r.get("resources"))
+        labels = {str(k): str(v) for k, v in (_meta(res).get("labels") or {}).items()}
+        selectors = list(agg.get("clusterRoleSelectors") or []) if isinstance(agg, Mapping) else None
+        self.roles[key] = _Role(_id_of(res), kind, ns if kind == "Role" else None, name, labels, rules, selectors)
+
+    def _add_binding(self, res: Mapping[str, Any]) -> None:
+        obj = res.get("object") or {}
+        kind = str(res.get("kind"))
+        ns = (_namespace_of(res) or "default") if kind == "RoleBinding" else None
+        ref = obj.get("roleRef") or {}
+        ref_kind, ref_name = ref.get("kind"), ref.get("name")
+        key = f"Role/{ns}/{ref_name}" if ref_kind == "Role" and ns else f"ClusterRole/{ref_name}"
+        subjects = _subjects(obj, ns)
+        self.service_accounts.update(s for s in subjects if s.kind == "ServiceAccount")
+        role = self.roles.get(key)
+        if role is None or (kind == "ClusterRoleBinding" and ref_kind != "ClusterRole"):
+            self.unresolved_bindings.append(_Binding(_id_of(res), kind, ns or ALL, key, key, subjects))
+            return
+        self.bindings.append(_Binding(_id_of(res), kind, ns or ALL, key, role.id, subjects))
+
+    @property
+    def unresolved(self) -> list[dict[str, str]]:
+        """Bindings whose role is not in the inventory (nor built in): they grant nothing yet."""
+        return [{"binding": b.id, "role": b.role_id} for b in self.unresolved_bindings]
+
+    def _expand_members(self) -> None:
+        """Each binding's subjects, plus the ServiceAccounts its SA groups reach."""
+        by_ns: dict[str, list[Subject]] = defaultdict(list)
+        for sa in sorted(self.service_accounts):
+            by_ns[str(sa.namespace)].append(sa)
+        everyone = sorted(self.service_accounts)
+        for b in self.bindings:
+            members: list[tuple[Subject, Subject | None]] = [(s, None) for s in b.subjects]
+            for s in b.subjects:
+                if s.kind != "Group":
+                    continue
+                if s.name in (SA_ALL_GROUP, AUTHENTICATED_GROUP):
+                    members.extend((sa, s) for sa in everyone)
+                elif s.name.startswith(SA_NS_GROUP_PREFIX):
+                    members.extend((sa, s) for sa in by_ns.get(s.name[len(SA_NS_GROUP_PREFIX):], []))
+            b.members = list(dict.fromkeys(members))
+
+    # ----------------------------------------------------------------- rules
+
+    def rules_of(self, role_key: str) -> tuple[SourcedRule, ...]:
+        """A role's rules (by `Role/<ns>/<name>` or `ClusterRole/<name>`), with aggregation
+        resolved to its fixpoint, as the aggregation controller converges (cycles tolerated)."""
+        if role_key not in self._effective:
+            self._effective[role_key] = self._resolve(role_key, frozenset())
+        return self._effective[role_key]
+
+    def _resolve(self, role_key: str, visiting: frozenset[str]) -> tuple[SourcedRule, ...]:
+        role = self.roles.get(role_key)
+        if role is None:
+            return ()
+        if role.selectors is None:
+            return tuple(SourcedRule(r) for r in role.rules)
+        found: dict[Rule, str | None] = {}
+        for other_key, other in self._aggregated_sources(role_key, role):
+            if other_key in visiting:
+                continue
+            for sr in self._resolve(other_key, visiting | {role_key}):
+                found.setdefault(sr.rule, sr.aggregated_from or other.id)
+        # A live cluster's aggregated role already lists the union; a manifest's own rules
+        # would be overwritten by the controller. Counting them errs towards reporting.
+        for r in role.rules:
+            found.setdefault(r, None)
+        return tuple(SourcedRule(r, src) for r, src in found.items())
+
+    def _aggregated_sources(self, role_key: str, role: _Role) -> Iterator[tuple[str, _Role]]:
+        """The ClusterRoles an aggregationRule selects (a role never aggregates itself)."""
+        for other_key, other in self.roles.items():
+            if other.kind != "ClusterRole" or other_key == role_key:
+                continue
+            if any(selector_matches(sel, other.labels) for sel in role.selectors or []):
+                yield other_key, other
+
+    # ----------------------------------------------------------------- questions
+
+    def who_can(
+        self,
+        verb: str,
+        resource: str,
+        namespace: str | None = None,
+        api_group: str | None = None,
+        subresource: str | None = None,
+        name: str | None = None,
+    ) -> list[Grant]:
+        """Every (subject, rule) allowing `verb` on `resource`.
+
+        `namespace` None: anywhere (each grant says where: a namespace or `*`); a namespace:
+        grants that apply there; `*`: cluster-wide grants only. `api_group` None: the
+        resource's usual group (DEFAULT_GROUPS), `*` any group. `resource` may be
+        `pods/exec`. `name` None: any object, name-restricted grants included (their
+        `resource_names` say so); a name: exactly Kubernetes' answer for that object.
+        """
+        if subresource is None and "/" in resource:
+            resource, subresource = resource.split("/", 1)
+        group = api_group if api_group is not None else DEFAULT_GROUPS.get(resource, ALL)
+        matched: dict[str, list[SourcedRule]] = {}
+        out: list[Grant] = []
+        for b in self.bindings:
+            if namespace is not None and b.scope != ALL and (namespace == ALL or b.scope != namespace):
+                continue
+            rules = matched.get(b.role_key)
+            if rules is None:
+                rules = [sr for sr in self.rules_of(b.role_key)
+                         if sr.rule.allows(verb, group, resource, subresource, name)]
+                matched[b.role_key] = rules
+            for sr in rules:
+                out.extend(Grant(s, b.scope, b.id, b.role_id, sr.rule, sr.aggregated_from, via) for s, via in b.members)
+        return out
+
+    def permissions_of(self, subject: Subject | str) -> list[Grant]:
+        """Everything one subject may do (directly, or through an SA group it belongs to)."""
+        if isinstance(subject, str):
+            subject = Subject.parse(subject)
+        if self._by_subject is None:
+            index: dict[Subject, list[tuple[_Binding, Subject | None]]] = defaultdict(list)
+            for b in self.bindings:
+                for s, via in b.members:
+                    index[s].append((b, via))
+            self._by_subject = index
+        return [
+            Grant(subject, b.scope, b.id, b.role_id, sr.rule, sr.aggregated_from, via)
+            for b, via in self._by_subject.get(subject, [])
+            for sr in self.rules_of(b.role_key)
+        ]
+
+    def grants(self) -> Iterator[Grant]:
+        """Every grant of every binding: for questions no single verb answers."""
+        for b in self.bindings:
+            for sr in self.rules_of(b.role_key):
+                for s, via in b.members:
+                    yield Grant(s, b.scope, b.id, b.role_id, sr.rule, sr.aggregated_from, via)
+
+
+def effective_permissions(
+    resources: Iterable[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]],
+) -> EffectivePermissions:
+    """Load Roles, ClusterRoles, bindings and ServiceAccounts from inventory resources."""
+    return EffectivePermissions(resources)
+
+
+# --------------------------------------------------------------------------- facts
+
+SECRET_VERBS = ("get", "list", "watch")
+WORKLOADS = (("apps", "deployments"), ("apps", "statefulsets"), ("apps", "daemonsets"), ("apps", "replicasets"),
+             ("batch", "jobs"), ("batch", "cronjobs"), ("", "pods"))
+WORKLOAD_VERBS = ("create", "update", "patch")
+# Creating an Application deploys as surely as syncing one, so `create` counts too.
+GITOPS = (("argoproj.io", "applications"),)
+GITOPS_VERBS = ("create", "update", "patch")
+SENSITIVE: tuple[tuple[str, tuple[str, ...], str, tuple[str, ...]], ...] = (
+    ("escalate", ("escalate",), RBAC_GROUP, ("roles", "clusterroles")),
+    ("bind", ("bind",), RBAC_GROUP, ("roles", "clusterroles")),
+    ("impersonate", ("impersonate",), "", ("users", "groups", "serviceaccounts")),
+    ("impersonate", ("impersonate",), "authentication.k8s.io", ("uids", "userextras")),
+    # older clients open exec/attach/port-forward with GET, newer with POST (create)
+    ("pods/exec", ("create", "get"), "", ("pods/exec",)),
+    ("pods/attach", ("create", "get"), "", ("pods/attach",)),
+    ("pods/portforward", ("create", "get"), "", ("pods/portforward",)),
+)
+
+
+# --------------------------------------------------------------------------- Argo CD RBAC
+# Syncing an Application deploys as surely as patching a Deployment, and Argo CD decides who
+# may sync with its own RBAC: Casbin CSV in the `argocd-rbac-cm` ConfigMap, not Kubernetes'.
+# `p, <subject|role>, <resource>, <action>, <project>/<app>[, allow|deny]` grants,
+# `g, <subject|role>, <role>` makes members, `policy.default` is everyone's role, a deny of
+# the same action wins, and `role:admin` is built in.
+
+ARGOCD_RBAC_CM = "argocd-rbac-cm"
+ARGOCD_DEPLOY_ACTIONS = frozenset({"sync", "create", "update", "override", "*"})
+ARGOCD_BUILTIN_ROLES: dict[str, list[tuple[str, str, str, str]]] = {
+    "role:admin": [("applications", "*", "*/*", "allow")],
+    "role:readonly": [("applications", "get", "*/*", "allow")],
+}
+ARGOCD_EVERYONE = "argocd:authenticated"  # stands for every user Argo CD lets in
+_ALL_OBJECTS = ("*", "*/*")
+
+
+@dataclass(frozen=True)
+class ArgoGrant:
+    """One Argo CD subject allowed to deploy: through which role, action and objects."""
+
+    subject: Subject
+    config_map: str
+    role: str
+    action: str
+    objects: str
+
+
+def _argocd_lines(data: Mapping[str, Any]) -> Iterator[list[str]]:
+    """The CSV lines of `policy.csv` and every `policy.<name>.csv` (Argo CD merges them)."""
+    for key in sorted(data):
+        if key == "policy.csv" or (key.startswith("policy.") and key.endswith(".csv")):
+            for line in str(data[key] or "").splitlines():
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    yield [part.strip() for part in line.split(",")]
+
+
+def _argocd_subject(name: str) -> Subject:
+    """An SSO subject: a user when it looks like an email, else a group (`scopes: [groups]`)."""
+    return Subject("User" if "@" in name else "Group", name)
+
+
+def argocd_deployers(resources: Iterable[Mapping[str, Any]]) -> list[ArgoGrant]:
+    """Who may sync, create, update or override Argo CD Applications, per `argocd-rbac-cm`."""
+    out: list[ArgoGrant] = []
+    for res in resources:
+        if res.get("kind") == "ConfigMap" and _name_of(res) == ARGOCD_RBAC_CM:
+            out.extend(_argocd_config_map(_id_of(res), (res.get("object") or {}).get("data") or {}))
+    return out
+
+
+def _argocd_config_map(cm_id: str, data: Mapping[str, Any]) -> list[ArgoGrant]:
+    rules: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list, ARGOCD_BUILTIN_ROLES)
+    roles_of: dict[str, set[str]] = defaultdict(set)
+    principals: set[str] = set()
+    for parts in _argocd_lines(data):
+        if parts[0] == "p" and len(parts) >= 5:
+            effect = parts[5] if len(parts) > 5 else "allow"
+            rules[parts[1]] = [*rules[parts[1]], (parts[2], parts[3], parts[4], effect)]
+            principals.add(parts[1])
+        elif parts[0] == "g" and len(parts) >= 3:
+            roles_of[parts[1]].add(parts[2])
+            principals.add(parts[1])
+    default = str(data.get("policy.default") or "").strip()
+    everyone = {ARGOCD_EVERYONE} if default else set()
+    out = []
+    roles = {r for rs in roles_of.values() for r in rs}  # a name others are members of is a role
+    for principal in sorted((principals - roles) | everyone):
+        if principal.startswith("role:"):
+            continue
+        held = _argocd_closure(principal, roles_of, default)
+        granted = [(role, r) for role in sorted(held) for r in rules.get(role, [])]
+        denied = {(act, obj) for _, (res, act, obj, eft) in granted if eft == "deny" and res in ("applications", "*")}
+        for role, (res, act, obj, eft) in granted:
+            if eft != "allow" or res not in ("applications", "*") or act not in ARGOCD_DEPLOY_ACTIONS:
+                continue
+            if any((a in (act, "*")) and (o in _ALL_OBJECTS or o == obj) for a, o in denied):
+                continue
+            out.append(ArgoGrant(_argocd_subject(principal), cm_id, role, act, obj))
+    return out
+
+
+def _argocd_closure(principal: str, roles_of: Mapping[str, set[str]], default: str) -> set[str]:
+    """The principal itself, its roles, their roles in turn, and the default role."""
+    seen, todo = set(), [principal] + ([default] if default else [])
+    while todo:
+        cur = todo.pop()
+        if cur not in seen:
+            seen.add(cur)
+            todo.extend(roles_of.get(cur, ()))
+    return seen
+
+
+class _Identities:
+    """Subjects → the person or team of kaze-policy.yaml, and its duties (config.groups)."""
+
+    def __init__(self, config: Mapping[str, Any] | None) -> None:
+        config = config or {}
+        self.names: dict[str, str] = {}
+        self.table: dict[str, dict[str, list[str]]] = {}
+        for ident in config.get("identities") or []:
+            name = str(ident.get("name"))
+            subjects = [self._normal(s) for s in ident.get("kubernetes") or []]
+            self.table[name] = {"kubernetes": subjects, "vault": [str(v) for v in ident.get("vault") or []]}
+            for key in subjects:
+                self.names.setdefault(key, name)
+        self.duties: dict[str, list[str]] = defaultdict(list)
+        for duty, subjects in sorted((config.get("groups") or {}).items()):
+            for s in subjects or []:
+                self.duties[self._normal(s)].append(duty)
+
+    @staticmethod
+    def _normal(text: str) -> str:
+        try:
+            return Subject.parse(str(text)).key
+        except ValueError:
+            return str(text)
+
+    def of(self, subject: Subject) -> str:
+        """The configured identity, or the subject's own id (also for members of config.groups)."""
+        return self.names.get(subject.key, subject.key)
+
+
+class _Collector:
+    """Groups grants into fact entries, one per subject and scope (and extra key).
+
+    Set-valued fields accumulate as sets and are sorted once, in `result`.
+    """
+
+    def __init__(self, identities: _Identities) -> None:
+        self.identities = identities
+        self.entries: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.sets: dict[tuple[Any, ...], dict[str, set[str]]] = {}
+        self.vias: dict[tuple[Any, ...], set[tuple[str, str, str | None, str | None]]] = {}
+        self.all_names: set[tuple[Any, ...]] = set()
+
+    def add(self, grant: Grant, extra: tuple[Any, ...] = (), fields: Mapping[str, Any] | None = None,
+            **sets: Iterable[str]) -> None:
+        """Count one grant: its witness joins `via`, each keyword's values join that set."""
+        key = (grant.subject.key, grant.namespace) + extra
+        if key not in self.entries:
+            self.entries[key] = {"subject": grant.subject.to_json(), "identity": self.identities.of(grant.subject),
+                                 "duties": list(self.identities.duties.get(grant.subject.key, [])),
+                                 "namespace": grant.namespace, **(fields or {})}
+            self.sets[key] = defaultdict(set)
+            self.vias[key] = set()
+        for name, values in sets.items():
+            self.sets[key][name].update(values)
+        if not grant.resource_names:
+            self.all_names.add(key)
+        via = grant.via_group.key if grant.via_group else None
+        self.vias[key].add((grant.binding, grant.role, grant.aggregated_from, via))
+
+    def result(self, names: bool = False) -> list[dict[str, Any]]:
+        """Entries sorted by subject and scope; `resource_names` None means every object."""
+        out = []
+        for key in sorted(self.entries, key=lambda k: tuple(map(str, k))):
+            entry = self.entries[key]
+            entry.update({name: sorted(values) for name, values in self.sets[key].items()})
+            if names:
+                entry["resource_names"] = None if key in self.all_names else entry.get("resource_names", [])
+            entry["via"] = [_witness(*w) for w in sorted(self.vias[key], key=lambda w: tuple(map(str, w)))]
+            out.append(entry)
+        return out
+
+
+def _witness(binding: str, role: str, aggregated_from: str | None, group: str | None) -> dict[str, str]:
+    out = {"binding": binding, "role": role}
+    if aggregated_from:
+        out["aggregated_from"] = aggregated_from
+    if group:
+        out["group"] = group
+    return out
+
+
+def _secret_readers(perms: EffectivePermissions, ids: _Identities) -> list[dict[str, Any]]:
+    col = _Collector(ids)
+    for verb in SECRET_VERBS:
+        for g in perms.who_can(verb, "secrets", api_group=""):
+            col.add(g, verbs=(verb,), resource_names=g.resource_names)
+    return col.result(names=True)
+
+
+def _deployers(perms: EffectivePermissions, ids: _Identities, argo: list[ArgoGrant]) -> list[dict[str, Any]]:
+    col = _Collector(ids)
+    for targets, verbs in ((WORKLOADS, WORKLOAD_VERBS), (GITOPS, GITOPS_VERBS)):
+        for group, resource in targets:
+            label = f"{resource}.{group}" if group else resource
+            for verb in verbs:
+                permission = (f"{verb} {label}",)
+                for g in perms.who_can(verb, resource, api_group=group):
+                    col.add(g, permissions=permission)
+    for a in argo:
+        rule = Rule(frozenset({"argoproj.io"}), frozenset({"applications"}), frozenset({a.action}))
+        grant = Grant(a.subject, ALL, a.config_map, a.role, rule)
+        col.add(grant, permissions=(f"{a.action} applications (argocd {a.objects})",))
+    return col.result()
+
+
+def _wildcard_admins(perms: EffectivePermissions, ids: _Identities) -> list[dict[str, Any]]:
+    col = _Collector(ids)
+    for g in perms.grants():
+        if g.role == CLUSTER_ADMIN or g.rule.is_wildcard_admin:
+            col.add(g, roles=(g.role,), api_groups=g.rule.api_groups)
+    return col.result()
+
+
+def _sensitive_verbs(perms: EffectivePermissions, ids: _Identities) -> list[dict[str, Any]]:
+    col = _Collector(ids)
+    for permission, verbs, group, resources in SENSITIVE:
+        for resource in resources:
+            for verb in verbs:
+                for g in perms.who_can(verb, resource, api_group=group):
+                    col.add(g, (permission,), {"permission": permission}, verbs=(verb,), resources=(resource,))
+    return col.result()
+
+
+def namespace_tenants(resources: list[Mapping[str, Any]], config: Mapping[str, Any] | None) -> dict[str, str]:
+    """Namespace → tenant: the `kaze.io/tenant` label, else config `tenants[].namespaces`."""
+    out: dict[str, str] = {}
+    for t in (config or {}).get("tenants") or []:
+        for ns in t.get("namespaces") or []:
+            out[str(ns)] = str(t.get("name"))
+    for res in resources:
+        if res.get("kind") == "Namespace":
+            tenant = (_meta(res).get("labels") or {}).get(TENANT_LABEL)
+            if tenant:
+                out[_name_of(res)] = str(tenant)
+    return out
+
+
+def _subject_tenant(subject: Subject, tenants: Mapping[str, str]) -> str | None:
+    """The tenant a subject belongs to; `*` for groups spanning every tenant's accounts."""
+    if subject.kind == "ServiceAccount":
+        return tenants.get(str(subject.namespace))
+    if subject.kind == "Group" and subject.name in (SA_ALL_GROUP, AUTHENTICATED_GROUP):
+        return ALL
+    if subject.kind == "Group" and subject.name.startswith(SA_NS_GROUP_PREFIX):
+        return tenants.get(subject.name[len(SA_NS_GROUP_PREFIX):])
+    return None
+
+
+def _cross_tenant(perms: EffectivePermissions, tenants: Mapping[str, str], ids: _Identities) -> list[dict[str, Any]]:
+    out = []
+    # A binding whose role is missing grants nothing yet, but will as soon as the role
+    # appears: KZ-TEN-07 judges the binding, so those count too.
+    for b, resolved in [(b, True) for b in perms.bindings] + [(b, False) for b in perms.unresolved_bindings]:
+        tenant = tenants.get(b.scope) if b.kind == "RoleBinding" else None
+        if tenant is None:
+            continue
+        for s in b.subjects:
+            other = _subject_tenant(s, tenants)
+            if other is not None and other != tenant:
+                out.append({"binding": b.id, "namespace": b.scope, "tenant": tenant, "subject_tenant": other,
+                            "subject": s.to_json(), "identity": ids.of(s), "role": b.role_id,
+                            "role_resolved": resolved, "via": [{"binding": b.id, "role": b.role_id}]})
+    return sorted(out, key=lambda e: (e["binding"], repr(e["subject"])))
+
+
+def analyze(
+    resources: Iterable[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]],
+    config: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """facts.rbac, as docs/inventory.md describes it, plus `identities` for KZ-SOD-01's join."""
+    items = _values(resources)
+    perms = effective_permissions(items)
+    ids = _Identities(config)
+    return {
+        "secret_readers": _secret_readers(perms, ids),
+        "deployers": _deployers(perms, ids, argocd_deployers(items)),
+        "wildcard_admins": _wildcard_admins(perms, ids),
+        "sensitive_verbs": _sensitive_verbs(perms, ids),
+        "cross_tenant_bindings": _cross_tenant(perms, namespace_tenants(items, config), ids),
+        "identities": ids.table,
+        "unresolved_bindings": sorted(perms.unresolved, key=lambda u: u["binding"]),
+    }

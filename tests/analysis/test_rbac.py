@@ -1,0 +1,590 @@
+"""Unit tests of the effective-RBAC analyzer: one rule of Kubernetes RBAC per test."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kaze_policy.analysis.rbac import (
+    Grant,
+    Rule,
+    Subject,
+    analyze,
+    effective_permissions,
+    selector_matches,
+)
+
+# ------------------------------------------------------------------ builders
+
+
+def res(kind: str, name: str, ns: str | None = None, labels: dict[str, str] | None = None,
+        **obj: Any) -> dict[str, Any]:
+    """An inventory resource as the sources produce it."""
+    meta: dict[str, Any] = {"name": name}
+    if ns:
+        meta["namespace"] = ns
+    if labels:
+        meta["labels"] = labels
+    rid = f"{kind}/{ns}/{name}" if ns else f"{kind}/{name}"
+    return {"id": rid, "kind": kind, "namespace": ns, "name": name, "object": {"metadata": meta, **obj}}
+
+
+def rule(verbs: str, resources: str, groups: str = "", names: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {"apiGroups": groups.split(",") if groups != "" else [""],
+                           "resources": resources.split(","), "verbs": verbs.split(",")}
+    if names:
+        out["resourceNames"] = names.split(",")
+    return out
+
+
+def role(name: str, ns: str, *rules: dict[str, Any]) -> dict[str, Any]:
+    return res("Role", name, ns, rules=list(rules))
+
+
+def cluster_role(name: str, *rules: dict[str, Any], labels: dict[str, str] | None = None,
+                 aggregate: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    extra: dict[str, Any] = {"rules": list(rules)}
+    if aggregate is not None:
+        extra["aggregationRule"] = {"clusterRoleSelectors": aggregate}
+    return res("ClusterRole", name, labels=labels, **extra)
+
+
+def subj(text: str) -> dict[str, Any]:
+    s = Subject.parse(text)
+    out = {"kind": s.kind, "name": s.name}
+    if s.namespace:
+        out["namespace"] = s.namespace
+    return out
+
+
+def binding(name: str, ns: str | None, role_kind: str, role_name: str, *subjects: str) -> dict[str, Any]:
+    kind = "RoleBinding" if ns else "ClusterRoleBinding"
+    return res(kind, name, ns, roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": role_name},
+               subjects=[subj(s) for s in subjects])
+
+
+def namespace(name: str, tenant: str | None = None, plane: str | None = None) -> dict[str, Any]:
+    labels = {k: v for k, v in (("kaze.io/tenant", tenant), ("kaze.io/plane", plane)) if v}
+    return res("Namespace", name, labels=labels)
+
+
+def who(grants: list[Grant]) -> set[tuple[str, str]]:
+    return {(g.subject.key, g.namespace) for g in grants}
+
+
+# ------------------------------------------------------------------ subjects and rules
+
+
+def test_subject_keys_round_trip_config_strings() -> None:
+    for text in ("User:alice@kaze.io", "Group:kaze:operators", "ServiceAccount:argocd:argocd-application-controller"):
+        assert Subject.parse(text).key == text
+    assert Subject.parse("Group:kaze:operators").name == "kaze:operators"
+    for bad in ("Robot:x", "User:", "ServiceAccount:onlyname"):
+        with pytest.raises(ValueError):
+            Subject.parse(bad)
+
+
+@pytest.mark.parametrize(
+    "rule_obj,request_,allowed",
+    [
+        (rule("get", "pods"), ("get", "", "pods", None, None), True),
+        (rule("get", "pods"), ("list", "", "pods", None, None), False),
+        (rule("*", "pods"), ("delete", "", "pods", None, None), True),
+        (rule("get", "*"), ("get", "", "secrets", None, None), True),
+        (rule("get", "deployments", "apps"), ("get", "", "deployments", None, None), False),
+        (rule("get", "deployments", "*"), ("get", "apps", "deployments", None, None), True),
+        (rule("get", "deployments", "apps"), ("get", "*", "deployments", None, None), True),
+        # subresources: exact, `*`, `*/sub`; `pods/*` is no wildcard in RBAC
+        (rule("create", "pods/exec"), ("create", "", "pods", "exec", None), True),
+        (rule("create", "pods"), ("create", "", "pods", "exec", None), False),
+        (rule("create", "*"), ("create", "", "pods", "exec", None), True),
+        (rule("update", "*/scale", "apps"), ("update", "apps", "deployments", "scale", None), True),
+        (rule("create", "pods/*"), ("create", "", "pods", "exec", None), False),
+        # resourceNames: a named object, any object (None), another object
+        (rule("get", "secrets", names="db"), ("get", "", "secrets", None, "db"), True),
+        (rule("get", "secrets", names="db"), ("get", "", "secrets", None, "other"), False),
+        (rule("get", "secrets", names="db"), ("get", "", "secrets", None, None), True),
+        (rule("get", "secrets"), ("get", "", "secrets", None, "anything"), True),
+    ],
+)
+def test_rule_matching(rule_obj: dict[str, Any], request_: tuple[Any, ...], allowed: bool) -> None:
+    assert Rule.from_object(rule_obj).allows(*request_) is allowed
+
+
+def test_label_selectors() -> None:
+    labels = {"team": "platform", "tier": "ops"}
+    assert selector_matches({"matchLabels": {"team": "platform"}}, labels)
+    assert not selector_matches({"matchLabels": {"team": "apps"}}, labels)
+    assert selector_matches({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["ops", "x"]}]}, labels)
+    assert not selector_matches({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["ops"]}]}, labels)
+    assert selector_matches({"matchExpressions": [{"key": "team", "operator": "Exists"}]}, labels)
+    assert not selector_matches({"matchExpressions": [{"key": "team", "operator": "DoesNotExist"}]}, labels)
+    assert selector_matches({}, labels)  # the empty selector selects everything
+
+
+# ------------------------------------------------------------------ scope of bindings
+
+
+def test_role_applies_in_its_namespace_only() -> None:
+    perms = effective_permissions([role("reader", "a", rule("get", "secrets")),
+                                   binding("rb", "a", "Role", "reader", "User:alice")])
+    assert who(perms.who_can("get", "secrets")) == {("User:alice", "a")}
+    assert who(perms.who_can("get", "secrets", namespace="a")) == {("User:alice", "a")}
+    assert perms.who_can("get", "secrets", namespace="b") == []
+
+
+def test_rolebinding_role_ref_resolves_in_the_bindings_namespace() -> None:
+    perms = effective_permissions([role("r", "a", rule("get", "secrets")), role("r", "b", rule("get", "pods")),
+                                   binding("rb", "b", "Role", "r", "User:bob")])
+    assert perms.who_can("get", "secrets") == []
+    [grant] = perms.who_can("get", "pods")
+    assert (grant.role, grant.namespace) == ("Role/b/r", "b")
+
+
+def test_cluster_role_bound_by_a_rolebinding_is_namespaced() -> None:
+    perms = effective_permissions([cluster_role("secret-reader", rule("get", "secrets")),
+                                   binding("rb", "tenant-acme", "ClusterRole", "secret-reader", "User:alice")])
+    [grant] = perms.who_can("get", "secrets")
+    assert grant.namespace == "tenant-acme"
+    assert grant.witness() == {"binding": "RoleBinding/tenant-acme/rb", "role": "ClusterRole/secret-reader"}
+    assert perms.who_can("get", "secrets", namespace="tenant-globex") == []
+    assert perms.who_can("get", "secrets", namespace="*") == []
+
+
+def test_cluster_role_binding_applies_everywhere() -> None:
+    perms = effective_permissions([cluster_role("secret-reader", rule("get", "secrets")),
+                                   binding("crb", None, "ClusterRole", "secret-reader", "Group:auditors")])
+    assert who(perms.who_can("get", "secrets", namespace="anything")) == {("Group:auditors", "*")}
+    assert who(perms.who_can("get", "secrets", namespace="*")) == {("Group:auditors", "*")}
+
+
+def test_service_account_without_namespace_is_the_bindings() -> None:
+    rb = binding("rb", "a", "ClusterRole", "view")
+    rb["object"]["subjects"] = [{"kind": "ServiceAccount", "name": "agent"}]
+    perms = effective_permissions([rb])
+    assert {g.subject.key for g in perms.who_can("get", "pods")} == {"ServiceAccount:a:agent"}
+
+
+def test_unresolved_role_grants_nothing_and_is_listed() -> None:
+    perms = effective_permissions([binding("rb", "a", "Role", "missing", "User:alice"),
+                                   binding("crb", None, "ClusterRole", "missing-too", "User:alice")])
+    assert list(perms.grants()) == []
+    assert perms.unresolved == [{"binding": "RoleBinding/a/rb", "role": "Role/a/missing"},
+                                {"binding": "ClusterRoleBinding/crb", "role": "ClusterRole/missing-too"}]
+
+
+# ------------------------------------------------------------------ wildcards, subresources, names
+
+
+def test_wildcards_in_verbs_resources_and_groups() -> None:
+    perms = effective_permissions([cluster_role("all", {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}),
+                                   binding("crb", None, "ClusterRole", "all", "User:root")])
+    for verb, resource, group in (("get", "secrets", None), ("escalate", "clusterroles", None),
+                                  ("patch", "applications", "argoproj.io"), ("create", "pods/exec", None)):
+        assert who(perms.who_can(verb, resource, api_group=group)) == {("User:root", "*")}
+
+
+def test_subresources_are_distinct_from_their_resource() -> None:
+    perms = effective_permissions([
+        role("exec", "a", rule("create", "pods/exec")), role("pods", "a", rule("create", "pods")),
+        binding("rb1", "a", "Role", "exec", "User:debugger"), binding("rb2", "a", "Role", "pods", "User:deployer")])
+    assert {g.subject.key for g in perms.who_can("create", "pods/exec")} == {"User:debugger"}
+    assert {g.subject.key for g in perms.who_can("create", "pods", subresource="exec")} == {"User:debugger"}
+    assert {g.subject.key for g in perms.who_can("create", "pods")} == {"User:deployer"}
+
+
+def test_resource_names_restrict_grants() -> None:
+    perms = effective_permissions([role("one", "a", rule("get", "secrets", names="db-password")),
+                                   binding("rb", "a", "Role", "one", "User:app")])
+    [grant] = perms.who_can("get", "secrets")
+    assert grant.resource_names == {"db-password"}
+    assert perms.who_can("get", "secrets", name="db-password") != []
+    assert perms.who_can("get", "secrets", name="tls") == []
+
+
+# ------------------------------------------------------------------ aggregation
+
+
+AGG = {"kaze.io/aggregate-to-deployer": "true"}
+
+
+def test_aggregation_adds_get_secrets_to_a_deployer_role() -> None:
+    resources = [
+        cluster_role("deployer", aggregate=[{"matchLabels": AGG}]),
+        cluster_role("deploy-workloads", rule("create,update,patch", "deployments", "apps"), labels=AGG),
+        cluster_role("read-secrets", rule("get", "secrets"), labels=AGG),  # the innocent-looking addition
+        cluster_role("unrelated", rule("delete", "nodes")),
+        # only ClusterRoles aggregate, never a namespaced Role with the same label
+        res("Role", "namespaced", "tenant-acme", labels=AGG, rules=[rule("delete", "pods")]),
+        binding("ci", "tenant-acme", "ClusterRole", "deployer", "User:ci-bot"),
+    ]
+    perms = effective_permissions(resources)
+    [secret] = perms.who_can("get", "secrets")
+    assert secret.witness() == {"binding": "RoleBinding/tenant-acme/ci", "role": "ClusterRole/deployer",
+                                "aggregated_from": "ClusterRole/read-secrets"}
+    assert perms.who_can("delete", "nodes") == []
+    assert perms.who_can("delete", "pods") == []
+    facts = analyze(resources, None)
+    assert [e["identity"] for e in facts["deployers"]] == ["User:ci-bot"]
+    assert [e["via"] for e in facts["secret_readers"]] == [[secret.witness()]]
+
+
+def test_aggregation_with_match_expressions_is_transitive_and_survives_cycles() -> None:
+    resources = [
+        cluster_role("top", aggregate=[{"matchExpressions": [{"key": "level", "operator": "In", "values": ["mid"]}]}]),
+        cluster_role("mid", labels={"level": "mid"}, aggregate=[{"matchLabels": {"level": "low"}}]),
+        cluster_role("low", rule("get", "secrets"), labels={"level": "low"}),
+        cluster_role("loop-a", labels={"loop": "b"}, aggregate=[{"matchLabels": {"loop": "a"}}]),
+        cluster_role("loop-b", rule("list", "pods"), labels={"loop": "a"}, aggregate=[{"matchLabels": {"loop": "b"}}]),
+        binding("crb", None, "ClusterRole", "top", "User:u"),
+        binding("crb2", None, "ClusterRole", "loop-a", "User:v"),
+    ]
+    perms = effective_permissions(resources)
+    [grant] = perms.who_can("get", "secrets")
+    assert (grant.role, grant.aggregated_from) == ("ClusterRole/top", "ClusterRole/low")
+    assert who(perms.who_can("list", "pods")) == {("User:v", "*")}
+
+
+def test_aggregated_role_keeps_its_listed_rules() -> None:
+    resources = [cluster_role("agg", rule("get", "configmaps"), aggregate=[{"matchLabels": {"x": "y"}}]),
+                 binding("crb", None, "ClusterRole", "agg", "User:u")]
+    [grant] = effective_permissions(resources).who_can("get", "configmaps")
+    assert grant.aggregated_from is None
+
+
+# ------------------------------------------------------------------ built-in roles
+
+
+def test_edit_reads_secrets_even_when_absent_from_the_inventory() -> None:
+    perms = effective_permissions([binding("devs", "tenant-acme", "ClusterRole", "edit", "Group:devs")])
+    [grant] = perms.who_can("get", "secrets")
+    assert grant.witness() == {"binding": "RoleBinding/tenant-acme/devs", "role": "ClusterRole/edit",
+                               "aggregated_from": "ClusterRole/system:aggregate-to-edit"}
+    assert perms.who_can("create", "deployments") and perms.who_can("patch", "statefulsets")
+    assert perms.who_can("create", "rolebindings") == []
+
+
+def test_view_reads_no_secrets() -> None:
+    perms = effective_permissions([binding("ro", "a", "ClusterRole", "view", "Group:readers")])
+    assert perms.who_can("get", "pods") and perms.who_can("list", "deployments")
+    assert perms.who_can("get", "secrets") == [] and perms.who_can("list", "secrets") == []
+    assert perms.who_can("create", "deployments") == []
+
+
+def test_admin_is_edit_plus_rbac_in_the_namespace() -> None:
+    perms = effective_permissions([binding("owners", "a", "ClusterRole", "admin", "Group:owners")])
+    assert who(perms.who_can("create", "rolebindings")) == {("Group:owners", "a")}
+    assert who(perms.who_can("get", "secrets")) == {("Group:owners", "a")}
+    assert perms.who_can("escalate", "clusterroles") == []
+
+
+def test_cluster_admin_is_everything() -> None:
+    perms = effective_permissions([binding("root", None, "ClusterRole", "cluster-admin", "Group:break-glass")])
+    assert who(perms.who_can("impersonate", "users")) == {("Group:break-glass", "*")}
+    assert who(perms.who_can("get", "anything.example.com", api_group="example.com")) == {("Group:break-glass", "*")}
+
+
+def test_a_role_labelled_aggregate_to_edit_extends_edit_and_admin_not_view() -> None:
+    extra = cluster_role("argocd-apps", rule("patch", "applications", "argoproj.io"),
+                         labels={"rbac.authorization.k8s.io/aggregate-to-edit": "true"})
+    resources = [extra] + [binding(r, "a", "ClusterRole", r, f"User:{r}-user") for r in ("edit", "admin", "view")]
+    grants = effective_permissions(resources).who_can("patch", "applications")
+    assert {g.subject.key for g in grants} == {"User:edit-user", "User:admin-user"}
+    assert {g.aggregated_from for g in grants} == {"ClusterRole/argocd-apps"}
+
+
+def test_inventory_definition_of_a_builtin_wins() -> None:
+    view = cluster_role("view", rule("get", "secrets"))  # a tampered snapshot
+    perms = effective_permissions([view, binding("ro", "a", "ClusterRole", "view", "User:u")])
+    assert perms.who_can("get", "secrets") != []
+    assert perms.who_can("get", "pods") == []
+
+
+# ------------------------------------------------------------------ service account groups
+
+
+def test_sa_namespace_group_reaches_the_namespaces_service_accounts() -> None:
+    resources = [res("ServiceAccount", "agent", "tenant-acme"), res("ServiceAccount", "worker", "tenant-acme"),
+                 res("ServiceAccount", "agent", "tenant-globex"),
+                 binding("all-sa", "shared", "ClusterRole", "view", "Group:system:serviceaccounts:tenant-acme")]
+    grants = effective_permissions(resources).who_can("get", "pods")
+    assert who(grants) == {("Group:system:serviceaccounts:tenant-acme", "shared"),
+                           ("ServiceAccount:tenant-acme:agent", "shared"),
+                           ("ServiceAccount:tenant-acme:worker", "shared")}
+    sa = next(g for g in grants if g.subject.key == "ServiceAccount:tenant-acme:agent")
+    assert sa.witness()["group"] == "Group:system:serviceaccounts:tenant-acme"
+
+
+def test_all_service_accounts_group_reaches_every_known_service_account() -> None:
+    resources = [res("ServiceAccount", "a", "ns1"),
+                 binding("x", "ns2", "ClusterRole", "view", "ServiceAccount:ns2:b"),  # known through a binding
+                 binding("crb", None, "ClusterRole", "edit", "Group:system:serviceaccounts")]
+    keys = {g.subject.key for g in effective_permissions(resources).who_can("get", "secrets")}
+    assert keys == {"Group:system:serviceaccounts", "ServiceAccount:ns1:a", "ServiceAccount:ns2:b"}
+
+
+def test_permissions_of_a_subject_include_its_groups() -> None:
+    resources = [res("ServiceAccount", "agent", "tenant-acme"),
+                 role("self", "tenant-acme", rule("get", "configmaps")),
+                 binding("own", "tenant-acme", "Role", "self", "ServiceAccount:tenant-acme:agent"),
+                 binding("grp", "tenant-acme", "ClusterRole", "view", "Group:system:serviceaccounts:tenant-acme")]
+    perms = effective_permissions(resources)
+    grants = perms.permissions_of("ServiceAccount:tenant-acme:agent")
+    assert {g.binding for g in grants} == {"RoleBinding/tenant-acme/own", "RoleBinding/tenant-acme/grp"}
+    assert grants == perms.permissions_of(Subject("ServiceAccount", "agent", "tenant-acme"))
+    assert perms.permissions_of("User:nobody") == []
+
+
+def test_user_named_like_a_service_account_is_that_service_account() -> None:
+    """The API server authenticates an SA token as User `system:serviceaccount:<ns>:<name>`."""
+    resources = [res("ServiceAccount", "agent", "tenant-globex"),
+                 binding("rb", "tenant-acme", "ClusterRole", "view", "User:system:serviceaccount:tenant-globex:agent")]
+    perms = effective_permissions(resources)
+    assert who(perms.who_can("get", "pods")) == {("ServiceAccount:tenant-globex:agent", "tenant-acme")}
+    assert Subject.parse("User:system:serviceaccount:ns:sa") == Subject("ServiceAccount", "sa", "ns")
+    assert Subject.parse("User:system:serviceaccount:broken").kind == "User"
+
+
+# ------------------------------------------------------------------ facts
+
+CONFIG: dict[str, Any] = {
+    "tenants": [{"name": "acme", "vertical": "legal"}, {"name": "globex", "vertical": "retail",
+                                                         "namespaces": ["globex-jobs"]}],
+    "groups": {"breakGlass": ["Group:kaze:break-glass"],
+               "controllers": ["ServiceAccount:argocd:argocd-application-controller"]},
+    "identities": [
+        {"name": "alice", "kubernetes": ["User:alice@kaze.io", "Group:kaze:operators"], "vault": ["alice"]},
+        {"name": "argocd", "kubernetes": ["ServiceAccount:argocd:argocd-application-controller"]},
+    ],
+}
+
+
+def fact(facts: dict[str, Any], name: str, subject_key: str) -> list[dict[str, Any]]:
+    def key(e: dict[str, Any]) -> str:
+        return Subject(e["subject"]["kind"], e["subject"]["name"], e["subject"]["namespace"]).key
+
+    return [e for e in facts[name] if key(e) == subject_key]
+
+
+def test_secret_readers_fact() -> None:
+    resources = [role("one", "a", rule("get", "secrets", names="db")),
+                 role("lister", "a", rule("list,watch", "secrets")),
+                 binding("rb1", "a", "Role", "one", "User:alice@kaze.io"),
+                 binding("rb2", "a", "Role", "lister", "Group:kaze:operators")]
+    facts = analyze(resources, CONFIG)
+    [one] = fact(facts, "secret_readers", "User:alice@kaze.io")
+    assert (one["identity"], one["namespace"], one["verbs"], one["resource_names"]) == ("alice", "a", ["get"], ["db"])
+    [ops] = fact(facts, "secret_readers", "Group:kaze:operators")
+    assert (ops["identity"], ops["verbs"], ops["resource_names"]) == ("alice", ["list", "watch"], None)
+    assert ops["via"] == [{"binding": "RoleBinding/a/rb2", "role": "Role/a/lister"}]
+
+
+def test_deployers_fact_counts_workloads_and_gitops_not_reads() -> None:
+    resources = [cluster_role("argo-sync", rule("update,patch", "applications", "argoproj.io")),
+                 cluster_role("reader", rule("get,list", "deployments", "apps")),
+                 cluster_role("jobs", rule("create", "cronjobs", "batch")),
+                 cluster_role("wrong-group", rule("create", "deployments", "example.com")),
+                 binding("a", None, "ClusterRole", "argo-sync", "ServiceAccount:argocd:argocd-application-controller"),
+                 binding("b", None, "ClusterRole", "reader", "User:auditor"),
+                 binding("c", "tenant-acme", "ClusterRole", "jobs", "User:scheduler"),
+                 binding("d", None, "ClusterRole", "wrong-group", "User:other")]
+    facts = analyze(resources, CONFIG)
+    by_identity = {e["identity"]: e for e in facts["deployers"]}
+    assert set(by_identity) == {"argocd", "User:scheduler"}
+    assert by_identity["argocd"]["permissions"] == ["patch applications.argoproj.io", "update applications.argoproj.io"]
+    assert by_identity["argocd"]["duties"] == ["controllers"]
+    assert by_identity["User:scheduler"]["namespace"] == "tenant-acme"
+
+
+def argocd_rbac_cm(policy_csv: str, default: str | None = None) -> dict[str, Any]:
+    data = {"policy.csv": policy_csv, "scopes": "[groups]"}
+    if default:
+        data["policy.default"] = default
+    return res("ConfigMap", "argocd-rbac-cm", "argocd", data=data)
+
+
+def test_argocd_rbac_makes_deployers() -> None:
+    """Syncing through Argo CD is deploying, whatever Kubernetes RBAC says."""
+    cm = argocd_rbac_cm("""
+        p, role:release-operator, applications, get, */*, allow
+        p, role:release-operator, applications, sync, */*, allow
+        p, role:tenant-sync, applications, sync, acme/*, allow
+        g, role:tenant-sync, role:nested
+        p, role:nested, applications, override, acme/*, allow
+        g, kaze:operators, role:release-operator
+        g, carol@kaze.io, role:tenant-sync
+        g, kaze:break-glass, role:admin
+        g, kaze:viewers, role:readonly
+        p, kaze:deployers, applications, *, */*, allow
+        p, kaze:deployers, applications, sync, */*, deny
+    """)
+    facts = analyze([cm], CONFIG)
+    got = {e["identity"]: e["permissions"] for e in facts["deployers"]}
+    assert got == {
+        "alice": ["sync applications (argocd */*)"],
+        "User:carol@kaze.io": ["override applications (argocd acme/*)", "sync applications (argocd acme/*)"],
+        "Group:kaze:break-glass": ["* applications (argocd */*)"],
+        "Group:kaze:deployers": ["* applications (argocd */*)"],  # `*` still covers create/update
+    }
+    alice = next(e for e in facts["deployers"] if e["identity"] == "alice")
+    assert alice["subject"] == {"kind": "Group", "name": "kaze:operators", "namespace": None}
+    assert alice["via"] == [{"binding": "ConfigMap/argocd/argocd-rbac-cm", "role": "role:release-operator"}]
+
+
+def test_argocd_deny_of_the_same_action_wins_and_readonly_is_no_deployer() -> None:
+    cm = argocd_rbac_cm("""
+        g, kaze:viewers, role:readonly
+        p, role:ops, applications, sync, */*, allow
+        p, role:ops, applications, sync, */*, deny
+        g, kaze:ops, role:ops
+    """)
+    assert analyze([cm], CONFIG)["deployers"] == []
+
+
+def test_argocd_default_role_applies_to_everyone() -> None:
+    cm = argocd_rbac_cm("g, kaze:viewers, role:readonly", default="role:admin")
+    identities = {e["identity"] for e in analyze([cm], CONFIG)["deployers"]}
+    assert identities == {"Group:argocd:authenticated", "Group:kaze:viewers"}
+
+
+def test_wildcard_admins_fact() -> None:
+    resources = [cluster_role("star", {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}),
+                 cluster_role("pods-star", rule("*", "pods")),
+                 binding("bg", None, "ClusterRole", "cluster-admin", "Group:kaze:break-glass"),
+                 binding("oops", "tenant-acme", "ClusterRole", "star", "User:alice@kaze.io"),
+                 binding("fine", None, "ClusterRole", "pods-star", "User:bob")]
+    facts = analyze(resources, CONFIG)
+    assert {(e["identity"], e["namespace"]) for e in facts["wildcard_admins"]} == {
+        ("Group:kaze:break-glass", "*"), ("alice", "tenant-acme")}
+    [bg] = fact(facts, "wildcard_admins", "Group:kaze:break-glass")
+    assert bg["roles"] == ["ClusterRole/cluster-admin"] and bg["duties"] == ["breakGlass"]
+
+
+def test_sensitive_verbs_fact() -> None:
+    resources = [cluster_role("esc", rule("escalate,bind", "clusterroles", "rbac.authorization.k8s.io")),
+                 cluster_role("imp", rule("impersonate", "users,groups")),
+                 cluster_role("exec-old", rule("get", "pods/exec")),
+                 cluster_role("pf", rule("create", "pods/portforward,pods/attach")),
+                 binding("1", None, "ClusterRole", "esc", "User:a"), binding("2", None, "ClusterRole", "imp", "User:b"),
+                 binding("3", "x", "ClusterRole", "exec-old", "User:c"),
+                 binding("4", "x", "ClusterRole", "pf", "User:d")]
+    facts = analyze(resources, CONFIG)
+    got = {(e["identity"], e["permission"], tuple(e["verbs"])) for e in facts["sensitive_verbs"]}
+    assert got == {("User:a", "escalate", ("escalate",)), ("User:a", "bind", ("bind",)),
+                   ("User:b", "impersonate", ("impersonate",)), ("User:c", "pods/exec", ("get",)),
+                   ("User:d", "pods/portforward", ("create",)), ("User:d", "pods/attach", ("create",))}
+
+
+def test_edit_holders_have_sensitive_verbs_as_in_kubernetes() -> None:
+    facts = analyze([binding("devs", "a", "ClusterRole", "edit", "Group:devs")], None)
+    assert {e["permission"] for e in facts["sensitive_verbs"]} == {
+        "pods/exec", "pods/attach", "pods/portforward", "impersonate"}
+
+
+def test_cross_tenant_bindings_fact() -> None:
+    resources = [namespace("tenant-acme", "acme"), namespace("tenant-globex", "globex"),
+                 namespace("shared", plane="shared"),
+                 res("ServiceAccount", "agent", "tenant-globex"),
+                 binding("to-globex-sa", "tenant-acme", "ClusterRole", "view", "ServiceAccount:tenant-globex:agent"),
+                 binding("to-globex-group", "tenant-acme", "ClusterRole", "view",
+                         "Group:system:serviceaccounts:globex-jobs"),  # a tenant namespace from the config
+                 binding("to-everyone", "tenant-acme", "ClusterRole", "view", "Group:system:serviceaccounts"),
+                 binding("own", "tenant-acme", "ClusterRole", "edit", "ServiceAccount:tenant-acme:agent"),
+                 binding("from-shared", "tenant-acme", "ClusterRole", "view", "ServiceAccount:shared:gateway"),
+                 binding("dangling", "tenant-acme", "Role", "not-yet", "ServiceAccount:tenant-globex:agent"),
+                 binding("in-shared", "shared", "ClusterRole", "view", "ServiceAccount:tenant-globex:agent")]
+    facts = analyze(resources, CONFIG)
+    got = {(e["binding"], e["tenant"], e["subject_tenant"], e["role_resolved"]) for e in facts["cross_tenant_bindings"]}
+    assert got == {("RoleBinding/tenant-acme/to-globex-sa", "acme", "globex", True),
+                   ("RoleBinding/tenant-acme/to-globex-group", "acme", "globex", True),
+                   ("RoleBinding/tenant-acme/to-everyone", "acme", "*", True),
+                   ("RoleBinding/tenant-acme/dangling", "acme", "globex", False)}
+    entry = next(e for e in facts["cross_tenant_bindings"] if e["binding"].endswith("to-globex-sa"))
+    assert entry["subject"] == {"kind": "ServiceAccount", "name": "agent", "namespace": "tenant-globex"}
+    assert entry["via"] == [{"binding": "RoleBinding/tenant-acme/to-globex-sa", "role": "ClusterRole/view"}]
+
+
+def test_identities_fact_joins_kubernetes_and_vault() -> None:
+    facts = analyze([], CONFIG)
+    assert facts["identities"] == {
+        "alice": {"kubernetes": ["User:alice@kaze.io", "Group:kaze:operators"], "vault": ["alice"]},
+        "argocd": {"kubernetes": ["ServiceAccount:argocd:argocd-application-controller"], "vault": []},
+    }
+    assert analyze([], None)["identities"] == {}
+
+
+def test_one_identity_both_deploying_and_reading_secrets_is_visible() -> None:
+    """KZ-SOD-01's question: alice deploys as a user and reads secrets through a group."""
+    resources = [cluster_role("deploy", rule("patch", "deployments", "apps")),
+                 binding("d", None, "ClusterRole", "deploy", "User:alice@kaze.io"),
+                 binding("s", "tenant-acme", "ClusterRole", "edit", "Group:kaze:operators")]
+    facts = analyze(resources, CONFIG)
+    deployers = {e["identity"] for e in facts["deployers"]}
+    readers = {e["identity"] for e in facts["secret_readers"]}
+    assert "alice" in deployers & readers
+
+
+def test_analyze_accepts_the_inventory_mapping_and_is_deterministic() -> None:
+    resources = [res("ServiceAccount", "agent", "tenant-acme"),
+                 binding("rb", "tenant-acme", "ClusterRole", "admin",
+                         "Group:system:serviceaccounts:tenant-acme", "User:z"),
+                 binding("crb", None, "ClusterRole", "cluster-admin", "User:root")]
+    as_map = analyze({r["id"]: r for r in resources}, CONFIG)
+    reversed_list = analyze(list(reversed(resources)), CONFIG)
+    assert json.dumps(as_map, sort_keys=True) == json.dumps(reversed_list, sort_keys=True)
+
+
+def test_duplicate_ids_keep_the_inventory_id() -> None:
+    first = role("r", "a", rule("get", "pods"))
+    second = role("r", "a", rule("get", "secrets"))
+    second["id"] = "Role/a/r#2"  # the later definition, as the inventory names it
+    perms = effective_permissions([first, second, binding("rb", "a", "Role", "r", "User:u")])
+    assert [g.role for g in perms.who_can("get", "secrets")] == ["Role/a/r#2"]
+    assert perms.who_can("get", "pods") == []
+
+
+# ------------------------------------------------------------------ consistency (property)
+
+VERBS = ["get", "list", "create", "patch", "*"]
+RESOURCES = ["pods", "secrets", "pods/exec", "*", "deployments"]
+NAMESPACES = ["a", "b"]
+
+
+@st.composite
+def clusters(draw: st.DrawFn) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [res("ServiceAccount", "sa", ns) for ns in NAMESPACES]
+    for i in range(draw(st.integers(1, 5))):
+        rules = [{"apiGroups": [draw(st.sampled_from(["", "apps", "*"]))],
+                  "resources": draw(st.lists(st.sampled_from(RESOURCES), min_size=1, max_size=2)),
+                  "verbs": draw(st.lists(st.sampled_from(VERBS), min_size=1, max_size=2))}
+                 for _ in range(draw(st.integers(1, 3)))]
+        out.append(cluster_role(f"cr{i}", *rules, labels={"agg": "yes"} if draw(st.booleans()) else None))
+    out.append(cluster_role("aggregated", aggregate=[{"matchLabels": {"agg": "yes"}}]))
+    names = [r["name"] for r in out if r["kind"] == "ClusterRole"] + ["edit", "view"]
+    for i in range(draw(st.integers(1, 6))):
+        ns = draw(st.sampled_from([None, *NAMESPACES]))
+        who_ = draw(st.sampled_from(["User:u", "Group:g", "ServiceAccount:a:sa", "Group:system:serviceaccounts:b"]))
+        out.append(binding(f"b{i}", ns, "ClusterRole", draw(st.sampled_from(names)), who_))
+    return out
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(cluster=clusters(), verb=st.sampled_from(["get", "create", "patch"]),
+       resource=st.sampled_from(["pods", "secrets", "pods/exec"]))
+def test_who_can_agrees_with_permissions_of_and_namespaces(
+    cluster: list[dict[str, Any]], verb: str, resource: str
+) -> None:
+    """Three views of one truth: who_can, per-namespace who_can, and permissions_of."""
+    perms = effective_permissions(cluster)
+    resource_name, _, sub = resource.partition("/")
+    everywhere = perms.who_can(verb, resource)
+    for ns in NAMESPACES:
+        assert set(perms.who_can(verb, resource, namespace=ns)) == {g for g in everywhere if g.namespace in (ns, "*")}
+    subjects = {g.subject for g in perms.grants()}
+    from_subjects = {g for s in subjects for g in perms.permissions_of(s)
+                     if g.rule.allows(verb, "", resource_name, sub or None, None)}
+    assert from_subjects == set(everywhere)

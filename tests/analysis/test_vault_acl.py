@@ -1,0 +1,375 @@
+"""Unit tests of the Vault/OpenBao policy analyzer, without a server.
+
+The expected answers are the ones a real OpenBao 2.7 gave for the same policies and paths
+(test_vault_acl_openbao.py checks these rules, and thousands of generated cases, live).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kaze_policy.analysis.vault_acl import (
+    ACL,
+    UNKNOWN_CLIENT,
+    PolicyError,
+    analyze,
+    capabilities,
+    parse_policy,
+)
+
+
+def p(path: str, *caps: str) -> str:
+    """One `path` block."""
+    return f"path {json.dumps(path)} {{ capabilities = {json.dumps(list(caps))} }}\n"
+
+
+# ------------------------------------------------------------------ parsing
+
+
+def test_parse_reads_paths_in_order_with_lines() -> None:
+    text = '# the acme agent\npath "kv/data/clients/acme/*" {\n  capabilities = ["read", "list"]\n}\n'
+    text += p("sys/*", "deny")
+    policy = parse_policy(text, "client-acme-agent")
+    assert [(r.path, sorted(r.capabilities), r.line) for r in policy.rules] == [
+        ("kv/data/clients/acme/*", ["list", "read"], 2),
+        ("sys/*", ["deny"], 5),
+    ]
+    assert policy.paths() == {"kv/data/clients/acme/*": {"capabilities": ["list", "read"]},
+                              "sys/*": {"capabilities": ["deny"]}}
+
+
+def test_parse_accepts_hcl1_forms_vault_accepts() -> None:
+    text = """
+    name = "ops"
+    path "a" { capabilities = ["read"], comment = "x" }, path "b" { capabilities = ["list",] }
+    path c { capabilities = ["update"] }   // unquoted label
+    /* a block
+       comment */
+    path "d"
+    {
+      capabilities = ["create"]
+      allowed_parameters = { "key" = [] }
+      min_wrapping_ttl = "1s"
+      pagination_limit = 5
+      comment = <<EOT
+    multi-line
+    EOT
+    }
+    """
+    policy = parse_policy(text, "ops")
+    assert {r.path: sorted(r.capabilities) for r in policy.rules} == {
+        "a": ["read"], "b": ["list"], "c": ["update"], "d": ["create"]}
+
+
+def test_parse_json_policy() -> None:
+    policy = parse_policy('{"path": {"kv/data/x": {"capabilities": ["read"]}}}', "j")
+    assert [(r.path, set(r.capabilities)) for r in policy.rules] == [("kv/data/x", {"read"})]
+
+
+def test_repeated_capabilities_in_one_block_are_concatenated() -> None:
+    policy = parse_policy('path "d" { capabilities = ["read"]\ncapabilities = ["list"] }', "x")
+    assert policy.rules[0].capabilities == {"read", "list"}
+
+
+def test_legacy_policy_field_adds_capabilities() -> None:
+    policy = parse_policy('path "l" { policy = "read" capabilities = ["sudo"] }\npath "w" { policy = "write" }', "x")
+    assert policy.rules[0].capabilities == {"read", "list", "sudo"}
+    assert policy.rules[1].capabilities == {"create", "read", "update", "delete", "list"}
+    deny = parse_policy('path "n" { capabilities = ["read"], policy = "deny" }', "x")
+    assert deny.rules[0].capabilities == {"deny"}
+
+
+def test_deny_keeps_only_deny_and_stops_checking() -> None:
+    # the server checks left to right and stops at deny: a later unknown name passes
+    assert parse_policy(p("x", "deny", "read", "bogus"), "x").rules[0].capabilities == {"deny"}
+    with pytest.raises(PolicyError, match='invalid capability "bogus"'):
+        parse_policy(p("x", "bogus", "deny"), "x")
+
+
+def test_one_leading_slash_is_dropped_from_policy_paths() -> None:
+    policy = parse_policy(p("/lead", "read") + p("//dbl", "read"), "x")
+    assert [r.path for r in policy.rules] == ["lead", "/dbl"]
+
+
+def test_extra_labels_are_ignored_like_the_server() -> None:
+    assert [r.path for r in parse_policy('path "d" "e" { capabilities = ["read"] }', "x").rules] == ["d"]
+
+
+@pytest.mark.parametrize(
+    "text,line,message",
+    [
+        ('path "x" {\n  capabilities = ["read", "subscribe"]\n}', 2, 'invalid capability "subscribe"'),
+        ('path "x" {\n  capabilities = ["root"]\n}', 2, 'invalid capability "root"'),
+        ('path "ok" { capabilities = ["read"] }\n\npath "kv/+*" { capabilities = ["read"] }', 3, "'+*' is forbidden"),
+        ('path "x" { capabilities = ["read"]\n  bogus = 1 }', 2, 'invalid key "bogus"'),
+        ('foo = "x"\npath "x" { capabilities = ["read"] }', 1, 'invalid key "foo"'),
+        ('path "x" { capabilities = "read" }', 1, "must be a list"),
+        ('path "x" {\n\n  capabilities = [read] }', 3, "IDENT"),
+        ('path "x" { capabilities = ["read"] }\n junk', 2, "junk"),
+        ('path "x" {\n  capabilities = ["read"]\n', 3, "closing '}'"),
+        ('path "x" = { capabilities = ["read"] }', 1, "nested object expected"),
+        ('path "x" { policy = "admin" }', 1, 'invalid policy "admin"'),
+        ('path "x" { capabilities = ["read"] }\n@', 2, "unexpected character"),
+    ],
+)
+def test_parse_errors_name_the_policy_and_the_line(text: str, line: int, message: str) -> None:
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text, "broken")
+    assert info.value.policy == "broken"
+    assert info.value.line == line
+    assert message in str(info.value)
+    assert str(info.value).startswith(f'policy "broken", line {line}: ')
+
+
+def test_empty_policy_is_an_error() -> None:
+    with pytest.raises(PolicyError, match="empty"):
+        parse_policy("  \n", "e")
+
+
+def test_parser_agrees_with_python_hcl2_on_the_common_subset() -> None:
+    """python-hcl2 reads HCL2, not Vault's HCL1, but on plain policies both must agree."""
+    hcl2 = pytest.importorskip("hcl2")
+    text = p("kv/data/clients/acme/*", "read", "list") + p("sys/*", "deny") + p("kv/data/clients/acme/*", "update")
+    theirs = [(k.strip('"'), sorted(v["capabilities"] and [c.strip('"') for c in v["capabilities"]]))
+              for block in hcl2.loads(text)["path"] for k, v in block.items()]
+    mine = [(r.path, sorted(r.capabilities)) for r in parse_policy(text, "x").rules]
+    assert mine == theirs
+
+
+# ------------------------------------------------------------------ capabilities
+
+
+def test_exact_path_matches_only_itself() -> None:
+    pol = [p("kv/data/x", "read")]
+    assert capabilities(pol, "kv/data/x") == {"read"}
+    assert capabilities(pol, "kv/data/xy") == {"deny"}
+    assert capabilities(pol, "kv/data") == {"deny"}
+
+
+def test_star_is_a_trailing_prefix_glob_only() -> None:
+    pol = [p("kv/data/acm*", "read"), p("kv/*/x", "list")]
+    assert capabilities(pol, "kv/data/acme/key") == {"read"}
+    assert capabilities(pol, "kv/data/acm") == {"read"}
+    assert capabilities(pol, "kv/data/x") == {"deny"}  # `*` in the middle is a literal
+    assert capabilities(pol, "kv/*/x") == {"list"}
+
+
+def test_plus_matches_exactly_one_segment() -> None:
+    pol = [p("kv/data/clients/+/key", "read")]
+    assert capabilities(pol, "kv/data/clients/acme/key") == {"read"}
+    assert capabilities(pol, "kv/data/clients/a/b/key") == {"deny"}
+    assert capabilities(pol, "kv/data/clients/key") == {"deny"}
+
+
+def test_plus_only_as_a_whole_segment_and_the_servers_textual_test() -> None:
+    pol = [p("a/+c", "read"), p("b+/x", "list"), p("+", "sudo")]
+    assert capabilities(pol, "a/+c") == {"read"}
+    assert capabilities(pol, "a/bc") == {"deny"}
+    assert capabilities(pol, "b+/x") == {"list"}
+    assert capabilities(pol, "anything") == {"sudo"}
+
+
+def test_exact_wins_over_globs() -> None:
+    pol = [p("kv/*", "read"), p("kv/+", "list"), p("kv/x", "update")]
+    assert capabilities(pol, "kv/x") == {"update"}
+
+
+def test_priority_first_wildcard_later_wins() -> None:
+    pol = [p("a/b/+", "list"), p("a/+/+", "read")]
+    assert capabilities(pol, "a/b/c") == {"list"}
+    assert capabilities(pol, "a/x/c") == {"read"}
+
+
+def test_priority_not_ending_in_star_wins() -> None:
+    # `*` and `+` at the same position: the rule without the trailing `*` wins
+    pol = [p("secret/*", "read"), p("secret/+/foo", "update")]
+    assert capabilities(pol, "secret/a/foo") == {"update"}
+    assert capabilities(pol, "secret/a/bar") == {"read"}
+    pol = [p("a/+/c", "read"), p("a/+/c*", "list")]
+    assert capabilities(pol, "a/b/c") == {"read"}
+    assert capabilities(pol, "a/b/cd") == {"list"}
+
+
+def test_priority_fewer_plus_wins() -> None:
+    pol = [p("a/+/+", "read"), p("a/+/b", "list")]
+    assert capabilities(pol, "a/x/b") == {"list"}
+    assert capabilities(pol, "a/x/c") == {"read"}
+
+
+def test_priority_longer_wins() -> None:
+    pol = [p("kv/data/+/*", "read"), p("kv/data/+/acme/*", "list")]
+    assert capabilities(pol, "kv/data/x/acme/k") == {"list"}
+
+
+def test_priority_lexicographically_larger_wins() -> None:
+    # same wildcard position, no `*`, two `+`, same length: the server picks the larger text
+    # (the docs: "if P1 is smaller lexicographically, it is lower priority")
+    pol = [p("+/a/+", "update"), p("+/+/b", "create")]
+    assert capabilities(pol, "x/a/b") == {"update"}
+    assert capabilities(list(reversed(pol)), "x/a/b") == {"update"}
+
+
+def test_longest_prefix_glob_wins() -> None:
+    pol = [p("kv/*", "read"), p("kv/data/*", "list")]
+    assert capabilities(pol, "kv/data/x") == {"list"}
+    assert capabilities(pol, "kv/metadata/x") == {"read"}
+
+
+def test_same_path_across_policies_is_a_union() -> None:
+    assert capabilities([p("kv/*", "read"), p("kv/*", "list")], "kv/a") == {"read", "list"}
+
+
+def test_deny_overrides_everything_on_the_same_path() -> None:
+    pol = [p("kv/x", "read", "sudo"), p("kv/x", "deny"), p("kv/x", "update")]
+    assert capabilities(pol, "kv/x") == {"deny"}
+
+
+def test_deny_on_a_more_specific_path_wins_over_a_grant() -> None:
+    pol = [p("kv/data/clients/*", "read"), p("kv/data/clients/globex/*", "deny")]
+    assert capabilities(pol, "kv/data/clients/globex/k") == {"deny"}
+    assert capabilities(pol, "kv/data/clients/acme/k") == {"read"}
+
+
+def test_empty_capabilities_shadow_a_glob() -> None:
+    pol = [p("kv/*", "read"), p("kv/y")]
+    assert capabilities(pol, "kv/y") == {"deny"}
+    assert capabilities(pol, "kv/z") == {"read"}
+
+
+def test_sudo_patch_and_scan_are_capabilities_like_the_others() -> None:
+    assert capabilities([p("sys/*", "sudo", "patch", "scan")], "sys/audit") == {"sudo", "patch", "scan"}
+
+
+def test_one_trailing_slash_falls_back_to_exact_and_plus_rules() -> None:
+    pol = [p("q/*", "read"), p("q/y", "update"), p("r/*", "read"), p("r/+", "delete"), p("t/+/", "create"),
+           p("t/+", "delete")]
+    assert capabilities(pol, "q/y/") == {"update"}  # exact rule of the path less its `/`
+    assert capabilities(pol, "q/y//") == {"read"}
+    assert capabilities(pol, "r/y/") == {"read"}  # a prefix match of the path itself comes first
+    assert capabilities(pol, "r/y") == {"delete"}
+    assert capabilities(pol, "t/a/") == {"create"}
+    assert capabilities(pol, "t/a//") == {"create"}  # `+` rules of the path less one `/`
+
+
+def test_leading_slashes_of_the_request_are_ignored() -> None:
+    pol = [p("lead", "list"), p("", "read")]
+    assert capabilities(pol, "///lead") == {"list"}
+    assert capabilities(pol, "/") == {"read"}
+
+
+def test_empty_request_path_is_an_error() -> None:
+    with pytest.raises(ValueError, match="missing path"):
+        capabilities([p("x", "read")], "")
+
+
+def test_policies_may_be_parsed_or_text() -> None:
+    parsed = parse_policy(p("a", "read"), "a")
+    assert capabilities([parsed, p("a", "list")], "a") == {"read", "list"}
+    assert ACL([parsed]).capabilities("a") == {"read"}
+
+
+def test_no_policy_means_deny() -> None:
+    assert capabilities([], "kv/data/x") == {"deny"}
+
+
+# ------------------------------------------------------------------ facts
+
+CONFIG = {"tenants": [{"name": "acme", "vertical": "legal"}, {"name": "globex", "vertical": "retail"}]}
+
+
+def vault_policy(name: str, text: str) -> dict[str, object]:
+    return {"id": f"VaultPolicy/{name}", "kind": "VaultPolicy", "namespace": None, "name": name,
+            "object": {"policy": text}}
+
+
+def access(facts: dict[str, object], policy: str) -> set[tuple[str, str]]:
+    entries: list[dict[str, str]] = facts["client_access"]  # type: ignore[assignment]
+    return {(e["client"], e["path"]) for e in entries if e["policy"] == policy}
+
+
+def clients_reached(facts: dict[str, object], policy: str) -> set[str]:
+    return {c for c, _ in access(facts, policy)}
+
+
+def test_client_policy_reaches_only_its_client() -> None:
+    facts = analyze([vault_policy("client-acme-agent", p("kv/data/clients/acme/*", "read"))], CONFIG)
+    assert clients_reached(facts, "client-acme-agent") == {"acme"}
+    entry = next(e for e in facts["client_access"] if e["path"] == "kv/data/clients/acme/kaze-probe-key")
+    assert entry["capabilities"] == ["read"] and entry["all_clients"] is False
+
+
+def test_wildcards_reach_every_client_including_the_unknown_one() -> None:
+    resources = [vault_policy("ops-plus", p("kv/data/clients/+/*", "read")),
+                 vault_policy("ops-glob", p("kv/data/*", "read")),
+                 vault_policy("ops-acm", p("kv/data/clients/acm*", "read"))]
+    facts = analyze(resources, CONFIG)
+    assert clients_reached(facts, "ops-plus") == {"acme", "globex", UNKNOWN_CLIENT}
+    assert clients_reached(facts, "ops-glob") == {"acme", "globex", UNKNOWN_CLIENT}
+    assert clients_reached(facts, "ops-acm") == {"acme"}
+    assert any(e["all_clients"] for e in facts["client_access"] if e["policy"] == "ops-plus")
+
+
+def test_deny_in_the_same_policy_is_respected() -> None:
+    text = p("kv/data/clients/*", "read") + p("kv/data/clients/globex/*", "deny")
+    facts = analyze([vault_policy("ops", text)], CONFIG)
+    assert clients_reached(facts, "ops") == {"acme", UNKNOWN_CLIENT}
+
+
+def test_mounts_come_from_the_policies() -> None:
+    resources = [vault_policy("a", p("secret/data/clients/acme/*", "read")),
+                 vault_policy("b", p("clients/globex/*", "list")),
+                 vault_policy("c", p("team-kv/data/clients/acme/*", "read")),
+                 vault_policy("d", p("kv/metadata/clients/+/*", "list"))]
+    facts = analyze(resources, CONFIG)
+    assert ("acme", "secret/data/clients/acme/kaze-probe-key") in access(facts, "a")
+    assert ("globex", "clients/globex/kaze-probe-key") in access(facts, "b")
+    assert ("acme", "team-kv/data/clients/acme/kaze-probe-key") in access(facts, "c")
+    assert ("globex", "kv/metadata/clients/globex/") in access(facts, "d")
+
+
+def test_exact_key_paths_are_probed() -> None:
+    facts = analyze([vault_policy("k", p("kv/data/clients/globex/anthropic-key", "read"))], CONFIG)
+    assert access(facts, "k") == {("globex", "kv/data/clients/globex/anthropic-key")}
+
+
+def test_secret_readers_need_read_and_cover_platform_keys() -> None:
+    resources = [vault_policy("lister", p("kv/metadata/clients/*", "list")),
+                 vault_policy("reader", p("kv/data/clients/acme/*", "read")),
+                 vault_policy("platform", p("kv/data/speedrun/*", "read"))]
+    facts = analyze(resources, CONFIG)
+    readers = {(e["policy"], e["scope"]) for e in facts["secret_readers"]}
+    assert ("reader", "client") in readers
+    assert ("platform", "platform") in readers
+    assert not any(pol == "lister" for pol, _ in readers)
+    assert clients_reached(facts, "lister") == {"acme", "globex", UNKNOWN_CLIENT}
+
+
+def test_snapshot_policies_are_analyzed_too() -> None:
+    facts = analyze([], CONFIG, {"client-globex-agent": p("kv/data/clients/globex/*", "read")})
+    assert clients_reached(facts, "client-globex-agent") == {"globex"}
+    snapshot = {"id": "VaultSnapshot/cell", "kind": "VaultSnapshot", "namespace": None, "name": "cell",
+                "object": {"policies": {"snap": p("kv/data/clients/acme/*", "read")}}}
+    facts = analyze({"VaultSnapshot/cell": snapshot}, CONFIG, None)
+    assert clients_reached(facts, "snap") == {"acme"}
+    assert facts["client_access"][0]["source"] == "VaultSnapshot/cell"
+
+
+def test_a_broken_policy_is_an_error_not_a_pass() -> None:
+    facts = analyze([vault_policy("bad", 'path "x" { capabilities = ["reed"] }'),
+                     vault_policy("good", p("kv/data/clients/acme/*", "read"))], CONFIG)
+    assert facts["errors"] == [{"policy": "bad", "source": "VaultPolicy/bad", "line": 1,
+                                "error": 'policy "bad", line 1: path "x": invalid capability "reed"'}]
+    assert clients_reached(facts, "good") == {"acme"}
+
+
+def test_without_config_only_the_unknown_client_is_probed() -> None:
+    facts = analyze([vault_policy("all", p("kv/data/clients/*", "read"))], None)
+    assert clients_reached(facts, "all") == {UNKNOWN_CLIENT}
+
+
+def test_facts_are_json_and_deterministic() -> None:
+    resources = [vault_policy("x", p("kv/data/clients/+/*", "read") + p("kv/data/speedrun/*", "read"))]
+    first, second = analyze(resources, CONFIG), analyze(list(reversed(resources)), CONFIG)
+    assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
