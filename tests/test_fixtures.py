@@ -70,3 +70,22 @@ def test_every_control_has_a_failing_and_a_passing_fixture() -> None:
     for control in CATALOG.controls:
         kinds = {case.parent.name for case in cases if case.parent.parent.name == control.id}
         assert {"fail", "pass"} <= kinds, f"{control.id} lacks a fixture: has {sorted(kinds)}"
+
+
+def contract_ids() -> list[str]:
+    """The control ids of ../shared/CONTROLS.md, the catalog's contract."""
+    import re
+
+    from tests.conftest import ROOT
+    contract = ROOT.parent / "shared" / "CONTROLS.md"
+    if not contract.is_file():
+        pytest.skip(f"{contract} is not beside the checkout")
+    return sorted(set(re.findall(r"^\| (KZ-[A-Z]{3}-\d{2}) \|", contract.read_text(), re.M)))
+
+
+def test_every_contract_control_has_failing_and_passing_fixtures() -> None:
+    ids = contract_ids()
+    assert len(ids) >= 38
+    lacking = [cid for cid in ids
+               if not (list(FIXTURES.glob(f"{cid}/fail/*/expect.yaml")) and list(FIXTURES.glob(f"{cid}/pass/*/expect.yaml")))]
+    assert lacking == []
