@@ -48,6 +48,8 @@ bench: venv tools
 	KAZE_BENCH_ENGINE=opa $(PY) tests/benchmarks/bench_scan.py 10000
 	$(PY) tests/benchmarks/bench_bad_input.py
 	$(PY) tests/benchmarks/bench_netpol.py
+	$(PY) tests/benchmarks/bench_rbac.py
+	$(PY) tests/benchmarks/bench_vault_acl.py
 
 lint-rego: tools
 	$(TOOLS)/opa fmt --list --fail rego
