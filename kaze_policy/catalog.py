@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,8 @@ import yaml
 from kaze_policy.errors import CatalogError
 from kaze_policy.tools import PROJECT_ROOT
 
-DEFAULT_POLICY_DIR = PROJECT_ROOT / "rego"
+# The shipped catalog; KAZE_POLICY_DIR points every command at another folder of policies.
+DEFAULT_POLICY_DIR = Path(os.environ.get("KAZE_POLICY_DIR") or PROJECT_ROOT / "rego")
 CONTROL_ID = re.compile(r"^KZ-[A-Z]{3}-\d{2}$")
 SEVERITIES = ("critical", "high", "medium", "low")
 SCOPES = ("iac", "cluster", "admission", "vault", "supply-chain")

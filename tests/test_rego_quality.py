@@ -6,10 +6,11 @@ import subprocess
 
 import pytest
 
+from kaze_policy.catalog import DEFAULT_POLICY_DIR
 from kaze_policy.regotest import discover, run_rego_tests
 from tests.conftest import ROOT, require_tool
 
-REGO = ROOT / "rego"
+REGO = DEFAULT_POLICY_DIR
 
 
 def opa(*args: str) -> subprocess.CompletedProcess:

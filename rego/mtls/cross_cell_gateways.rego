@@ -1,0 +1,202 @@
+# METADATA
+# title: Cross-cell traffic enters a cell only through gateways that require mutual TLS
+# description: >-
+#   Cells talk to each other (agent discovery, knowledge sync, federated monitoring) across
+#   networks the platform does not control, and a breach of one cell must not spread to
+#   another. Every cross-cell entry point (labelled kaze.io/traffic: cross-cell) must therefore
+#   be a gateway that terminates TLS and requires a client certificate from the cells' CA on
+#   every listener: an nginx Ingress with auth-tls-verify-client "on", a Gateway API Gateway
+#   whose frontend validation accepts only valid certificates (AllowValidOnly) and has no
+#   plaintext or pass-through listener, or an Istio Gateway in MUTUAL mode. A Service that
+#   exposes a workload outside the cluster directly bypasses the gateway altogether.
+# custom:
+#   id: KZ-MTL-04
+#   severity: high
+#   scopes: [iac]
+#   kinds: [Ingress, Gateway, Service]
+#   reference: "§3 Mesh Network Evolution; §6 Identity & Trust"
+#   remediation: >-
+#     Route cross-cell traffic through the cell gateway. On an nginx Ingress set
+#     nginx.ingress.kubernetes.io/auth-tls-verify-client: "on" and auth-tls-secret to the cells'
+#     CA; on a Gateway set spec.tls.frontend.default.validation with caCertificateRefs and mode
+#     AllowValidOnly, and keep only HTTPS/TLS listeners that terminate TLS; on an Istio Gateway use
+#     tls.mode MUTUAL. Make cross-cell Services ClusterIP and expose them through the gateway.
+#   frameworks:
+#     soc2: [CC6.1, CC6.6, CC6.7]
+#     iso27001: [A.5.14, A.8.20, A.8.21, A.8.24]
+#     nist80053: [SC-7, SC-8, SC-8(1), IA-3]
+package kaze.mtls.cross_cell_gateways
+
+import rego.v1
+
+import data.kaze.lib.k8s
+
+cross_cell if k8s.labels(input.object)["kaze.io/traffic"] == "cross-cell"
+
+subject := sprintf("%s %s/%s", [input.object.kind, k8s.namespace(input.object), k8s.name(input.object)])
+
+api_group := split(object.get(input.object, "apiVersion", ""), "/")[0]
+
+violation contains v if {
+	cross_cell
+	some problem in problems
+	v := {
+		"msg": sprintf("Cross-cell %s %s: %s", [subject, problem.what, problem.fix]),
+		"resource": input.id,
+		"evidence": problem.evidence,
+	}
+}
+
+# nginx Ingress ---------------------------------------------------------------------------
+
+nginx := "nginx.ingress.kubernetes.io/"
+
+ingress_annotation(name) := object.get(k8s.annotations(input.object), concat("", [nginx, name]), null)
+
+problems contains {
+	"what": sprintf("does not require a client certificate (auth-tls-verify-client is %v)", [verify]),
+	"fix": "set nginx.ingress.kubernetes.io/auth-tls-verify-client: \"on\" with auth-tls-secret naming the cells' CA",
+	"evidence": {"auth-tls-verify-client": verify},
+} if {
+	input.object.kind == "Ingress"
+	verify := ingress_annotation("auth-tls-verify-client")
+	lower(sprintf("%v", [verify])) != "on"
+}
+
+problems contains {
+	"what": "names no CA to verify client certificates against (no auth-tls-secret)",
+	"fix": "set nginx.ingress.kubernetes.io/auth-tls-secret to the Secret holding the cells' CA",
+	"evidence": {"auth-tls-secret": null},
+} if {
+	input.object.kind == "Ingress"
+	ingress_annotation("auth-tls-secret") == null
+}
+
+problems contains {
+	"what": "has no TLS section, so no TLS (and no client certificate) is negotiated",
+	"fix": "add spec.tls with the gateway's certificate and require client certificates",
+	"evidence": {"tls": null},
+} if {
+	input.object.kind == "Ingress"
+	count(object.get(input.object, ["spec", "tls"], [])) == 0
+}
+
+problems contains {
+	"what": "serves plain HTTP as well (ssl-redirect is \"false\"), where no client certificate is asked for",
+	"fix": "remove nginx.ingress.kubernetes.io/ssl-redirect: \"false\"",
+	"evidence": {"ssl-redirect": ingress_annotation("ssl-redirect")},
+} if {
+	input.object.kind == "Ingress"
+	lower(sprintf("%v", [ingress_annotation("ssl-redirect")])) == "false"
+	lower(sprintf("%v", [ingress_annotation("force-ssl-redirect")])) != "true"
+}
+
+# Gateway API -----------------------------------------------------------------------------
+
+gateway_api if {
+	input.object.kind == "Gateway"
+	api_group == "gateway.networking.k8s.io"
+}
+
+listeners := object.get(input.object, ["spec", "listeners"], [])
+
+protocol(listener) := upper(sprintf("%v", [object.get(listener, "protocol", "")]))
+
+terminates_tls(listener) if {
+	protocol(listener) in {"HTTPS", "TLS"}
+	object.get(listener, ["tls", "mode"], "Terminate") == "Terminate"
+}
+
+problems contains {
+	"what": sprintf("has listener %v on port %v with protocol %v, which carries no TLS", [object.get(listener, "name", null), object.get(listener, "port", null), object.get(listener, "protocol", null)]),
+	"fix": "remove the listener; cross-cell traffic must use HTTPS or TLS listeners that require client certificates",
+	"evidence": {"listener": object.get(listener, "name", null), "port": object.get(listener, "port", null), "protocol": object.get(listener, "protocol", null)},
+} if {
+	gateway_api
+	some listener in listeners
+	not protocol(listener) in {"HTTPS", "TLS"}
+}
+
+problems contains {
+	"what": sprintf("passes TLS through on listener %v (port %v) without checking client certificates", [object.get(listener, "name", null), object.get(listener, "port", null)]),
+	"fix": "terminate TLS on the gateway (tls.mode: Terminate) and validate client certificates",
+	"evidence": {"listener": object.get(listener, "name", null), "port": object.get(listener, "port", null), "tls.mode": object.get(listener, ["tls", "mode"], null)},
+} if {
+	gateway_api
+	some listener in listeners
+	protocol(listener) in {"HTTPS", "TLS"}
+	not terminates_tls(listener)
+}
+
+# The frontend validation in force on a port: its perPort entry, else the default.
+frontend := object.get(input.object, ["spec", "tls", "frontend"], {})
+
+validation(port) := v if {
+	some entry in object.get(frontend, "perPort", [])
+	entry.port == port
+	v := object.get(entry, ["tls", "validation"], {})
+} else := object.get(frontend, ["default", "validation"], {})
+
+# Gateway API before v1.3 put the validation on the listener (experimental frontendValidation).
+legacy_validation(listener) if count(object.get(listener, ["tls", "frontendValidation", "caCertificateRefs"], [])) > 0
+
+requires_client_cert(listener) if {
+	rule := validation(object.get(listener, "port", null))
+	is_object(rule)
+	count(object.get(rule, "caCertificateRefs", [])) > 0
+	object.get(rule, "mode", "AllowValidOnly") == "AllowValidOnly"
+}
+
+requires_client_cert(listener) if legacy_validation(listener)
+
+problems contains {
+	"what": sprintf("does not require a valid client certificate on listener %v (port %v), because %s", [object.get(listener, "name", null), object.get(listener, "port", null), why_no_client_cert(listener)]),
+	"fix": "set spec.tls.frontend.default.validation with caCertificateRefs naming the cells' CA and mode AllowValidOnly",
+	"evidence": {"listener": object.get(listener, "name", null), "port": object.get(listener, "port", null), "validation": validation(object.get(listener, "port", null))},
+} if {
+	gateway_api
+	some listener in listeners
+	terminates_tls(listener)
+	not requires_client_cert(listener)
+}
+
+why_no_client_cert(listener) := "no frontend client certificate validation is configured" if {
+	not is_object(validation(object.get(listener, "port", null)))
+} else := "no frontend client certificate validation is configured" if {
+	validation(object.get(listener, "port", null)) == {}
+} else := "the frontend validation names no CA certificate" if {
+	count(object.get(validation(object.get(listener, "port", null)), "caCertificateRefs", [])) == 0
+} else := sprintf("frontend validation mode %v admits connections without a valid certificate", [object.get(validation(object.get(listener, "port", null)), "mode", "AllowValidOnly")])
+
+# Istio Gateway ---------------------------------------------------------------------------
+
+problems contains {
+	"what": sprintf("does not require mutual TLS on server port %v (tls.mode %v)", [object.get(server, ["port", "number"], null), mode]),
+	"fix": "set tls.mode: MUTUAL with the cells' CA as caCertificates (or credentialName with ca.crt)",
+	"evidence": {"port": object.get(server, "port", null), "tls.mode": mode},
+} if {
+	input.object.kind == "Gateway"
+	api_group == "networking.istio.io"
+	some server in object.get(input.object, ["spec", "servers"], [])
+	not object.get(server, ["tls", "httpsRedirect"], false) == true
+	mode := object.get(server, ["tls", "mode"], null)
+	not mode in {"MUTUAL", "ISTIO_MUTUAL"}
+}
+
+# Service ---------------------------------------------------------------------------------
+
+problems contains {
+	"what": sprintf("exposes its pods outside the cluster directly (%s), bypassing the mutual-TLS gateway", [concat(", ", sort(exposure))]),
+	"fix": "make the Service ClusterIP and route cross-cell traffic to it through the cell gateway",
+	"evidence": {"type": object.get(input.object, ["spec", "type"], "ClusterIP"), "exposure": sort(exposure)},
+} if {
+	input.object.kind == "Service"
+	count(exposure) > 0
+}
+
+exposure contains sprintf("type %s", [type]) if {
+	type := object.get(input.object, ["spec", "type"], "ClusterIP")
+	type in {"LoadBalancer", "NodePort"}
+}
+
+exposure contains "externalIPs" if count(object.get(input.object, ["spec", "externalIPs"], [])) > 0

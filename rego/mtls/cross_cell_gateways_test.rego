@@ -1,0 +1,116 @@
+package kaze.mtls.cross_cell_gateways_test
+
+import rego.v1
+
+import data.kaze.mtls.cross_cell_gateways
+
+cross_cell := {"kaze.io/traffic": "cross-cell"}
+
+ingress(labels, annotations) := {
+	"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+	"metadata": {"name": "cross-cell", "namespace": "kaze-cell-gateway", "labels": labels, "annotations": annotations},
+	"spec": {"tls": [{"hosts": ["cell.example"], "secretName": "tls"}], "rules": []},
+}
+
+mtls_annotations := {
+	"nginx.ingress.kubernetes.io/auth-tls-verify-client": "on",
+	"nginx.ingress.kubernetes.io/auth-tls-secret": "kaze-cell-gateway/cells-ca",
+}
+
+https := {"name": "cells", "protocol": "HTTPS", "port": 443, "tls": {"mode": "Terminate", "certificateRefs": [{"name": "tls"}]}}
+
+valid_only := {"validation": {"caCertificateRefs": [{"kind": "ConfigMap", "name": "cells-ca"}], "mode": "AllowValidOnly"}}
+
+gateway(listeners, frontend) := {
+	"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+	"metadata": {"name": "cross-cell", "namespace": "kaze-cell-gateway", "labels": cross_cell},
+	"spec": {"gatewayClassName": "envoy", "listeners": listeners, "tls": {"frontend": frontend}},
+}
+
+check(obj) := found if {
+	found := cross_cell_gateways.violation with input as {"id": "x", "object": obj}
+}
+
+test_nginx_client_cert_required_passes if {
+	count(check(ingress(cross_cell, mtls_annotations))) == 0
+}
+
+test_nginx_client_cert_optional_fails if {
+	some v in check(ingress(cross_cell, object.union(mtls_annotations, {"nginx.ingress.kubernetes.io/auth-tls-verify-client": "optional"})))
+	v.evidence == {"auth-tls-verify-client": "optional"}
+}
+
+test_nginx_without_ca_fails if {
+	count(check(ingress(cross_cell, {"nginx.ingress.kubernetes.io/auth-tls-verify-client": "on"}))) == 1
+}
+
+test_nginx_plain_http_allowed_fails if {
+	count(check(ingress(cross_cell, object.union(mtls_annotations, {"nginx.ingress.kubernetes.io/ssl-redirect": "false"})))) == 1
+}
+
+test_ingress_not_cross_cell_is_not_judged if {
+	count(check(ingress({}, {}))) == 0
+}
+
+test_gateway_allow_valid_only_passes if {
+	count(check(gateway([https], {"default": valid_only}))) == 0
+}
+
+test_gateway_default_mode_is_allow_valid_only if {
+	count(check(gateway([https], {"default": {"validation": {"caCertificateRefs": [{"name": "ca"}]}}}))) == 0
+}
+
+test_gateway_without_validation_fails if {
+	some v in check(gateway([https], {}))
+	contains(v.msg, "no frontend client certificate validation")
+}
+
+test_gateway_insecure_fallback_fails if {
+	fallback := {"validation": {"caCertificateRefs": [{"name": "ca"}], "mode": "AllowInsecureFallback"}}
+	some v in check(gateway([https], {"default": fallback}))
+	contains(v.msg, "AllowInsecureFallback")
+}
+
+test_gateway_per_port_override_weakens_the_default if {
+	per_port := [{"port": 443, "tls": {"validation": {"caCertificateRefs": [{"name": "ca"}], "mode": "AllowInsecureFallback"}}}]
+	count(check(gateway([https], {"default": valid_only, "perPort": per_port}))) == 1
+}
+
+test_gateway_http_listener_fails if {
+	http := {"name": "cells-http", "protocol": "HTTP", "port": 80}
+	some v in check(gateway([https, http], {"default": valid_only}))
+	v.evidence.protocol == "HTTP"
+}
+
+test_gateway_tls_passthrough_fails if {
+	passthrough := {"name": "raw", "protocol": "TLS", "port": 8443, "tls": {"mode": "Passthrough"}}
+	count(check(gateway([passthrough], {"default": valid_only}))) == 1
+}
+
+test_gateway_legacy_listener_validation_passes if {
+	legacy := object.union(https, {"tls": {"mode": "Terminate", "frontendValidation": {"caCertificateRefs": [{"name": "ca"}]}}})
+	count(check(gateway([legacy], {}))) == 0
+}
+
+istio(mode) := {"apiVersion": "networking.istio.io/v1", "kind": "Gateway", "metadata": {"name": "g", "namespace": "n", "labels": cross_cell}, "spec": {"servers": [{"port": {"number": 443, "protocol": "HTTPS"}, "tls": {"mode": mode}}]}}
+
+test_istio_gateway_mutual_passes_and_simple_fails if {
+	count(check(istio("MUTUAL"))) == 0
+	count(check(istio("SIMPLE"))) == 1
+}
+
+test_cross_cell_load_balancer_service_fails if {
+	svc := {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "n", "labels": cross_cell}, "spec": {"type": "LoadBalancer"}}
+	some v in check(svc)
+	v.evidence.exposure == ["type LoadBalancer"]
+}
+
+test_cross_cell_cluster_ip_service_passes if {
+	svc := {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "n", "labels": cross_cell}, "spec": {"ports": [{"port": 443}]}}
+	count(check(svc)) == 0
+}
+
+test_unlabelled_load_balancer_is_not_judged if {
+	svc := {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "n"}, "spec": {"type": "LoadBalancer"}}
+	count(check(svc)) == 0
+}

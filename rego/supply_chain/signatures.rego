@@ -1,0 +1,137 @@
+# METADATA
+# title: Every image digest has a Sigstore signature from a configured signer
+# description: >-
+#   A digest proves what an image is, not who built it. Only a Sigstore signature that verifies
+#   against the trust root, made by the release workflow's own OIDC identity, shows that the
+#   image came out of the platform's build pipeline. Both halves of the identity matter: the
+#   subject names the workflow (a fork, another branch or a look-alike workflow is someone
+#   else's build), and the issuer names who vouches for that subject (the same subject issued
+#   by another OIDC provider can be claimed by anyone who controls an account there). Subjects
+#   and issuers are compared exactly, never as prefixes.
+# custom:
+#   id: KZ-SUP-02
+#   severity: critical
+#   scopes: [supply-chain, cluster, admission]
+#   reference: "§6 Supply Chain Security"
+#   remediation: >-
+#     Sign the image digest keyless with cosign from one of the workflows listed under signers in
+#     kaze-policy.yaml (the issuer and subject must match exactly), or rebuild it through that
+#     workflow; never deploy a digest whose signature does not verify.
+#   frameworks:
+#     soc2: [CC7.1, CC8.1]
+#     iso27001: [A.5.21, A.8.19, A.8.32]
+#     nist80053: [SI-7, SI-7(15), CM-14, SR-4]
+#     cis_kubernetes: ["5.5.1"]
+package kaze.supply_chain.signatures
+
+import rego.v1
+
+import data.kaze.lib.k8s
+import data.kaze.lib.tenancy
+
+signers := [s |
+	some s in object.get(tenancy.config, "signers", [])
+	is_object(s)
+]
+
+snapshot_ids := [id |
+	some id in object.get(data.inventory.by_kind, "ImageVerificationSnapshot", [])
+	data.inventory.resources[id].apiVersion == "snapshot.kaze.io/v1"
+]
+
+not_applicable := "no signer identities are configured (kaze-policy.yaml: signers), so no signature can be judged" if {
+	count(signers) == 0
+} else := "the target has no image signature verdicts (ImageVerificationSnapshot)" if {
+	count(snapshot_ids) == 0
+}
+
+errors contains sprintf("%s has no images list: the probe recorded no signature verdicts", [id]) if {
+	some id in snapshot_ids
+	not is_array(object.get(data.inventory.resources[id].object, "images", null))
+}
+
+errors contains sprintf("%s: the verdict for %v lacks %s", [id, object.get(entry, "image", "an image"), field]) if {
+	some [id, entry] in entries
+	some field, present in {
+		"its digest": is_string(object.get(entry, "digest", null)),
+		"signature.verified": is_boolean(object.get(entry, ["signature", "verified"], null)),
+	}
+	present == false
+}
+
+entries contains [id, entry] if {
+	some id in snapshot_ids
+	some entry in object.get(data.inventory.resources[id].object, "images", [])
+}
+
+signer_of(signature) := {"issuer": object.get(signature, "issuer", null), "subject": object.get(signature, "subject", null)}
+
+configured(signature) if {
+	some s in signers
+	s.issuer == signature.issuer
+	s.subject == signature.subject
+}
+
+name_of(entry) := object.get(entry, "image", entry.digest)
+
+violation contains v if {
+	some [id, entry] in entries
+	signature := object.get(entry, "signature", {})
+	signature.verified == false
+	v := {
+		"msg": sprintf("Image %s has no Sigstore signature that verifies (%v): sign its digest from a configured release workflow, or do not deploy it", [name_of(entry), object.get(signature, "error", "no reason given")]),
+		"resource": id,
+		"evidence": {"image": name_of(entry), "digest": entry.digest, "signature": signature},
+	}
+}
+
+violation contains v if {
+	some [id, entry] in entries
+	signature := object.get(entry, "signature", {})
+	signature.verified == true
+	not configured(signature)
+	v := {
+		"msg": sprintf("Image %s is signed by subject %v issued by %v, which is not a configured signer: sign it from one of the workflows in kaze-policy.yaml signers (issuer and subject must match exactly)", [name_of(entry), signature_field(signature, "subject"), signature_field(signature, "issuer")]),
+		"resource": id,
+		"evidence": {"image": name_of(entry), "digest": entry.digest, "signer": signer_of(signature), "configured_signers": signers},
+	}
+}
+
+signature_field(signature, field) := object.get(signature, field, "(none)")
+
+# A verdict must be about the digest its image reference names.
+violation contains v if {
+	some [id, entry] in entries
+	ref_digest := digest_of(object.get(entry, "image", ""))
+	ref_digest != entry.digest
+	v := {
+		"msg": sprintf("The signature verdict for image %s is about digest %s, not the digest the image reference names: verify the digest that is deployed", [entry.image, entry.digest]),
+		"resource": id,
+		"evidence": {"image": entry.image, "digest": entry.digest},
+	}
+}
+
+digest_of(image) := d if {
+	parts := split(image, "@")
+	count(parts) == 2
+	d := parts[1]
+	regex.match(`^sha256:[a-f0-9]{64}$`, d)
+}
+
+# Images the target's workloads run by digest, that no verdict covers.
+verified_digests := {entry.digest | some [_, entry] in entries}
+
+violation contains v if {
+	count(snapshot_ids) > 0
+	some kind in k8s.workload_kinds
+	some rid in object.get(data.inventory.by_kind, kind, [])
+	workload := data.inventory.resources[rid]
+	some image in k8s.images(workload.object)
+	digest := digest_of(image)
+	not digest in verified_digests
+	v := {
+		"msg": sprintf("%s %s/%s runs image %s, whose signature was not verified (no verdict in the image verification snapshot): verify its signature, or do not deploy it", [workload.kind, k8s.namespace(workload.object), k8s.name(workload.object), image]),
+		"resource": rid,
+		"evidence": {"image": image, "digest": digest, "snapshots": snapshot_ids},
+	}
+}
