@@ -13,7 +13,7 @@ from kaze_policy.analysis.overlays import add_overlay_facts
 from kaze_policy.catalog import Catalog, Control
 from kaze_policy.config import load_config
 from kaze_policy.engine import create_engine
-from kaze_policy.errors import KazePolicyError, UsageError
+from kaze_policy.errors import InputError, KazePolicyError, UsageError
 from kaze_policy.evaluate import evaluate_target, merge
 from kaze_policy.inventory import Inventory
 from kaze_policy.results import ERROR, ScanReport, TargetResult
@@ -21,6 +21,7 @@ from kaze_policy.sources.discover import find_targets, nearest_config
 from kaze_policy.sources.files import DEFAULT_MAX_FILE_BYTES
 from kaze_policy.sources.kustomize import ToolMissingError
 from kaze_policy.sources.load import load_target
+from kaze_policy.sources.sbom import load_sbom_index
 
 
 @dataclass
@@ -57,10 +58,22 @@ def load_inventories(options: ScanOptions) -> tuple[list[Inventory], list[tuple[
                 if found not in configs:
                     configs[found] = load_config(found)
                 inventory.config, inventory.config_file = configs[found], str(found)
+        _add_shipped_sboms(inventory, options.max_file_bytes)
         add_facts(inventory)
         inventories.append(inventory)
     add_overlay_facts(inventories)
     return inventories, unloadable
+
+
+def _add_shipped_sboms(inventory: Inventory, max_bytes: int) -> None:
+    """The SBOMs a cell ships (kaze-policy.yaml `sboms`, relative to that file), as an index."""
+    folder = (inventory.config or {}).get("sboms")
+    if not folder or not inventory.config_file:
+        return
+    path = Path(inventory.config_file).parent / folder
+    if not path.is_dir():
+        raise InputError(f"sboms: {folder} is not a folder", inventory.config_file)
+    inventory.add([load_sbom_index(path, max_bytes)])
 
 
 def run_scan(options: ScanOptions, catalog: Catalog,

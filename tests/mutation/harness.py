@@ -70,7 +70,7 @@ class MaterializedStack:
                 (folder / "rendered.yaml").write_text(yaml.safe_dump_all(docs, sort_keys=False))
                 config = nearest_config(spec.path)
                 if config:
-                    shutil.copy(config, folder / "kaze-policy.yaml")
+                    _copy_config(config, folder)
             else:
                 folder = self.base / LOOSE
                 for file in spec.files:
@@ -103,6 +103,15 @@ class MaterializedStack:
         if mutation.files:
             mutation.files(folder)
         return folder
+
+
+def _copy_config(config: Path, folder: Path) -> None:
+    """The overlay's configuration beside its rendered documents, with the SBOMs it names."""
+    settings = yaml.safe_load(config.read_text())
+    if settings.get("sboms"):
+        shutil.copytree(config.parent / settings["sboms"], folder / "sboms")
+        settings["sboms"] = "sboms"
+    (folder / "kaze-policy.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
 
 
 def scan_statuses(folder: Path, catalog: Catalog) -> dict[str, str]:

@@ -297,6 +297,8 @@ MUTATIONS: list[Mutation] = [
     Mutation("image-by-tag", "KZ-SUP-01", AGENCY, docs=_image("registry.kaze.io/kaze/agent-runtime:1.4.0")),
     Mutation("image-from-untrusted-registry", "KZ-SUP-01", AGENCY, docs=_image(f"docker.io/library/python@{DIGEST}")),
     Mutation("namespace-leaves-image-verification", "KZ-SUP-03", AGENCY, docs=_drop_label("policy.sigstore.dev/include")),
+    Mutation("customer-cell-ships-no-sbom-for-loki", "KZ-SUP-04", VPC,
+             files=lambda folder: (folder / "sboms" / "loki.cdx.json").unlink()),
     Mutation("dockerfile-base-by-tag", "KZ-SUP-06", LOOSE,
              files=edit_text("images/agent-runtime/Dockerfile", r"^(FROM\s+[^\s@]+?)(?::[^\s@]+)?@sha256:[0-9a-f]{64}", r"\1:latest")),
     # separation of duties

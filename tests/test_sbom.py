@@ -1,0 +1,75 @@
+"""SBOMs: validation with cyclonedx-python-lib against the CycloneDX specification's own test
+documents, the index a cell's SBOM folder becomes, and KZ-SUP-04 on shipped SBOMs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kaze_policy.sources.sbom import describe, validate
+from tests.conftest import ROOT, run_cli
+
+CORPUS = ROOT.parent / "shared" / "corpora" / "cyclonedx"
+
+
+def corpus_files() -> list[Path]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(p for p in CORPUS.glob("*/*") if p.suffix in (".json", ".xml"))
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpora/cyclonedx is not beside the checkout")
+def test_cyclonedx_corpus_verdicts() -> None:
+    wrong = []
+    for path in corpus_files():
+        errors = validate(path.read_text(), path.suffix[1:], path.parent.name)
+        if (not errors) != path.name.startswith("valid-"):
+            wrong.append((str(path.relative_to(CORPUS)), errors[:1]))
+    assert len(corpus_files()) > 300
+    assert wrong == []
+
+
+def test_index_entry_names_image_digest_and_components() -> None:
+    path = ROOT / "infra" / "sboms" / "loki.cdx.json"
+    entry = describe(path, path.read_bytes())
+    assert entry["valid"] and entry["errors"] == [] and entry["specVersion"] == "1.6"
+    assert entry["image"] == f"registry.kaze.io/kaze/loki@{entry['subjectDigest']}"
+    assert entry["subjectDigest"].startswith("sha256:") and entry["components"]
+    assert all(c["purl"] and c["version"] for c in entry["components"])
+
+
+def test_broken_sbom_is_evidence_not_bad_input(tmp_path: Path) -> None:
+    path = tmp_path / "x.cdx.json"
+    path.write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": "one"}))
+    entry = describe(path, path.read_bytes())
+    assert entry["valid"] is False and entry["errors"]
+
+
+def _customer_cell(tmp_path: Path) -> Path:
+    cell = tmp_path / "cell"
+    shutil.copytree(ROOT / "fixtures" / "KZ-SUP-04" / "pass" / "every-image-has-matching-sbom", cell,
+                    ignore=shutil.ignore_patterns("sbom-index.json", "expect.yaml"))
+    config = (cell / "kaze-policy.yaml").read_text()
+    (cell / "kaze-policy.yaml").write_text(config + "\nsboms: sboms\n")
+    return cell
+
+
+def test_shipped_sboms_decide_sup_04(tmp_path: Path) -> None:
+    cell = _customer_cell(tmp_path)
+    result = run_cli("scan", str(cell), "--format", "json", "--control", "KZ-SUP-04")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+    for sbom in (cell / "sboms").iterdir():
+        sbom.unlink()
+    result = run_cli("scan", str(cell), "--format", "json", "--control", "KZ-SUP-04")
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["controls"][0]["status"] == "fail"
+
+
+def test_sboms_folder_that_does_not_exist_is_bad_input(tmp_path: Path) -> None:
+    cell = _customer_cell(tmp_path)
+    shutil.rmtree(cell / "sboms")
+    result = run_cli("scan", str(cell), "--format", "json")
+    assert result.returncode == 2 and "sboms" in result.stderr and "kaze-policy.yaml" in result.stderr
