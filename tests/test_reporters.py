@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from tests.conftest import run_cli
-from tests.test_scan_contract import CONFIG, GOOD_NS, write
+from tests.test_scan_contract import CONFIG, CONTROLS, GOOD_NS, write
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     result = run_cli("scan", str(folder), "--format", "json", "--output", str(out / "r.json"),
                      "--format", "sarif", "--output", str(out / "r.sarif"),
                      "--format", "junit", "--output", str(out / "r.xml"),
-                     "--format", "text", "--output", str(out / "r.txt"))
+                     "--format", "text", "--output", str(out / "r.txt"), *CONTROLS)
     assert result.returncode == 1, result.stderr
     return {fmt: (out / f"r.{fmt}").read_text() for fmt in ("json", "sarif", "xml", "txt")}
 

@@ -61,6 +61,15 @@ def failing(tmp_path: Path) -> Path:
     return write(tmp_path / "cell", {"kaze-policy.yaml": CONFIG, "stack.yaml": bad})
 
 
+# The contract is about exit codes, formats and configuration, judged on the first four
+# controls; the whole catalog on a whole stack is tests/test_shipped_stack.py.
+CONTROLS = ("--control", "KZ-TEN-01", "--control", "KZ-TEN-02", "--control", "KZ-SUP-01", "--control", "KZ-EGR-02")
+
+
+def scan(*args: str):
+    return run_cli("scan", *args, *CONTROLS)
+
+
 def report_of(result) -> dict:
     assert result.stdout, result.stderr
     return json.loads(result.stdout)
@@ -71,7 +80,7 @@ def status(report: dict, control: str) -> str:
 
 
 def test_passing_target_exits_0(passing: Path) -> None:
-    result = run_cli("scan", str(passing), "--format", "json")
+    result = scan(str(passing), "--format", "json")
     assert result.returncode == 0, result.stdout + result.stderr
     report = report_of(result)
     assert report["summary"]["fail"] == 0 and report["summary"]["error"] == 0
@@ -79,7 +88,7 @@ def test_passing_target_exits_0(passing: Path) -> None:
 
 
 def test_failing_target_exits_1_and_names_resource_file_and_line(failing: Path) -> None:
-    result = run_cli("scan", str(failing), "--format", "json")
+    result = scan(str(failing), "--format", "json")
     assert result.returncode == 1
     control = next(c for c in report_of(result)["controls"] if c["id"] == "KZ-SUP-01")
     assert control["status"] == "fail"
@@ -95,13 +104,13 @@ def test_fail_on_threshold_above_the_failing_severity_exits_0(failing: Path, tmp
     # Only KZ-TEN-01 (high) fails when the namespace loses its Pod Security label.
     text = (failing / "stack.yaml").read_text().replace("nginx:latest", f"registry.kaze.io/kaze/agent@{DIGEST}")
     (failing / "stack.yaml").write_text(text.replace("    pod-security.kubernetes.io/enforce: restricted\n", ""))
-    assert run_cli("scan", str(failing), "--format", "json").returncode == 1
-    assert run_cli("scan", str(failing), "--format", "json", "--fail-on", "critical").returncode == 0
+    assert scan(str(failing), "--format", "json").returncode == 1
+    assert scan(str(failing), "--format", "json", "--fail-on", "critical").returncode == 0
 
 
 def test_several_formats_each_with_its_output(failing: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = run_cli("scan", str(failing), "--format", "json", "--output", str(out / "r.json"),
+    result = scan(str(failing), "--format", "json", "--output", str(out / "r.json"),
                      "--format", "sarif", "--output", str(out / "r.sarif"),
                      "--format", "junit", "--output", str(out / "r.xml"), "--format", "text")
     assert result.returncode == 1
@@ -112,14 +121,14 @@ def test_several_formats_each_with_its_output(failing: Path, tmp_path: Path) -> 
 
 
 def test_two_formats_to_stdout_is_a_usage_error(passing: Path) -> None:
-    result = run_cli("scan", str(passing), "--format", "json", "--format", "sarif")
+    result = scan(str(passing), "--format", "json", "--format", "sarif")
     assert result.returncode == 2
     assert "stdout" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_missing_path_exits_2_naming_it(tmp_path: Path) -> None:
     missing = tmp_path / "nope"
-    result = run_cli("scan", str(missing))
+    result = scan(str(missing))
     assert result.returncode == 2
     assert str(missing) in result.stderr and "no such file" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -127,7 +136,7 @@ def test_missing_path_exits_2_naming_it(tmp_path: Path) -> None:
 
 def test_invalid_config_names_the_bad_field(passing: Path) -> None:
     (passing / "kaze-policy.yaml").write_text(CONFIG + "tenants:\n- name: Not_A_Label\n  vertical: finance\n")
-    result = run_cli("scan", str(passing), "--format", "json")
+    result = scan(str(passing), "--format", "json")
     assert result.returncode == 2
     assert "kaze-policy.yaml" in result.stderr and "tenants/0/name" in result.stderr
     assert result.stdout == ""
@@ -136,21 +145,21 @@ def test_invalid_config_names_the_bad_field(passing: Path) -> None:
 def test_explicit_config_overrides_the_nearest(passing: Path, tmp_path: Path) -> None:
     other = tmp_path / "other.yaml"
     other.write_text(CONFIG.replace("registry.kaze.io/kaze", "mirror.example.com"))
-    result = run_cli("scan", str(passing), "--config", str(other), "--format", "json")
+    result = scan(str(passing), "--config", str(other), "--format", "json")
     assert result.returncode == 1
     assert status(report_of(result), "KZ-SUP-01") == "fail"
 
 
 def test_without_config_controls_needing_it_are_not_applicable_with_reason(passing: Path) -> None:
     (passing / "kaze-policy.yaml").unlink()
-    result = run_cli("scan", str(passing), "--format", "json")
+    result = scan(str(passing), "--format", "json")
     control = next(c for c in report_of(result)["controls"] if c["id"] == "KZ-SUP-01")
     assert control["status"] == "not_applicable"
     assert "registries" in control["reason"]
 
 
 def test_unreachable_opa_is_error_exit_3_never_pass(failing: Path) -> None:
-    result = run_cli("scan", str(failing), "--format", "json", "--engine", "opa", "--opa-url", "http://127.0.0.1:9")
+    result = scan(str(failing), "--format", "json", "--engine", "opa", "--opa-url", "http://127.0.0.1:9")
     assert result.returncode == 3
     report = report_of(result)
     assert report["summary"]["pass"] == 0 and report["summary"]["error"] == len(report["controls"])
@@ -160,7 +169,7 @@ def test_unreachable_opa_is_error_exit_3_never_pass(failing: Path) -> None:
 def test_no_partial_report_on_bad_input(tmp_path: Path, passing: Path) -> None:
     (passing / "broken.yaml").write_text("apiVersion: v1\nkind: [unclosed\n")
     out = tmp_path / "reports" / "scan.json"
-    result = run_cli("scan", str(passing), "--format", "json", "--output", str(out))
+    result = scan(str(passing), "--format", "json", "--output", str(out))
     assert result.returncode == 2
     assert "broken.yaml" in result.stderr
     assert not out.exists()
@@ -171,7 +180,7 @@ def test_non_kubernetes_yaml_is_skipped_and_counted(passing: Path) -> None:
     write(passing, {".github/workflows/ci.yml": "on: push\njobs: {}\n", "values.yaml": "replicaCount: 2\n"})
     (passing / "helm").mkdir()
     (passing / "helm" / "values.yaml").write_text("image: {tag: x}\n")
-    result = run_cli("scan", str(passing), "--format", "json")
+    result = scan(str(passing), "--format", "json")
     assert result.returncode == 0, result.stderr
     target = report_of(result)["targets"][0]
     assert target["skipped"] == 2  # hidden folders are not walked; the two values files are counted

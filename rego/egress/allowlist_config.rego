@@ -1,0 +1,89 @@
+# METADATA
+# title: Every egress allowlist entry is valid, owned, explained and no wider than a /24 (IPv4) or /48 (IPv6)
+# description: >-
+#   The per-tenant and per-vertical allowlists of kaze-policy.yaml decide where agents may
+#   connect outside the cell. Each entry must be accountable (an owner and a reason) and
+#   narrow: a wide CIDR such as a /16 lets agents reach whole provider networks that nobody
+#   reviewed, and a wildcard over a top-level domain is the same for names. The JSON schema
+#   already requires an owner and a reason; this control checks what the schema cannot: that a
+#   CIDR is a real network no wider than a /24 (IPv4) or /48 (IPv6), that a wildcard covers
+#   less than a whole top-level domain, and that owner and reason are not blank. A justified
+#   exception is a waiver of KZ-EGR-03 in the configuration, with a reason and an expiry.
+# custom:
+#   id: KZ-EGR-03
+#   severity: medium
+#   scopes: [iac]
+#   reference: "§8 Egress Filtering"
+#   remediation: >-
+#     Replace a wide CIDR by the /24 (IPv4) or /48 (IPv6) networks, or narrower, that the
+#     integration really uses; write every CIDR as network/prefix (e.g. 198.51.100.0/24);
+#     name the host or domain instead of a wildcard over a top-level domain; give each entry
+#     the owning team and the reason. A range that must stay wider needs a waiver of KZ-EGR-03
+#     (waivers: control, reason, by, until).
+#   frameworks:
+#     soc2: [CC6.6, CC8.1]
+#     iso27001: [A.8.9, A.8.20]
+#     nist80053: [SC-7(5), CM-6]
+package kaze.egress.allowlist_config
+
+import rego.v1
+
+import data.kaze.lib.network
+import data.kaze.lib.tenancy
+
+# The configuration has no inventory id: findings name the file (see fixtures/README.md).
+config_resource := "kaze-policy.yaml"
+
+widest_prefix := {"IPv4": 24, "IPv6": 48}
+
+not_applicable := "no kaze-policy.yaml: there is no allowlist to check" if not tenancy.has_config
+
+# Every allowlist entry with where it sits in the configuration.
+entries contains {"path": sprintf("tenants/%v/egress/%d", [object.get(t, "name", ti), i]), "list": sprintf("tenant %v", [object.get(t, "name", ti)]), "entry": e} if {
+	some ti, t in object.get(tenancy.config, "tenants", [])
+	some i, e in object.get(t, "egress", [])
+}
+
+entries contains {"path": sprintf("verticals/%s/egress/%d", [name, i]), "list": sprintf("vertical %s", [name]), "entry": e} if {
+	some name, vertical in object.get(tenancy.config, "verticals", {})
+	some i, e in object.get(vertical, "egress", [])
+}
+
+problems contains {"item": item, "problem": "is not a valid CIDR: write it as network/prefix, e.g. 198.51.100.0/24"} if {
+	some item in entries
+	cidr := item.entry.cidr
+	not network.valid_cidr(cidr)
+}
+
+problems contains {"item": item, "problem": sprintf("is wider than a /%d (%s): narrow it, or waive KZ-EGR-03 for it with a reason and an expiry", [limit, network.family(cidr)])} if {
+	some item in entries
+	cidr := item.entry.cidr
+	limit := widest_prefix[network.family(cidr)]
+	network.prefix_length(cidr) < limit
+}
+
+problems contains {"item": item, "problem": sprintf("covers every name under the top-level domain %s: name the host or the organisation's domain", [trim_prefix(fqdn, "*.")])} if {
+	some item in entries
+	fqdn := item.entry.fqdn
+	startswith(fqdn, "*.")
+	not contains(trim_prefix(fqdn, "*."), ".")
+}
+
+problems contains {"item": item, "problem": sprintf("has a blank %s: name the %s", [field, meaning])} if {
+	some item in entries
+	some field, meaning in {"owner": "team that owns the entry", "reason": "reason the destination is needed"}
+	trim_space(object.get(item.entry, field, "")) == ""
+}
+
+destination(entry) := entry.cidr
+
+destination(entry) := entry.fqdn if not entry.cidr
+
+violation contains v if {
+	some p in problems
+	v := {
+		"msg": sprintf("kaze-policy.yaml: the allowlist entry %v of %s (%s) %s", [destination(p.item.entry), p.item.list, p.item.path, p.problem]),
+		"resource": config_resource,
+		"evidence": {"path": p.item.path, "entry": p.item.entry},
+	}
+}

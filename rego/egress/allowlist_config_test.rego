@@ -1,0 +1,67 @@
+package kaze.egress.allowlist_config_test
+
+import rego.v1
+
+import data.kaze.egress.allowlist_config
+
+entry(destination) := object.union(destination, {"ports": [443], "owner": "team", "reason": "why"})
+
+config(tenant_egress, vertical_egress) := {
+	"tenants": [{"name": "acme", "vertical": "finance", "egress": tenant_egress}],
+	"verticals": {"finance": {"egress": vertical_egress}},
+}
+
+findings(c) := vs if {
+	vs := allowlist_config.violation with data.inventory.config as c
+}
+
+test_narrow_entries_pass if {
+	good := [
+		entry({"cidr": "198.51.100.0/24"}), entry({"cidr": "192.0.2.10/32"}),
+		entry({"cidr": "2001:db8:4000::/48"}), entry({"cidr": "2001:db8:5000:1::/64"}),
+		entry({"fqdn": "*.stripe.com"}), entry({"fqdn": "api.openai.com"}),
+	]
+	count(findings(config(good, []))) == 0
+}
+
+test_ipv4_wider_than_24_fails if {
+	some v in findings(config([entry({"cidr": "198.51.100.0/23"})], []))
+	v.resource == "kaze-policy.yaml"
+	v.evidence.path == "tenants/acme/egress/0"
+	contains(v.msg, "wider than a /24")
+}
+
+test_ipv6_wider_than_48_fails if {
+	some v in findings(config([entry({"fqdn": "a.example"}), entry({"cidr": "2001:db8:4000::/40"})], []))
+	v.evidence.path == "tenants/acme/egress/1"
+	contains(v.msg, "wider than a /48")
+}
+
+test_vertical_entry_is_checked_too if {
+	some v in findings(config([], [entry({"cidr": "198.18.0.0/15"})]))
+	v.evidence.path == "verticals/finance/egress/0"
+	contains(v.msg, "vertical finance")
+}
+
+test_invalid_cidr_fails if {
+	vs := findings(config([entry({"cidr": "203.0.113.0/33"}), entry({"cidr": "192.0.2.7"})], []))
+	count(vs) == 2
+	every v in vs {
+		contains(v.msg, "is not a valid CIDR")
+	}
+}
+
+test_wildcard_over_a_top_level_domain_fails if {
+	some v in findings(config([entry({"fqdn": "*.com"})], []))
+	contains(v.msg, "top-level domain com")
+}
+
+test_blank_owner_fails if {
+	blank := {"cidr": "192.0.2.0/24", "owner": "  ", "reason": "why"}
+	some v in findings(config([blank], []))
+	contains(v.msg, "has a blank owner")
+}
+
+test_no_config_is_not_applicable if {
+	allowlist_config.not_applicable with data.inventory.config as null
+}

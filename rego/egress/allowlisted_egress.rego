@@ -1,0 +1,232 @@
+# METADATA
+# title: Tenant workloads reach outside the cluster only their tenant's and vertical's allowlisted endpoints
+# description: >-
+#   Agents may call only the external endpoints their tenant and its vertical have
+#   allowlisted, each on its ports, and may resolve names only through the cluster DNS (a DNS
+#   server elsewhere is a channel out of the cell, and a way around FQDN policies). This control
+#   takes what all NetworkPolicies and CiliumNetworkPolicies let each workload of a tenant
+#   namespace reach outside the cluster (ipBlock and toCIDR ranges, toFQDNs names and patterns,
+#   and their ports) and checks every destination against the allowlists of kaze-policy.yaml:
+#   a CIDR must lie inside an allowlisted CIDR, a name or pattern inside an allowlisted name or
+#   wildcard, and every port must be one the entry allows.
+# custom:
+#   id: KZ-EGR-01
+#   severity: critical
+#   scopes: [iac, cluster]
+#   reference: "§8 Egress Filtering"
+#   remediation: >-
+#     Narrow the egress rule to the allowlisted CIDRs (ipBlock or toCIDR) or names (Cilium
+#     toFQDNs), on the ports of their allowlist entry, and allow port 53 only to the cluster DNS
+#     pods; or, when the destination is needed, add it to the tenant's or vertical's egress
+#     allowlist in kaze-policy.yaml with its owner, reason and ports.
+#   frameworks:
+#     soc2: [CC6.6]
+#     iso27001: [A.8.20, A.8.22, A.8.23]
+#     nist80053: [SC-7, SC-7(5), AC-4]
+#     cis_kubernetes: ["5.3.2"]
+package kaze.egress.allowlisted_egress
+
+import rego.v1
+
+import data.kaze.lib.k8s
+import data.kaze.lib.network
+import data.kaze.lib.tenancy
+
+not_applicable := "no kaze-policy.yaml: the tenants' and verticals' egress allowlists are unknown" if {
+	not tenancy.has_config
+}
+
+egress_facts := object.get(data.inventory, ["facts", "netpol", "egress"], null)
+
+default egress := {}
+
+egress := egress_facts if is_object(egress_facts)
+
+errors contains "the NetworkPolicy analysis (facts.netpol.egress) is missing: the workloads' external egress cannot be judged" if {
+	tenancy.has_config
+	not is_object(egress_facts)
+}
+
+# ---------------------------------------------------------------------------------------
+# Allowlists: the tenant's entries and its vertical's, each with the list it comes from.
+
+tenants := object.get(tenancy.config, "tenants", [])
+
+verticals_of[c.name] contains c.vertical if some c in tenants
+
+# The vertical of each tenant the configuration declares (once).
+vertical_of := {t: v |
+	some t, vs in verticals_of
+	count(vs) == 1
+	some v in vs
+}
+
+allowlist_of[c.name] contains {"list": sprintf("tenant %s", [c.name]), "entry": e} if {
+	some c in tenants
+	some e in object.get(c, "egress", [])
+}
+
+allowlist_of[c.name] contains {"list": sprintf("vertical %s", [c.vertical]), "entry": e} if {
+	some c in tenants
+	some e in object.get(tenancy.config, ["verticals", c.vertical, "egress"], [])
+}
+
+# A tenant that the configuration does not declare has no allowlist.
+allowlist(t) := object.get(allowlist_of, t, set())
+
+lists_text(t) := sprintf("tenant %s, vertical %s", [t, vertical_of[t]])
+
+lists_text(t) := sprintf("tenant %s, which kaze-policy.yaml does not declare", [t]) if {
+	not vertical_of[t]
+}
+
+# The entries whose destination contains the given one.
+covering("cidr", t, cidr) := [x |
+	some x in allowlist(t)
+	network.cidr_within(cidr, x.entry.cidr)
+]
+
+covering("fqdn", t, fqdn) := [x |
+	some x in allowlist(t)
+	network.fqdn_within(fqdn, x.entry.fqdn)
+]
+
+entry_ports(x) := object.get(x.entry, "ports", null)
+
+# The ports of one destination that no covering entry allows ("all ports" when the rule opens
+# every port and no entry allows every port).
+refused_ports(entries, item) := ["all ports"] if {
+	count(item.ports) == 0
+	not some_entry_allows_all(entries)
+}
+
+refused_ports(entries, item) := [p |
+	some p in item.ports
+	not some_entry_allows(entries, p)
+] if {
+	count(item.ports) > 0
+}
+
+some_entry_allows_all(entries) if {
+	some x in entries
+	entry_ports(x) == null
+}
+
+some_entry_allows(entries, port) if {
+	some x in entries
+	network.ports_allow(entry_ports(x), port)
+}
+
+allowed_ports_text(entries) := "every port" if some_entry_allows_all(entries)
+
+allowed_ports_text(entries) := concat(", ", [sprintf("%v", [port]) | some port in sort(allowed)]) if {
+	allowed := {p | some x in entries; some p in entry_ports(x)}
+	not some_entry_allows_all(entries)
+}
+
+ports_text(item) := "every port" if count(item.ports) == 0
+
+ports_text(item) := sprintf("%s %s", [item.protocol, concat(", ", [sprintf("%v", [p]) | some p in item.ports])]) if {
+	count(item.ports) > 0
+}
+
+# ---------------------------------------------------------------------------------------
+# Cluster DNS: config.dns, or kube-system/k8s-app=kube-dns when the configuration names none.
+
+default_dns := {"namespace": "kube-system", "podLabels": {"k8s-app": "kube-dns"}}
+
+dns_config := object.get(tenancy.config, "dns", default_dns)
+
+dns_namespace := object.get(dns_config, "namespace", "kube-system")
+
+dns_labels := object.get(dns_config, "podLabels", {})
+
+cluster_dns_text := sprintf("%s pods labelled %s", [dns_namespace, concat(", ", [sprintf("%s=%s", [k, v]) | some k, v in dns_labels])]) if {
+	count(dns_labels) > 0
+}
+
+cluster_dns_text := sprintf("the pods of %s", [dns_namespace]) if count(dns_labels) == 0
+
+cluster_dns(target) if target == sprintf("ClusterDNS/%s", [dns_namespace])
+
+cluster_dns(target) if {
+	r := data.inventory.resources[target]
+	r.namespace == dns_namespace
+	labels := object.get(k8s.pod_metadata(r.object), "labels", {})
+	every k, v in dns_labels {
+		labels[k] == v
+	}
+}
+
+describe(id) := sprintf("%s %s/%s", [r.kind, r.namespace, r.name]) if {
+	r := data.inventory.resources[id]
+	is_string(r.namespace)
+}
+
+describe(id) := sprintf("%s %s", [r.kind, r.name]) if {
+	r := data.inventory.resources[id]
+	not is_string(object.get(r, "namespace", null))
+}
+
+describe(id) := id if not data.inventory.resources[id]
+
+# ---------------------------------------------------------------------------------------
+# Violations
+
+violation contains v if {
+	some id, w in egress
+	w.unrestricted == true
+	v := {
+		"msg": sprintf("%s of tenant %s may reach any address outside the cluster (it is not isolated for egress, or a rule has no destination or allows the world): add a default-deny egress policy and allow only the destinations on its egress allowlists (%s)", [describe(id), w.tenant, lists_text(w.tenant)]),
+		"resource": id,
+		"evidence": {"tenant": w.tenant, "unrestricted": true},
+	}
+}
+
+# A destination that no allowlist entry contains.
+violation contains v if {
+	some id, w in egress
+	some field in ["cidr", "fqdn"]
+	some item in w[sprintf("%ss", [field])]
+	not covered_by_world_finding(w, field, item)
+	count(covering(field, w.tenant, item[field])) == 0
+	v := {
+		"msg": sprintf("%s may reach %s (%s), which is on no egress allowlist (%s): remove it from the egress rule, or add it to the allowlist in kaze-policy.yaml with an owner and a reason", [describe(id), item[field], ports_text(item), lists_text(w.tenant)]),
+		"resource": id,
+		"evidence": {"tenant": w.tenant, "vertical": object.get(vertical_of, w.tenant, null), "destination": item, "allowlisted": false},
+	}
+}
+
+# A destination inside an allowlist entry, on ports the entry does not allow.
+violation contains v if {
+	some id, w in egress
+	some field in ["cidr", "fqdn"]
+	some item in w[sprintf("%ss", [field])]
+	entries := covering(field, w.tenant, item[field])
+	count(entries) > 0
+	refused := refused_ports(entries, item)
+	count(refused) > 0
+	v := {
+		"msg": sprintf("%s may reach %s on %s, but its allowlist entry allows only %s: limit the egress rule to the allowlisted ports", [describe(id), item[field], ports_text(item), allowed_ports_text(entries)]),
+		"resource": id,
+		"evidence": {"tenant": w.tenant, "vertical": object.get(vertical_of, w.tenant, null), "destination": item, "refused_ports": refused, "entries": entries},
+	}
+}
+
+# DNS anywhere but the cluster DNS.
+violation contains v if {
+	some id, w in egress
+	some target in w.dns
+	not cluster_dns(target)
+	v := {
+		"msg": sprintf("%s may send DNS queries (port 53) to %s, which is not the cluster DNS (%s): allow port 53 only to the cluster DNS", [describe(id), describe(target), cluster_dns_text]),
+		"resource": id,
+		"evidence": {"tenant": w.tenant, "dns": target, "cluster_dns": {"namespace": dns_namespace, "podLabels": dns_labels}},
+	}
+}
+
+# The /0 ranges of an unrestricted workload are reported once, by the unrestricted finding.
+covered_by_world_finding(w, "cidr", item) if {
+	w.unrestricted == true
+	network.prefix_length(item.cidr) == 0
+}

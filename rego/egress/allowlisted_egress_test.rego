@@ -1,0 +1,115 @@
+package kaze.egress.allowlisted_egress_test
+
+import rego.v1
+
+import data.kaze.egress.allowlisted_egress
+
+config := {
+	"tenants": [
+		{"name": "acme", "vertical": "finance", "egress": [
+			{"cidr": "198.51.100.0/24", "ports": [443], "owner": "o", "reason": "r"},
+			{"fqdn": "api.openai.com", "ports": [443], "owner": "o", "reason": "r"},
+			{"cidr": "192.0.2.10/32", "owner": "o", "reason": "r"},
+		]},
+		{"name": "globex", "vertical": "healthcare", "egress": [{"cidr": "203.0.113.0/24", "ports": [443], "owner": "o", "reason": "r"}]},
+	],
+	"verticals": {"finance": {"egress": [{"fqdn": "*.stripe.com", "ports": [443, 8443], "owner": "o", "reason": "r"}]}},
+	"dns": {"namespace": "kube-system", "podLabels": {"k8s-app": "kube-dns"}},
+}
+
+agent := {"id": "Deployment/tenant-acme/agent", "kind": "Deployment", "namespace": "tenant-acme", "name": "agent"}
+
+coredns := {
+	"id": "Deployment/kube-system/coredns", "kind": "Deployment", "namespace": "kube-system", "name": "coredns",
+	"object": {"kind": "Deployment", "spec": {"template": {"metadata": {"labels": {"k8s-app": "kube-dns"}}}}},
+}
+
+inv(facts) := {
+	"config": config,
+	"resources": {agent.id: agent, coredns.id: coredns},
+	"facts": {"netpol": {"egress": {agent.id: object.union(
+		{"tenant": "acme", "namespace": "tenant-acme", "unrestricted": false, "cidrs": [], "fqdns": [], "dns": ["ClusterDNS/kube-system"]},
+		facts,
+	)}}},
+}
+
+cidr(c, ports) := {"cidr": c, "except": [], "protocol": "TCP", "ports": ports}
+
+fqdn(f, ports) := {"fqdn": f, "protocol": "TCP", "ports": ports}
+
+findings(facts) := vs if {
+	vs := allowlisted_egress.violation with data.inventory as inv(facts)
+}
+
+test_allowlisted_destinations_pass if {
+	facts := {
+		"cidrs": [cidr("198.51.100.128/25", [443]), cidr("192.0.2.10/32", [])],
+		"fqdns": [fqdn("api.openai.com", [443]), fqdn("*.stripe.com", ["443", 8443]), fqdn("files.stripe.com", [443])],
+		"dns": ["ClusterDNS/kube-system", "Deployment/kube-system/coredns"],
+	}
+	count(findings(facts)) == 0
+}
+
+test_cidr_off_the_allowlist_fails if {
+	some v in findings({"cidrs": [cidr("192.0.2.0/24", [443])]})
+	v.resource == "Deployment/tenant-acme/agent"
+	v.evidence.allowlisted == false
+	contains(v.msg, "192.0.2.0/24")
+	contains(v.msg, "tenant acme, vertical finance")
+}
+
+test_cidr_wider_than_the_entry_fails if {
+	count(findings({"cidrs": [cidr("198.51.100.0/23", [443])]})) == 1
+}
+
+test_other_tenants_cidr_fails if {
+	count(findings({"cidrs": [cidr("203.0.113.0/24", [443])]})) == 1
+}
+
+test_allowlisted_cidr_on_another_port_fails if {
+	some v in findings({"cidrs": [cidr("198.51.100.0/24", [22, 443])]})
+	v.evidence.refused_ports == [22]
+	contains(v.msg, "allows only 443")
+}
+
+test_port_range_must_be_allowlisted_entirely if {
+	some v in findings({"fqdns": [fqdn("api.stripe.com", ["443-8443"])]})
+	v.evidence.refused_ports == ["443-8443"]
+}
+
+test_all_ports_need_an_entry_without_ports if {
+	some v in findings({"cidrs": [{"cidr": "198.51.100.0/24", "except": [], "protocol": "ANY", "ports": []}]})
+	v.evidence.refused_ports == ["all ports"]
+}
+
+test_fqdn_pattern_broader_than_entry_fails if {
+	some v in findings({"fqdns": [fqdn("*.openai.com", [443])]})
+	contains(v.msg, "*.openai.com")
+}
+
+test_dns_elsewhere_fails if {
+	resolver := {"id": "Deployment/kaze-system/dns", "kind": "Deployment", "namespace": "kaze-system", "name": "dns", "object": {"kind": "Deployment", "spec": {"template": {"metadata": {"labels": {"k8s-app": "kube-dns"}}}}}}
+	vs := allowlisted_egress.violation with data.inventory as object.union(inv({"dns": ["ClusterDNS/kube-system", resolver.id, "8.8.8.8/32"]}), {"resources": {agent.id: agent, resolver.id: resolver}})
+	{v.evidence.dns | some v in vs} == {resolver.id, "8.8.8.8/32"}
+}
+
+test_unrestricted_egress_fails_once if {
+	vs := findings({"unrestricted": true, "cidrs": [{"cidr": "0.0.0.0/0", "except": [], "protocol": "ANY", "ports": []}, {"cidr": "::/0", "except": [], "protocol": "ANY", "ports": []}]})
+	count(vs) == 1
+	some v in vs
+	v.evidence.unrestricted == true
+}
+
+test_undeclared_tenant_has_no_allowlist if {
+	facts := {"tenant": "initech", "cidrs": [cidr("198.51.100.0/24", [443])]}
+	some v in findings(facts)
+	contains(v.msg, "initech, which kaze-policy.yaml does not declare")
+}
+
+test_no_config_is_not_applicable if {
+	allowlisted_egress.not_applicable with data.inventory as {"config": null}
+}
+
+test_missing_facts_is_an_error if {
+	count(allowlisted_egress.errors) == 1 with data.inventory as {"config": config, "facts": {}}
+}

@@ -1,0 +1,85 @@
+# METADATA
+# title: No tenant or shared-plane workload uses the host's namespaces, privileged mode, hostPath or added capabilities
+# description: >-
+#   A pod that shares the node's network, PID or IPC namespace, runs a privileged (or Windows
+#   host-process) container, mounts a hostPath volume or adds Linux capabilities can see or
+#   reach what other tenants run on the same node, and a compromise of it is a compromise of
+#   the node. Tenant namespaces and the shared plane run tenant work and share nodes with other
+#   tenants, so none of their workloads (init and ephemeral containers included) may do any of
+#   these.
+# custom:
+#   id: KZ-TEN-05
+#   severity: high
+#   scopes: [iac, cluster, admission]
+#   kinds: [Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, ReplicationController]
+#   reference: "§6 Identity & Trust; §8 Tenant Isolation Enforcement"
+#   remediation: >-
+#     Remove hostNetwork, hostPID and hostIPC (or set them to false), set privileged: false
+#     and drop the capabilities.add list of every container, and replace hostPath volumes by
+#     emptyDir, a ConfigMap, a projected volume or a PersistentVolumeClaim. Node-level agents
+#     belong in a kaze.io/plane=system namespace.
+#   frameworks:
+#     soc2: [CC6.1, CC6.8]
+#     iso27001: [A.8.2, A.8.9]
+#     nist80053: [AC-6, CM-7, SC-39]
+#     cis_kubernetes: ["5.2.2", "5.2.3", "5.2.4", "5.2.5", "5.2.9", "5.2.11", "5.2.12"]
+package kaze.tenancy.no_host_access
+
+import rego.v1
+
+import data.kaze.lib.k8s
+import data.kaze.lib.tenancy
+
+applies if {
+	input.object.kind in k8s.workload_kinds
+	tenancy.is_workload_namespace(k8s.namespace(input.object))
+}
+
+spec := k8s.pod_spec(input.object)
+
+# Each finding: what the workload does, and the field to change.
+findings contains {"what": sprintf("uses %s", [field]), "field": field, "fix": sprintf("remove %s (or set it to false)", [field])} if {
+	some field in ["hostNetwork", "hostPID", "hostIPC"]
+	spec[field] == true
+}
+
+findings contains {"what": sprintf("mounts the hostPath %v as volume %s", [object.get(volume.hostPath, "path", ""), volume.name]), "field": "volumes", "fix": "replace it by an emptyDir, ConfigMap, projected volume or PersistentVolumeClaim"} if {
+	some volume in object.get(spec, "volumes", [])
+	volume.hostPath
+}
+
+findings contains {"what": sprintf("runs container %s privileged", [c.name]), "field": "securityContext.privileged", "fix": "set privileged to false"} if {
+	some c in k8s.containers(spec)
+	c.securityContext.privileged == true
+}
+
+findings contains {"what": sprintf("adds the capabilities %s to container %s", [concat(", ", c.securityContext.capabilities.add), c.name]), "field": "securityContext.capabilities.add", "fix": "remove the capabilities.add list (keep drop: [ALL])"} if {
+	some c in k8s.containers(spec)
+	count(object.get(c, ["securityContext", "capabilities", "add"], [])) > 0
+}
+
+findings contains {"what": "runs as a Windows host process", "field": "securityContext.windowsOptions.hostProcess", "fix": "set hostProcess to false"} if {
+	spec.securityContext.windowsOptions.hostProcess == true
+}
+
+findings contains {"what": sprintf("runs container %s as a Windows host process", [c.name]), "field": "securityContext.windowsOptions.hostProcess", "fix": "set hostProcess to false"} if {
+	some c in k8s.containers(spec)
+	c.securityContext.windowsOptions.hostProcess == true
+}
+
+kind_of_namespace := "tenant" if tenancy.is_tenant_namespace(k8s.namespace(input.object))
+
+kind_of_namespace := "shared-plane" if {
+	not tenancy.is_tenant_namespace(k8s.namespace(input.object))
+	tenancy.is_shared_namespace(k8s.namespace(input.object))
+}
+
+violation contains v if {
+	applies
+	some f in findings
+	v := {
+		"msg": sprintf("%s %s/%s in %s namespace %s %s: %s; tenant and shared-plane workloads may not use the node's namespaces, privileged mode, hostPath volumes or added capabilities", [input.object.kind, k8s.namespace(input.object), k8s.name(input.object), kind_of_namespace, k8s.namespace(input.object), f.what, f.fix]),
+		"resource": input.id,
+		"evidence": {"field": f.field, "finding": f.what},
+	}
+}

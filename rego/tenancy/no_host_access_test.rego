@@ -1,0 +1,81 @@
+package kaze.tenancy.no_host_access_test
+
+import rego.v1
+
+import data.kaze.tenancy.no_host_access
+
+inv := {"namespaces": {
+	"tenant-a": {"tenant": "a", "plane": null, "labels": {}},
+	"shared": {"tenant": null, "plane": "shared", "labels": {}},
+	"kube-system": {"tenant": null, "plane": "system", "labels": {}},
+}}
+
+container := {"name": "app", "image": "registry.kaze.io/kaze/app@sha256:00", "securityContext": {"capabilities": {"drop": ["ALL"]}}}
+
+deployment(ns, pod_spec) := {
+	"apiVersion": "apps/v1", "kind": "Deployment",
+	"metadata": {"name": "app", "namespace": ns},
+	"spec": {"template": {"spec": object.union({"containers": [container]}, pod_spec)}},
+}
+
+findings(obj) := vs if {
+	vs := no_host_access.violation with input as {"id": "x", "object": obj} with data.inventory as inv
+}
+
+test_hardened_workload_passes if {
+	count(findings(deployment("tenant-a", {"hostNetwork": false, "hostPID": false}))) == 0
+}
+
+test_host_namespaces_fail if {
+	vs := findings(deployment("tenant-a", {"hostNetwork": true, "hostPID": true, "hostIPC": true}))
+	{v.evidence.field | some v in vs} == {"hostNetwork", "hostPID", "hostIPC"}
+	every v in vs {
+		v.resource == "x"
+	}
+}
+
+test_host_path_fails_in_shared_plane if {
+	some v in findings(deployment("shared", {"volumes": [{"name": "sock", "hostPath": {"path": "/run/containerd.sock"}}]}))
+	v.evidence.field == "volumes"
+	contains(v.msg, "shared-plane namespace shared")
+	contains(v.msg, "/run/containerd.sock")
+}
+
+test_privileged_init_container_of_cronjob_fails if {
+	init := {"name": "init", "image": "i", "securityContext": {"privileged": true}}
+	cron := {
+		"kind": "CronJob", "metadata": {"name": "c", "namespace": "tenant-a"},
+		"spec": {"jobTemplate": {"spec": {"template": {"spec": {"initContainers": [init], "containers": [container]}}}}},
+	}
+	some v in findings(cron)
+	contains(v.msg, "runs container init privileged")
+}
+
+test_added_capability_fails if {
+	c := object.union(container, {"securityContext": {"capabilities": {"drop": ["ALL"], "add": ["NET_ADMIN"]}}})
+	pod := {"kind": "Pod", "metadata": {"name": "p", "namespace": "tenant-a"}, "spec": {"containers": [c]}}
+	some v in findings(pod)
+	contains(v.msg, "NET_ADMIN")
+}
+
+test_empty_add_list_passes if {
+	c := object.union(container, {"securityContext": {"capabilities": {"drop": ["ALL"], "add": []}}})
+	count(findings(deployment("tenant-a", {"containers": [c]}))) == 0
+}
+
+test_windows_host_process_fails if {
+	some v in findings(deployment("tenant-a", {"securityContext": {"windowsOptions": {"hostProcess": true}}}))
+	v.evidence.field == "securityContext.windowsOptions.hostProcess"
+}
+
+test_system_namespace_is_out_of_scope if {
+	count(findings(deployment("kube-system", {"hostNetwork": true}))) == 0
+}
+
+test_unlabelled_namespace_is_out_of_scope if {
+	count(findings(deployment("elsewhere", {"hostNetwork": true}))) == 0
+}
+
+test_other_kinds_ignored if {
+	count(findings({"kind": "ConfigMap", "metadata": {"name": "c", "namespace": "tenant-a"}, "spec": {"hostNetwork": true}})) == 0
+}
