@@ -1,0 +1,187 @@
+# METADATA
+# title: Vault tokens are short-lived and Vault keys rotate within the configured bounds
+# description: >-
+#   A stolen token is useful until it expires, and a key that never rotates protects
+#   everything ever encrypted with it for as long as it lives. Every Vault auth role
+#   (VaultAuthRole files, the live server's auth roles, Terraform vault_*_auth_backend_role)
+#   must issue tokens whose TTL and max TTL are within kaze-policy.yaml
+#   bounds.tokenTtlSeconds and bounds.tokenMaxTtlSeconds, judged as Vault applies them: 0 or
+#   an unset value means the mount's default (32 days unless tuned), not "short", so it
+#   fails; token_explicit_max_ttl caps both; a periodic token (token_period) can be renewed
+#   forever, so its period must be within the TTL bound and it needs an explicit max TTL
+#   within the max bound. Every Vault transit key (the live server's keys, Terraform
+#   vault_transit_secret_backend_key) must rotate automatically at least every
+#   bounds.keyRotationSeconds (auto_rotate_period 0 means never). Durations are read as
+#   Vault reads them (seconds, or "1h", "30m", "30d"); a Terraform `var.` reference is read
+#   from the variable's default in the same folder.
+# custom:
+#   id: KZ-SEC-03
+#   severity: high
+#   scopes: [vault, iac]
+#   reference: "§8 Credential Lifecycle (rotation, short-lived tokens)"
+#   remediation: >-
+#     Set token_ttl and token_max_ttl on every auth role to non-zero values within the bounds
+#     of kaze-policy.yaml (e.g. 900 and 3600 seconds), and on every transit key an
+#     auto_rotate_period within bounds.keyRotationSeconds (e.g. 2592000, 30 days).
+#   frameworks:
+#     soc2: [CC6.1]
+#     iso27001: [A.5.17, A.8.5, A.8.24]
+#     nist80053: [IA-5, AC-12, SC-12]
+package kaze.secrets.short_lived_credentials
+
+import rego.v1
+
+import data.kaze.lib.tenancy
+import data.kaze.lib.vault
+
+bounds := object.get(tenancy.config, "bounds", {})
+
+ttl_bound := bounds.tokenTtlSeconds
+
+max_ttl_bound := bounds.tokenMaxTtlSeconds
+
+rotation_bound := bounds.keyRotationSeconds
+
+no_bounds if {
+	not ttl_bound
+	not max_ttl_bound
+	not rotation_bound
+}
+
+not_applicable := "no bounds are configured (kaze-policy.yaml: bounds.tokenTtlSeconds, tokenMaxTtlSeconds, keyRotationSeconds)" if no_bounds
+
+not_applicable := "the target holds no Vault auth role or transit key" if {
+	not no_bounds
+	count(vault.roles) == 0
+	count(vault.keys) == 0
+}
+
+errors contains sprintf("%s does not report its %s: %s cannot be judged", [s.id, field, what]) if {
+	some s in vault.snapshots
+	some [field, what] in [["authRoles", "the auth roles' token lifetimes"], ["keys", "the transit keys' rotation"]]
+	not is_array(object.get(s.object, field, null))
+}
+
+errors contains sprintf("%s sets %s to %v, which is not a duration Vault reads (nor a variable with a literal default): its lifetime cannot be judged", [role.where, role.names[field], value]) if {
+	some role in vault.roles
+	some field, value in role.fields
+	not vault.duration(value, {"id": role.resource})
+}
+
+errors contains sprintf("%s sets %s to %v, which is not a duration Vault reads (nor a variable with a literal default): its rotation cannot be judged", [key.where, key.field, key.period]) if {
+	some key in vault.keys
+	not vault.duration(key.period, {"id": key.resource})
+}
+
+# ---------------------------------------------------------------------------------------
+# Token lifetimes, as Vault applies a role's settings. "unbounded" = the mount's default.
+
+lifetimes(role) := {"ttl": effective_ttl(period, ttl, effective_max), "max_ttl": effective_max, "period": period} if {
+	ttl := vault.duration(role.fields.ttl, {"id": role.resource})
+	max_ttl := vault.duration(role.fields.max_ttl, {"id": role.resource})
+	period := vault.duration(role.fields.period, {"id": role.resource})
+	explicit := vault.duration(role.fields.explicit_max_ttl, {"id": role.resource})
+	effective_max := max_cap(period, max_ttl, explicit)
+}
+
+# A token lives token_ttl (or its period), never longer than its max TTL.
+effective_ttl(period, _, effective_max) := min_set({v | some v in [period, effective_max]; v > 0}) if period > 0
+
+effective_ttl(0, ttl, effective_max) := min_set({v | some v in [ttl, effective_max]; v > 0})
+
+# A periodic token ignores token_max_ttl: only an explicit max TTL ends it.
+max_cap(period, _, explicit) := explicit if {
+	period > 0
+	explicit > 0
+}
+
+max_cap(period, _, explicit) := 0 if {
+	period > 0
+	explicit == 0
+}
+
+max_cap(0, max_ttl, explicit) := min_set({v | some v in [max_ttl, explicit]; v > 0})
+
+# The smallest positive value, or 0 (unbounded) when there is none.
+min_set(values) := min(values) if count(values) > 0
+
+min_set(values) := 0 if count(values) == 0
+
+problems(role, life) := array.concat([p | p := ttl_problem(life)], [p | p := max_problem(role, life)])
+
+ttl_problem(life) := sprintf("token TTL unset or 0 (the mount's default, 32 days unless tuned), over the %v s bound", [ttl_bound]) if {
+	ttl_bound
+	life.ttl == 0
+}
+
+ttl_problem(life) := sprintf("token TTL %v s, over the %v s bound", [life.ttl, ttl_bound]) if {
+	ttl_bound
+	life.ttl > ttl_bound
+}
+
+max_problem(role, life) := sprintf("periodic tokens (%s) with no explicit max TTL, renewable forever", [role.names.period]) if {
+	max_ttl_bound
+	life.max_ttl == 0
+	life.period > 0
+}
+
+max_problem(_, life) := sprintf("token max TTL unset or 0 (the mount's default, 32 days unless tuned), over the %v s bound", [max_ttl_bound]) if {
+	max_ttl_bound
+	life.max_ttl == 0
+	life.period == 0
+}
+
+max_problem(_, life) := sprintf("token max TTL %v s, over the %v s bound", [life.max_ttl, max_ttl_bound]) if {
+	max_ttl_bound
+	life.max_ttl > max_ttl_bound
+}
+
+violation contains v if {
+	some role in vault.roles
+	life := lifetimes(role)
+	found := problems(role, life)
+	count(found) > 0
+	v := {
+		"msg": sprintf("%s issues tokens with %s: %s", [role.where, concat("; ", found), remedy(role, life)]),
+		"resource": role.resource,
+		"evidence": {
+			"role": role.name,
+			"mount": role.mount,
+			"settings": {role.names[field]: value | some field, value in role.fields; value != null},
+			"effective_ttl_seconds": life.ttl,
+			"effective_max_ttl_seconds": life.max_ttl,
+			"bounds": {"tokenTtlSeconds": object.get(bounds, "tokenTtlSeconds", null), "tokenMaxTtlSeconds": object.get(bounds, "tokenMaxTtlSeconds", null)},
+		},
+	}
+}
+
+remedy(role, life) := sprintf("set %s and %s to non-zero values within the bounds (%v s and %v s)", [role.names.ttl, role.names.max_ttl, object.get(bounds, "tokenTtlSeconds", "-"), object.get(bounds, "tokenMaxTtlSeconds", "-")]) if life.period == 0
+
+remedy(role, life) := sprintf("drop %s (or keep it within %v s and set %s within %v s)", [role.names.period, object.get(bounds, "tokenTtlSeconds", "-"), role.names.explicit_max_ttl, object.get(bounds, "tokenMaxTtlSeconds", "-")]) if life.period > 0
+
+# ---------------------------------------------------------------------------------------
+# Key rotation
+
+violation contains v if {
+	rotation_bound
+	some key in vault.keys
+	period := vault.duration(key.period, {"id": key.resource})
+	period == 0
+	v := {
+		"msg": sprintf("%s never rotates automatically (%s unset or 0): set %s to at most %v s", [key.where, key.field, key.field, rotation_bound]),
+		"resource": key.resource,
+		"evidence": {"key": key.path, key.field: key.period, "bound_seconds": rotation_bound},
+	}
+}
+
+violation contains v if {
+	rotation_bound
+	some key in vault.keys
+	period := vault.duration(key.period, {"id": key.resource})
+	period > rotation_bound
+	v := {
+		"msg": sprintf("%s rotates every %v s (%v days), over the %v s (%v days) bound: set %s to at most %v s", [key.where, period, round(period / 86400), rotation_bound, round(rotation_bound / 86400), key.field, rotation_bound]),
+		"resource": key.resource,
+		"evidence": {"key": key.path, key.field: key.period, "bound_seconds": rotation_bound},
+	}
+}
