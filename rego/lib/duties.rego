@@ -1,0 +1,165 @@
+# METADATA
+# title: Separation-of-duties helpers
+# description: >-
+#   Subjects, witnesses and exemptions of facts.rbac (kaze_policy/analysis/rbac.py), shared by
+#   KZ-SOD-01..03: who a subject is (kaze-policy.yaml groups and identities), how a grant is
+#   named in a message, and which subjects are not persons (the platform's controllers, the
+#   break-glass group, Kubernetes' system:masters). Functions and constants only; only
+#   cross-resource controls import this package.
+package kaze.lib.duties
+
+import rego.v1
+
+import data.kaze.lib.tenancy
+
+# facts.rbac, or null when the analysis is missing.
+rbac := object.get(data.inventory, ["facts", "rbac"], null)
+
+no_config_reason := "there is no kaze-policy.yaml: without its groups (deployers, controllers, breakGlass) and identities, which subject is a person, a platform controller or the break-glass group is unknown"
+
+# rbac_value(field): one field of facts.rbac, null when it or the analysis is absent.
+rbac_value(field) := object.get(rbac, field, null) if is_object(rbac)
+
+rbac_value(_) := null if not is_object(rbac)
+
+# rbac_errors(fields): why facts.rbac cannot be read for these lists (empty when it can).
+rbac_errors(fields) := {"the effective RBAC analysis (facts.rbac) is missing: who may do what cannot be judged" |
+	not is_object(rbac)
+} | {msg |
+	is_object(rbac)
+	some field in fields
+	not is_array(rbac_value(field))
+	msg := sprintf("the effective RBAC analysis has no %s list: who may do what cannot be judged", [field])
+}
+
+# rbac_list(field): one list of facts.rbac ([] when absent, which rbac_errors reports).
+rbac_list(field) := list if {
+	list := rbac_value(field)
+	is_array(list)
+}
+
+rbac_list(field) := [] if not is_array(rbac_value(field))
+
+# ---------------------------------------------------------------------------------------
+# Subjects, as kaze-policy.yaml writes them: User:<name>, Group:<name>, ServiceAccount:<ns>:<name>.
+
+subject_key(s) := concat(":", ["ServiceAccount", s.namespace, s.name]) if s.kind == "ServiceAccount"
+
+subject_key(s) := concat(":", [s.kind, s.name]) if s.kind != "ServiceAccount"
+
+subject_text(s) := sprintf("ServiceAccount %s/%s", [s.namespace, s.name]) if s.kind == "ServiceAccount"
+
+subject_text(s) := sprintf("%s %s", [s.kind, s.name]) if s.kind != "ServiceAccount"
+
+# A key of the configuration's form as words: "Group:kaze:operators" -> "Group kaze:operators".
+key_text(key) := subject_text({"kind": "ServiceAccount", "namespace": parts[1], "name": parts[2]}) if {
+	parts := split(key, ":")
+	parts[0] == "ServiceAccount"
+	count(parts) == 3
+}
+
+key_text(key) := concat(" ", [kind, trim_prefix(key, concat("", [kind, ":"]))]) if {
+	kind := split(key, ":")[0]
+	kind != "ServiceAccount"
+}
+
+# The configured identity of an entry, in words (nothing when the subject is its own identity).
+identity_text(entry) := sprintf(" (identity %s)", [entry.identity]) if {
+	is_string(entry.identity)
+	entry.identity != subject_key(entry.subject)
+}
+
+identity_text(entry) := "" if not is_string(entry.identity)
+
+identity_text(entry) := "" if entry.identity == subject_key(entry.subject)
+
+# ---------------------------------------------------------------------------------------
+# Duties (kaze-policy.yaml groups): the analyzer's `duties`, or the configuration itself.
+
+group_members(group) := members if {
+	members := object.get(tenancy.config, ["groups", group], [])
+	is_array(members)
+}
+
+group_members(group) := [] if not is_array(object.get(tenancy.config, ["groups", group], []))
+
+in_group(entry, group) if group in object.get(entry, "duties", [])
+
+in_group(entry, group) if subject_key(entry.subject) in group_members(group)
+
+break_glass(entry) if in_group(entry, "breakGlass")
+
+controller(entry) if in_group(entry, "controllers")
+
+deployer_duty(entry) if in_group(entry, "deployers")
+
+# Members of system:masters bypass RBAC altogether (the authorizer allows them everything
+# before any binding is read), and Kubernetes re-creates its bootstrap binding of
+# cluster-admin to that group at every start: the binding grants nothing that membership does
+# not, and no change to RBAC can remove it. Who holds a system:masters credential is not an
+# RBAC question.
+rbac_superuser(entry) if {
+	entry.subject.kind == "Group"
+	entry.subject.name == "system:masters"
+}
+
+# ---------------------------------------------------------------------------------------
+# Witnesses: {binding, role, aggregated_from?, group?} in words.
+
+# "ClusterRoleBinding/x" -> "ClusterRoleBinding x"; "RoleBinding/ns/x" -> "RoleBinding ns/x";
+# an Argo CD role ("role:release-operator") -> "Argo CD role:release-operator".
+id_text(id) := concat(" ", [parts[0], concat("/", array.slice(parts, 1, count(parts)))]) if {
+	parts := split(id, "/")
+	count(parts) > 1
+}
+
+id_text(id) := concat(" ", ["Argo CD", id]) if {
+	not contains(id, "/")
+	startswith(id, "role:")
+}
+
+id_text(id) := id if {
+	not contains(id, "/")
+	not startswith(id, "role:")
+}
+
+# The role as granted: "ClusterRole kaze-deployer, which aggregates ClusterRole kaze-debug".
+role_text(w) := sprintf("%s, which aggregates %s", [id_text(w.role), id_text(w.aggregated_from)]) if {
+	is_string(w.aggregated_from)
+}
+
+role_text(w) := id_text(w.role) if not is_string(object.get(w, "aggregated_from", null))
+
+# How the subject holds the grant: "through ClusterRoleBinding x (ClusterRole y)".
+via_text(w) := sprintf("through %s (%s)", [id_text(w.binding), role_text(w)]) if {
+	not is_string(object.get(w, "group", null))
+}
+
+via_text(w) := sprintf("as a member of %s, through %s (%s)", [key_text(w.group), id_text(w.binding), role_text(w)]) if {
+	is_string(w.group)
+}
+
+scope_text("*") := "cluster-wide"
+
+scope_text(ns) := sprintf("in namespace %s", [ns]) if ns != "*"
+
+# ---------------------------------------------------------------------------------------
+# group_indexes(keys): {key: [indexes of keys holding it, ascending]}, by one sort rather
+# than a scan per key (regorus does not index comprehensions: a scan per key is quadratic).
+group_indexes(keys) := {} if count(keys) == 0
+
+group_indexes(keys) := {sorted[start][0]: [sorted[i][1] | some i in numbers.range(start, ends[j] - 1)] |
+	some j, start in starts
+} if {
+	count(keys) > 0
+	sorted := sort([[k, i] | some i, k in keys])
+	starts := [i | some i in numbers.range(0, count(sorted) - 1); group_start(sorted, i)]
+	ends := array.concat(array.slice(starts, 1, count(starts)), [count(sorted)])
+}
+
+group_start(_, i) if i == 0
+
+group_start(sorted, i) if {
+	i > 0
+	sorted[i][0] != sorted[i - 1][0]
+}
