@@ -60,3 +60,22 @@ def test_cli_reports_catalog_errors_with_exit_2(tmp_path: Path) -> None:
     write_policy(tmp_path, "a", "KZ-X-1")
     result = run_cli("controls", "--policies", str(tmp_path))
     assert result.returncode == 2 and "a.rego" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_catalog_matches_the_contract_of_controls_md() -> None:
+    """Every id of ../shared/CONTROLS.md exists, with the severity and scopes it states."""
+    import re
+
+    from tests.conftest import ROOT
+    contract = ROOT.parent / "shared" / "CONTROLS.md"
+    if not contract.is_file():
+        pytest.skip(f"{contract} is not beside the checkout")
+    rows = re.findall(r"^\| (KZ-[A-Z]{3}-\d{2}) \| (\w+) \| ([a-z, -]+) \|", contract.read_text(), re.M)
+    assert len(rows) >= 38
+    catalog = load_catalog().by_id()
+    missing = [cid for cid, _, _ in rows if cid not in catalog]
+    assert missing == [], f"controls of CONTROLS.md not in rego/: {missing}"
+    for cid, severity, scopes in rows:
+        control = catalog[cid]
+        assert control.severity == severity, cid
+        assert set(control.scopes) == {s.strip() for s in scopes.split(",")}, cid
