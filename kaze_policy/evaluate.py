@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable
 
 from kaze_policy.catalog import Control
@@ -21,20 +24,49 @@ BATCH_QUERY = (
 )
 
 
+def default_workers() -> int:
+    """One evaluation thread per core: the embedded engine releases the GIL while it evaluates."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def evaluate_target(engine: Engine, controls: Iterable[Control], inventory: Inventory,
                     today: dt.date | None = None,
-                    on_control: Callable[[Control], None] | None = None) -> dict[str, TargetResult]:
-    """Every control on one target. The engine must already hold the policies."""
+                    on_control: Callable[[Control], None] | None = None,
+                    workers: int = 1) -> dict[str, TargetResult]:
+    """Every control on one target. The engine must already hold the policies.
+
+    With several workers and an engine that can be copied (the embedded one: a copy shares
+    the compiled policies and the data), controls are evaluated in parallel threads.
+    """
     data = inventory.to_data()
     engine.set_data(data)
     ids_by_kind: dict[str, list[str]] = data["by_kind"]
     waivers = (inventory.config or {}).get("waivers") or []
-    results = {}
-    for control in controls:
-        results[control.id] = _evaluate_control(engine, control, inventory, data, ids_by_kind,
-                                                waivers, today or dt.date.today())
-        if on_control:
-            on_control(control)
+    day = today or dt.date.today()
+    pending = list(controls)
+    results: dict[str, TargetResult] = {}
+    lock = threading.Lock()
+
+    def work(own: Engine) -> None:
+        while True:
+            with lock:
+                if not pending:
+                    return
+                control = pending.pop(0)
+            result = _evaluate_control(own, control, inventory, data, ids_by_kind, waivers, day)
+            with lock:
+                results[control.id] = result
+                if on_control:
+                    on_control(control)
+
+    copy = getattr(engine, "copy", None)
+    if workers <= 1 or copy is None or len(pending) < 2:
+        work(engine)
+        return results
+    engines = [engine] + [copy() for _ in range(workers - 1)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(work, own) for own in engines]:
+            future.result()
     return results
 
 

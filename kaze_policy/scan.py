@@ -14,7 +14,7 @@ from kaze_policy.catalog import Catalog, Control
 from kaze_policy.config import load_config
 from kaze_policy.engine import create_engine
 from kaze_policy.errors import InputError, KazePolicyError, UsageError
-from kaze_policy.evaluate import evaluate_target, merge
+from kaze_policy.evaluate import default_workers, evaluate_target, merge
 from kaze_policy.inventory import Inventory
 from kaze_policy.results import ERROR, ScanReport, TargetResult
 from kaze_policy.sources.discover import find_targets, nearest_config
@@ -33,6 +33,7 @@ class ScanOptions:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     today: dt.date | None = None
     controls: list[str] = field(default_factory=list)
+    workers: int = field(default_factory=default_workers)
 
 
 def load_inventories(options: ScanOptions) -> tuple[list[Inventory], list[tuple[str, str]]]:
@@ -103,7 +104,8 @@ def run_scan(options: ScanOptions, catalog: Catalog,
                 done += 1
                 if progress:
                     progress(done, total)
-            per_target.append(evaluate_target(engine, controls, inventory, options.today, tick))
+            per_target.append(evaluate_target(engine, controls, inventory, options.today, tick,
+                                              workers=options.workers))
     return _report(controls, per_target, inventories, options.engine)
 
 
