@@ -29,6 +29,15 @@ def require_tool(name: str) -> str:
     pytest.skip(message)
 
 
+def contract_rows() -> list[tuple[str, str, str]]:
+    """(id, severity, scopes) of every control of ../shared/CONTROLS.md, the catalog's contract."""
+    import re
+    contract = ROOT.parent / "shared" / "CONTROLS.md"
+    if not contract.is_file():
+        pytest.skip(f"{contract} is not beside the checkout")
+    return re.findall(r"^\| (KZ-[A-Z]{3}-\d{2}) \| (\w+) \| ([a-z, -]+) \|", contract.read_text(), re.M)
+
+
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "kaze_policy.cli", *args], capture_output=True, text=True,
                           cwd=cwd or ROOT, timeout=timeout)

@@ -8,7 +8,7 @@ import pytest
 
 from kaze_policy.catalog import load_catalog
 from kaze_policy.errors import CatalogError
-from tests.conftest import run_cli
+from tests.conftest import contract_rows, run_cli
 
 HEADER = """# METADATA
 # title: A control
@@ -64,13 +64,7 @@ def test_cli_reports_catalog_errors_with_exit_2(tmp_path: Path) -> None:
 
 def test_catalog_matches_the_contract_of_controls_md() -> None:
     """Every id of ../shared/CONTROLS.md exists, with the severity and scopes it states."""
-    import re
-
-    from tests.conftest import ROOT
-    contract = ROOT.parent / "shared" / "CONTROLS.md"
-    if not contract.is_file():
-        pytest.skip(f"{contract} is not beside the checkout")
-    rows = re.findall(r"^\| (KZ-[A-Z]{3}-\d{2}) \| (\w+) \| ([a-z, -]+) \|", contract.read_text(), re.M)
+    rows = contract_rows()
     assert len(rows) >= 38
     catalog = load_catalog().by_id()
     missing = [cid for cid, _, _ in rows if cid not in catalog]

@@ -10,7 +10,7 @@ import yaml
 
 from kaze_policy.catalog import load_catalog
 from kaze_policy.scan import ScanOptions, run_scan
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, contract_rows
 
 CATALOG = load_catalog()
 KNOWN = CATALOG.by_id()
@@ -48,8 +48,7 @@ def decisions_of(case: Path, engine_name: str, opa_url: str | None) -> list[dict
 def test_fixture_case(case: Path, opa_url: str) -> None:
     expect = yaml.safe_load((case / "expect.yaml").read_text())
     control = expect["control"]
-    if control not in KNOWN:
-        pytest.skip(f"{control} is not written yet")
+    assert control in KNOWN, f"{case}: expect.yaml names {control}, which is not in the catalog"
     if (case / "decisions.yaml").exists():
         embedded = decisions_of(case, "embedded", None)
         assert embedded == decisions_of(case, "opa", opa_url), "the engines disagree"
@@ -72,19 +71,8 @@ def test_every_control_has_a_failing_and_a_passing_fixture() -> None:
         assert {"fail", "pass"} <= kinds, f"{control.id} lacks a fixture: has {sorted(kinds)}"
 
 
-def contract_ids() -> list[str]:
-    """The control ids of ../shared/CONTROLS.md, the catalog's contract."""
-    import re
-
-    from tests.conftest import ROOT
-    contract = ROOT.parent / "shared" / "CONTROLS.md"
-    if not contract.is_file():
-        pytest.skip(f"{contract} is not beside the checkout")
-    return sorted(set(re.findall(r"^\| (KZ-[A-Z]{3}-\d{2}) \|", contract.read_text(), re.M)))
-
-
 def test_every_contract_control_has_failing_and_passing_fixtures() -> None:
-    ids = contract_ids()
+    ids = [cid for cid, _, _ in contract_rows()]
     assert len(ids) >= 38
     lacking = [cid for cid in ids
                if not (list(FIXTURES.glob(f"{cid}/fail/*/expect.yaml")) and list(FIXTURES.glob(f"{cid}/pass/*/expect.yaml")))]
