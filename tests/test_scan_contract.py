@@ -199,3 +199,20 @@ def test_controls_lists_the_catalog_as_json() -> None:
 def test_controls_as_a_table() -> None:
     result = run_cli("controls", "--format", "text")
     assert result.returncode == 0 and "KZ-TEN-02" in result.stdout
+
+
+def test_waiver_waives_until_its_date(failing: Path) -> None:
+    waiver = ("waivers:\n- control: KZ-SUP-01\n  resource: Deployment/tenant-acme/*\n"
+              "  reason: nginx is replaced by the mirrored image in release 1.5\n  by: security@kaze.io\n"
+              "  until: '2999-01-01'\n")
+    (failing / "kaze-policy.yaml").write_text(CONFIG + waiver)
+    result = scan(str(failing), "--format", "json")
+    assert result.returncode == 0, result.stdout
+    control = next(c for c in report_of(result)["controls"] if c["id"] == "KZ-SUP-01")
+    assert control["status"] == "waived" and control["findings"] == []
+    assert control["waived"][0]["waiver"] == {"by": "security@kaze.io", "reason": "nginx is replaced by the mirrored image in release 1.5",
+                                              "until": "2999-01-01"}
+    (failing / "kaze-policy.yaml").write_text(CONFIG + waiver.replace("2999-01-01", "2020-01-01"))
+    expired = scan(str(failing), "--format", "json")
+    assert expired.returncode == 1
+    assert next(c for c in report_of(expired)["controls"] if c["id"] == "KZ-SUP-01")["status"] == "fail"
