@@ -36,7 +36,8 @@ def evaluate_target(engine: Engine, controls: Iterable[Control], inventory: Inve
     """Every control on one target. The engine must already hold the policies.
 
     With several workers and an engine that can be copied (the embedded one: a copy shares
-    the compiled policies and the data), controls are evaluated in parallel threads.
+    the compiled policies and the data; the OPA one: another connection to the same server),
+    controls are evaluated in parallel threads.
     """
     data = inventory.to_data()
     engine.set_data(data)
@@ -63,10 +64,14 @@ def evaluate_target(engine: Engine, controls: Iterable[Control], inventory: Inve
     if workers <= 1 or copy is None or len(pending) < 2:
         work(engine)
         return results
-    engines = [engine] + [copy() for _ in range(workers - 1)]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for future in [pool.submit(work, own) for own in engines]:
-            future.result()
+    copies = [copy() for _ in range(workers - 1)]
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for future in [pool.submit(work, own) for own in [engine, *copies]]:
+                future.result()
+    finally:
+        for own in copies:
+            own.close()
     return results
 
 

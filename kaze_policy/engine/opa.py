@@ -26,11 +26,7 @@ class OpaEngine(Engine):
             self._server = OpaServer.start()
             url = self._server.url
         self.url = url
-        parsed = urlparse(url)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise EngineError(f"--opa-url {url!r} is not an http(s) URL")
-        self._client = OpaClient(host=parsed.hostname, port=parsed.port or (443 if parsed.scheme == "https" else 80),
-                                 ssl=parsed.scheme == "https", timeout=REQUEST_TIMEOUT_SECONDS, retries=0)
+        self._client = _client_for(url)
         self._policy_ids: list[str] = []
         try:
             self._client.check_connection()
@@ -72,6 +68,15 @@ class OpaEngine(Engine):
             return UNDEFINED
         return results[0]["x"] if "x" in results[0] else UNDEFINED
 
+    def copy(self) -> "OpaEngine":
+        """Another connection to the same server (and its policies and data), for a worker thread."""
+        clone = OpaEngine.__new__(OpaEngine)
+        clone._server = None  # the original owns the server it started
+        clone.url = self.url
+        clone._client = _client_for(self.url)
+        clone._policy_ids = list(self._policy_ids)
+        return clone
+
     def close(self) -> None:
         client = getattr(self, "_client", None)
         if client is not None:
@@ -79,6 +84,14 @@ class OpaEngine(Engine):
         if self._server is not None:
             self._server.stop()
             self._server = None
+
+
+def _client_for(url: str) -> OpaClient:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise EngineError(f"--opa-url {url!r} is not an http(s) URL")
+    return OpaClient(host=parsed.hostname, port=parsed.port or (443 if parsed.scheme == "https" else 80),
+                     ssl=parsed.scheme == "https", timeout=REQUEST_TIMEOUT_SECONDS, retries=0)
 
 
 def _policy_error(path: Path, err: RegoParseError) -> EngineError:
