@@ -77,3 +77,13 @@ def test_every_contract_control_has_failing_and_passing_fixtures() -> None:
     lacking = [cid for cid in ids
                if not (list(FIXTURES.glob(f"{cid}/fail/*/expect.yaml")) and list(FIXTURES.glob(f"{cid}/pass/*/expect.yaml")))]
     assert lacking == []
+
+
+def test_all_fixtures_as_one_target_evaluate_without_error_on_both_engines(opa_url: str) -> None:
+    """Every case at once: names repeat across cases, shapes collide; no control may break."""
+    reports = {engine: run_scan(ScanOptions(paths=[str(FIXTURES)], engine=engine,
+                                            opa_url=opa_url if engine == "opa" else None), CATALOG).to_json()
+               for engine in ("embedded", "opa")}
+    errors = {c["id"]: c["reason"] for c in reports["embedded"]["controls"] if c["status"] == "error"}
+    assert errors == {}
+    assert reports["embedded"]["controls"] == reports["opa"]["controls"]

@@ -191,7 +191,11 @@ normal_path(p) := "/" if trim_right(p, "/") == ""
 
 normal_path(p) := trim_right(p, "/") if trim_right(p, "/") != ""
 
-persistent_volumes := {pv.name: pv | some pv in resources_of_kind("PersistentVolume")}
+# By name, as a set: two volumes of one name (from two files of a target) must not make the
+# whole control an evaluation error.
+persistent_volumes[pv.name] contains pv if {
+	some pv in resources_of_kind("PersistentVolume")
+}
 
 claim_id(ns, name) := sprintf("PersistentVolumeClaim/%s/%s", [ns, name])
 
@@ -199,7 +203,7 @@ claim_id(ns, name) := sprintf("PersistentVolumeClaim/%s/%s", [ns, name])
 claims contains {"resource": pvc.id, "namespace": pvc.namespace, "volume": pv.id, "backend": pv_backend(pv.object.spec)} if {
 	some pvc in resources_of_kind("PersistentVolumeClaim")
 	tenant_of[pvc.namespace]
-	pv := persistent_volumes[pvc.object.spec.volumeName]
+	some pv in object.get(persistent_volumes, pvc.object.spec.volumeName, set())
 }
 
 # A claim whose volume the target does not hold: the volume's name is all we know.
@@ -207,7 +211,7 @@ claims contains {"resource": pvc.id, "namespace": pvc.namespace, "volume": name,
 	some pvc in resources_of_kind("PersistentVolumeClaim")
 	tenant_of[pvc.namespace]
 	name := pvc.object.spec.volumeName
-	not persistent_volumes[name]
+	count(object.get(persistent_volumes, name, set())) == 0
 }
 
 # A volume reserved for a claim (claimRef), whether or not the claim is in the target.
