@@ -87,3 +87,22 @@ def test_aliases_within_budget_are_resolved(tmp_path: Path) -> None:
                     "    kaze.io/plane: shared\n  annotations: *l\n")
     result = run_cli("scan", str(path), "--format", "json", "--control", "KZ-TEN-01")
     assert result.returncode == 0, result.stderr
+
+
+def test_duplicate_key_is_refused_like_kubectl_does(tmp_path: Path) -> None:
+    # A second `image:` would silently win in a lenient parser; kubectl refuses the file.
+    path = tmp_path / "dup.yaml"
+    path.write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: Deployment\n"
+                    "metadata: {name: agent, namespace: a}\nspec:\n  template:\n    spec:\n      containers:\n"
+                    "      - name: agent\n        image: registry.kaze.io/kaze/agent@sha256:" + "0" * 64 + "\n"
+                    "        image: docker.io/evil/agent:latest\n")
+    result = run_cli("scan", str(path))
+    assert result.returncode == 2
+    assert f"{path}:5: duplicate key 'image'" in result.stderr
+
+
+def test_duplicate_key_behind_anchors_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "dup.yaml"
+    path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: &m {name: a}\ndata: {x: '1', x: '2'}\n")
+    result = run_cli("scan", str(path))
+    assert result.returncode == 2 and "duplicate key 'x'" in result.stderr and str(path) in result.stderr

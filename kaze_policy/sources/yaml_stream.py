@@ -30,6 +30,25 @@ _CONTENT_LINE = re.compile(rb"^[ \t]*[^ \t\r\n#]", re.M)
 _ANCHOR = re.compile(rb"(?:^|[\s\[\{,:\-])&[^\s\[\]\{\},]+")
 
 
+class _DuplicateKey(ValueError):
+    """A mapping with the same key twice: kubectl refuses such a file, so we do too."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping = dict(pairs)
+    if len(mapping) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return mapping
+
+
 @dataclass(frozen=True)
 class Document:
     """One YAML document: its value and the 1-based line where its content starts."""
@@ -99,10 +118,28 @@ def _load_fast(data: bytes, file: str) -> list[Any]:
     if not text:
         return []
     try:
-        value = json.loads(text)
+        value = json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as dup:
+        raise InputError(f"duplicate key {dup.key!r} in one mapping", file, _line_of_duplicate(data, dup.key)) from None
     except (ValueError, RecursionError) as err:
         raise InputError(f"not valid YAML ({err})", file) from None
     return value if tree.is_stream(root) else [value]
+
+
+def _line_of_duplicate(data: bytes, key: str) -> int | None:
+    """The first line of the document that holds the duplicate (only on this error path)."""
+    for start, end, line in _document_spans(data):
+        with _quiet_stderr():
+            try:
+                tree = ryml.parse_in_arena(data[start:end])
+                text = ryml.emit_json_malloc(tree, tree.root_id())
+            except ryml.ExceptionBasic:
+                continue
+        try:
+            json.loads(text or "null", object_pairs_hook=_unique_keys)
+        except _DuplicateKey:
+            return line
+    return None
 
 
 def _load_with_aliases(data: bytes, file: str) -> list[Any]:
@@ -119,7 +156,11 @@ def _load_with_aliases(data: bytes, file: str) -> list[Any]:
     for node in nodes:
         if node is None:
             continue
-        if _expanded_size(node, {}, 0) > MAX_ALIAS_EXPANSION:
+        try:
+            size = _expanded_size(node, {}, 0)
+        except InputError as err:
+            raise InputError(err.message, file, err.line) from None
+        if size > MAX_ALIAS_EXPANSION:
             raise InputError(
                 f"aliases expand to more than {MAX_ALIAS_EXPANSION} nodes (a YAML bomb?)",
                 file, node.start_mark.line + 1)
@@ -139,10 +180,27 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int) -> int:
     if isinstance(node, yaml.SequenceNode):
         size += sum(_expanded_size(child, memo, depth + 1) for child in node.value)
     elif isinstance(node, yaml.MappingNode):
+        keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+        if len(set(keys)) != len(keys):
+            dup = next(k for i, k in enumerate(keys) if k in keys[:i])
+            raise InputError(f"duplicate key {dup!r} in one mapping", line=node.start_mark.line + 1)
         for k, v in node.value:
             size += _expanded_size(k, memo, depth + 1) + _expanded_size(v, memo, depth + 1)
     memo[key] = min(size, MAX_ALIAS_EXPANSION + 1)
     return memo[key]
+
+
+def _document_spans(data: bytes) -> list[tuple[int, int, int]]:
+    """(start, end, 1-based line of its first content) of each chunk between document markers."""
+    starts = [0] + [m.start() for m in _DOC_START.finditer(data)] + [len(data)]
+    spans = []
+    for a, b in zip(starts, starts[1:]):
+        if b <= a:
+            continue
+        body = data.find(b"\n", a, b) + 1 if _DOC_START.match(data, a) else a
+        content = _CONTENT_LINE.search(data, body or b, b)
+        spans.append((a, b, data.count(b"\n", 0, content.start() if content else a) + 1))
+    return spans
 
 
 def _document_lines(data: bytes) -> list[int]:
