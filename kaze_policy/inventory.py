@@ -9,6 +9,9 @@ from typing import Any, Iterable
 TENANT_LABEL = "kaze.io/tenant"
 PLANE_LABEL = "kaze.io/plane"
 SNAPSHOT_API = "snapshot.kaze.io/v1"
+# The target's configuration, as a resource: one id whatever the file is called.
+CONFIG_KIND = "KazePolicyConfig"
+CONFIG_ID = "kaze-policy.yaml"
 
 # Which scope a snapshot kind turns on when a target holds one.
 SNAPSHOT_SCOPES: dict[str, str] = {

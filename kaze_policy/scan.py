@@ -15,7 +15,7 @@ from kaze_policy.config import load_config
 from kaze_policy.engine import create_engine
 from kaze_policy.errors import InputError, KazePolicyError, UsageError
 from kaze_policy.evaluate import default_workers, evaluate_target, merge
-from kaze_policy.inventory import Inventory
+from kaze_policy.inventory import CONFIG_ID, CONFIG_KIND, Inventory, Origin, Resource
 from kaze_policy.results import ERROR, ScanReport, TargetResult
 from kaze_policy.sources.discover import find_targets, nearest_config
 from kaze_policy.sources.files import DEFAULT_MAX_FILE_BYTES
@@ -59,11 +59,20 @@ def load_inventories(options: ScanOptions) -> tuple[list[Inventory], list[tuple[
                 if found not in configs:
                     configs[found] = load_config(found)
                 inventory.config, inventory.config_file = configs[found], str(found)
+        _add_config_resource(inventory)
         _add_shipped_sboms(inventory, options.max_file_bytes)
         add_facts(inventory)
         inventories.append(inventory)
     add_overlay_facts(inventories)
     return inventories, unloadable
+
+
+def _add_config_resource(inventory: Inventory) -> None:
+    """The configuration is an input of the target too: findings about it name its file."""
+    if inventory.config is None or inventory.config_file is None:
+        return
+    inventory.add([Resource(kind=CONFIG_KIND, name=CONFIG_ID, obj=inventory.config, id=CONFIG_ID,
+                            origin=Origin(inventory.config_file), source="config", api_version="kaze.io/v1")])
 
 
 def _add_shipped_sboms(inventory: Inventory, max_bytes: int) -> None:

@@ -184,7 +184,7 @@ def test_non_kubernetes_yaml_is_skipped_and_counted(passing: Path) -> None:
     assert result.returncode == 0, result.stderr
     target = report_of(result)["targets"][0]
     assert target["skipped"] == 2  # hidden folders are not walked; the two values files are counted
-    assert target["resources"] == 3
+    assert target["resources"] == 4  # the three objects and the configuration
 
 
 def test_controls_lists_the_catalog_as_json() -> None:

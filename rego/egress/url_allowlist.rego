@@ -83,12 +83,12 @@ decision := {"allow": true, "reason": "on the allowlist", "entry": entry} if {
 }
 
 # In a scan: every allowlist entry must be decidable exactly.
-entries contains [sprintf("config/tenants/%s/egress/%d", [t.name, i]), e] if {
+entries contains [sprintf("tenants/%s/egress/%d", [t.name, i]), e] if {
 	some t in object.get(tenancy.config, "tenants", [])
 	some i, e in object.get(t, "egress", [])
 }
 
-entries contains [sprintf("config/verticals/%s/egress/%d", [v, i]), e] if {
+entries contains [sprintf("verticals/%s/egress/%d", [v, i]), e] if {
 	some v, spec in object.get(tenancy.config, "verticals", {})
 	some i, e in object.get(spec, "egress", [])
 }
@@ -110,7 +110,7 @@ violation contains v if {
 	problem := undecidable(e)
 	v := {
 		"msg": sprintf("kaze-policy.yaml %s is %s: the egress decision cannot match it exactly; rewrite it", [where, problem]),
-		"resource": where,
-		"evidence": {"entry": e},
+		"resource": "kaze-policy.yaml",
+		"evidence": {"path": where, "entry": e},
 	}
 }
