@@ -147,3 +147,20 @@ def test_broken_kustomization_is_bad_input(tmp_path: Path, kustomize: str) -> No
     with pytest.raises(InputError) as err:
         load_target(find_targets([str(tmp_path)])[0])
     assert "kustomize build failed" in str(err.value) and "kustomization.yaml" in str(err.value)
+
+
+def test_vault_transit_keys_file(tmp_path: Path) -> None:
+    keys = tmp_path / "vault" / "keys" / "transit.json"
+    keys.parent.mkdir(parents=True)
+    keys.write_text(json.dumps({"mount": "transit", "keys": [{"path": "transit/keys/client-acme", "auto_rotate_period": 2592000}]}))
+    (resource,) = load_target(find_targets([str(tmp_path)])[0]).resources
+    assert (resource.kind, resource.id) == ("VaultTransitKeys", "VaultTransitKeys/transit")
+    assert resource.obj["keys"][0]["auto_rotate_period"] == 2592000
+
+
+def test_vault_transit_keys_file_without_keys_is_bad_input(tmp_path: Path) -> None:
+    keys = tmp_path / "vault" / "keys" / "transit.json"
+    keys.parent.mkdir(parents=True)
+    keys.write_text(json.dumps({"mount": "transit"}))
+    with pytest.raises(InputError, match="keys"):
+        load_target(find_targets([str(tmp_path)])[0])

@@ -45,8 +45,11 @@ def load_file(file: Path, root: Path, max_bytes: int) -> tuple[list[Resource], i
         if vault_policy.is_vault_policy(file, data.decode("utf-8")):
             return vault_policy.load_policy(data, shown), 0
         return [], 1
-    if file.suffix == ".json" and "roles" in file.parts and "vault" in file.parts:
-        return vault_policy.load_role_file(read_bytes(file, max_bytes), shown), 0
+    if file.suffix == ".json" and "vault" in file.parts and file.parent.name in ("roles", "keys"):
+        data = read_bytes(file, max_bytes)
+        if file.parent.name == "keys":
+            return vault_policy.load_keys_file(data, shown), 0
+        return vault_policy.load_role_file(data, shown), 0
     if file.suffix in MANIFEST_SUFFIXES:
         data = read_bytes(file, max_bytes)
         if file.suffix == ".json":

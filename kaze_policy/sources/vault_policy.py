@@ -43,6 +43,18 @@ def load_role(value: Any, file: str) -> list[Resource]:
                      source="vault-policy", api_version="vault")]
 
 
+def load_keys_file(data: bytes, file: str) -> list[Resource]:
+    """A file of transit keys (`{"keys": [{"path", "auto_rotate_period", …}]}`): kind VaultTransitKeys."""
+    try:
+        value = json.loads(data)
+    except ValueError as err:
+        raise InputError(f"not valid JSON ({err})", file) from None
+    if not isinstance(value, dict) or not isinstance(value.get("keys"), list):
+        raise InputError("a Vault transit keys file must be an object with a `keys` list", file)
+    return [Resource(kind="VaultTransitKeys", name=Path(file).stem, obj=value, origin=Origin(file, 1),
+                     source="vault-policy", api_version="vault")]
+
+
 def load_role_file(data: bytes, file: str) -> list[Resource]:
     try:
         value = json.loads(data)

@@ -171,6 +171,20 @@ keys contains key if {
 	}
 }
 
+# Transit keys declared as files (vault/keys/*.json), as `vault write transit/keys/… ` takes them.
+keys contains key if {
+	some r in resources_of("VaultTransitKeys")
+	some k in object.get(r.object, "keys", [])
+	is_object(k)
+	key := {
+		"resource": r.id,
+		"where": sprintf("Vault transit key %s (%s)", [object.get(k, "path", "?"), r.name]),
+		"path": object.get(k, "path", "?"),
+		"period": object.get(k, "auto_rotate_period", null),
+		"field": "auto_rotate_period",
+	}
+}
+
 keys contains key if {
 	some r in resources_of("vault_transit_secret_backend_key")
 	r.apiVersion == "terraform"

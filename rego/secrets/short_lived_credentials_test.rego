@@ -116,3 +116,15 @@ test_not_applicable_without_bounds if {
 test_not_applicable_without_roles_or_keys if {
 	short_lived_credentials.not_applicable == "the target holds no Vault auth role or transit key" with data.inventory as inventory([])
 }
+
+keys_file(keys) := {"id": "VaultTransitKeys/transit", "kind": "VaultTransitKeys", "apiVersion": "vault", "name": "transit", "object": {"keys": keys}}
+
+test_keys_file_within_the_bound_passes if {
+	count(short_lived_credentials.violation) == 0 with data.inventory as inventory([keys_file([{"path": "transit/keys/acme", "auto_rotate_period": 2592000}])])
+}
+
+test_keys_file_over_the_bound_fails if {
+	some v in short_lived_credentials.violation with data.inventory as inventory([keys_file([{"path": "transit/keys/acme", "auto_rotate_period": 31536000}])])
+	v.resource == "VaultTransitKeys/transit"
+	v.evidence.key == "transit/keys/acme"
+}

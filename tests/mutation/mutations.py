@@ -314,6 +314,8 @@ MUTATIONS: list[Mutation] = [
              files=edit_text("vault/policies/client-acme-agent.hcl", r'"kv/data/clients/acme/\*"', '"kv/data/clients/+/*"')),
     Mutation("auth-role-max-ttl-30-days", "KZ-SEC-03", LOOSE,
              files=edit_text("vault/roles/acme-agent.json", r'"token_max_ttl":\s*\d+', '"token_max_ttl": 2592000')),
+    Mutation("transit-key-rotates-yearly", "KZ-SEC-03", LOOSE,
+             files=edit_text("vault/keys/transit.json", r'"auto_rotate_period":\s*\d+', '"auto_rotate_period": 31536000')),
     Mutation("secret-with-literal-value", "KZ-SEC-04", AGENCY, docs=_literal_secret),
     # audit
     Mutation("eks-audit-log-off", "KZ-AUD-01", LOOSE,
