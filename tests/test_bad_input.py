@@ -106,3 +106,10 @@ def test_duplicate_key_behind_anchors_is_refused(tmp_path: Path) -> None:
     path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: &m {name: a}\ndata: {x: '1', x: '2'}\n")
     result = run_cli("scan", str(path))
     assert result.returncode == 2 and "duplicate key 'x'" in result.stderr and str(path) in result.stderr
+
+
+def test_duplicate_key_in_a_first_document_after_comments_names_its_first_line(tmp_path: Path) -> None:
+    path = tmp_path / "dup.yaml"
+    path.write_text("# the platform's config\n\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: '1', x: '2'}\n")
+    result = run_cli("scan", str(path))
+    assert result.returncode == 2 and f"{path}:3: duplicate key 'x'" in result.stderr

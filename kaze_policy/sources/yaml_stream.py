@@ -197,31 +197,23 @@ def _document_spans(data: bytes) -> list[tuple[int, int, int]]:
     for a, b in zip(starts, starts[1:]):
         if b <= a:
             continue
-        body = data.find(b"\n", a, b) + 1 if _DOC_START.match(data, a) else a
-        content = _CONTENT_LINE.search(data, body or b, b)
+        body = a
+        if _DOC_START.match(data, a):  # the marker line itself is no content
+            newline = data.find(b"\n", a, b)
+            body = b if newline < 0 else newline + 1
+        content = _CONTENT_LINE.search(data, body, b)
         spans.append((a, b, data.count(b"\n", 0, content.start() if content else a) + 1))
     return spans
 
 
 def _document_lines(data: bytes) -> list[int]:
-    """1-based line of the first content line of each non-empty document of a stream."""
-    starts = [m.start() for m in _DOC_START.finditer(data)]
-    bounds = ([0] if not starts or starts[0] != 0 else []) + starts + [len(data)]
-    lines: list[int] = []
-    line_at = 1
-    last = 0
-    for i in range(len(bounds) - 1):
-        begin, end = bounds[i], bounds[i + 1]
-        body_start = begin if (i == 0 and (not starts or starts[0] != 0)) else data.find(b"\n", begin, end) + 1 or end
-        content = _CONTENT_LINE.search(data, body_start, end)
-        is_prefix = i == 0 and (not starts or starts[0] != 0)
-        if content is None:
-            if not is_prefix:
-                line_at += data.count(b"\n", last, begin)
-                last = begin
-                lines.append(line_at)
+    """1-based line of the first content line of each document of a stream, as rapidyaml
+    counts them: a chunk after a `---` marker is a document even when empty (its marker's
+    line), text before the first marker only when it holds content."""
+    lines = []
+    for start, end, line in _document_spans(data):
+        is_prefix = start == 0 and not _DOC_START.match(data, 0)
+        if is_prefix and _CONTENT_LINE.search(data, start, end) is None:
             continue
-        line_at += data.count(b"\n", last, content.start())
-        last = content.start()
-        lines.append(line_at)
+        lines.append(line)
     return lines
