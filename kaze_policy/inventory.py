@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 TENANT_LABEL = "kaze.io/tenant"
 PLANE_LABEL = "kaze.io/plane"
@@ -21,6 +21,28 @@ SNAPSHOT_SCOPES: dict[str, str] = {
     "ClusterProbeSnapshot": "cluster",
 }
 ALL_SCOPES = ("iac", "cluster", "admission", "vault", "supply-chain")
+
+# Kinds that run pods, and where each keeps its pod template.
+WORKLOAD_KINDS = frozenset({"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController",
+                            "Job", "CronJob"})
+
+
+def pod_template(obj: Mapping[str, Any], kind: str | None = None) -> Mapping[str, Any]:
+    """The pod a workload creates (`metadata` and `spec`); a Pod is its own template.
+
+    Tolerant of malformed objects: a missing or mistyped level gives an empty mapping.
+    """
+    def field(value: Any, key: str) -> Mapping[str, Any]:
+        inner = value.get(key) if isinstance(value, Mapping) else None
+        return inner if isinstance(inner, Mapping) else {}
+
+    kind = kind or obj.get("kind")
+    if kind == "Pod":
+        return obj
+    spec = field(obj, "spec")
+    if kind == "CronJob":
+        return field(field(field(spec, "jobTemplate"), "spec"), "template")
+    return field(spec, "template")
 
 
 @dataclass(frozen=True)

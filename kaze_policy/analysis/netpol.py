@@ -2,8 +2,8 @@
 
 Rego cannot compute reachability over thousands of pods and policies, so this analyzer does
 it in Python and hands the controls (KZ-TEN-03, KZ-EGR-01, KZ-EGR-02) the result as
-``facts.netpol`` (docs/inventory.md). It is self-contained (stdlib only) so that it can be
-imported and tested without the native engine.
+``facts.netpol`` (docs/inventory.md). It needs only the stdlib and the pure-Python
+inventory module, so it can be imported and tested without the native engine.
 
 What is modelled
 ================
@@ -96,6 +96,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kaze_policy.inventory import WORKLOAD_KINDS, pod_template
+
 __all__ = ["ALL_PORTS", "NO_PORTS", "PROTOCOLS", "Connection", "Ports", "analyze", "connectivity",
            "explain_lines", "format_ports"]
 
@@ -110,9 +112,6 @@ TENANT_LABEL = "kaze.io/tenant"
 PLANE_LABEL = "kaze.io/plane"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
-_WORKLOAD_KINDS = frozenset(
-    {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "Pod"}
-)
 _K8S_NETPOL_API = frozenset({"networking.k8s.io/v1", "networking.k8s.io/v1beta1", "extensions/v1beta1", ""})
 _CILIUM_KINDS = frozenset({"CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"})
 
@@ -446,15 +445,6 @@ class _PodFacts:
     service_account: str
     named: tuple[tuple[tuple[int, str], int], ...]
     declared: Ports
-
-
-def _pod_template(kind: str, obj: Mapping[str, Any]) -> Mapping[str, Any]:
-    spec = _map(obj.get("spec"))
-    if kind == "Pod":
-        return obj
-    if kind == "CronJob":
-        return _map(_map(_map(spec.get("jobTemplate")).get("spec")).get("template"))
-    return _map(spec.get("template"))
 
 
 def _pod_facts(template: Mapping[str, Any]) -> _PodFacts:
@@ -972,11 +962,11 @@ def _collect(resources: Iterable[Mapping[str, Any]]) -> tuple[
             name = str(res.get("name") or _map(obj.get("metadata")).get("name") or "")
             if name:
                 namespaces[name] = _labels(_map(obj.get("metadata")).get("labels"))
-        elif kind in _WORKLOAD_KINDS:
+        elif kind in WORKLOAD_KINDS:
             namespace = _namespace_of(res)
             name = str(res.get("name") or _map(obj.get("metadata")).get("name") or "")
             wid = str(res.get("id") or f"{kind}/{namespace}/{name}")
-            workloads.append((_Workload(wid, str(kind), namespace, name), _pod_facts(_pod_template(str(kind), obj))))
+            workloads.append((_Workload(wid, str(kind), namespace, name), _pod_facts(pod_template(obj, str(kind)))))
         elif kind == "NetworkPolicy" and api in _K8S_NETPOL_API:
             k8s.append(res)
         elif kind in _CILIUM_KINDS and api.startswith("cilium.io/"):

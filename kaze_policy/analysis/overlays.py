@@ -6,12 +6,9 @@ The only fact that spans targets: each target still judges itself, against the o
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import Iterable
 
-from kaze_policy.inventory import Inventory
-
-WORKLOAD_KINDS = frozenset({"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
-                            "ReplicationController"})
+from kaze_policy.inventory import WORKLOAD_KINDS, Inventory, pod_template
 _DIGEST = re.compile(r"@(sha256:[0-9a-f]{64})$")
 
 
@@ -26,22 +23,12 @@ def repository_and_digest(image: str) -> tuple[str, str | None]:
     return name, digest
 
 
-def _pod_spec(obj: dict[str, Any]) -> dict[str, Any]:
-    kind = obj.get("kind")
-    spec = obj.get("spec") or {}
-    if kind == "Pod":
-        return spec
-    if kind == "CronJob":
-        spec = ((spec.get("jobTemplate") or {}).get("spec") or {})
-    return ((spec.get("template") or {}).get("spec") or {})
-
-
 def images_of(inventory: Inventory) -> dict[str, list[str]]:
     found: dict[str, set[str]] = {}
     for resource in inventory.resources:
         if resource.kind not in WORKLOAD_KINDS:
             continue
-        spec = _pod_spec(resource.obj)
+        spec = pod_template(resource.obj).get("spec") or {}
         for field in ("initContainers", "containers", "ephemeralContainers"):
             for container in spec.get(field) or []:
                 image = container.get("image") if isinstance(container, dict) else None
