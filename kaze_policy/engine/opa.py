@@ -56,6 +56,8 @@ class OpaEngine(Engine):
         if input_value is not None:
             payload["input"] = input_value
         try:
+            # The client's ad_hoc_query raises on an error status and drops OPA's error body,
+            # which holds the file and line: post on its session and read the body ourselves.
             response = self._client._session.post(f"{self.url.rstrip('/')}/v1/query", json=payload,
                                                    timeout=REQUEST_TIMEOUT_SECONDS)
         except requests.RequestException as err:

@@ -93,7 +93,8 @@ def _trace_origin(resource: Resource, directory: Path, max_bytes: int) -> None:
             path = line[len("path: "):].strip()
     if not path:
         return
-    shown = os.path.relpath(path) if not os.path.relpath(path).startswith("../..") else path
+    relative = os.path.relpath(path)
+    shown = path if relative.startswith("../..") else relative  # far outside: the absolute path reads better
     resource.origin = Origin(shown, _line_in_file(path, resource.kind, resource.name, max_bytes))
 
 
