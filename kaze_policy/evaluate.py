@@ -90,6 +90,7 @@ def _evaluate_control(engine: Engine, control: Control, inventory: Inventory, da
         if errors is not UNDEFINED and errors:
             return TargetResult(target, ERROR, "; ".join(sorted(map(str, errors))))
         violations = _violations(engine, control, ids_by_kind)
+        undecided = _undecided(engine, control)
     except EngineError as err:
         return TargetResult(target, ERROR, str(err))
     resources = data["resources"]
@@ -98,10 +99,24 @@ def _evaluate_control(engine: Engine, control: Control, inventory: Inventory, da
     for finding in findings:
         finding.waiver = _matching_waiver(control.id, str(finding.resource.get("id")), waivers, today)
     if not findings:
+        # What the configuration leaves open is never a pass: what was certain held, the rest is unknown.
+        if undecided:
+            return TargetResult(target, NOT_APPLICABLE, undecided, undecided=True)
         return TargetResult(target, PASS)
     if all(f.waiver for f in findings):
-        return TargetResult(target, WAIVED, "every finding is waived", findings)
-    return TargetResult(target, FAIL, "", findings)
+        return TargetResult(target, WAIVED, "every finding is waived", findings, undecided=bool(undecided))
+    return TargetResult(target, FAIL, undecided, findings, undecided=bool(undecided))
+
+
+def _undecided(engine: Engine, control: Control) -> str:
+    """Why part of the control depends on configuration the target lacks ("" when none does).
+
+    A package's `undecided := reason` holds when some of its rule needs kaze-policy.yaml (or a
+    field of it) that is absent; its violations still report what fails under every
+    configuration.
+    """
+    value = engine.query(f"{control.package}.undecided")
+    return value if isinstance(value, str) else ""
 
 
 def _violations(engine: Engine, control: Control, ids_by_kind: dict[str, list[str]]) -> list[tuple[str | None, Any]]:

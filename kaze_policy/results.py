@@ -38,6 +38,8 @@ class TargetResult:
     status: str
     reason: str = ""
     findings: list[Finding] = field(default_factory=list)
+    # Part of the control depends on configuration the target lacks (the reason says which).
+    undecided: bool = False
 
 
 @dataclass
@@ -91,11 +93,33 @@ class ScanReport:
             counts[result.status] += 1
         return counts
 
+    def unconfigured(self) -> dict[str, list[str]] | None:
+        """The targets no kaze-policy.yaml applies to, and the controls it left undecided there
+        (in whole, or in the part that needs it); None when every target has one."""
+        targets = [str(t["name"]) for t in self.targets if t.get("config") is None]
+        if not targets:
+            return None
+        names = set(targets)
+        undecided = [r.control.id for r in self.results
+                     if any(t.undecided and t.target in names for t in r.targets)]
+        return {"targets": targets, "undecided": undecided}
+
+    def unconfigured_line(self) -> str | None:
+        """The summary's one line about a missing configuration."""
+        missing = self.unconfigured()
+        if missing is None:
+            return None
+        ids = missing["undecided"]
+        left = f"{len(ids)} control(s) left wholly or partly undecided: {', '.join(ids)}" if ids else \
+            "no control depended on it"
+        return f"No kaze-policy.yaml found for {', '.join(missing['targets'])}: {left}"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "tool": {"name": "kaze-policy", "version": self.tool_version},
             "engine": self.engine,
             "summary": self.summary(),
+            "unconfigured": self.unconfigured(),
             "targets": self.targets,
             "controls": [r.to_json() for r in self.results],
         }

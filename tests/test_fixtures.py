@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +45,21 @@ def decisions_of(case: Path, engine_name: str, opa_url: str | None) -> list[dict
         return [decide(engine, row["tenant"], row["url"]) | {"expect": row["expect"]} for row in rows]
 
 
+def without_config(case: Path, scratch: Path) -> Path:
+    """A copy of the case with no kaze-policy.yaml in or above it (expect.yaml `config: none`)."""
+    from kaze_policy.sources.discover import nearest_config
+
+    copy = scratch / case.name
+    shutil.copytree(case, copy)
+    assert nearest_config(copy) is None, f"{copy}: a kaze-policy.yaml above the scratch folder"
+    return copy
+
+
 @pytest.mark.parametrize("case", fixture_cases(), ids=case_id)
-def test_fixture_case(case: Path, opa_url: str) -> None:
+def test_fixture_case(case: Path, opa_url: str, tmp_path: Path) -> None:
     expect = yaml.safe_load((case / "expect.yaml").read_text())
+    if expect.get("config") == "none":
+        case = without_config(case, tmp_path)
     control = expect["control"]
     assert control in KNOWN, f"{case}: expect.yaml names {control}, which is not in the catalog"
     if (case / "decisions.yaml").exists():

@@ -45,4 +45,7 @@ class TextReporter(Reporter):
                     console.print(f"    {finding.message}", markup=False)
         summary = report.summary()
         console.print("\n" + ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in summary.items()))
+        unconfigured = report.unconfigured_line()
+        if unconfigured:
+            console.print(unconfigured, markup=False, soft_wrap=True)
         return buffer.getvalue()

@@ -29,7 +29,9 @@ import data.kaze.lib.tenancy
 
 registries := object.get(tenancy.config, "registries", [])
 
-not_applicable := "no trusted registries are configured (kaze-policy.yaml: registries)" if {
+# Without a registry list, which registries are trusted is unknown; whether an image is pinned
+# by digest is not, and is judged all the same.
+undecided := "no trusted registries are configured (kaze-policy.yaml: registries): whether images come from a trusted registry is undecided; pinning by digest was checked" if {
 	count(registries) == 0
 }
 
@@ -41,6 +43,7 @@ trusted(image) if {
 }
 
 violation contains v if {
+	count(registries) > 0
 	some image in k8s.images(input.object)
 	not trusted(image)
 	v := {

@@ -31,6 +31,23 @@ test_init_container_and_cronjob_are_checked if {
 	count(trusted_images.violation) == 2 with input as {"id": "x", "object": cron} with data.inventory as cfg
 }
 
-test_not_applicable_without_registries if {
-	trusted_images.not_applicable with data.inventory as {"config": null}
+test_undecided_without_registries if {
+	trusted_images.undecided with data.inventory as {"config": null}
+	not trusted_images.not_applicable with data.inventory as {"config": null}
+}
+
+test_not_undecided_with_registries if {
+	not trusted_images.undecided with data.inventory as cfg
+}
+
+# No configuration: a tag is a violation under every registry list; the registry is not judged.
+test_tag_fails_without_config if {
+	some v in trusted_images.violation with input as {"id": "x", "object": deployment("docker.io/library/nginx:1.27")}
+		with data.inventory as {"config": null}
+	v.evidence.image == "docker.io/library/nginx:1.27"
+}
+
+test_pinned_image_from_any_registry_has_no_violation_without_config if {
+	count(trusted_images.violation) == 0 with input as {"id": "x", "object": deployment(concat("@", ["docker.io/library/nginx", digest]))}
+		with data.inventory as {"config": null}
 }
