@@ -81,8 +81,18 @@ test_service_account_reached_through_a_group_is_reported_once_as_the_group if {
 	v.evidence.subject == group
 }
 
-test_not_applicable_without_configuration if {
-	cluster_admin.not_applicable with data.inventory as {"config": null}
+# Without configuration no group is declared break-glass: every holder of cluster-admin fails.
+test_without_configuration_every_holder_fails if {
+	group := {"kind": "Group", "name": "kaze:break-glass", "namespace": null}
+	e := admin(group, "Group:kaze:break-glass", [], "*", cluster_admin_of("ClusterRoleBinding/break-glass"))
+	count(cluster_admin.violation) == 0 with data.inventory as inventory([e])
+	some v in cluster_admin.violation with data.inventory as {"config": null, "facts": {"rbac": {"wildcard_admins": [e]}}}
+	v.resource == "ClusterRoleBinding/break-glass"
+	not cluster_admin.not_applicable with data.inventory as {"config": null, "facts": {"rbac": {"wildcard_admins": [e]}}}
+}
+
+test_without_configuration_missing_facts_is_an_error if {
+	count(cluster_admin.errors) == 1 with data.inventory as {"config": null, "facts": {}}
 }
 
 test_missing_facts_is_an_error if {

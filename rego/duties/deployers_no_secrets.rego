@@ -39,12 +39,25 @@ import rego.v1
 import data.kaze.lib.duties
 import data.kaze.lib.tenancy
 
-not_applicable := duties.no_config_reason if not tenancy.has_config
-
 errors contains msg if {
-	tenancy.has_config
 	some msg in duties.rbac_errors({"deployers", "secret_readers"})
 }
+
+# Without configuration, a subject that both deploys and reads fails (nothing is exempt); a
+# deploy right and a read held by different subjects may be one person's: undecided.
+undecided := duties.no_identities_reason if {
+	not tenancy.has_config
+	count(deployers) > 0
+	joinable_reads
+}
+
+# A Secret read by a subject other than the one deployer (one subject that does both is judged).
+joinable_reads if {
+	count(readers) > 0
+	count({duties.subject_key(e.subject) | some e in array.concat(deployers, readers)}) > 1
+}
+
+joinable_reads if count(vault_readers) > 0
 
 # ---------------------------------------------------------------------------------------
 # Who is exempt: the break-glass group, system:masters, and controllers that do not deploy
@@ -400,14 +413,12 @@ deploying_holdings contains h if {
 }
 
 errors contains msg if {
-	tenancy.has_config
 	count(deploying_holdings) > 0
 	not is_array(acl_value("secret_readers"))
 	msg := "the Vault ACL analysis (facts.vault_acl) is missing: whether deployers' Vault policies read secrets cannot be judged"
 }
 
 errors contains msg if {
-	tenancy.has_config
 	some h in deploying_holdings
 	some e in acl_errors
 	e.policy == h.policy
@@ -415,7 +426,6 @@ errors contains msg if {
 }
 
 errors contains msg if {
-	tenancy.has_config
 	some s in snapshots
 	not is_array(object.get(s.object, "entities", null))
 	some ident in identities

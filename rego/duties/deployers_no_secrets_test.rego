@@ -261,12 +261,56 @@ test_snapshot_without_entities_is_an_error if {
 # ---------------------------------------------------------------------------------------
 # Applicability and missing facts
 
-test_not_applicable_without_configuration if {
-	sod.not_applicable with data.inventory as {"config": null, "facts": {}}
+# Without configuration: nothing is exempt, and each subject is its own identity.
+no_config(deployers, readers) := {"config": null, "facts": {"rbac": {"deployers": deployers, "secret_readers": readers, "identities": {}}}}
+
+test_without_configuration_a_group_that_deploys_and_reads_fails if {
+	# The facts as rbac.py gives them without configuration: no duties, no identity.
+	deploys := entry(group("release"), [], "*", "ClusterRoleBinding/release-deploy", "ClusterRole/deployer")
+	reads := entry(group("release"), [], "*", "ClusterRoleBinding/release-secrets", "ClusterRole/secret-reader")
+	violations := sod.violation with data.inventory as no_config([deploys], [reads])
+	count(violations) == 1
+	some v in violations
+	v.resource == "ClusterRoleBinding/release-secrets"
+	startswith(v.msg, "Group release can both deploy and read production secrets")
+	not sod.not_applicable with data.inventory as no_config([deploys], [reads])
 }
 
-test_applicable_with_configuration if {
+test_without_configuration_no_controller_or_break_glass_is_exempt if {
+	# With the fixtures' configuration the Argo CD controller would be judged as a deployer anyway;
+	# the CloudNativePG manager would be an exempt controller: without it, it is not.
+	cnpg := sa("cnpg-system", "cnpg-manager")
+	deploys := entry(cnpg, [], "*", "ClusterRoleBinding/cnpg", "ClusterRole/cnpg")
+	reads := entry(cnpg, [], "*", "ClusterRoleBinding/cnpg", "ClusterRole/cnpg")
+	count(sod.violation) == 1 with data.inventory as no_config([deploys], [reads])
+	count(sod.violation) == 0 with data.inventory as inventory([deploys], [reads])
+}
+
+test_without_configuration_system_masters_stays_exempt if {
+	masters := entry(group("system:masters"), [], "*", "ClusterRoleBinding/cluster-admin", "ClusterRole/cluster-admin")
+	count(sod.violation) == 0 with data.inventory as no_config([masters], [masters])
+}
+
+test_without_configuration_reads_and_deploys_of_different_subjects_are_undecided if {
+	reads := entry(user("bob@kaze.io"), [], "tenant-acme", "RoleBinding/tenant-acme/bob-debug", "ClusterRole/kaze-secret-reader")
+	count(sod.violation) == 0 with data.inventory as no_config([deploy_group], [reads])
+	contains(sod.undecided, "identities") with data.inventory as no_config([deploy_group], [reads])
+}
+
+test_without_configuration_nobody_deploying_is_decided if {
+	reads := entry(user("bob@kaze.io"), [], "tenant-acme", "RoleBinding/tenant-acme/bob-debug", "ClusterRole/kaze-secret-reader")
+	not sod.undecided with data.inventory as no_config([], [reads])
+}
+
+test_with_configuration_nothing_is_undecided if {
+	reads := entry(user("carol@kaze.io"), [], "tenant-acme", "RoleBinding/tenant-acme/carol", "ClusterRole/kaze-secret-reader")
+	not sod.undecided with data.inventory as inventory([deploy_group], [reads])
 	not sod.not_applicable with data.inventory as inventory([], [])
+}
+
+test_without_configuration_missing_rbac_facts_is_an_error if {
+	some msg in sod.errors with data.inventory as {"config": null, "facts": {}}
+	contains(msg, "facts.rbac")
 }
 
 test_missing_rbac_facts_is_an_error if {

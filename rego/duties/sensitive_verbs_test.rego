@@ -92,8 +92,19 @@ test_service_account_through_a_group_is_reported_as_the_group if {
 	v.evidence.subject == group
 }
 
-test_not_applicable_without_configuration if {
-	sensitive_verbs.not_applicable with data.inventory as {"config": null}
+# Without configuration nothing is declared a controller: the aggregation controller is judged.
+test_without_configuration_no_controller_is_exempt if {
+	aggregator := {"kind": "ServiceAccount", "name": "clusterrole-aggregation-controller", "namespace": "kube-system"}
+	via := [{"binding": "ClusterRoleBinding/aggregator", "role": "ClusterRole/aggregator"}]
+	e := grant(aggregator, [], "*", "escalate", ["escalate"], ["clusterroles"], via)
+	count(sensitive_verbs.violation) == 0 with data.inventory as inventory([e])
+	some v in sensitive_verbs.violation with data.inventory as {"config": null, "facts": {"rbac": {"sensitive_verbs": [e]}}}
+	v.resource == "ClusterRoleBinding/aggregator"
+	not sensitive_verbs.not_applicable with data.inventory as {"config": null, "facts": {"rbac": {"sensitive_verbs": [e]}}}
+}
+
+test_without_configuration_missing_facts_is_an_error if {
+	count(sensitive_verbs.errors) == 1 with data.inventory as {"config": null, "facts": {}}
 }
 
 test_missing_facts_is_an_error if {

@@ -15,7 +15,10 @@ import data.kaze.lib.tenancy
 # facts.rbac, or null when the analysis is missing.
 rbac := object.get(data.inventory, ["facts", "rbac"], null)
 
-no_config_reason := "there is no kaze-policy.yaml: without its groups (deployers, controllers, breakGlass) and identities, which subject is a person, a platform controller or the break-glass group is unknown"
+# Without kaze-policy.yaml nothing declares a subject break-glass or a platform controller, so
+# nothing is exempt: the controls judge every subject. What stays unknown is which subjects
+# are one person (its identities): see KZ-SOD-01's `undecided`.
+no_identities_reason := "there is no kaze-policy.yaml: nothing is exempt, but which subjects and Vault entities are one person or team (identities) is unknown, so a deploy right and a secret read held by different subjects cannot be joined"
 
 # rbac_value(field): one field of facts.rbac, null when it or the analysis is absent.
 rbac_value(field) := object.get(rbac, field, null) if is_object(rbac)

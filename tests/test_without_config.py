@@ -1,0 +1,178 @@
+"""No kaze-policy.yaml: what fails under every configuration fails; only the rest is undecided.
+
+Each target here sits in a fresh temporary folder, with no kaze-policy.yaml in or above it.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+
+from tests.conftest import run_cli
+from tests.test_scan_contract import DIGEST, write
+
+NAMESPACE = """apiVersion: v1
+kind: Namespace
+metadata:
+  name: tenant-acme
+  labels:
+    kaze.io/tenant: acme
+    pod-security.kubernetes.io/enforce: restricted
+"""
+
+WORKLOAD = """---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: agent
+  namespace: tenant-acme
+spec:
+  template:
+    spec:
+      containers:
+      - name: agent
+        image: %s
+"""
+
+
+def rbac_binding(kind: str, name: str, role: str, subject: str, namespace: str | None = None) -> str:
+    where = f"\n  namespace: {namespace}" if namespace else ""
+    return f"""---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: {kind}
+metadata:
+  name: {name}{where}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: {role}
+subjects:
+- kind: Group
+  apiGroup: rbac.authorization.k8s.io
+  name: {subject}
+"""
+
+
+ROLES = """---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: deployer
+rules:
+- apiGroups: [apps]
+  resources: [deployments]
+  verbs: [create, update, patch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: secret-reader
+rules:
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get, list]
+"""
+
+
+def scan_json(folder: Path, *controls: str) -> tuple[int, dict]:
+    args = [a for c in controls for a in ("--control", c)]
+    result = run_cli("scan", str(folder), "--format", "json", *args)
+    assert result.stdout, result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def control_of(report: dict, control: str) -> dict:
+    return next(c for c in report["controls"] if c["id"] == control)
+
+
+def test_tag_only_image_fails_without_config(tmp_path: Path) -> None:
+    cell = write(tmp_path / "cell", {"stack.yaml": NAMESPACE + WORKLOAD % "registry.kaze.io/kaze/agent:1.4.2"})
+    code, report = scan_json(cell, "KZ-SUP-01")
+    assert code == 1
+    control = control_of(report, "KZ-SUP-01")
+    assert control["status"] == "fail"
+    assert [f["resource"]["id"] for f in control["findings"]] == ["Deployment/tenant-acme/agent"]
+    assert "not pinned by digest" in control["findings"][0]["message"]
+    assert "registries" in control["reason"]  # the registry part is said to be undecided
+
+
+def test_digest_pinned_image_without_config_is_undecided_never_a_pass(tmp_path: Path) -> None:
+    cell = write(tmp_path / "cell", {"stack.yaml": NAMESPACE + WORKLOAD % f"docker.io/library/nginx@{DIGEST}"})
+    code, report = scan_json(cell, "KZ-SUP-01")
+    assert code == 0
+    control = control_of(report, "KZ-SUP-01")
+    assert control["status"] == "not_applicable" and control["findings"] == []
+    assert "registries" in control["reason"]
+
+
+def test_group_that_deploys_and_reads_secrets_fails_without_config(tmp_path: Path) -> None:
+    rbac = ROLES + rbac_binding("ClusterRoleBinding", "release-deploy", "deployer", "release") + \
+        rbac_binding("RoleBinding", "release-secrets", "secret-reader", "release", "tenant-acme")
+    cell = write(tmp_path / "cell", {"stack.yaml": NAMESPACE + rbac})
+    code, report = scan_json(cell, "KZ-SOD-01")
+    assert code == 1
+    control = control_of(report, "KZ-SOD-01")
+    assert control["status"] == "fail"
+    assert [f["resource"]["id"] for f in control["findings"]] == ["RoleBinding/tenant-acme/release-secrets"]
+    assert control["findings"][0]["message"].startswith("Group release can both deploy and read production secrets")
+
+
+def test_deploy_and_read_by_different_groups_without_config_is_undecided(tmp_path: Path) -> None:
+    rbac = ROLES + rbac_binding("ClusterRoleBinding", "release-deploy", "deployer", "release") + \
+        rbac_binding("ClusterRoleBinding", "ops-secrets", "secret-reader", "operators")
+    cell = write(tmp_path / "cell", {"stack.yaml": NAMESPACE + rbac})
+    code, report = scan_json(cell, "KZ-SOD-01")
+    assert code == 0
+    control = control_of(report, "KZ-SOD-01")
+    assert control["status"] == "not_applicable"
+    assert "identities" in control["reason"]
+
+
+def test_cluster_admin_and_exec_fail_without_config_nothing_is_exempt(tmp_path: Path) -> None:
+    exec_role = """---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: debugger
+rules:
+- apiGroups: [""]
+  resources: [pods/exec]
+  verbs: [create]
+"""
+    rbac = exec_role + rbac_binding("ClusterRoleBinding", "break-glass", "cluster-admin", "kaze:break-glass") + \
+        rbac_binding("RoleBinding", "debug", "debugger", "kaze:operators", "tenant-acme")
+    cell = write(tmp_path / "cell", {"stack.yaml": NAMESPACE + rbac})
+    code, report = scan_json(cell, "KZ-SOD-02", "KZ-SOD-03")
+    assert code == 1
+    assert [f["resource"]["id"] for f in control_of(report, "KZ-SOD-02")["findings"]] == \
+        ["ClusterRoleBinding/break-glass"]
+    # cluster-admin holds every verb, exec included
+    assert [f["resource"]["id"] for f in control_of(report, "KZ-SOD-03")["findings"]] == \
+        ["ClusterRoleBinding/break-glass", "RoleBinding/tenant-acme/debug"]
+
+
+def test_summary_says_in_one_line_that_no_config_was_found_and_what_is_undecided(tmp_path: Path) -> None:
+    cell = write(tmp_path / "cell", {"stack.yaml": NAMESPACE + WORKLOAD % f"docker.io/library/nginx@{DIGEST}"})
+    result = run_cli("scan", str(cell), "--format", "text", "--control", "KZ-SUP-01", "--control", "KZ-TEN-01")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if "kaze-policy.yaml" in line]
+    assert lines == [f"No kaze-policy.yaml found for {cell}: 1 control(s) left wholly or partly undecided: KZ-SUP-01"]
+
+    code, report = scan_json(cell, "KZ-SUP-01", "KZ-TEN-01")
+    assert report["unconfigured"] == {"targets": [str(cell)], "undecided": ["KZ-SUP-01"]}
+    schema = json.loads(resources.files("kaze_policy.schemas").joinpath("report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(report)
+
+
+def test_with_a_config_the_summary_has_no_such_line(tmp_path: Path) -> None:
+    config = "apiVersion: kaze.io/v1\nkind: KazePolicyConfig\n"
+    cell = write(tmp_path / "cell", {"kaze-policy.yaml": config,
+                                     "stack.yaml": NAMESPACE + WORKLOAD % f"docker.io/library/nginx@{DIGEST}"})
+    result = run_cli("scan", str(cell), "--format", "text", "--control", "KZ-SUP-01")
+    assert "No kaze-policy.yaml" not in result.stdout
+    code, report = scan_json(cell, "KZ-SUP-01")
+    assert report["unconfigured"] is None
+    assert control_of(report, "KZ-SUP-01")["status"] == "not_applicable"  # no registries configured
