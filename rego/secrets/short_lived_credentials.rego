@@ -42,19 +42,42 @@ max_ttl_bound := bounds.tokenMaxTtlSeconds
 
 rotation_bound := bounds.keyRotationSeconds
 
-no_bounds if {
-	not ttl_bound
-	not max_ttl_bound
-	not rotation_bound
-}
-
-not_applicable := "no bounds are configured (kaze-policy.yaml: bounds.tokenTtlSeconds, tokenMaxTtlSeconds, keyRotationSeconds)" if no_bounds
-
 not_applicable := "the target holds no Vault auth role or transit key" if {
-	not no_bounds
 	count(vault.roles) == 0
 	count(vault.keys) == 0
 }
+
+# An unset lifetime (the mount's default), a periodic token with no explicit max TTL and a key
+# that never rotates are long-lived under every bound, and fail without one; whether a finite
+# lifetime or rotation period is short enough needs its bound.
+undecided := sprintf("no bound is configured for %s (kaze-policy.yaml bounds): whether %s are short enough is undecided; unset lifetimes and keys that never rotate were checked", [concat(", ", missing), concat(", ", [what | some field in missing; what := unbounded[field]])]) if {
+	missing := [field | some field in ["tokenTtlSeconds", "tokenMaxTtlSeconds", "keyRotationSeconds"]; unbounded[field]]
+	count(missing) > 0
+}
+
+# bound field -> what it leaves undecided, when the bound is absent and something finite needs it.
+unbounded["tokenTtlSeconds"] := "finite token TTLs" if {
+	not ttl_bound
+	some role in vault.roles
+	lifetimes(role).ttl > 0
+}
+
+unbounded["tokenMaxTtlSeconds"] := "finite token max TTLs" if {
+	not max_ttl_bound
+	some role in vault.roles
+	lifetimes(role).max_ttl > 0
+}
+
+unbounded["keyRotationSeconds"] := "key rotation periods" if {
+	not rotation_bound
+	some key in vault.keys
+	vault.duration(key.period, {"id": key.resource}) > 0
+}
+
+# ", over the 3600 s bound", or, without a bound, why no bound would do.
+over(field) := sprintf(", over the %v s bound", [bounds[field]]) if bounds[field]
+
+over(field) := ", long-lived under any bound" if not bounds[field]
 
 errors contains sprintf("%s does not report its %s: %s cannot be judged", [s.id, field, what]) if {
 	some s in vault.snapshots
@@ -109,8 +132,7 @@ min_set(values) := 0 if count(values) == 0
 
 problems(role, life) := array.concat([p | p := ttl_problem(life)], [p | p := max_problem(role, life)])
 
-ttl_problem(life) := sprintf("token TTL unset or 0 (the mount's default, 32 days unless tuned), over the %v s bound", [ttl_bound]) if {
-	ttl_bound
+ttl_problem(life) := sprintf("token TTL unset or 0 (the mount's default, 32 days unless tuned)%s", [over("tokenTtlSeconds")]) if {
 	life.ttl == 0
 }
 
@@ -120,13 +142,11 @@ ttl_problem(life) := sprintf("token TTL %v s, over the %v s bound", [life.ttl, t
 }
 
 max_problem(role, life) := sprintf("periodic tokens (%s) with no explicit max TTL, renewable forever", [role.names.period]) if {
-	max_ttl_bound
 	life.max_ttl == 0
 	life.period > 0
 }
 
-max_problem(_, life) := sprintf("token max TTL unset or 0 (the mount's default, 32 days unless tuned), over the %v s bound", [max_ttl_bound]) if {
-	max_ttl_bound
+max_problem(_, life) := sprintf("token max TTL unset or 0 (the mount's default, 32 days unless tuned)%s", [over("tokenMaxTtlSeconds")]) if {
 	life.max_ttl == 0
 	life.period == 0
 }
@@ -163,16 +183,19 @@ remedy(role, life) := sprintf("drop %s (or keep it within %v s and set %s within
 # Key rotation
 
 violation contains v if {
-	rotation_bound
 	some key in vault.keys
 	period := vault.duration(key.period, {"id": key.resource})
 	period == 0
 	v := {
-		"msg": sprintf("%s never rotates automatically (%s unset or 0): set %s to at most %v s", [key.where, key.field, key.field, rotation_bound]),
+		"msg": sprintf("%s never rotates automatically (%s unset or 0): set %s to %s", [key.where, key.field, key.field, rotation_text]),
 		"resource": key.resource,
-		"evidence": {"key": key.path, key.field: key.period, "bound_seconds": rotation_bound},
+		"evidence": {"key": key.path, key.field: key.period, "bound_seconds": object.get(bounds, "keyRotationSeconds", null)},
 	}
 }
+
+rotation_text := sprintf("at most %v s", [rotation_bound])
+
+rotation_text := "a rotation period (kaze-policy.yaml bounds.keyRotationSeconds sets the longest allowed)" if not rotation_bound
 
 violation contains v if {
 	rotation_bound

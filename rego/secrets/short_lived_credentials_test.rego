@@ -109,8 +109,38 @@ test_snapshot_without_roles_is_an_error if {
 	count(short_lived_credentials.errors) == 1 with data.inventory as inventory([s])
 }
 
-test_not_applicable_without_bounds if {
-	short_lived_credentials.not_applicable with data.inventory as {"config": null, "resources": {}, "by_kind": {}}
+# Without configuration (no bounds): long-lived under any bound fails; finite values are undecided.
+no_config(resources) := object.union(inventory(resources), {"config": null})
+
+test_without_bounds_unset_lifetimes_fail if {
+	some v in short_lived_credentials.violation with data.inventory as no_config([role({})])
+	contains(v.msg, "token TTL unset or 0 (the mount's default, 32 days unless tuned), long-lived under any bound")
+	not short_lived_credentials.not_applicable with data.inventory as no_config([role({})])
+}
+
+test_without_bounds_periodic_token_without_explicit_max_fails if {
+	some v in short_lived_credentials.violation with data.inventory as no_config([role({"token_period": 900})])
+	contains(v.msg, "renewable forever")
+}
+
+test_without_bounds_a_key_that_never_rotates_fails if {
+	some v in short_lived_credentials.violation with data.inventory as no_config([snapshot([{"path": "transit/keys/acme"}])])
+	contains(v.msg, "never rotates automatically")
+}
+
+test_without_bounds_finite_lifetimes_are_undecided if {
+	inv := no_config([role({"token_ttl": 900, "token_max_ttl": 86400000}), snapshot([{"path": "transit/keys/acme", "autoRotatePeriod": 31536000}])])
+	count(short_lived_credentials.violation) == 0 with data.inventory as inv
+	short_lived_credentials.undecided == "no bound is configured for tokenTtlSeconds, tokenMaxTtlSeconds, keyRotationSeconds (kaze-policy.yaml bounds): whether finite token TTLs, finite token max TTLs, key rotation periods are short enough is undecided; unset lifetimes and keys that never rotate were checked" with data.inventory as inv
+}
+
+test_one_missing_bound_leaves_only_its_part_undecided if {
+	inv := json.patch(inventory([snapshot([{"path": "transit/keys/acme", "autoRotatePeriod": 31536000}])]), [{"op": "replace", "path": "/config/bounds", "value": {"tokenTtlSeconds": 3600}}])
+	startswith(short_lived_credentials.undecided, "no bound is configured for keyRotationSeconds (") with data.inventory as inv
+}
+
+test_with_bounds_nothing_is_undecided if {
+	not short_lived_credentials.undecided with data.inventory as inventory([role({"token_ttl": 900, "token_max_ttl": 3600})])
 }
 
 test_not_applicable_without_roles_or_keys if {

@@ -39,10 +39,16 @@ snapshot_ids := [id |
 	data.inventory.resources[id].apiVersion == "snapshot.kaze.io/v1"
 ]
 
-not_applicable := "no signer identities are configured (kaze-policy.yaml: signers), so no signature can be judged" if {
-	count(signers) == 0
-} else := "the target has no image signature verdicts (ImageVerificationSnapshot)" if {
+not_applicable := "the target has no image signature verdicts (ImageVerificationSnapshot)" if {
 	count(snapshot_ids) == 0
+}
+
+# Without signers, a signature that does not verify, a verdict about another digest and a
+# digest with no verdict still fail; only who signed a verified signature is left open.
+undecided := "no signer identities are configured (kaze-policy.yaml: signers): whether the signatures that verify were made by the release workflows is undecided" if {
+	count(signers) == 0
+	some [_, entry] in entries
+	object.get(entry, ["signature", "verified"], null) == true
 }
 
 errors contains sprintf("%s has no images list: the probe recorded no signature verdicts", [id]) if {
@@ -89,6 +95,7 @@ violation contains v if {
 	some [id, entry] in entries
 	signature := object.get(entry, "signature", {})
 	signature.verified == true
+	count(signers) > 0
 	not configured(signature)
 	v := {
 		"msg": sprintf("Image %s is signed by subject %v issued by %v, which is not a configured signer: sign it from one of the workflows in kaze-policy.yaml signers (issuer and subject must match exactly)", [name_of(entry), signature_field(signature, "subject"), signature_field(signature, "issuer")]),

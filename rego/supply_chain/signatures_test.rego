@@ -77,8 +77,31 @@ test_verdict_without_verified_flag_is_an_error if {
 	count(signatures.errors) == 1 with data.inventory as inventory([verdict({"issuer": issuer, "subject": subject})], [])
 }
 
-test_not_applicable_without_signers if {
-	signatures.not_applicable with data.inventory as object.union(inventory([], []), {"config": null})
+# Without configuration: what fails under every signer list fails; a verified signature's signer is undecided.
+no_config(images, workloads) := object.union(inventory(images, workloads), {"config": null})
+
+test_without_signers_an_unverified_signature_fails if {
+	bad := {"verified": false, "issuer": null, "subject": null, "error": "no signatures found"}
+	some v in signatures.violation with data.inventory as no_config([verdict(bad)], [])
+	contains(v.msg, "no signatures found")
+	not signatures.not_applicable with data.inventory as no_config([verdict(bad)], [])
+	not signatures.undecided with data.inventory as no_config([verdict(bad)], [])
+}
+
+test_without_signers_an_image_without_verdict_fails if {
+	unverified := concat("@", ["registry.kaze.io/kaze/intake", other_digest])
+	some v in signatures.violation with data.inventory as no_config([verdict(good)], [deployment(unverified)])
+	v.resource == "Deployment/t/d"
+}
+
+test_without_signers_a_verified_signature_is_undecided if {
+	other := object.union(good, {"issuer": "https://accounts.google.com"})
+	count(signatures.violation) == 0 with data.inventory as no_config([verdict(other)], [])
+	contains(signatures.undecided, "signers") with data.inventory as no_config([verdict(other)], [])
+}
+
+test_with_signers_nothing_is_undecided if {
+	not signatures.undecided with data.inventory as inventory([verdict(good)], [])
 }
 
 test_not_applicable_without_snapshot if {
