@@ -32,8 +32,22 @@ import data.kaze.lib.k8s
 import data.kaze.lib.network
 import data.kaze.lib.tenancy
 
-not_applicable := "no kaze-policy.yaml: the tenants' and verticals' egress allowlists are unknown" if {
+# Without kaze-policy.yaml the allowlists and the cluster DNS are unknown; a workload open to
+# the whole internet, or sending DNS queries to an address outside the cluster, fails under
+# every configuration all the same.
+undecided := "no kaze-policy.yaml: the tenants' and verticals' egress allowlists and the cluster DNS are unknown, so the external destinations and in-cluster DNS servers of tenant workloads are undecided; egress open to the world and DNS to addresses outside the cluster were checked" if {
 	not tenancy.has_config
+	some w in egress
+	needs_config(w)
+}
+
+needs_config(w) if count(object.get(w, "cidrs", [])) > 0
+
+needs_config(w) if count(object.get(w, "fqdns", [])) > 0
+
+needs_config(w) if {
+	some target in object.get(w, "dns", [])
+	in_cluster(target)
 }
 
 egress_facts := object.get(data.inventory, ["facts", "netpol", "egress"], null)
@@ -43,7 +57,6 @@ default egress := {}
 egress := egress_facts if is_object(egress_facts)
 
 errors contains "the NetworkPolicy analysis (facts.netpol.egress) is missing: the workloads' external egress cannot be judged" if {
-	tenancy.has_config
 	not is_object(egress_facts)
 }
 
@@ -77,8 +90,11 @@ allowlist(t) := object.get(allowlist_of, t, set())
 lists_text(t) := sprintf("tenant %s, vertical %s", [t, vertical_of[t]])
 
 lists_text(t) := sprintf("tenant %s, which kaze-policy.yaml does not declare", [t]) if {
+	tenancy.has_config
 	not vertical_of[t]
 }
+
+lists_text(t) := sprintf("tenant %s; there is no kaze-policy.yaml to allowlist any", [t]) if not tenancy.has_config
 
 # The entries whose destination contains the given one.
 covering("cidr", t, cidr) := [x |
@@ -185,6 +201,7 @@ violation contains v if {
 
 # A destination that no allowlist entry contains.
 violation contains v if {
+	tenancy.has_config
 	some id, w in egress
 	some field in ["cidr", "fqdn"]
 	some item in w[sprintf("%ss", [field])]
@@ -199,6 +216,7 @@ violation contains v if {
 
 # A destination inside an allowlist entry, on ports the entry does not allow.
 violation contains v if {
+	tenancy.has_config
 	some id, w in egress
 	some field in ["cidr", "fqdn"]
 	some item in w[sprintf("%ss", [field])]
@@ -213,10 +231,12 @@ violation contains v if {
 	}
 }
 
-# DNS anywhere but the cluster DNS.
+# DNS anywhere but the cluster DNS. An address outside the cluster never is; which in-cluster
+# workload is depends on the configuration (config.dns).
 violation contains v if {
 	some id, w in egress
 	some target in w.dns
+	dns_decided(target)
 	not cluster_dns(target)
 	v := {
 		"msg": sprintf("%s may send DNS queries (port 53) to %s, which is not the cluster DNS (%s): allow port 53 only to the cluster DNS", [describe(id), describe(target), cluster_dns_text]),
@@ -224,6 +244,15 @@ violation contains v if {
 		"evidence": {"tenant": w.tenant, "dns": target, "cluster_dns": {"namespace": dns_namespace, "podLabels": dns_labels}},
 	}
 }
+
+dns_decided(target) if not in_cluster(target)
+
+dns_decided(_) if tenancy.has_config
+
+# A DNS target that is a workload of the inventory, or the configured cluster DNS.
+in_cluster(target) if data.inventory.resources[target]
+
+in_cluster(target) if startswith(target, "ClusterDNS/")
 
 # The /0 ranges of an unrestricted workload are reported once, by the unrestricted finding.
 covered_by_world_finding(w, "cidr", item) if {

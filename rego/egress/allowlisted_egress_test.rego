@@ -106,8 +106,42 @@ test_undeclared_tenant_has_no_allowlist if {
 	contains(v.msg, "initech, which kaze-policy.yaml does not declare")
 }
 
-test_no_config_is_not_applicable if {
-	allowlisted_egress.not_applicable with data.inventory as {"config": null}
+# Without configuration: open to the world, and DNS outside the cluster, fail; the rest is undecided.
+no_config(facts) := object.union(inv(facts), {"config": null})
+
+test_no_config_unrestricted_egress_fails if {
+	world := {"cidr": "0.0.0.0/0", "except": [], "protocol": "ANY", "ports": []}
+	vs := allowlisted_egress.violation with data.inventory as no_config({"unrestricted": true, "cidrs": [world]})
+	count(vs) == 1
+	some v in vs
+	v.evidence.unrestricted == true
+	not allowlisted_egress.not_applicable with data.inventory as no_config({"unrestricted": true, "cidrs": [world]})
+}
+
+test_no_config_dns_to_an_outside_address_fails if {
+	facts := {"cidrs": [{"cidr": "8.8.8.8/32", "except": [], "protocol": "UDP", "ports": [53]}], "dns": ["8.8.8.8/32"]}
+	vs := allowlisted_egress.violation with data.inventory as no_config(facts)
+	count(vs) == 1
+	some v in vs
+	v.evidence.dns == "8.8.8.8/32"
+}
+
+test_no_config_destinations_and_in_cluster_dns_are_undecided if {
+	facts := {"cidrs": [cidr("192.0.2.0/24", [443])], "dns": ["Deployment/kube-system/coredns"]}
+	count(allowlisted_egress.violation) == 0 with data.inventory as no_config(facts)
+	contains(allowlisted_egress.undecided, "allowlists") with data.inventory as no_config(facts)
+}
+
+test_no_config_in_cluster_dns_alone_is_undecided if {
+	allowlisted_egress.undecided with data.inventory as no_config({"dns": ["Deployment/kube-system/coredns"]})
+}
+
+test_no_config_no_external_egress_is_decided if {
+	not allowlisted_egress.undecided with data.inventory as no_config({"dns": []})
+}
+
+test_with_config_nothing_is_undecided if {
+	not allowlisted_egress.undecided with data.inventory as inv({"cidrs": [cidr("192.0.2.0/24", [443])]})
 }
 
 test_missing_facts_is_an_error if {
