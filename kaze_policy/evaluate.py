@@ -85,7 +85,8 @@ def _evaluate_control(engine: Engine, control: Control, inventory: Inventory, da
     try:
         skip = engine.query(f"{control.package}.not_applicable")
         if isinstance(skip, str) and skip:
-            return TargetResult(target, NOT_APPLICABLE, skip)
+            # Not applicable for want of configuration (e.g. no cell mode) is undecided too.
+            return TargetResult(target, NOT_APPLICABLE, skip, undecided=bool(_undecided(engine, control)))
         errors = engine.query(f"{control.package}.errors")
         if errors is not UNDEFINED and errors:
             return TargetResult(target, ERROR, "; ".join(sorted(map(str, errors))))
@@ -109,11 +110,11 @@ def _evaluate_control(engine: Engine, control: Control, inventory: Inventory, da
 
 
 def _undecided(engine: Engine, control: Control) -> str:
-    """Why part of the control depends on configuration the target lacks ("" when none does).
+    """Why the control, or part of it, depends on configuration the target lacks ("" if nothing does).
 
     A package's `undecided := reason` holds when some of its rule needs kaze-policy.yaml (or a
     field of it) that is absent; its violations still report what fails under every
-    configuration.
+    configuration, and with none the control is not applicable with this reason.
     """
     value = engine.query(f"{control.package}.undecided")
     return value if isinstance(value, str) else ""

@@ -35,6 +35,13 @@ mode := object.get(tenancy.config, ["cell", "mode"], null)
 
 not_applicable := "no kaze-policy.yaml says whether this cell is a customer VPC (cell.mode)" if mode == null
 
+# In agency mode nothing of this rule applies: without the mode, nothing is certain. Undecided
+# marks that the configuration left it open (when there is a beacon to judge).
+undecided := not_applicable if {
+	mode == null
+	count(documents) > 0
+}
+
 not_applicable := sprintf("the cell is in %v mode: only a customer-VPC cell sends its health beacon out of a VPC", [mode]) if {
 	mode != null
 	mode != "customer-vpc"

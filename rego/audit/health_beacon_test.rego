@@ -187,3 +187,18 @@ test_invalid_yaml_is_an_error if {
 	some msg in health_beacon.errors with data.inventory as inventory([config_map("route: [\n")], vpc)
 	contains(msg, "not valid YAML")
 }
+
+# Without configuration the cell's mode is unknown: a beacon to judge is left undecided.
+test_no_configuration_with_a_beacon_is_undecided if {
+	b := beacon(route(["alertname", "severity"]), slack_receiver(slack))
+	contains(health_beacon.undecided, "cell.mode") with data.inventory as inventory([b], null)
+	count(health_beacon.violation) == 0 with data.inventory as inventory([b], null)
+}
+
+test_no_configuration_and_no_beacon_is_not_undecided if {
+	not health_beacon.undecided with data.inventory as inventory([], null)
+}
+
+test_configured_mode_is_not_undecided if {
+	not health_beacon.undecided with data.inventory as inventory([], {"cell": {"name": "a", "mode": "agency"}})
+}

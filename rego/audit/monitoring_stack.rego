@@ -30,6 +30,13 @@ mode := object.get(tenancy.config, ["cell", "mode"], null)
 
 not_applicable := "no kaze-policy.yaml says whether this cell is a customer VPC (cell.mode)" if mode == null
 
+# In agency mode nothing of this rule applies: without the mode, nothing is certain. Undecided
+# marks that the configuration left it open (when there are manifests to judge).
+undecided := not_applicable if {
+	mode == null
+	kubernetes_present
+}
+
 not_applicable := sprintf("the cell is in %v mode: the rule is about customer-VPC cells", [mode]) if {
 	mode != null
 	mode != "customer-vpc"

@@ -125,3 +125,12 @@ test_odd_shapes_are_no_error if {
 	snapshot := {"id": "ClusterProbeSnapshot/c", "apiVersion": "snapshot.kaze.io/v1", "kind": "ClusterProbeSnapshot", "name": "c", "source": "snapshot", "object": {"pods": [null, {"containers": null}, {"containers": [3]}]}}
 	count(findings(array.concat(stack, [odd, snapshot]))) == 0
 }
+
+# Without configuration the cell's mode is unknown: manifests to judge are left undecided.
+test_without_configuration_manifests_are_undecided if {
+	contains(monitoring_stack.undecided, "cell.mode") with data.inventory as inventory(stack, null)
+}
+
+test_configured_mode_is_not_undecided if {
+	not monitoring_stack.undecided with data.inventory as inventory(stack, {"cell": {"name": "a", "mode": "agency"}})
+}

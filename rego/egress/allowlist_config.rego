@@ -38,6 +38,9 @@ widest_prefix := {"IPv4": 24, "IPv6": 48}
 
 not_applicable := "no kaze-policy.yaml: there is no allowlist to check" if not tenancy.has_config
 
+# The rule is about the configuration itself: without one, it is left open.
+undecided := not_applicable if not tenancy.has_config
+
 # Every allowlist entry with where it sits in the configuration.
 entries contains {"path": sprintf("tenants/%v/egress/%d", [object.get(t, "name", ti), i]), "list": sprintf("tenant %v", [object.get(t, "name", ti)]), "entry": e} if {
 	some ti, t in object.get(tenancy.config, "tenants", [])

@@ -65,3 +65,12 @@ test_blank_owner_fails if {
 test_no_config_is_not_applicable if {
 	allowlist_config.not_applicable with data.inventory.config as null
 }
+
+# The rule is about the configuration: without one it is undecided.
+test_no_config_is_undecided if {
+	allowlist_config.undecided with data.inventory.config as null
+}
+
+test_config_is_not_undecided if {
+	not allowlist_config.undecided with data.inventory.config as config([], [])
+}

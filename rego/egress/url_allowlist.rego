@@ -29,6 +29,9 @@ not_applicable := "no tenants are configured (kaze-policy.yaml: tenants)" if {
 	count(object.get(tenancy.config, "tenants", [])) == 0
 }
 
+# The rule is about the configured allowlists: without them, it is left open.
+undecided := not_applicable if count(object.get(tenancy.config, "tenants", [])) == 0
+
 tenant_config(name) := t if {
 	some t in object.get(tenancy.config, "tenants", [])
 	t.name == name

@@ -53,3 +53,13 @@ test_mid_label_wildcard_is_a_violation if {
 	bad := {"config": {"tenants": [{"name": "a", "vertical": "v", "egress": [{"fqdn": "api.*.com"}]}]}}
 	count(url_allowlist.violation) == 1 with data.inventory as bad
 }
+
+# The rule is about the configured allowlists: without tenants it is undecided.
+test_no_tenants_is_undecided if {
+	url_allowlist.undecided with data.inventory as {"config": null}
+	url_allowlist.not_applicable with data.inventory as {"config": null}
+}
+
+test_configured_tenants_are_not_undecided if {
+	not url_allowlist.undecided with data.inventory as cfg
+}

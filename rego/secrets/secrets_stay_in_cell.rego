@@ -41,6 +41,10 @@ not_applicable := "the cell's mode is not configured (kaze-policy.yaml cell.mode
 	mode == null
 }
 
+# In agency mode nothing of this rule applies: without the mode, nothing is certain. Undecided
+# marks that the configuration left it open.
+undecided := not_applicable if mode == null
+
 not_applicable := sprintf("this is an %s cell: the rule applies to customer-VPC cells only", [mode]) if {
 	mode != null
 	mode != "customer-vpc"

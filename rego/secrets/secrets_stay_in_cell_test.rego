@@ -101,3 +101,12 @@ test_not_applicable_in_agency_mode if {
 test_not_applicable_without_mode if {
 	secrets_stay_in_cell.not_applicable with data.inventory as inventory(null, [])
 }
+
+# Without the cell's mode nothing of the rule is certain: undecided.
+test_undecided_without_mode if {
+	contains(secrets_stay_in_cell.undecided, "cell.mode") with data.inventory as inventory(null, [])
+}
+
+test_not_undecided_with_mode if {
+	not secrets_stay_in_cell.undecided with data.inventory as inventory({"cell": {"name": "a", "mode": "agency"}}, [])
+}

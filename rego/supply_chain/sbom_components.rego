@@ -35,6 +35,15 @@ denied_licenses := {lower(l) | some l in object.get(tenancy.config, ["licenses",
 
 not_applicable := "the target has no SBOM index (SbomIndexSnapshot)" if count(snapshot_ids) == 0
 
+# Package URLs, versions and hashes need no configuration; licences are judged against the
+# deny list, and without one a licensed component is undecided.
+undecided := "no licence deny list is configured (kaze-policy.yaml: licenses.deny): whether a component's licence is denied is undecided; package URLs, versions and hashes were checked" if {
+	count(denied_licenses) == 0
+	some [_, sbom] in sboms
+	some c in object.get(sbom, "components", [])
+	count(license_texts(c)) > 0
+}
+
 errors contains sprintf("%s has no sboms list: the index recorded no SBOM", [id]) if {
 	some id in snapshot_ids
 	not is_array(object.get(data.inventory.resources[id].object, "sboms", null))

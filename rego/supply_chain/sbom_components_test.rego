@@ -121,3 +121,24 @@ test_sbom_without_components_is_an_error if {
 test_not_applicable_without_index if {
 	sbom_components.not_applicable with data.inventory as {"by_kind": {}, "resources": {}, "config": null}
 }
+
+# Without configuration: missing fields fail; a licensed component's licence is undecided.
+no_config(components) := json.patch(inventory(components), [{"op": "replace", "path": "/config", "value": null}])
+
+test_no_config_component_without_hash_fails if {
+	some v in sbom_components.violation with data.inventory as no_config([object.remove(component({}), ["hashes"])])
+	v.evidence.missing == "a hash"
+}
+
+test_no_config_licensed_component_is_undecided if {
+	count(sbom_components.violation) == 0 with data.inventory as no_config([component({"licenses": ["AGPL-3.0-only"]})])
+	contains(sbom_components.undecided, "licenses.deny") with data.inventory as no_config([component({"licenses": ["AGPL-3.0-only"]})])
+}
+
+test_no_config_unlicensed_components_are_decided if {
+	not sbom_components.undecided with data.inventory as no_config([object.remove(component({}), ["licenses"])])
+}
+
+test_deny_list_is_not_undecided if {
+	not sbom_components.undecided with data.inventory as inventory([component({})])
+}

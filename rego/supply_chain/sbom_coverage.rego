@@ -42,6 +42,10 @@ not_applicable := "there is no kaze-policy.yaml to say whether the cell is a cus
 	count(snapshot_ids) == 0
 }
 
+# In agency mode nothing of this rule applies: without the mode, nothing is certain. Undecided
+# marks that the configuration left it open.
+undecided := not_applicable if mode == null
+
 errors contains sprintf("%s has no sboms list: the index recorded no SBOM", [id]) if {
 	some id in snapshot_ids
 	not is_array(object.get(data.inventory.resources[id].object, "sboms", null))

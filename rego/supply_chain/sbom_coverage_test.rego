@@ -89,3 +89,12 @@ test_no_index_is_not_applicable if {
 test_entry_without_valid_flag_is_an_error if {
 	count(sbom_coverage.errors) == 1 with data.inventory as vpc([object.remove(sbom({}), ["valid"])])
 }
+
+# Without configuration the cell's mode is unknown: undecided (its digest rule is customer-VPC only).
+test_no_config_is_undecided if {
+	contains(sbom_coverage.undecided, "kaze-policy.yaml") with data.inventory as {"config": null, "by_kind": {}, "resources": {}}
+}
+
+test_configured_mode_is_not_undecided if {
+	not sbom_coverage.undecided with data.inventory as inventory("agency", [], image)
+}
