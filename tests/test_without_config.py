@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from tests.conftest import run_cli
 from tests.test_scan_contract import DIGEST, write
@@ -176,3 +177,53 @@ def test_with_a_config_the_summary_has_no_such_line(tmp_path: Path) -> None:
     code, report = scan_json(cell, "KZ-SUP-01")
     assert report["unconfigured"] is None
     assert control_of(report, "KZ-SUP-01")["status"] == "not_applicable"  # no registries configured
+
+
+def copy_case(case: str, tmp_path: Path) -> Path:
+    """A fixture case's inputs (not its own kaze-policy.yaml) where no configuration applies."""
+    import shutil
+
+    from tests.conftest import FIXTURES
+    target = tmp_path / "cell"
+    shutil.copytree(FIXTURES / case, target, ignore=shutil.ignore_patterns("kaze-policy.yaml", "expect.yaml"))
+    return target
+
+
+CERTAIN_WITHOUT_CONFIG = [
+    ("KZ-SUP-02", "KZ-SUP-02/fail/unverified-signature", "ImageVerificationSnapshot/cell", "no Sigstore signature that verifies"),
+    ("KZ-SEC-03", "KZ-SEC-03/fail/key-without-rotation", "VaultSnapshot/cell", "never rotates automatically"),
+    ("KZ-SEC-03", "KZ-SEC-03/fail/role-max-ttl-zero", "VaultAuthRole/globex-agent", "long-lived under any bound"),
+    ("KZ-EGR-01", "KZ-EGR-01/fail/no-config-dns-to-public-resolver", "Deployment/tenant-acme/agent", "not the cluster DNS"),
+    ("KZ-SUP-05", "KZ-SUP-05/fail/component-without-hash", "SbomIndexSnapshot/cell", "without a hash"),
+]
+
+
+@pytest.mark.parametrize(("control", "case", "resource", "says"), CERTAIN_WITHOUT_CONFIG,
+                         ids=[c[1] for c in CERTAIN_WITHOUT_CONFIG])
+def test_what_fails_under_every_configuration_fails_without_one(control: str, case: str, resource: str, says: str,
+                                                               tmp_path: Path) -> None:
+    code, report = scan_json(copy_case(case, tmp_path), control)
+    assert code == 1
+    result = control_of(report, control)
+    assert result["status"] == "fail"
+    assert resource in [f["resource"]["id"] for f in result["findings"]]
+    assert any(says in f["message"] for f in result["findings"])
+
+
+UNDECIDED_WITHOUT_CONFIG = [
+    ("KZ-SUP-05", "KZ-SUP-05/fail/denied-license", "licenses.deny"),  # main passed it: a false pass
+    ("KZ-AUD-02", "KZ-AUD-02/fail/webhook-receiver", "cell.mode"),
+    ("KZ-SUP-04", "KZ-SUP-04/fail/image-without-sbom", "customer-VPC"),
+    ("KZ-EGR-01", "KZ-EGR-01/fail/cidr-not-on-allowlist", "allowlists"),
+]
+
+
+@pytest.mark.parametrize(("control", "case", "says"), UNDECIDED_WITHOUT_CONFIG, ids=[c[1] for c in UNDECIDED_WITHOUT_CONFIG])
+def test_what_needs_the_configuration_is_undecided_and_summarised(control: str, case: str, says: str,
+                                                                  tmp_path: Path) -> None:
+    cell = copy_case(case, tmp_path)
+    code, report = scan_json(cell, control)
+    assert code == 0
+    result = control_of(report, control)
+    assert result["status"] == "not_applicable" and says in result["reason"]
+    assert report["unconfigured"] == {"targets": [str(cell)], "undecided": [control]}
