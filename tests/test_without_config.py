@@ -6,36 +6,32 @@ Each target here sits in a fresh temporary folder, with no kaze-policy.yaml in o
 from __future__ import annotations
 
 import json
+import shutil
 from importlib import resources
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from tests.conftest import run_cli
-from tests.test_scan_contract import DIGEST, write
+from tests.conftest import FIXTURES, run_cli
+from tests.test_scan_contract import DIGEST, GOOD_NS, write
 
-NAMESPACE = """apiVersion: v1
-kind: Namespace
-metadata:
-  name: tenant-acme
-  labels:
-    kaze.io/tenant: acme
-    pod-security.kubernetes.io/enforce: restricted
-"""
 
-WORKLOAD = """---
-apiVersion: apps/v1
-kind: Deployment
+def stack(image: str) -> str:
+    """The contract's compliant tenant namespace and workload, running this image."""
+    return GOOD_NS.replace(f"registry.kaze.io/kaze/agent@{DIGEST}", image)
+
+
+def cluster_role(name: str, group: str, resource: str, verbs: str) -> str:
+    return f"""---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
 metadata:
-  name: agent
-  namespace: tenant-acme
-spec:
-  template:
-    spec:
-      containers:
-      - name: agent
-        image: %s
+  name: {name}
+rules:
+- apiGroups: ["{group}"]
+  resources: [{resource}]
+  verbs: [{verbs}]
 """
 
 
@@ -57,25 +53,9 @@ subjects:
 """
 
 
-ROLES = """---
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: deployer
-rules:
-- apiGroups: [apps]
-  resources: [deployments]
-  verbs: [create, update, patch]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: secret-reader
-rules:
-- apiGroups: [""]
-  resources: [secrets]
-  verbs: [get, list]
-"""
+ROLES = cluster_role("deployer", "apps", "deployments", "create, update, patch") + \
+    cluster_role("secret-reader", "", "secrets", "get, list")
+COMPLIANT = stack(f"registry.kaze.io/kaze/agent@{DIGEST}")
 
 
 def scan_json(folder: Path, *controls: str) -> tuple[int, dict]:
@@ -90,7 +70,7 @@ def control_of(report: dict, control: str) -> dict:
 
 
 def test_tag_only_image_fails_without_config(tmp_path: Path) -> None:
-    cell = write(tmp_path / "cell", {"stack.yaml": NAMESPACE + WORKLOAD % "registry.kaze.io/kaze/agent:1.4.2"})
+    cell = write(tmp_path / "cell", {"stack.yaml": stack("registry.kaze.io/kaze/agent:1.4.2")})
     code, report = scan_json(cell, "KZ-SUP-01")
     assert code == 1
     control = control_of(report, "KZ-SUP-01")
@@ -101,7 +81,7 @@ def test_tag_only_image_fails_without_config(tmp_path: Path) -> None:
 
 
 def test_digest_pinned_image_without_config_is_undecided_never_a_pass(tmp_path: Path) -> None:
-    cell = write(tmp_path / "cell", {"stack.yaml": NAMESPACE + WORKLOAD % f"docker.io/library/nginx@{DIGEST}"})
+    cell = write(tmp_path / "cell", {"stack.yaml": stack(f"docker.io/library/nginx@{DIGEST}")})
     code, report = scan_json(cell, "KZ-SUP-01")
     assert code == 0
     control = control_of(report, "KZ-SUP-01")
@@ -112,7 +92,7 @@ def test_digest_pinned_image_without_config_is_undecided_never_a_pass(tmp_path: 
 def test_group_that_deploys_and_reads_secrets_fails_without_config(tmp_path: Path) -> None:
     rbac = ROLES + rbac_binding("ClusterRoleBinding", "release-deploy", "deployer", "release") + \
         rbac_binding("RoleBinding", "release-secrets", "secret-reader", "release", "tenant-acme")
-    cell = write(tmp_path / "cell", {"stack.yaml": NAMESPACE + rbac})
+    cell = write(tmp_path / "cell", {"stack.yaml": COMPLIANT + rbac})
     code, report = scan_json(cell, "KZ-SOD-01")
     assert code == 1
     control = control_of(report, "KZ-SOD-01")
@@ -124,7 +104,7 @@ def test_group_that_deploys_and_reads_secrets_fails_without_config(tmp_path: Pat
 def test_deploy_and_read_by_different_groups_without_config_is_undecided(tmp_path: Path) -> None:
     rbac = ROLES + rbac_binding("ClusterRoleBinding", "release-deploy", "deployer", "release") + \
         rbac_binding("ClusterRoleBinding", "ops-secrets", "secret-reader", "operators")
-    cell = write(tmp_path / "cell", {"stack.yaml": NAMESPACE + rbac})
+    cell = write(tmp_path / "cell", {"stack.yaml": COMPLIANT + rbac})
     code, report = scan_json(cell, "KZ-SOD-01")
     assert code == 0
     control = control_of(report, "KZ-SOD-01")
@@ -133,19 +113,10 @@ def test_deploy_and_read_by_different_groups_without_config_is_undecided(tmp_pat
 
 
 def test_cluster_admin_and_exec_fail_without_config_nothing_is_exempt(tmp_path: Path) -> None:
-    exec_role = """---
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: debugger
-rules:
-- apiGroups: [""]
-  resources: [pods/exec]
-  verbs: [create]
-"""
+    exec_role = cluster_role("debugger", "", "pods/exec", "create")
     rbac = exec_role + rbac_binding("ClusterRoleBinding", "break-glass", "cluster-admin", "kaze:break-glass") + \
         rbac_binding("RoleBinding", "debug", "debugger", "kaze:operators", "tenant-acme")
-    cell = write(tmp_path / "cell", {"stack.yaml": NAMESPACE + rbac})
+    cell = write(tmp_path / "cell", {"stack.yaml": COMPLIANT + rbac})
     code, report = scan_json(cell, "KZ-SOD-02", "KZ-SOD-03")
     assert code == 1
     assert [f["resource"]["id"] for f in control_of(report, "KZ-SOD-02")["findings"]] == \
@@ -156,7 +127,7 @@ rules:
 
 
 def test_summary_says_in_one_line_that_no_config_was_found_and_what_is_undecided(tmp_path: Path) -> None:
-    cell = write(tmp_path / "cell", {"stack.yaml": NAMESPACE + WORKLOAD % f"docker.io/library/nginx@{DIGEST}"})
+    cell = write(tmp_path / "cell", {"stack.yaml": stack(f"docker.io/library/nginx@{DIGEST}")})
     result = run_cli("scan", str(cell), "--format", "text", "--control", "KZ-SUP-01", "--control", "KZ-TEN-01")
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if "kaze-policy.yaml" in line]
@@ -171,7 +142,7 @@ def test_summary_says_in_one_line_that_no_config_was_found_and_what_is_undecided
 def test_with_a_config_the_summary_has_no_such_line(tmp_path: Path) -> None:
     config = "apiVersion: kaze.io/v1\nkind: KazePolicyConfig\n"
     cell = write(tmp_path / "cell", {"kaze-policy.yaml": config,
-                                     "stack.yaml": NAMESPACE + WORKLOAD % f"docker.io/library/nginx@{DIGEST}"})
+                                     "stack.yaml": stack(f"docker.io/library/nginx@{DIGEST}")})
     result = run_cli("scan", str(cell), "--format", "text", "--control", "KZ-SUP-01")
     assert "No kaze-policy.yaml" not in result.stdout
     code, report = scan_json(cell, "KZ-SUP-01")
@@ -181,9 +152,6 @@ def test_with_a_config_the_summary_has_no_such_line(tmp_path: Path) -> None:
 
 def copy_case(case: str, tmp_path: Path) -> Path:
     """A fixture case's inputs (not its own kaze-policy.yaml) where no configuration applies."""
-    import shutil
-
-    from tests.conftest import FIXTURES
     target = tmp_path / "cell"
     shutil.copytree(FIXTURES / case, target, ignore=shutil.ignore_patterns("kaze-policy.yaml", "expect.yaml"))
     return target
