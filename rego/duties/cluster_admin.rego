@@ -54,8 +54,8 @@ violation contains v if {
 	not is_string(object.get(w, "group", null))
 	v := {
 		"msg": sprintf(
-			"%s gives %s%s %s %s: remove %s from the binding; cluster-admin and roles with * verbs on * resources may be bound only to the break-glass group, everyone else gets a role limited to what it needs",
-			[duties.id_text(w.binding), duties.subject_text(entry.subject), duties.identity_text(entry), grant_text(w), duties.scope_text(entry.namespace), duties.subject_text(entry.subject)],
+			"%s gives %s%s %s %s: remove %s from the binding; cluster-admin and roles with * verbs on * resources may be bound only to the break-glass group, everyone else gets a role limited to what it needs%s",
+			[duties.id_text(w.binding), duties.subject_text(entry.subject), duties.identity_text(entry), grant_text(w), duties.scope_text(entry.namespace), duties.subject_text(entry.subject), duties.unconfigured_note],
 		),
 		"resource": w.binding,
 		"evidence": {

@@ -210,8 +210,8 @@ violation contains v if {
 	own_part(ident, grants, here)
 	v := {
 		"msg": sprintf(
-			"%s can both deploy and read production secrets: %s, and %s. Take one of the two away (the Secret read of %s, or the deploy right of %s): %s",
-			[identity_name(ident), deploy_text(grants), read_text(here[0]), duties.id_text(binding), deploy_bindings(grants), closing],
+			"%s can both deploy and read production secrets: %s, and %s. Take one of the two away (the Secret read of %s, or the deploy right of %s): %s%s",
+			[identity_name(ident), deploy_text(grants), read_text(here[0]), duties.id_text(binding), deploy_bindings(grants), closing, duties.unconfigured_note],
 		),
 		"resource": binding,
 		"evidence": {
@@ -383,8 +383,8 @@ violation contains v if {
 	count(reads) > 0
 	v := {
 		"msg": sprintf(
-			"%s can both deploy and read production secrets: %s, and %s holds Vault policy %s, which reads %s (under %s). Take one of the two away (the %s, or the deploy right of %s): %s",
-			[identity_name(ident), deploy_text(grants), h.holder, h.policy, reach_text(reads), concat(", ", folders(reads)), h.fix, deploy_bindings(grants), closing],
+			"%s can both deploy and read production secrets: %s, and %s holds Vault policy %s, which reads %s (under %s). Take one of the two away (the %s, or the deploy right of %s): %s%s",
+			[identity_name(ident), deploy_text(grants), h.holder, h.policy, reach_text(reads), concat(", ", folders(reads)), h.fix, deploy_bindings(grants), closing, duties.unconfigured_note],
 		),
 		"resource": h.resource,
 		"evidence": {

@@ -273,6 +273,7 @@ test_without_configuration_a_group_that_deploys_and_reads_fails if {
 	some v in violations
 	v.resource == "ClusterRoleBinding/release-secrets"
 	startswith(v.msg, "Group release can both deploy and read production secrets")
+	contains(v.msg, "there is no kaze-policy.yaml")
 	not sod.not_applicable with data.inventory as no_config([deploys], [reads])
 }
 

@@ -76,8 +76,8 @@ violation contains v if {
 	permissions := [{"permission": r.entry.permission, "verbs": object.get(r.entry, "verbs", []), "resources": object.get(r.entry, "resources", [])} | some r in matching]
 	v := {
 		"msg": sprintf(
-			"%s (%s) gives %s%s %s: %s. Remove these verbs from the role, or the subject from the binding: only the platform's controllers (kaze-policy.yaml groups.controllers) and the break-glass group may escalate, bind, impersonate, or exec, attach or port-forward into pods",
-			[duties.id_text(witness.binding), duties.role_text(witness), duties.subject_text(first.subject), duties.identity_text(first), duties.scope_text(first.namespace), concat("; ", [permission_text(p) | some p in permissions])],
+			"%s (%s) gives %s%s %s: %s. Remove these verbs from the role, or the subject from the binding: only the platform's controllers (kaze-policy.yaml groups.controllers) and the break-glass group may escalate, bind, impersonate, or exec, attach or port-forward into pods%s",
+			[duties.id_text(witness.binding), duties.role_text(witness), duties.subject_text(first.subject), duties.identity_text(first), duties.scope_text(first.namespace), concat("; ", [permission_text(p) | some p in permissions]), duties.unconfigured_note],
 		),
 		"resource": witness.binding,
 		"evidence": {

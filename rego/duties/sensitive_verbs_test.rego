@@ -100,6 +100,7 @@ test_without_configuration_no_controller_is_exempt if {
 	count(sensitive_verbs.violation) == 0 with data.inventory as inventory([e])
 	some v in sensitive_verbs.violation with data.inventory as {"config": null, "facts": {"rbac": {"sensitive_verbs": [e]}}}
 	v.resource == "ClusterRoleBinding/aggregator"
+	contains(v.msg, "there is no kaze-policy.yaml")
 	not sensitive_verbs.not_applicable with data.inventory as {"config": null, "facts": {"rbac": {"sensitive_verbs": [e]}}}
 }
 

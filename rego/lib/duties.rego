@@ -18,6 +18,11 @@ rbac := object.get(data.inventory, ["facts", "rbac"], null)
 # Without kaze-policy.yaml nothing declares a subject break-glass or a platform controller, so
 # nothing is exempt: the controls judge every subject. What stays unknown is which subjects
 # are one person (its identities): see KZ-SOD-01's `undecided`.
+# The end of a finding's message: without configuration, why nothing exempted the subject.
+unconfigured_note := "" if tenancy.has_config
+
+unconfigured_note := " (there is no kaze-policy.yaml: nothing declares any subject a platform controller or the break-glass group)" if not tenancy.has_config
+
 no_identities_reason := "there is no kaze-policy.yaml: nothing is exempt, but which subjects and Vault entities are one person or team (identities) is unknown, so a deploy right and a secret read held by different subjects cannot be joined"
 
 # rbac_value(field): one field of facts.rbac, null when it or the analysis is absent.
