@@ -17,7 +17,7 @@ from kaze_policy.errors import InputError, KazePolicyError, UsageError
 from kaze_policy.evaluate import default_workers, evaluate_target, merge
 from kaze_policy.inventory import CONFIG_ID, CONFIG_KIND, Inventory, Origin, Resource
 from kaze_policy.results import ERROR, ScanReport, TargetResult
-from kaze_policy.sources.discover import Found, TargetSpec, discover, nearest_config
+from kaze_policy.sources.discover import CONFIG_FILE, Found, TargetSpec, discover, nearest_config
 from kaze_policy.sources.files import DEFAULT_MAX_FILE_BYTES, STDIN, STDIN_NAME, Skipped, describe_skipped
 from kaze_policy.sources.kustomize import ToolMissingError
 from kaze_policy.sources.load import load_target
@@ -58,8 +58,10 @@ def load_inventories(options: ScanOptions) -> Loaded:
     explicit = load_config(options.config) if options.config else None
     loaded = Loaded()
     configs: dict[Path, dict] = {}
+    parts: set[str] = set()
     for found in discover(options.paths, tuple(options.exclude)):
         loaded.skipped.extend(found.skipped)
+        parts.update(spec.name for spec in found.targets if spec.included)
         resources, missing_tool = 0, False
         for spec in found.targets:
             try:
@@ -71,11 +73,12 @@ def load_inventories(options: ScanOptions) -> Loaded:
             loaded.skipped.extend(spec.skipped)
             resources += len(inventory.resources)
             _configure(inventory, spec, explicit, options, configs)
+            resources += _reads_its_config(inventory, spec)
             loaded.inventories.append(inventory)
             loaded.skipped_per_target.append(len(spec.skipped))
         if resources == 0 and not missing_tool:
             raise _nothing_to_scan(found)
-    add_overlay_facts(loaded.inventories)
+    add_overlay_facts(loaded.inventories, parts)
     return loaded
 
 
@@ -93,6 +96,15 @@ def _configure(inventory: Inventory, spec: TargetSpec, explicit: dict | None, op
     _add_config_resource(inventory)
     _add_shipped_sboms(inventory, options.max_file_bytes)
     add_facts(inventory)
+
+
+def _reads_its_config(inventory: Inventory, spec: TargetSpec) -> bool:
+    """Whether the target's configuration is one of its own files: then it is judged too
+    (an egress allowlist, say), and the target holds something to judge."""
+    if inventory.config_file is None:
+        return False
+    config = Path(inventory.config_file).resolve()
+    return any(file.name == CONFIG_FILE and file.resolve() == config for file in spec.files)
 
 
 def _nothing_to_scan(found: Found) -> InputError:

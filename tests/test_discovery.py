@@ -99,9 +99,12 @@ def test_readme_given_is_bad_input(tmp_path: Path) -> None:
     bad_input(scan(str(readme)), str(readme), "nothing to scan")
 
 
-def test_only_a_configuration_is_nothing_to_scan(tmp_path: Path) -> None:
+def test_a_configuration_above_does_not_make_an_empty_folder_scannable(tmp_path: Path) -> None:
     write(tmp_path, {"kaze-policy.yaml": "apiVersion: kaze.io/v1\nkind: KazePolicyConfig\n"})
-    bad_input(scan(str(tmp_path)), "nothing to scan")
+    (tmp_path / "empty").mkdir()
+    bad_input(scan(str(tmp_path / "empty")), "nothing to scan")
+    # The configuration in the folder scanned is judged itself (its allowlists, say).
+    assert scan(str(tmp_path), "--control", "KZ-EGR-03").returncode in (0, 1)
 
 
 def test_dev_zero_is_refused_unread() -> None:

@@ -42,6 +42,9 @@ class TargetSpec:
     given: str = ""  # the command-line path the target was found under
     explicit: bool = False  # a file named on the command line: read whatever its name
     stdin: bool = False  # `-`: the one file is standard input
+    # A kustomization that another kustomization of the scan includes: judged on its own
+    # all the same, but a part (a base), not an overlay to compare with the others.
+    included: bool = False
     skipped: list[Skipped] = field(default_factory=list)
 
 
@@ -52,6 +55,7 @@ class Found:
     given: str
     targets: list[TargetSpec] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    components: list[Path] = field(default_factory=list)
 
 
 def is_dockerfile(name: str) -> bool:
@@ -60,7 +64,7 @@ def is_dockerfile(name: str) -> bool:
 
 def is_read(name: str) -> bool:
     """Whether a file found in a folder is one the scan reads (by its name, as kubectl does)."""
-    return name != CONFIG_FILE and (name.endswith(READ_SUFFIXES) or is_dockerfile(name))
+    return name.endswith(READ_SUFFIXES) or is_dockerfile(name)
 
 
 def find_targets(paths: list[str], exclude: tuple[str, ...] = ()) -> list[TargetSpec]:
@@ -70,7 +74,18 @@ def find_targets(paths: list[str], exclude: tuple[str, ...] = ()) -> list[Target
 def discover(paths: list[str], exclude: tuple[str, ...] = ()) -> list[Found]:
     if paths.count(STDIN) > 1:
         raise InputError("standard input (-) is given more than once")
-    return [_found(given, exclude) for given in paths]
+    founds = [_found(given, exclude) for given in paths]
+    kustomizations = [spec.path for found in founds for spec in found.targets if spec.kind == "kustomize"]
+    kustomizations += [kdir for found in founds for kdir in found.components]
+    used = set().union(*(_referenced_dirs(kdir) for kdir in kustomizations))
+    for found in founds:
+        for spec in found.targets:
+            spec.included = spec.kind == "kustomize" and spec.path.resolve() in used
+        found.skipped.extend(
+            Skipped(str(kdir), "a kustomize Component that no kustomization here includes "
+                               "(a Component is judged inside the kustomizations that use it)")
+            for kdir in found.components if kdir.resolve() not in used)
+    return founds
 
 
 def _found(given: str, exclude: tuple[str, ...]) -> Found:
@@ -101,17 +116,11 @@ def _walk_root(folder: Path, given: str, exclude: tuple[str, ...]) -> Found:
     loose: list[Path] = []
     kustomizations: list[Path] = []
     _walk(folder, folder, exclude, False, loose, kustomizations, found.skipped)
-    components = {kdir for kdir in kustomizations if _is_component(kdir)}
+    found.components = [kdir for kdir in kustomizations if _is_component(kdir)]
     if loose:
         found.targets.append(TargetSpec(name=str(folder), path=folder, kind="files", files=loose, given=given))
     found.targets.extend(TargetSpec(name=str(kdir), path=kdir, kind="kustomize", given=given)
-                         for kdir in kustomizations if kdir not in components)
-    if components:
-        used = set().union(*(_referenced_dirs(kdir) for kdir in kustomizations))
-        found.skipped.extend(
-            Skipped(str(kdir), "a kustomize Component that no kustomization here includes "
-                               "(a Component is judged inside the kustomizations that use it)")
-            for kdir in sorted(components) if kdir.resolve() not in used)
+                         for kdir in kustomizations if kdir not in found.components)
     return found
 
 
@@ -143,8 +152,8 @@ def _walk(root: Path, here: Path, exclude: tuple[str, ...], owned: bool, loose: 
             skipped.append(Skipped(str(path), what))
         elif not owned:
             if is_read(entry.name):
-                loose.append(path)
-            elif entry.name != CONFIG_FILE:
+                loose.append(path)  # kaze-policy.yaml too: the configuration is judged as well
+            else:
                 skipped.append(Skipped(str(path), _UNREAD))
     for folder in folders:
         _walk(root, folder, exclude, owned, loose, kustomizations, skipped)
