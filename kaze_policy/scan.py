@@ -60,26 +60,32 @@ def load_inventories(options: ScanOptions) -> Loaded:
     configs: dict[Path, dict] = {}
     parts: set[str] = set()
     for found in discover(options.paths, tuple(options.exclude)):
-        loaded.skipped.extend(found.skipped)
         parts.update(spec.name for spec in found.targets if spec.included)
-        resources, missing_tool = 0, False
-        for spec in found.targets:
-            try:
-                inventory = load_target(spec, options.max_file_bytes)
-            except ToolMissingError as err:
-                loaded.unloadable.append((spec.name, str(err)))
-                missing_tool = True
-                continue
-            loaded.skipped.extend(spec.skipped)
-            resources += len(inventory.resources)
-            _configure(inventory, spec, explicit, options, configs)
-            resources += _reads_its_config(inventory, spec)
-            loaded.inventories.append(inventory)
-            loaded.skipped_per_target.append(len(spec.skipped))
-        if resources == 0 and not missing_tool:
-            raise _nothing_to_scan(found)
+        _load_path(found, loaded, explicit, options, configs)
     add_overlay_facts(loaded.inventories, parts)
     return loaded
+
+
+def _load_path(found: Found, loaded: Loaded, explicit: dict | None, options: ScanOptions,
+               configs: dict[Path, dict]) -> None:
+    """The targets of one path of the command line; bad input when none holds anything to judge."""
+    loaded.skipped.extend(found.skipped)
+    judged, missing_tool = 0, False
+    for spec in found.targets:
+        try:
+            inventory = load_target(spec, options.max_file_bytes)
+        except ToolMissingError as err:
+            loaded.unloadable.append((spec.name, str(err)))
+            missing_tool = True
+            continue
+        loaded.skipped.extend(spec.skipped)
+        judged += len(inventory.resources)
+        _configure(inventory, spec, explicit, options, configs)
+        judged += _reads_its_config(inventory, spec)
+        loaded.inventories.append(inventory)
+        loaded.skipped_per_target.append(len(spec.skipped))
+    if judged == 0 and not missing_tool:
+        raise _nothing_to_scan(found)
 
 
 def _configure(inventory: Inventory, spec: TargetSpec, explicit: dict | None, options: ScanOptions,
@@ -117,8 +123,9 @@ def _nothing_to_scan(found: Found) -> InputError:
     shown = STDIN_NAME if found.given == STDIN else found.given
     if len(found.targets) == 1 and found.targets[0].explicit and len(passed) == 1:
         return InputError(f"nothing to scan: {passed[0].reason}", shown)
-    single = files + builds == 1
-    what = (" and ".join(read) + (", no resource in it" if single else ", no resource in them")) if read else "no file to read"
+    what = "no file to read"
+    if read:
+        what = " and ".join(read) + (", no resource in it" if files + builds == 1 else ", no resource in them")
     why = f"; passed over: {describe_skipped(passed)}" if passed else ""
     return InputError(f"nothing to scan: {what}{why}", shown)
 

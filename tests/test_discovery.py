@@ -230,8 +230,7 @@ PLAN = {"format_version": "1.2", "terraform_version": "1.9.0", "planned_values":
 
 def test_kubernetes_list_with_plan_like_keys_is_kubernetes(tmp_path: Path) -> None:
     listing = {"apiVersion": "v1", "kind": "List", "format_version": "1.0", "values": {"root_module": {}},
-               "items": [json.loads(json.dumps({"apiVersion": "v1", "kind": "Namespace",
-                                                "metadata": {"name": "listed"}}))]}
+               "items": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "listed"}}]}
     (tmp_path / "list.json").write_text(json.dumps(listing))
     ids = finding_ids(report(scan(str(tmp_path), "--control", "KZ-TEN-01")), "KZ-TEN-01")
     assert ids == {"Namespace/listed"}
@@ -239,7 +238,8 @@ def test_kubernetes_list_with_plan_like_keys_is_kubernetes(tmp_path: Path) -> No
 
 def test_plan_with_sorted_keys_is_a_plan(tmp_path: Path) -> None:
     # `jq -S` puts format_version after a long configuration: far past the first 4 KiB.
-    plan = {**PLAN, "configuration": {"root_module": {"variables": {f"v{i}": {"default": "x" * 64} for i in range(100)}}}}
+    variables = {f"v{i}": {"default": "x" * 64} for i in range(100)}
+    plan = {**PLAN, "configuration": {"root_module": {"variables": variables}}}
     (tmp_path / "plan.json").write_text(json.dumps(plan, sort_keys=True, indent=2))
     assert (tmp_path / "plan.json").read_text().index('"format_version"') > 4096
     ids = finding_ids(report(scan(str(tmp_path), "--control", "KZ-SOD-04")), "KZ-SOD-04")
