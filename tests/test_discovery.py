@@ -246,6 +246,13 @@ def test_plan_with_sorted_keys_is_a_plan(tmp_path: Path) -> None:
     assert ids == {"terraform/aws_db_instance.db"}
 
 
+def test_file_named_on_the_command_line_is_read_whatever_its_name(tmp_path: Path) -> None:
+    # `kubectl apply -f pods` applies it: a name without a known suffix is no reason to pass.
+    (tmp_path / "pods").write_text(TENANT_NS + "---\n" + PRIVILEGED_POD)
+    ids = finding_ids(report(scan(str(tmp_path / "pods"), "--control", "KZ-TEN-05")), "KZ-TEN-05")
+    assert ids == {"Pod/tenant-acme/agent"}
+
+
 def test_kubernetes_json_in_a_vault_roles_folder_is_kubernetes(tmp_path: Path) -> None:
     (tmp_path / "vault" / "roles").mkdir(parents=True)
     (tmp_path / "vault" / "roles" / "ns.json").write_text(json.dumps(
