@@ -65,12 +65,20 @@ def main() -> None:
               show_default=False, help="Folder of Rego policies (default: the shipped catalog).")
 @click.option("--control", "controls", multiple=True, help="Only these control ids (repeatable).")
 @click.option("--max-file-size", type=click.IntRange(min=1), default=50 * 1024 * 1024, show_default=True,
-              help="Largest input file read, in bytes.")
+              help="Largest input file (or standard input) read, in bytes.")
+@click.option("--exclude", "exclude", multiple=True, metavar="GLOB",
+              help="Do not walk files or folders whose name, or path below the folder given, matches "
+                   "(repeatable); every one is reported as skipped. Only .git is left out otherwise.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
 def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], outputs: tuple[Path, ...],
          fail_on: str, engine: str, opa_url: str | None, policies: Path, controls: tuple[str, ...],
-         max_file_size: int, progress: bool | None) -> None:
-    """Scan Kubernetes manifests, Kustomize overlays, Terraform and Vault policies."""
+         max_file_size: int, exclude: tuple[str, ...], progress: bool | None) -> None:
+    """Scan Kubernetes manifests, Kustomize overlays, Terraform and Vault policies.
+
+    PATHS are files and folders; - reads a stream of manifests from standard input
+    (`kubectl get -o yaml … | kaze-policy scan -`). A path in which nothing is found to
+    judge is bad input (exit 2).
+    """
     from kaze_policy.scan import ScanOptions, run_scan
 
     plan = _output_plan(formats, outputs)
@@ -78,7 +86,7 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
         raise UsageError("no such file", str(config))
     catalog = load_catalog(policies)
     options = ScanOptions(paths=list(paths), config=config, engine=engine, opa_url=opa_url,
-                          max_file_bytes=max_file_size, controls=list(controls))
+                          max_file_bytes=max_file_size, controls=list(controls), exclude=list(exclude))
     show_progress = progress if progress is not None else sys.stderr.isatty()
     if show_progress:
         report = _scan_with_progress(options, catalog)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import json
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any, Iterable
 
 from kaze_policy.catalog import Control
+from kaze_policy.sources.files import Skipped
 
 PASS, FAIL, ERROR, WAIVED, NOT_APPLICABLE = "pass", "fail", "error", "waived", "not_applicable"
 STATUSES = (PASS, FAIL, ERROR, WAIVED, NOT_APPLICABLE)
@@ -21,10 +24,12 @@ class Finding:
     evidence: Any
     target: str
     waiver: dict[str, Any] | None = None
+    # Every target that has this very finding (a base and the overlays that include it).
+    targets: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         out = {"resource": self.resource, "message": self.message, "evidence": self.evidence,
-               "target": self.target}
+               "target": self.target, "targets": self.targets or [self.target]}
         if self.waiver:
             out["waiver"] = self.waiver
         return out
@@ -53,13 +58,13 @@ class ControlResult:
             return NOT_APPLICABLE
         return max((t.status for t in self.targets), key=_PRECEDENCE.__getitem__)
 
-    @property
+    @cached_property
     def findings(self) -> list[Finding]:
-        return [f for t in self.targets for f in t.findings if not f.waiver]
+        return group_findings(f for t in self.targets for f in t.findings if not f.waiver)
 
-    @property
+    @cached_property
     def waived_findings(self) -> list[Finding]:
-        return [f for t in self.targets for f in t.findings if f.waiver]
+        return group_findings(f for t in self.targets for f in t.findings if f.waiver)
 
     @property
     def reason(self) -> str:
@@ -80,12 +85,32 @@ class ControlResult:
         }
 
 
+def group_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per resource, message and evidence, naming every target that has it.
+
+    A base judged on its own and each overlay that includes it find the same fault in the
+    same file and line: it is reported once, with the list of targets, in the order met.
+    """
+    grouped: dict[str, Finding] = {}
+    for finding in findings:
+        key = json.dumps([finding.resource, finding.message, finding.evidence, finding.waiver],
+                         sort_keys=True, default=str)
+        first = grouped.get(key)
+        if first is None:
+            grouped[key] = replace(finding, targets=[finding.target])
+        elif finding.target not in first.targets:
+            first.targets.append(finding.target)
+    return list(grouped.values())
+
+
 @dataclass
 class ScanReport:
     results: list[ControlResult]
     targets: list[dict[str, Any]]
     engine: str
     tool_version: str
+    # Every file or folder passed over, with why (never in silence).
+    skipped: list[Skipped] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)
@@ -121,5 +146,6 @@ class ScanReport:
             "summary": self.summary(),
             "unconfigured": self.unconfigured(),
             "targets": self.targets,
+            "skipped": [s.to_json() for s in self.skipped],
             "controls": [r.to_json() for r in self.results],
         }

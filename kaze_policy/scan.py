@@ -17,8 +17,8 @@ from kaze_policy.errors import InputError, KazePolicyError, UsageError
 from kaze_policy.evaluate import default_workers, evaluate_target, merge
 from kaze_policy.inventory import CONFIG_ID, CONFIG_KIND, Inventory, Origin, Resource
 from kaze_policy.results import ERROR, ScanReport, TargetResult
-from kaze_policy.sources.discover import find_targets, nearest_config
-from kaze_policy.sources.files import DEFAULT_MAX_FILE_BYTES
+from kaze_policy.sources.discover import CONFIG_FILE, Found, TargetSpec, discover, nearest_config
+from kaze_policy.sources.files import DEFAULT_MAX_FILE_BYTES, STDIN, STDIN_NAME, Skipped, describe_skipped
 from kaze_policy.sources.kustomize import ToolMissingError
 from kaze_policy.sources.load import load_target
 from kaze_policy.sources.sbom import load_sbom_index
@@ -33,38 +33,101 @@ class ScanOptions:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     today: dt.date | None = None
     controls: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
     workers: int = field(default_factory=default_workers)
 
 
-def load_inventories(options: ScanOptions) -> tuple[list[Inventory], list[tuple[str, str]]]:
+@dataclass
+class Loaded:
+    """Every target parsed, with what discovery and loading passed over."""
+
+    inventories: list[Inventory] = field(default_factory=list)
+    # Targets that could not be loaded for want of a tool (their controls are errors).
+    unloadable: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    # Per inventory, how many of the skipped entries belong to its own files.
+    skipped_per_target: list[int] = field(default_factory=list)
+
+
+def load_inventories(options: ScanOptions) -> Loaded:
     """Every target, fully parsed before anything is evaluated: bad input stops here.
 
-    Returns the inventories and the targets that could not be loaded for want of a tool
-    (their controls are reported as errors, never as passes).
+    A path of the command line in which nothing is found to judge is bad input: a scan that
+    read nothing must not pass.
     """
     explicit = load_config(options.config) if options.config else None
-    inventories, unloadable = [], []
+    loaded = Loaded()
     configs: dict[Path, dict] = {}
-    for spec in find_targets(options.paths):
+    parts: set[str] = set()
+    for found in discover(options.paths, tuple(options.exclude)):
+        parts.update(spec.name for spec in found.targets if spec.included)
+        _load_path(found, loaded, explicit, options, configs)
+    add_overlay_facts(loaded.inventories, parts)
+    return loaded
+
+
+def _load_path(found: Found, loaded: Loaded, explicit: dict | None, options: ScanOptions,
+               configs: dict[Path, dict]) -> None:
+    """The targets of one path of the command line; bad input when none holds anything to judge."""
+    loaded.skipped.extend(found.skipped)
+    judged, missing_tool = 0, False
+    for spec in found.targets:
         try:
             inventory = load_target(spec, options.max_file_bytes)
         except ToolMissingError as err:
-            unloadable.append((spec.name, str(err)))
+            loaded.unloadable.append((spec.name, str(err)))
+            missing_tool = True
             continue
-        if explicit is not None:
-            inventory.config, inventory.config_file = explicit, str(options.config)
-        else:
-            found = nearest_config(spec.path)
-            if found is not None:
-                if found not in configs:
-                    configs[found] = load_config(found)
-                inventory.config, inventory.config_file = configs[found], str(found)
-        _add_config_resource(inventory)
-        _add_shipped_sboms(inventory, options.max_file_bytes)
-        add_facts(inventory)
-        inventories.append(inventory)
-    add_overlay_facts(inventories)
-    return inventories, unloadable
+        loaded.skipped.extend(spec.skipped)
+        judged += len(inventory.resources)
+        _configure(inventory, spec, explicit, options, configs)
+        judged += _reads_its_config(inventory, spec)
+        loaded.inventories.append(inventory)
+        loaded.skipped_per_target.append(len(spec.skipped))
+    if judged == 0 and not missing_tool:
+        raise _nothing_to_scan(found)
+
+
+def _configure(inventory: Inventory, spec: TargetSpec, explicit: dict | None, options: ScanOptions,
+               configs: dict[Path, dict]) -> None:
+    """The target's configuration (explicit, or the nearest), its SBOMs and analyzer facts."""
+    if explicit is not None:
+        inventory.config, inventory.config_file = explicit, str(options.config)
+    else:
+        found = nearest_config(Path.cwd() if spec.stdin else spec.path)
+        if found is not None:
+            if found not in configs:
+                configs[found] = load_config(found)
+            inventory.config, inventory.config_file = configs[found], str(found)
+    _add_config_resource(inventory)
+    _add_shipped_sboms(inventory, options.max_file_bytes)
+    add_facts(inventory)
+
+
+def _reads_its_config(inventory: Inventory, spec: TargetSpec) -> bool:
+    """Whether the target's configuration is one of its own files: then it is judged too
+    (an egress allowlist, say), and the target holds something to judge."""
+    if inventory.config_file is None:
+        return False
+    config = Path(inventory.config_file).resolve()
+    return any(file.name == CONFIG_FILE and file.resolve() == config for file in spec.files)
+
+
+def _nothing_to_scan(found: Found) -> InputError:
+    """One line: what was read under a path of the command line, and why none of it counted."""
+    files = sum(len(spec.files) for spec in found.targets if spec.kind == "files")
+    builds = sum(1 for spec in found.targets if spec.kind == "kustomize")
+    read = [f"{n} {one if n == 1 else many}" for n, one, many in
+            ((files, "file read", "files read"), (builds, "kustomization built", "kustomizations built")) if n]
+    passed = found.skipped + [s for spec in found.targets for s in spec.skipped]
+    shown = STDIN_NAME if found.given == STDIN else found.given
+    if len(found.targets) == 1 and found.targets[0].explicit and len(passed) == 1:
+        return InputError(f"nothing to scan: {passed[0].reason}", shown)
+    what = "no file to read"
+    if read:
+        what = " and ".join(read) + (", no resource in it" if files + builds == 1 else ", no resource in them")
+    why = f"; passed over: {describe_skipped(passed)}" if passed else ""
+    return InputError(f"nothing to scan: {what}{why}", shown)
 
 
 def _add_config_resource(inventory: Inventory) -> None:
@@ -88,10 +151,11 @@ def _add_shipped_sboms(inventory: Inventory, max_bytes: int) -> None:
 
 def run_scan(options: ScanOptions, catalog: Catalog,
              progress: Callable[[int, int], None] | None = None) -> ScanReport:
-    inventories, unloadable = load_inventories(options)
+    loaded = load_inventories(options)
+    inventories = loaded.inventories
     controls = _selected(catalog, options.controls)
     per_target: list[dict[str, TargetResult]] = []
-    for name, reason in unloadable:
+    for name, reason in loaded.unloadable:
         per_target.append({c.id: TargetResult(name, ERROR, reason) for c in controls})
     total, done = len(controls) * len(inventories), 0
     try:
@@ -105,7 +169,7 @@ def run_scan(options: ScanOptions, catalog: Catalog,
         # The engine itself is unusable: every control is an error on every target.
         for inventory in inventories:
             per_target.append({c.id: TargetResult(inventory.target.name, ERROR, str(err)) for c in controls})
-        return _report(controls, per_target, inventories, options.engine)
+        return _report(controls, per_target, loaded, options.engine)
     with engine:
         for inventory in inventories:
             def tick(_: Control) -> None:
@@ -115,7 +179,7 @@ def run_scan(options: ScanOptions, catalog: Catalog,
                     progress(done, total)
             per_target.append(evaluate_target(engine, controls, inventory, options.today, tick,
                                               workers=options.workers))
-    return _report(controls, per_target, inventories, options.engine)
+    return _report(controls, per_target, loaded, options.engine)
 
 
 def _selected(catalog: Catalog, wanted: list[str]) -> list[Control]:
@@ -128,12 +192,12 @@ def _selected(catalog: Catalog, wanted: list[str]) -> list[Control]:
     return [known[w] for w in wanted]
 
 
-def _report(controls: list[Control], per_target: list[dict[str, TargetResult]],
-            inventories: list[Inventory], engine: str) -> ScanReport:
+def _report(controls: list[Control], per_target: list[dict[str, TargetResult]], loaded: Loaded,
+            engine: str) -> ScanReport:
     targets = [{
         "name": inv.target.name, "path": inv.target.path, "kind": inv.target.kind,
-        "resources": len(inv.resources), "skipped": len(inv.skipped),
+        "resources": len(inv.resources), "skipped": skipped,
         "config": inv.config_file, "scopes": sorted(inv.scopes),
-    } for inv in inventories]
+    } for inv, skipped in zip(loaded.inventories, loaded.skipped_per_target)]
     return ScanReport(results=merge(controls, per_target), targets=targets, engine=engine,
-                      tool_version=__version__)
+                      tool_version=__version__, skipped=loaded.skipped)

@@ -182,9 +182,12 @@ def test_non_kubernetes_yaml_is_skipped_and_counted(passing: Path) -> None:
     (passing / "helm" / "values.yaml").write_text("image: {tag: x}\n")
     result = scan(str(passing), "--format", "json")
     assert result.returncode == 0, result.stderr
-    target = report_of(result)["targets"][0]
-    assert target["skipped"] == 2  # hidden folders are not walked; the two values files are counted
+    report = report_of(result)
+    target = report["targets"][0]
+    assert target["skipped"] == 3  # hidden folders are walked as kubectl -R walks them
     assert target["resources"] == 4  # the three objects and the configuration
+    assert sorted(Path(s["path"]).relative_to(passing).as_posix() for s in report["skipped"]) == [
+        ".github/workflows/ci.yml", "helm/values.yaml", "values.yaml"]
 
 
 def test_controls_lists_the_catalog_as_json() -> None:

@@ -123,16 +123,17 @@ def _kustomize_tree(root: Path) -> Path:
     return root
 
 
-def test_overlays_are_targets_and_bases_are_not_scanned_again(tmp_path: Path) -> None:
+def test_every_kustomization_is_a_target_bases_included(tmp_path: Path) -> None:
+    # The base can be built (and applied) on its own: it is judged on its own too.
     targets = find_targets([str(_kustomize_tree(tmp_path))])
     assert [(Path(t.path).name, t.kind) for t in targets] == [
-        (tmp_path.name, "files"), ("cell-a", "kustomize"), ("cell-b", "kustomize")]
+        (tmp_path.name, "files"), ("base", "kustomize"), ("cell-a", "kustomize"), ("cell-b", "kustomize")]
     assert targets[0].files == [tmp_path / "loose.yaml"]
 
 
 def test_overlay_renders_with_real_kustomize_and_traces_files(tmp_path: Path, kustomize: str) -> None:
     targets = find_targets([str(_kustomize_tree(tmp_path))])
-    inventory = load_target(targets[1])
+    inventory = load_target(next(t for t in targets if t.path.name == "cell-a"))
     by_id = inventory.by_id()
     # kustomize prefixes names, but never a Namespace's
     assert set(by_id) == {"Namespace/tenant", "ServiceAccount/tenant/cell-a-agent"}

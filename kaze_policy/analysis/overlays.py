@@ -38,9 +38,15 @@ def images_of(inventory: Inventory) -> dict[str, list[str]]:
     return {repo: sorted(values) for repo, values in sorted(found.items())}
 
 
-def add_overlay_facts(inventories: Iterable[Inventory]) -> None:
-    """Give every Kustomize target the images of every Kustomize target of the scan."""
+def add_overlay_facts(inventories: Iterable[Inventory], parts: Iterable[str] = ()) -> None:
+    """Give every Kustomize target the images of every overlay of the scan.
+
+    The overlays are the kustomizations that no other kustomization of the scan includes;
+    `parts` (bases, tenants: included by another) are judged on their own but are no
+    overlays to compare: a base runs the images its overlays pin.
+    """
+    excluded = set(parts)
     targets = [inv for inv in inventories if inv.target.kind == "kustomize"]
-    images = {inv.target.name: images_of(inv) for inv in targets}
+    images = {inv.target.name: images_of(inv) for inv in targets if inv.target.name not in excluded}
     for inventory in targets:
         inventory.facts["overlays"] = images

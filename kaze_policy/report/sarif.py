@@ -70,5 +70,6 @@ def _result(control: Any, rule_index: int, finding: Any) -> dict[str, Any]:
         "message": {"text": finding.message},
         "locations": [location],
         "partialFingerprints": {"kazeResource/v1": f"{control.id}:{finding.target}:{resource.get('id')}"},
-        "properties": {"target": finding.target, "evidence": finding.evidence},
+        "properties": {"target": finding.target, "targets": finding.targets or [finding.target],
+                       "evidence": finding.evidence},
     }

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from kaze_policy.report.interface import Reporter
 from kaze_policy.results import ScanReport
+from kaze_policy.sources.files import describe_skipped
 
 _STYLE = {"pass": "green", "fail": "bold red", "error": "bold magenta", "waived": "yellow",
           "not_applicable": "dim"}
@@ -41,10 +42,14 @@ class TextReporter(Reporter):
                 for finding in result.findings:
                     res = finding.resource
                     where = f"{res.get('file')}:{res.get('line')}" if res.get("line") else str(res.get("file"))
-                    console.print(f"  - {res.get('id')} ({where}) [{finding.target}]", markup=False)
+                    targets = ", ".join(finding.targets or [finding.target])
+                    console.print(f"  - {res.get('id')} ({where}) [{targets}]", markup=False)
                     console.print(f"    {finding.message}", markup=False)
         summary = report.summary()
         console.print("\n" + ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in summary.items()))
+        if report.skipped:
+            console.print(f"{len(report.skipped)} skipped: {describe_skipped(report.skipped)}", markup=False,
+                          soft_wrap=True)
         unconfigured = report.unconfigured_line()
         if unconfigured:
             console.print(unconfigured, markup=False, soft_wrap=True)

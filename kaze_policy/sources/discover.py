@@ -1,83 +1,212 @@
-"""From the paths given on the command line to targets: one per cell.
+"""From the paths given on the command line to targets, and to what was passed over.
 
-A kustomization that no other kustomization includes is one target, rendered as a whole;
-its bases are not scanned again on their own. Files outside every kustomization form one
-target per path given.
+Every kustomization that kustomize can build on its own is one target, rendered as a whole,
+whether or not another kustomization includes it: `kubectl apply -k` can deploy any of
+them (a Component cannot be built alone: it is judged inside the kustomizations that use
+it). Files outside every kustomization form one target per path given; the files inside a
+kustomization's folder are its own, read through kustomize.
+
+A folder is walked as `kubectl apply -f DIR -R` would read it: nothing is left out but `.git`
+and what `--exclude` names, and everything passed over is recorded with why.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from kaze_policy.errors import InputError
-from kaze_policy.sources.kustomize import kustomization_file
+from kaze_policy.sources.files import STDIN, STDIN_NAME, Skipped, not_regular, refusal
+from kaze_policy.sources.kustomize import KUSTOMIZATION_FILES, kustomization_file
 
-SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".tools", "target", "reports"})
 CONFIG_FILE = "kaze-policy.yaml"
+VCS_FOLDER = ".git"
+# What a walked folder's files must be named to be read (kubectl reads .json, .yaml, .yml).
+READ_SUFFIXES = (".yaml", ".yml", ".json", ".tf", ".hcl")
+_UNREAD = "not read: named neither *.yaml, *.yml, *.json, *.tf, *.tf.json, *.hcl nor Dockerfile"
 
 
 @dataclass
 class TargetSpec:
-    """What to load for one target."""
+    """What to load for one target, and (filled while loading) what it passed over."""
 
     name: str
     path: Path
     kind: str  # "kustomize" | "files"
     files: list[Path] = field(default_factory=list)
+    given: str = ""  # the command-line path the target was found under
+    explicit: bool = False  # a file named on the command line: read whatever its name
+    stdin: bool = False  # `-`: the one file is standard input
+    # A kustomization that another kustomization of the scan includes: judged on its own
+    # all the same, but a part (a base), not an overlay to compare with the others.
+    included: bool = False
+    skipped: list[Skipped] = field(default_factory=list)
 
 
-def find_targets(paths: list[str]) -> list[TargetSpec]:
-    targets: list[TargetSpec] = []
-    for given in paths:
-        path = Path(given)
-        if not path.exists():
-            raise InputError("no such file or directory", given)
-        if path.is_file():
-            targets.append(TargetSpec(name=given, path=path, kind="files", files=[path]))
-            continue
-        targets.extend(_targets_of_folder(path))
-    return targets
+@dataclass
+class Found:
+    """What one path of the command line holds: targets, and what the walk passed over."""
+
+    given: str
+    targets: list[TargetSpec] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    components: list[Path] = field(default_factory=list)
 
 
-def _targets_of_folder(folder: Path) -> list[TargetSpec]:
-    kustomize_dirs: list[Path] = []
+def is_dockerfile(name: str) -> bool:
+    return name == "Dockerfile" or name.endswith(".Dockerfile") or name.startswith("Dockerfile.")
+
+
+def is_read(name: str) -> bool:
+    """Whether a file found in a folder is one the scan reads (by its name, as kubectl does)."""
+    return name.endswith(READ_SUFFIXES) or is_dockerfile(name)
+
+
+def find_targets(paths: list[str], exclude: tuple[str, ...] = ()) -> list[TargetSpec]:
+    return [spec for found in discover(paths, exclude) for spec in found.targets]
+
+
+def discover(paths: list[str], exclude: tuple[str, ...] = ()) -> list[Found]:
+    if paths.count(STDIN) > 1:
+        raise InputError("standard input (-) is given more than once")
+    founds = [_found(given, exclude) for given in paths]
+    kustomizations = [spec.path for found in founds for spec in found.targets if spec.kind == "kustomize"]
+    kustomizations += [kdir for found in founds for kdir in found.components]
+    used = set().union(*(_referenced_dirs(kdir) for kdir in kustomizations))
+    for found in founds:
+        for spec in found.targets:
+            spec.included = spec.kind == "kustomize" and spec.path.resolve() in used
+        found.skipped.extend(
+            Skipped(str(kdir), "a kustomize Component that no kustomization here includes "
+                               "(a Component is judged inside the kustomizations that use it)")
+            for kdir in found.components if kdir.resolve() not in used)
+    return founds
+
+
+def _found(given: str, exclude: tuple[str, ...]) -> Found:
+    if given == STDIN:
+        spec = TargetSpec(name=STDIN_NAME, path=Path(STDIN), kind="files", files=[Path(STDIN)], given=given,
+                          explicit=True, stdin=True)
+        return Found(given, [spec])
+    path = Path(given)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError("no such file or directory", given) from None
+    except OSError as err:
+        raise InputError(f"cannot read ({err.strerror})", given) from None
+    if stat.S_ISDIR(mode):
+        return _walk_root(path, given, exclude)
+    what = not_regular(mode)
+    if what is not None:
+        raise InputError(refusal(what), given)
+    if path.name in KUSTOMIZATION_FILES:
+        # What `kubectl apply -k` means by it: the kustomization of that folder.
+        return Found(given, [TargetSpec(name=str(path.parent), path=path.parent, kind="kustomize", given=given)])
+    return Found(given, [TargetSpec(name=given, path=path, kind="files", files=[path], given=given, explicit=True)])
+
+
+def _walk_root(folder: Path, given: str, exclude: tuple[str, ...]) -> Found:
+    found = Found(given)
     loose: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
-        here = Path(dirpath)
-        if kustomization_file(here) is not None:
-            kustomize_dirs.append(here)
-            dirnames[:] = []  # the kustomization owns its subtree
-            continue
-        loose.extend(here / f for f in sorted(filenames) if not f.startswith("."))
-    included = set()
-    for kdir in kustomize_dirs:
-        included.update(_referenced_dirs(kdir))
-    targets = [
-        TargetSpec(name=str(kdir), path=kdir, kind="kustomize")
-        for kdir in kustomize_dirs if kdir.resolve() not in included
-    ]
+    kustomizations: list[Path] = []
+    _walk(folder, folder, exclude, False, loose, kustomizations, found.skipped)
+    found.components = [kdir for kdir in kustomizations if _is_component(kdir)]
     if loose:
-        targets.insert(0, TargetSpec(name=str(folder), path=folder, kind="files", files=loose))
-    return targets
+        found.targets.append(TargetSpec(name=str(folder), path=folder, kind="files", files=loose, given=given))
+    found.targets.extend(TargetSpec(name=str(kdir), path=kdir, kind="kustomize", given=given)
+                         for kdir in kustomizations if kdir not in found.components)
+    return found
 
 
-def _referenced_dirs(kdir: Path) -> set[Path]:
-    """Folders a kustomization pulls in (resources, bases, components), resolved."""
+def _walk(root: Path, here: Path, exclude: tuple[str, ...], owned: bool, loose: list[Path],
+          kustomizations: list[Path], skipped: list[Skipped]) -> None:
+    """One folder: its files (unless a kustomization owns them), then its subfolders, by name."""
+    try:
+        with os.scandir(here) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError as err:
+        raise InputError(f"cannot read the folder ({err.strerror})", str(here)) from None
+    if kustomization_file(here) is not None:
+        kustomizations.append(here)
+        owned = True
+    folders = []
+    for entry in entries:
+        path = Path(entry.path)
+        pattern = _excluded(path.relative_to(root).as_posix(), entry.name, exclude)
+        if pattern is not None:
+            skipped.append(Skipped(str(path), f"excluded by --exclude {pattern!r}"))
+            continue
+        what = _what(entry)
+        if what == "folder":
+            if entry.name == VCS_FOLDER:
+                skipped.append(Skipped(str(path), "the version-control folder (.git) is not walked"))
+            else:
+                folders.append(path)
+        elif what != "file":
+            skipped.append(Skipped(str(path), what))
+        elif not owned:
+            if is_read(entry.name):
+                loose.append(path)  # kaze-policy.yaml too: the configuration is judged as well
+            else:
+                skipped.append(Skipped(str(path), _UNREAD))
+    for folder in folders:
+        _walk(root, folder, exclude, owned, loose, kustomizations, skipped)
+
+
+def _what(entry: os.DirEntry) -> str:
+    """"folder", "file" (regular, or a link to one), or why the entry is not read."""
+    try:
+        if entry.is_dir(follow_symlinks=False):
+            return "folder"
+        if entry.is_symlink():
+            try:
+                mode = os.stat(entry.path).st_mode
+            except OSError:
+                return "a symbolic link to nothing (broken)"
+            if stat.S_ISDIR(mode):
+                return "a symbolic link to a folder: not followed (kubectl does not follow it either)"
+        else:
+            mode = entry.stat(follow_symlinks=False).st_mode
+    except OSError as err:
+        raise InputError(f"cannot read ({err.strerror})", entry.path) from None
+    what = not_regular(mode)
+    return "file" if what is None else f"{what}, not a regular file: never read"
+
+
+def _excluded(relative: str, name: str, exclude: tuple[str, ...]) -> str | None:
+    """The first --exclude glob that matches the path (relative to the folder given) or its name."""
+    for pattern in exclude:
+        if fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(name, pattern):
+            return pattern
+    return None
+
+
+def _kustomization_spec(kdir: Path) -> dict:
     kfile = kustomization_file(kdir)
     try:
         spec = yaml.safe_load(kfile.read_text()) if kfile else None
     except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return set()  # kustomize itself reports the error when the target is rendered
-    if not isinstance(spec, dict):
-        return set()
+        return {}  # kustomize itself reports the error when the target is rendered
+    return spec if isinstance(spec, dict) else {}
+
+
+def _is_component(kdir: Path) -> bool:
+    return _kustomization_spec(kdir).get("kind") == "Component"
+
+
+def _referenced_dirs(kdir: Path) -> set[Path]:
+    """Folders a kustomization pulls in (resources, bases, components), resolved."""
+    spec = _kustomization_spec(kdir)
     found = set()
     for key in ("resources", "bases", "components"):
-        for entry in spec.get(key) or []:
+        entries = spec.get(key)
+        for entry in entries if isinstance(entries, list) else []:
             if isinstance(entry, str) and "://" not in entry:
                 candidate = (kdir / entry).resolve()
                 if candidate.is_dir():

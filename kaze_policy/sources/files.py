@@ -1,22 +1,102 @@
-"""Reading a file with the size limit applied before a byte is parsed."""
+"""Reading input: regular files and standard input only, the size limit applied while reading.
+
+A FIFO, a device or a socket is never opened for reading: /dev/zero would never end, a
+FIFO would block the scan. What the scan passes over is recorded as a `Skipped`, with why.
+"""
 
 from __future__ import annotations
 
+import os
+import stat
+import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from kaze_policy.errors import InputError
 
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file or folder the scan did not judge, and why: each one is reported."""
+
+    path: str
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"path": self.path, "reason": self.reason}
+
+
+def describe_skipped(skipped: list[Skipped], examples: int = 3) -> str:
+    """One line: how many were passed over for each reason, with the first few of them."""
+    by_reason: dict[str, list[str]] = {}
+    for entry in skipped:
+        by_reason.setdefault(entry.reason, []).append(entry.path)
+    parts = []
+    for reason, paths in by_reason.items():
+        shown = ", ".join(paths[:examples]) + (", …" if len(paths) > examples else "")
+        parts.append(f"{len(paths)} {reason} ({shown})")
+    return "; ".join(parts)
+
+
+def not_regular(mode: int) -> str | None:
+    """What a file that is not a regular file is (`a FIFO`…), or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    for test, what in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return what
+    return "not a regular file"
+
+
+def refusal(what: str) -> str:
+    return f"{what}, not a regular file: only regular files are read (standard input: give -)"
 
 
 def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file, at most `max_bytes` of them, else bad input."""
+    shown = str(path)
     try:
-        size = path.stat().st_size
+        what = not_regular(os.stat(path).st_mode)
+        if what is not None:
+            raise InputError(refusal(what), shown)
+        # O_NONBLOCK: should the path have become a FIFO since, opening it does not wait.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as err:
-        raise InputError(f"cannot read ({err.strerror})", str(path)) from None
-    if size > max_bytes:
-        raise InputError(f"file is {size} bytes, over the limit of {max_bytes} (--max-file-size)", str(path))
+        raise InputError(f"cannot read ({err.strerror})", shown) from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        what = not_regular(info.st_mode)
+        if what is not None:
+            raise InputError(refusal(what), shown)
+        if info.st_size > max_bytes:
+            raise InputError(f"file is {info.st_size} bytes, over the limit of {max_bytes} (--max-file-size)", shown)
+        return _read_bounded(handle, max_bytes, shown)
+
+
+def read_stdin(max_bytes: int = DEFAULT_MAX_FILE_BYTES, stream: BinaryIO | None = None) -> bytes:
+    """Standard input (`scan -`), with the same limit as a file."""
+    return _read_bounded(stream or sys.stdin.buffer, max_bytes, STDIN_NAME)
+
+
+def _read_bounded(handle: BinaryIO, max_bytes: int, shown: str) -> bytes:
+    """Read until the end or one byte past the limit: a growing file or a stream cannot exceed it."""
+    chunks, total = [], 0
     try:
-        return path.read_bytes()
+        while total <= max_bytes:
+            chunk = handle.read(min(_CHUNK, max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
     except OSError as err:
-        raise InputError(f"cannot read ({err.strerror})", str(path)) from None
+        raise InputError(f"cannot read ({err.strerror})", shown) from None
+    if total > max_bytes:
+        raise InputError(f"input is over the limit of {max_bytes} bytes (--max-file-size)", shown)
+    return b"".join(chunks)

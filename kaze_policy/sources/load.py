@@ -1,64 +1,121 @@
-"""Load one target into an Inventory, choosing the right source for each file."""
+"""Load one target into an Inventory, choosing the right source for each file.
+
+A file is recognised by what it holds, then by its name: a JSON document with an
+`apiVersion` and a `kind` is Kubernetes wherever it sits; a `terraform show -json` plan
+is one whatever the order of its keys.
+"""
 
 from __future__ import annotations
 
+import codecs
 import json
 from pathlib import Path
+from typing import Any
 
 from kaze_policy.errors import InputError
 from kaze_policy.inventory import Inventory, Resource, Target
 from kaze_policy.sources import dockerfile, kustomize, terraform, vault_policy
-from kaze_policy.sources.discover import CONFIG_FILE, TargetSpec
-from kaze_policy.sources.files import DEFAULT_MAX_FILE_BYTES, read_bytes
+from kaze_policy.sources.discover import CONFIG_FILE, TargetSpec, is_dockerfile
+from kaze_policy.sources.files import DEFAULT_MAX_FILE_BYTES, STDIN_NAME, Skipped, read_bytes, read_stdin
 from kaze_policy.sources.kubernetes import load_manifest
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+NOT_OBJECTS = "not a Kubernetes object (no apiVersion)"
 
 
 def load_target(spec: TargetSpec, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Inventory:
+    """The target's resources; what it passed over is added to `spec.skipped`."""
     inventory = Inventory(target=Target(name=spec.name, path=str(spec.path), kind=spec.kind))
     if spec.kind == "kustomize":
         resources, skipped = kustomize.render(spec.path, max_bytes)
         inventory.add(resources)
-        inventory.skipped.extend([str(spec.path)] * skipped)
+        _skip(spec, inventory, str(kustomize.kustomization_file(spec.path) or spec.path), _not_objects(skipped))
         return inventory
     root = spec.path if spec.path.is_dir() else spec.path.parent
     for file in spec.files:
-        resources, skipped = load_file(file, root, max_bytes)
+        if spec.stdin:
+            resources, reason = load_data(read_stdin(max_bytes), STDIN_NAME)
+            shown = STDIN_NAME
+        else:
+            resources, reason = load_file(file, root, max_bytes, explicit=spec.explicit)
+            shown = str(file)
         inventory.add(resources)
-        inventory.skipped.extend([str(file)] * skipped)
+        _skip(spec, inventory, shown, reason)
     return inventory
 
 
-def load_file(file: Path, root: Path, max_bytes: int) -> tuple[list[Resource], int]:
-    """Resources of one file and how many of its documents were not objects (skipped)."""
+def _skip(spec: TargetSpec, inventory: Inventory, path: str, reason: str | None) -> None:
+    if reason:
+        spec.skipped.append(Skipped(path, reason))
+        inventory.skipped.append(path)
+
+
+def load_file(file: Path, root: Path, max_bytes: int, explicit: bool = False) -> tuple[list[Resource], str | None]:
+    """Resources of one file, and why (some of) it was passed over, if it was.
+
+    A file named on the command line (`explicit`) whose name says nothing is read as a
+    Kubernetes manifest, as `kubectl apply -f FILE` reads it.
+    """
     name = file.name
     shown = str(file)
     if name == CONFIG_FILE:
-        return [], 0
-    if name == "Dockerfile" or name.endswith(".Dockerfile") or name.startswith("Dockerfile."):
-        return dockerfile.load_dockerfile(read_bytes(file, max_bytes), shown, root), 0
-    if file.suffix == ".tf":
-        return terraform.load_hcl(_utf8(read_bytes(file, max_bytes), shown), shown, root), 0
-    if file.suffix == ".hcl":
+        return [], None
+    if is_dockerfile(name):
+        return dockerfile.load_dockerfile(read_bytes(file, max_bytes), shown, root), None
+    if name.endswith(".tf"):
+        return terraform.load_hcl(_utf8(read_bytes(file, max_bytes), shown), shown, root), None
+    if name.endswith(".tf.json"):
+        return terraform.load_json(read_bytes(file, max_bytes), shown, root), None
+    if name.endswith(".hcl"):
         data = _utf8(read_bytes(file, max_bytes), shown)
         if vault_policy.is_vault_policy(file, data.decode("utf-8")):
-            return vault_policy.load_policy(data, shown), 0
-        return [], 1
-    if file.suffix == ".json" and "vault" in file.parts and file.parent.name in ("roles", "keys"):
+            return vault_policy.load_policy(data, shown), None
+        return [], "HCL that is neither Terraform (*.tf) nor a Vault policy (no `path` block)"
+    if name.endswith(".json") and "vault" in file.parts and file.parent.name in ("roles", "keys"):
         data = read_bytes(file, max_bytes)
-        if file.parent.name == "keys":
-            return vault_policy.load_keys_file(data, shown), 0
-        return vault_policy.load_role_file(data, shown), 0
-    if file.suffix in MANIFEST_SUFFIXES:
-        data = read_bytes(file, max_bytes)
-        if file.suffix == ".json":
-            plan = _plan_or_none(data)
-            if plan is not None:
-                return terraform.load_plan(plan, shown), 0
-        manifest = load_manifest(data, shown)
-        return manifest.resources, manifest.skipped
-    return [], 0
+        value = _json_or_none(data)
+        if not _is_kubernetes(value):
+            if file.parent.name == "keys":
+                return vault_policy.load_keys_file(data, shown), None
+            return vault_policy.load_role_file(data, shown), None
+        return _manifest(data, shown)
+    if name.endswith(MANIFEST_SUFFIXES) or explicit:
+        return load_data(read_bytes(file, max_bytes), shown)
+    return [], None
+
+
+def load_data(data: bytes, shown: str) -> tuple[list[Resource], str | None]:
+    """A stream that is either a `terraform show -json` document or Kubernetes manifests."""
+    if data.removeprefix(codecs.BOM_UTF8).lstrip()[:1] == b"{":
+        value = _json_or_none(data.removeprefix(codecs.BOM_UTF8))
+        if terraform.is_plan_json(value) and not _is_kubernetes(value):
+            return terraform.load_plan(value, shown), None
+    return _manifest(data, shown)
+
+
+def _manifest(data: bytes, shown: str) -> tuple[list[Resource], str | None]:
+    manifest = load_manifest(data, shown)
+    if not manifest.resources and not manifest.skipped:
+        return [], "no document in it (empty, or only comments)"
+    return manifest.resources, _not_objects(manifest.skipped)
+
+
+def _not_objects(count: int) -> str | None:
+    if count == 0:
+        return None
+    return NOT_OBJECTS if count == 1 else f"{count} documents: {NOT_OBJECTS}"
+
+
+def _is_kubernetes(value: Any) -> bool:
+    return isinstance(value, dict) and "apiVersion" in value and "kind" in value
+
+
+def _json_or_none(data: bytes) -> Any:
+    # A document that is not JSON is no plan: the manifest reader reports what is wrong with it.
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _utf8(data: bytes, file: str) -> bytes:
@@ -67,13 +124,3 @@ def _utf8(data: bytes, file: str) -> bytes:
     except UnicodeDecodeError as err:
         raise InputError(f"invalid UTF-8 (byte {err.start})", file, data.count(b"\n", 0, err.start) + 1) from None
     return data
-
-
-def _plan_or_none(data: bytes) -> dict | None:
-    if b'"format_version"' not in data[:4096]:
-        return None
-    try:
-        value = json.loads(data)
-    except (ValueError, RecursionError):
-        return None
-    return value if terraform.is_plan_json(value) else None

@@ -120,7 +120,7 @@ aks_audit_on(cluster) if {
 sends_kube_audit(setting) if {
 	some log in array.concat(tf.blocks(setting.object, "enabled_log"), tf.blocks(setting.object, "log"))
 	is_object(log)
-	object.get(log, "enabled", true) != false
+	tf.as_bool(object.get(log, "enabled", true)) != false
 	audit_log_category(log)
 }
 
@@ -141,7 +141,7 @@ violation contains v if {
 # ---------------------------------------------------------------------------------------
 # S3 (and MinIO through the AWS provider): object lock, with a COMPLIANCE default retention.
 
-s3_lock_enabled(bucket) if bucket.object.object_lock_enabled == true
+s3_lock_enabled(bucket) if tf.as_bool(bucket.object.object_lock_enabled) == true
 
 s3_lock_enabled(bucket) if {
 	some legacy in tf.blocks(bucket.object, "object_lock_configuration")
@@ -214,7 +214,7 @@ violation contains v if {
 	some bucket in audit_stores
 	bucket.kind == "google_storage_bucket"
 	policy := tf.block(bucket.object, "retention_policy")
-	object.get(policy, "is_locked", false) != true
+	tf.as_bool(object.get(policy, "is_locked", false)) != true
 	v := {
 		"msg": sprintf("%s holds audit logs without a locked retention policy, so they can be deleted: add retention_policy { retention_period = <seconds>, is_locked = true }", [tf.address(bucket)]),
 		"resource": bucket.id,

@@ -28,6 +28,7 @@ package kaze.duties.db_bastion
 import rego.v1
 
 import data.kaze.lib.k8s
+import data.kaze.lib.terraform as tf
 
 exposed_types := {"LoadBalancer", "NodePort"}
 
@@ -192,7 +193,7 @@ public_flags := {
 
 violation contains v if {
 	attribute := public_flags[obj_kind]
-	value := object.get(obj, attribute, false)
+	value := tf.as_bool(object.get(obj, attribute, false))
 	true_or_unknown(value)
 	v := terraform_finding(attribute, value, sprintf("set %s = false", [attribute]))
 }
@@ -212,7 +213,7 @@ azure_public_access := {
 
 violation contains v if {
 	obj_kind in azure_public_access
-	value := object.get(obj, "public_network_access_enabled", unset)
+	value := tf.as_bool(object.get(obj, "public_network_access_enabled", unset))
 	azure_public(value)
 	v := terraform_finding("public_network_access_enabled", value, "set public_network_access_enabled = false and reach it through a private endpoint or a delegated subnet")
 }
@@ -232,14 +233,14 @@ in_delegated_subnet if {
 # Cloud SQL gives an instance a public IPv4 address unless ipv4_enabled = false.
 violation contains v if {
 	obj_kind == "google_sql_database_instance"
-	ip := object.get(first(object.get(first(object.get(obj, "settings", [])), "ip_configuration", [])), "ipv4_enabled", unset)
+	ip := tf.as_bool(object.get(first(object.get(first(object.get(obj, "settings", [])), "ip_configuration", [])), "ipv4_enabled", unset))
 	ip != false
 	v := terraform_finding("settings.ip_configuration.ipv4_enabled", ip, "set ipv4_enabled = false and connect it to the cell's private network")
 }
 
 violation contains v if {
 	obj_kind == "google_alloydb_instance"
-	value := object.get(first(object.get(obj, "network_config", [])), "enable_public_ip", false)
+	value := tf.as_bool(object.get(first(object.get(obj, "network_config", [])), "enable_public_ip", false))
 	true_or_unknown(value)
 	v := terraform_finding("network_config.enable_public_ip", value, "set enable_public_ip = false")
 }

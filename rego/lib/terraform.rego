@@ -2,7 +2,8 @@
 # title: Terraform helpers
 # description: >-
 #   Terraform resources of the inventory (kind = resource type, object = attributes as
-#   python-hcl2 gives them: blocks as lists of objects, expressions as "${…}" strings) and
+#   python-hcl2 gives them, or as written in a *.tf.json file: blocks as lists of objects or
+#   as objects, expressions as "${…}" strings) and
 #   the references between them. Functions only: a package with no rule that walks the
 #   inventory, so that per-object rules may import it too.
 package kaze.lib.terraform
@@ -97,6 +98,16 @@ reference_pattern(type, name) := concat("", [`(^|[^A-Za-z0-9_.])`, type, `\.`, n
 strings_of(value) := [value] if is_string(value)
 
 strings_of(value) := [s | walk(value, [_, s]); is_string(s)] if not is_string(value)
+
+# as_bool(value) is the value of a bool attribute as Terraform reads it: Terraform converts
+# the strings "true" and "1" to true, "false" and "0" to false (cty's string-to-bool
+# conversion), so `publicly_accessible = "true"` is true. Any other value (a bool, an
+# expression, null) is returned as it is. Plans already hold bools: it is the identity there.
+as_bool(value) := object.get(bool_strings, value, value) if is_string(value)
+
+as_bool(value) := value if not is_string(value)
+
+bool_strings := {"true": true, "1": true, "false": false, "0": false}
 
 # blocks(object, name) lists every block of that name (objects only: an attribute set to an
 # expression instead of blocks lists none).

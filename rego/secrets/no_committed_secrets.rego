@@ -124,6 +124,7 @@ package kaze.secrets.no_committed_secrets
 import rego.v1
 
 import data.kaze.lib.k8s
+import data.kaze.lib.terraform as tf
 
 # ---------------------------------------------------------------------------------------
 # What a credential looks like
@@ -435,7 +436,7 @@ terraform_findings contains {"attribute": "default", "why": "is a literal defaul
 
 credential_variable(r) if credential_name(r.name)
 
-credential_variable(_) if input.object.sensitive == true
+credential_variable(_) if tf.as_bool(input.object.sensitive) == true
 
 maps_of(value) := [value] if is_object(value)
 

@@ -62,6 +62,8 @@ class MaterializedStack:
         self.base.mkdir(parents=True)
         kustomize = find_tool("kustomize")
         for spec in find_targets([str(infra)]):
+            if spec.kind == "kustomize" and spec.included:
+                continue  # a base or a tenant: mutations name the overlays (the cells)
             if spec.kind == "kustomize":
                 folder = self.base / spec.path.name
                 folder.mkdir()
