@@ -36,6 +36,9 @@ class Control:
     remediation: str = ""
     kinds: tuple[str, ...] = ()
     frameworks: dict[str, list[str]] = field(default_factory=dict)
+    # The rule is about what a whole cell holds (its image policy, its monitoring stack): a
+    # part of a cell, judged alone, is judged for it in the cells that include it.
+    whole_cell: bool = False
 
     @property
     def per_object(self) -> bool:
@@ -48,7 +51,7 @@ class Control:
             "scopes": list(self.scopes), "reference": self.reference,
             "description": self.description, "remediation": self.remediation,
             "kinds": list(self.kinds), "frameworks": self.frameworks,
-            "package": self.package, "file": self.file,
+            "package": self.package, "file": self.file, "whole_cell": self.whole_cell,
         }
 
 
@@ -118,6 +121,7 @@ def parse_control(path: Path) -> Control:
         remediation=str(custom.get("remediation") or "").strip(),
         kinds=tuple(custom.get("kinds") or ()),
         frameworks={k: [str(x) for x in v] for k, v in (custom.get("frameworks") or {}).items()},
+        whole_cell=custom.get("whole_cell") is True,
     )
 
 

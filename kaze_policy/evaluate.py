@@ -23,6 +23,9 @@ BATCH_QUERY = (
     "some v in {package}.violation with input as {{\"id\": rid, \"object\": obj}}]"
 )
 
+PART_OF_A_CELL = ("a part of a cell (another kustomization includes it): what a whole cell must hold "
+                  "is judged in the cells that include it")
+
 
 def default_workers() -> int:
     """One evaluation thread per core: the embedded engine releases the GIL while it evaluates."""
@@ -82,6 +85,8 @@ def _evaluate_control(engine: Engine, control: Control, inventory: Inventory, da
     present = [s for s in control.scopes if data["scopes"].get(s)]
     if not present:
         return TargetResult(target, NOT_APPLICABLE, _missing_scope_reason(control))
+    if control.whole_cell and inventory.target.part:
+        return TargetResult(target, NOT_APPLICABLE, PART_OF_A_CELL)
     try:
         skip = engine.query(f"{control.package}.not_applicable")
         if isinstance(skip, str) and skip:

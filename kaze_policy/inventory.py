@@ -106,6 +106,9 @@ class Target:
     name: str
     path: str
     kind: str  # "kustomize" | "files" | "object"
+    # A part of a cell: a kustomization that another includes, deployable and so judged on
+    # its own, but not a cell (controls about a whole cell are judged in the cells).
+    part: bool = False
 
 
 @dataclass
@@ -166,7 +169,8 @@ class Inventory:
             if r.namespace:
                 by_namespace[r.namespace].append(r.id)
         return {
-            "target": {"name": self.target.name, "path": self.target.path, "kind": self.target.kind},
+            "target": {"name": self.target.name, "path": self.target.path, "kind": self.target.kind,
+                       "part": self.target.part},
             "resources": {r.id: r.to_json() for r in self.resources},
             "by_kind": by_kind,
             "by_namespace": by_namespace,

@@ -25,7 +25,8 @@ NOT_OBJECTS = "not a Kubernetes object (no apiVersion)"
 
 def load_target(spec: TargetSpec, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Inventory:
     """The target's resources; what it passed over is added to `spec.skipped`."""
-    inventory = Inventory(target=Target(name=spec.name, path=str(spec.path), kind=spec.kind))
+    inventory = Inventory(target=Target(name=spec.name, path=str(spec.path), kind=spec.kind,
+                                                part=spec.included))
     if spec.kind == "kustomize":
         resources, skipped = kustomize.render(spec.path, max_bytes)
         inventory.add(resources)

@@ -10,6 +10,7 @@
 #   id: KZ-AUD-03
 #   severity: medium
 #   scopes: [iac, cluster]
+#   whole_cell: true
 #   reference: "§7 Observability in Customer VPC"
 #   remediation: >-
 #     Deploy the missing component in the cell (the base's monitoring stack: Prometheus,

@@ -11,6 +11,7 @@
 #   id: KZ-SUP-03
 #   severity: high
 #   scopes: [iac, cluster]
+#   whole_cell: true
 #   reference: "§6 Supply Chain Security"
 #   remediation: >-
 #     Label the namespace policy.sigstore.dev/include: "true" and keep a ClusterImagePolicy in
