@@ -54,9 +54,10 @@ _SUSPECT_STRING = re.compile(
 _SAFE_STRING = re.compile(r"0|-?[1-9][0-9]{0,17}")
 # Source text rapidyaml may read otherwise, or that needs go-yaml's rules: tags, anchors,
 # aliases, complex keys (when the character opens a token), tabs, escapes, directives,
-# document ends and `---#` (a separator for kubectl, a scalar for YAML).
-_NODE_PROPERTY = re.compile(rb"[!&*?]")
-_ODD_TEXT = (b"\t", b"\\", b"\n%", b"\n...", b"---#")
+# document ends, `---#` (a separator for kubectl, a scalar for YAML), a byte order mark
+# after the first document.
+_NODE_PROPERTY = re.compile(rb"[&*?]")
+_ODD_TEXT = (b"!", b"\t", b"\\", b"\n%", b"\n...", b"---#", b"\xef\xbb\xbf")
 
 
 class _NotFast(ValueError):
@@ -535,7 +536,7 @@ def _resolve(tag: str, text: str, line: int) -> tuple[str, Any]:
     rtag, value = _resolve_plain(tag, text)
     if tag in ("", rtag, _STR, _BINARY):
         return rtag, value
-    if tag == _FLOAT and rtag == _INT:
+    if tag == _FLOAT and rtag == _INT and INT64_MIN <= value <= INT64_MAX:  # not a uint64
         return _FLOAT, float(value)
     short = lambda t: "!!" + t.rsplit(":", 1)[-1]  # noqa: E731
     raise _refused(f"cannot decode {short(rtag)} `{text}` as a {short(tag)}", line)
@@ -637,5 +638,8 @@ def _json_key(key: Any) -> str:
         return "true" if key else "false"
     if isinstance(key, int) and INT64_MIN <= key <= INT64_MAX:
         return str(key)
+    if isinstance(key, float) and key.is_integer() and abs(key) < 1e6:
+        # Go writes float keys as float32 with %g: below 1e6 an integral one is its digits
+        return "-0" if key == 0 and math.copysign(1, key) < 0 else str(int(key))
     raise _refused(f"unsupported map key: {key!r}")
 
