@@ -57,6 +57,7 @@ _SAFE_STRING = re.compile(r"0|-?[1-9][0-9]{0,17}")
 # document ends, `---#` (a separator for kubectl, a scalar for YAML), a byte order mark
 # after the first document.
 _NODE_PROPERTY = re.compile(rb"[&*?]")
+_FLOW_COMMENT = re.compile(rb"[\[\{][^\n]*[ \t]#")  # rapidyaml reads `{a: b #c}` as "b #c"
 _ODD_TEXT = (b"!", b"\t", b"\\", b"\n%", b"\n...", b"---#", b"\xef\xbb\xbf")
 
 
@@ -242,7 +243,7 @@ def _json_number(value: float) -> float | int:
 
 
 def _may_read_otherwise(data: bytes) -> bool:
-    if any(odd in data for odd in _ODD_TEXT) or data.startswith((b"%", b"...")):
+    if any(odd in data for odd in _ODD_TEXT) or data.startswith((b"%", b"...")) or _FLOW_COMMENT.search(data):
         return True
     for match in _NODE_PROPERTY.finditer(data):
         at = match.start()
