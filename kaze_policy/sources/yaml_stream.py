@@ -22,13 +22,14 @@ Duplicate keys are refused on both paths: kubectl keeps one of them silently.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import os
 import re
 import sys
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import ryml
 
@@ -78,7 +79,7 @@ def load_stream(data: bytes, file: str) -> list[Document]:
         if docs is not None:
             return docs
     separators = _separators(data, file)
-    docs = _load_fast(data, separators)
+    docs = _load_rapid(data, separators, file)
     if docs is not None:
         return docs
     result = []
@@ -240,58 +241,98 @@ def _may_read_otherwise(data: bytes) -> bool:
     return False
 
 
-def _rapidyaml(data: bytes, single: bool) -> Any:
-    """rapidyaml's reading of a stream (a list of documents) or of one document, made
-    kubectl's; _NotFast when it may not be kubectl's, or rapidyaml refuses the text."""
+def _rapidyaml(data: bytes) -> Any:
+    """rapidyaml's reading of one document, made kubectl's; _NotFast when it may not be
+    kubectl's, or rapidyaml refuses the text."""
     if _may_read_otherwise(data):
         raise _NotFast("needs go-yaml's rules")
     with _quiet_stderr():
-        try:
-            tree = ryml.parse_in_arena(data)
-            root = tree.root_id()
-            if tree.num_children(root) == 0 and not tree.has_val(root):
-                return None if single else []
-            if single and tree.is_stream(root):
-                raise _NotFast("several documents")
-            text = ryml.emit_json_malloc(tree, root)
-        except ryml.ExceptionBasic:
-            raise _NotFast("refused by rapidyaml") from None
+        tree = _parse(data)
+        root = tree.root_id()
+        if tree.num_children(root) == 0 and not tree.has_val(root):
+            return None
+        if tree.is_stream(root):
+            raise _NotFast("several documents")
+        return _tree_value(tree, root)
+
+
+def _parse(data: bytes) -> Any:
+    try:
+        return ryml.parse_in_arena(data)
+    except ryml.ExceptionBasic:
+        raise _NotFast("refused by rapidyaml") from None
+
+
+def _tree_value(tree: Any, node: int) -> Any:
+    """The JSON value of a node of rapidyaml's tree, when it is go-yaml's too (call it with
+    stderr quiet: rapidyaml prints its errors)."""
+    try:
+        text = ryml.emit_json_malloc(tree, node)
+    except ryml.ExceptionBasic:
+        raise _NotFast("refused by rapidyaml") from None
     if not text:
-        return None if single else []
+        return None
     for match in _SUSPECT_STRING.finditer(text):
         if not _SAFE_STRING.fullmatch(match.group(), 1, len(match.group()) - 1):
             raise _NotFast(match.group())
     try:
-        value = json.loads(text, object_pairs_hook=_unique_keys, parse_float=_go_float, parse_int=_go_int)
+        return _JSON.decode(text)
+    except DuplicateKey:
+        raise
     except (ValueError, RecursionError) as err:
-        if isinstance(err, DuplicateKey):
-            raise
         raise _NotFast(str(err)) from None
-    if single:
-        return value
-    return value if tree.is_stream(root) else [value]
 
 
-def _load_fast(data: bytes, separators: list[tuple[int, int]]) -> list[Document] | None:
-    """rapidyaml over the whole stream; None when it may read it otherwise than kubectl,
-    or its documents cannot be matched to lines (the chunk-by-chunk path then decides)."""
-    try:
-        values = _rapidyaml(data, single=False)
-    except (_NotFast, DuplicateKey):
-        return None
-    lines = _document_lines(data, separators)
-    if len(lines) != len(values):
-        return None
-    return [Document(v, line) for v, line in zip(values, lines) if v is not None]
+def _tree_document(tree: Any, node: int, text: bytes) -> Any:
+    if _may_read_otherwise(text):
+        raise _NotFast("needs go-yaml's rules")
+    return _tree_value(tree, node)
 
 
-def _document_lines(data: bytes, separators: list[tuple[int, int]]) -> list[int]:
-    """1-based line of the first content line of each document of a stream, as rapidyaml
-    counts them: a chunk after a `---` marker is a document even when empty (its marker's
-    line), text before the first marker only when it holds content."""
+def _load_rapid(data: bytes, separators: list[tuple[int, int]], file: str) -> list[Document] | None:
+    """rapidyaml parses the stream once. When nothing in the text needs go-yaml's rules the
+    stream is converted at once; else document by document, each taken from the tree or,
+    when rapidyaml may read it otherwise, from the faithful decoder. None when rapidyaml
+    refuses the stream or its documents cannot be matched to kubectl's."""
+    with _quiet_stderr():
+        try:
+            tree = _parse(data)
+        except _NotFast:
+            return None
+        root = tree.root_id()
+        if tree.num_children(root) == 0 and not tree.has_val(root):
+            return None  # comments only, or nothing: the chunks say which
+        regions = _document_regions(data, separators)
+        nodes = [root]
+        if tree.is_stream(root):
+            nodes = [tree.first_child(root)]
+            for _ in range(tree.num_children(root) - 1):
+                nodes.append(tree.next_sibling(nodes[-1]))
+        if len(nodes) != len(regions):
+            return None
+        if not _may_read_otherwise(data):
+            try:
+                value = _tree_value(tree, root)
+                values = value if tree.is_stream(root) else [value]
+                return [Document(v, region.content_line) for v, region in zip(values, regions) if v is not None]
+            except (_NotFast, DuplicateKey):
+                pass
+        result = []
+        for node, region in zip(nodes, regions):
+            text = data[region.start:region.end]
+            value = _decode_chunk(text, file, region, functools.partial(_tree_document, tree, node, text))
+            if value is not None:
+                result.append(Document(value, region.content_line))
+        return result
+
+
+def _document_regions(data: bytes, separators: list[tuple[int, int]]) -> list[_Chunk]:
+    """The documents of a stream as rapidyaml counts them: a chunk after a `---` marker is a
+    document even when empty (content line: its marker's), text before the first marker only
+    when it holds content. They are kubectl's chunks, empty ones aside."""
     starts = [0] + [start for start, _ in separators] + [len(data)]
     ends = {start: end for start, end in separators}
-    lines, line, counted = [], 1, 0
+    regions, line, counted = [], 1, 0
     for a, b in zip(starts, starts[1:]):
         if b <= a:
             continue
@@ -300,19 +341,20 @@ def _document_lines(data: bytes, separators: list[tuple[int, int]]) -> list[int]
         content = _CONTENT_LINE.search(data, body, b)
         if not is_marker and content is None:
             continue
-        at = content.start() if content else a
-        line += data.count(b"\n", counted, at)
-        counted = at
-        lines.append(line)
-    return lines
+        line += data.count(b"\n", counted, a)
+        counted = a
+        body_line = line + 1 if is_marker else line
+        content_line = body_line + data.count(b"\n", body, content.start()) if content else line
+        regions.append(_Chunk(body, b, body_line, content_line))
+    return regions
 
 
-def _decode_chunk(text: bytes, file: str, chunk: _Chunk) -> Any:
+def _decode_chunk(text: bytes, file: str, chunk: _Chunk, fast: Callable[[], Any] | None = None) -> Any:
     """One document: rapidyaml when it reads it as kubectl does, else the faithful
     decoder, whose verdict is final (a document rapidyaml refuses is retried there)."""
     try:
         try:
-            return _rapidyaml(text, single=True)
+            return fast() if fast else _rapidyaml(text)
         except _NotFast:
             return decode_document(text)
     except Refused as err:
@@ -330,3 +372,6 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
                 raise DuplicateKey(key)
             seen.add(key)
     return mapping
+
+
+_JSON = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_float=_go_float, parse_int=_go_int)
