@@ -9,13 +9,13 @@ made strings. The reference decoder `tools/yaml2json` is that code; tests compar
 Every document gets kubectl's value, or the stream is refused as bad input. Two paths:
 - rapidyaml parses a 7 MB stream in ~0.2 s where PyYAML's C loader needs 3-5 s, which is
   what lets a 10,000-resource scan finish in seconds. It reads YAML 1.2 and knows no
-  aliases, so it is used only where a cheap scan of the text finds nothing on which the two
-  readings could differ: plain scalars spelt like YAML 1.1 booleans, nulls or numbers
-  other than plain decimals, tags, anchors, aliases, merge keys, directives.
-- Every other document goes through libyaml's events (PyYAML) and a decoder that follows
-  go-yaml v2 and sigs.k8s.io/yaml rule by rule, with an alias-expansion budget (the
-  billion-laughs defence) and a depth limit. A document rapidyaml refuses is retried
-  there before it is called bad input.
+  aliases, so its reading of a document is kept only where cheap scans find nothing on
+  which the two readings could differ: in the text no tag, anchor, alias, tab, escape or
+  directive; in rapidyaml's JSON no string spelt like a YAML 1.1 boolean, null or number
+  (other than a plain decimal integer) and no number out of Go's ranges.
+- Every other document, and any rapidyaml refuses, goes to go_yaml.py: libyaml's events
+  and a decoder that follows go-yaml v2 and sigs.k8s.io/yaml rule by rule, with an
+  alias-expansion budget (the billion-laughs defence) and a depth limit.
 Duplicate keys are refused on both paths: kubectl keeps one of them silently.
 """
 
@@ -228,6 +228,8 @@ def _go_int(text: str) -> int:
 
 
 def _may_read_otherwise(data: bytes) -> bool:
+    """Whether the text holds what rapidyaml may read otherwise than go-yaml (_ODD_TEXT,
+    a comment in a flow collection, an anchor, alias or complex key opening a token)."""
     if any(odd in data for odd in _ODD_TEXT) or data.startswith((b"%", b"...")):
         return True
     if b" #" in data and _FLOW_COMMENT.search(data):
