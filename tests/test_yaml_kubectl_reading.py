@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from kaze_policy.errors import InputError
+from kaze_policy.sources.yaml_stream import load_stream
 from tests.conftest import FIXTURES, run_cli
 
 CASES = FIXTURES / "KZ-TEN-05" / "fail"
@@ -96,3 +98,11 @@ def test_a_single_quoted_scalar_closed_at_its_keys_indent_is_read(tmp_path: Path
     report = scan_case(tmp_path, "hostpid-statefulset", "labels:",
                        "annotations:\n    kaze.io/note: 'holds the graph\n    of every tenant'\n  labels:")
     assert status(report, "KZ-TEN-05") == "fail"
+
+
+def test_documents_keep_their_lines_when_some_need_go_yaml_rules() -> None:
+    docs = load_stream(b"a: 1\n---\n# c\nb: yes\n---\nc: 2.0\n--- # end\n", "s.yaml")
+    assert [(d.value, d.line) for d in docs] == [({"a": 1}, 1), ({"b": True}, 4), ({"c": 2}, 6)]
+    with pytest.raises(InputError) as err:
+        load_stream(b"a: 1\n---\nb: 2\n---\n\nc: !!int x\n", "s.yaml")
+    assert err.value.line == 6 and "!!int" in err.value.message
