@@ -28,7 +28,13 @@ $(TOOLS)/opa $(TOOLS)/kustomize &: tools/go.mod tools/go.sum
 	cd tools && go build -o ../$(TOOLS)/ github.com/open-policy-agent/opa sigs.k8s.io/kustomize/kustomize/v5
 	touch $(TOOLS)/opa $(TOOLS)/kustomize
 
-tools: $(TOOLS)/opa $(TOOLS)/kustomize
+# yaml2json: the reference YAML decoder of the tests (kubectl's reading of a manifest stream).
+$(TOOLS)/yaml2json: tools/go.mod tools/go.sum $(wildcard tools/yaml2json/*.go)
+	mkdir -p $(TOOLS)
+	cd tools && go build -o ../$(TOOLS)/ ./yaml2json
+	touch $(TOOLS)/yaml2json
+
+tools: $(TOOLS)/opa $(TOOLS)/kustomize $(TOOLS)/yaml2json
 
 demo: venv tools
 	mkdir -p $(REPORTS)
@@ -50,6 +56,10 @@ bench: venv tools
 	$(PY) tests/benchmarks/bench_netpol.py
 	$(PY) tests/benchmarks/bench_rbac.py
 	$(PY) tests/benchmarks/bench_vault_acl.py
+
+# Long differential runs (hypothesis with large budgets) against the reference tools.
+fuzz: venv tools
+	KAZE_FUZZ=1 $(PY) -m pytest tests/test_yaml_reference.py -p no:randomly -q
 
 lint-rego: tools
 	$(TOOLS)/opa fmt --list --fail rego
