@@ -28,10 +28,11 @@ $(TOOLS)/opa $(TOOLS)/kustomize &: tools/go.mod tools/go.sum
 	cd tools && go build -o ../$(TOOLS)/ github.com/open-policy-agent/opa sigs.k8s.io/kustomize/kustomize/v5
 	touch $(TOOLS)/opa $(TOOLS)/kustomize
 
-# yaml2json: the reference YAML decoder of the tests (kubectl's reading of a manifest stream).
-$(TOOLS)/yaml2json: tools/go.mod tools/go.sum $(wildcard tools/yaml2json/*.go)
+# yaml2json: the reference YAML decoder of the tests (kubectl's reading of a manifest stream),
+# a module of its own so that its apimachinery leaves the dependencies of opa and kustomize as pinned.
+$(TOOLS)/yaml2json: tools/yaml2json/go.mod tools/yaml2json/go.sum $(wildcard tools/yaml2json/*.go)
 	mkdir -p $(TOOLS)
-	cd tools && go build -o ../$(TOOLS)/ ./yaml2json
+	cd tools/yaml2json && go build -o ../../$(TOOLS)/yaml2json .
 	touch $(TOOLS)/yaml2json
 
 tools: $(TOOLS)/opa $(TOOLS)/kustomize $(TOOLS)/yaml2json
