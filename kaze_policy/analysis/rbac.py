@@ -468,8 +468,8 @@ class EffectivePermissions:
                 self.service_accounts.add(Subject("ServiceAccount", _name_of(res), _namespace_of(res) or "default"))
             elif kind == "Namespace":
                 self.namespaces.add(_name_of(res))
-            if _namespace_of(res):
-                self.namespaces.add(str(_namespace_of(res)))
+            if res.get("namespace"):  # the inventory's namespace: set for Kubernetes objects only
+                self.namespaces.add(str(res["namespace"]))
         for key, builtin in bootstrap_roles().items():
             mine = self.roles.get(key)
             self.roles[key] = builtin if mine is None else _reconciled(mine, builtin)
