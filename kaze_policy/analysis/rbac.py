@@ -330,6 +330,7 @@ def _subjects(obj: Mapping[str, Any], binding_namespace: str | None) -> tuple[Su
 # apiGroup, is rbac.authorization.k8s.io).
 
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_RULE_LISTS = ("verbs", "apiGroups", "resources", "resourceNames", "nonResourceURLs")
 _SELECTOR_OPERATORS = {"In": True, "NotIn": True, "Exists": False, "DoesNotExist": False}  # → needs values
 
 
@@ -418,6 +419,10 @@ def _rule_problem(rule: Any, namespaced: bool) -> str | None:
     """ValidatePolicyRule."""
     if not isinstance(rule, Mapping):
         return "must be an object"
+    for key in _RULE_LISTS:
+        value = rule.get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            return f"{key} must be a list of strings"
     if not rule.get("verbs"):
         return "verbs must contain at least one value"
     if rule.get("nonResourceURLs"):
@@ -435,8 +440,9 @@ def _rule_problem(rule: Any, namespaced: bool) -> str | None:
 
 def _selector_problem(sel: Any) -> str | None:
     """ValidateLabelSelector, as far as matching depends on it."""
-    if not isinstance(sel, Mapping):
-        return "must be a label selector"
+    if not isinstance(sel, Mapping) or not isinstance(sel.get("matchLabels") or {}, Mapping) \
+            or not isinstance(sel.get("matchExpressions") or [], list):
+        return "must be a label selector (matchLabels a map, matchExpressions a list)"
     for expr in sel.get("matchExpressions") or []:
         op = expr.get("operator") if isinstance(expr, Mapping) else None
         if op not in _SELECTOR_OPERATORS:

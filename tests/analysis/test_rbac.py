@@ -640,6 +640,7 @@ def test_other_bindings_the_api_server_rejects_are_bad_input(mutate: Any, proble
     ({"resources": ["pods"], "verbs": ["get"]}, "apiGroup"),
     ({"apiGroups": [""], "verbs": ["get"]}, "resource"),
     ({"nonResourceURLs": ["/healthz"], "verbs": ["get"], "resources": ["pods"]}, "both"),
+    ({"apiGroups": [""], "resources": ["pods"], "verbs": "get"}, "verbs must be a list"),
 ])
 def test_rules_the_api_server_rejects_are_bad_input(bad_rule: dict[str, Any], problem: str) -> None:
     with pytest.raises(InputError, match=problem):
@@ -649,7 +650,7 @@ def test_rules_the_api_server_rejects_are_bad_input(bad_rule: dict[str, Any], pr
 
 
 def test_a_malformed_aggregation_rule_is_bad_input() -> None:
-    for aggregate in ([], [{"matchExpressions": [{"key": "k", "operator": "In"}]}],
+    for aggregate in ([], [{"matchExpressions": [{"key": "k", "operator": "In"}]}], [{"matchLabels": ["a"]}],
                       [{"matchExpressions": [{"key": "k", "operator": "Near", "values": ["x"]}]}]):
         with pytest.raises(InputError, match="aggregationRule"):
             effective_permissions([located(cluster_role("agg", aggregate=aggregate), 1)])
