@@ -10,7 +10,7 @@ TOOLS := .tools/bin
 REPORTS := reports
 DEMO_TARGET := $(if $(wildcard infra/kubernetes),infra,fixtures)
 
-.PHONY: all demo test tools venv bench fuzz soak lint-rego clean
+.PHONY: all demo test tools venv bench fuzz soak lint-rego clean bootstrap-rbac
 
 all: test
 
@@ -35,7 +35,25 @@ $(TOOLS)/yaml2json: tools/yaml2json/go.mod tools/yaml2json/go.sum $(wildcard too
 	cd tools/yaml2json && go build -o ../../$(TOOLS)/yaml2json .
 	touch $(TOOLS)/yaml2json
 
-tools: $(TOOLS)/opa $(TOOLS)/kustomize $(TOOLS)/yaml2json
+# The Kubernetes RBAC tools, over the k8s.io/kubernetes pinned in tools/k8s/go.mod (a module
+# of its own: it replaces every k8s.io staging module): bootstrap-rbac dumps the roles an API
+# server starts with, rbac-oracle is the authorizer tests/analysis/test_rbac_oracle.py asks.
+K8S_TOOLS := $(TOOLS)/bootstrap-rbac $(TOOLS)/rbac-oracle
+$(K8S_TOOLS) &: tools/k8s/go.mod tools/k8s/go.sum $(wildcard tools/k8s/*/*.go)
+	mkdir -p $(TOOLS)
+	cd tools/k8s && go build -o ../../$(TOOLS)/ ./bootstrap-rbac ./rbac-oracle
+	touch $(K8S_TOOLS)
+
+# The built-in roles of analysis/rbac.py, generated (never hand-written) and committed: the
+# package needs them where Go is not installed. tests/analysis/test_rbac_bootstrap.py fails
+# when the committed file differs from a fresh dump.
+BOOTSTRAP_RBAC := kaze_policy/analysis/data/bootstrap_rbac.json
+$(BOOTSTRAP_RBAC): $(TOOLS)/bootstrap-rbac
+	$(TOOLS)/bootstrap-rbac > $@.tmp && mv $@.tmp $@
+
+bootstrap-rbac: $(BOOTSTRAP_RBAC)
+
+tools: $(TOOLS)/opa $(TOOLS)/kustomize $(TOOLS)/yaml2json $(K8S_TOOLS) $(BOOTSTRAP_RBAC)
 
 demo: venv tools
 	mkdir -p $(REPORTS)
@@ -50,6 +68,10 @@ demo: venv tools
 test: venv tools
 	$(PY) -m pytest
 
+# The differential tests with their long budgets (KAZE_FUZZ=1), instead of make test's short ones.
+fuzz: venv tools
+	KAZE_FUZZ=1 $(PY) -m pytest -q tests/test_yaml_reference.py tests/analysis/test_rbac_oracle.py
+
 bench: venv tools
 	$(PY) tests/benchmarks/bench_scan.py 1000 10000
 	KAZE_BENCH_ENGINE=opa $(PY) tests/benchmarks/bench_scan.py 10000
@@ -57,10 +79,6 @@ bench: venv tools
 	$(PY) tests/benchmarks/bench_netpol.py
 	$(PY) tests/benchmarks/bench_rbac.py
 	$(PY) tests/benchmarks/bench_vault_acl.py
-
-# Long differential runs (hypothesis with large budgets) against the reference tools.
-fuzz: venv tools
-	KAZE_FUZZ=1 $(PY) -m pytest tests/test_yaml_reference.py -p no:randomly -q
 
 lint-rego: tools
 	$(TOOLS)/opa fmt --list --fail rego

@@ -13,18 +13,31 @@ Kubernetes' own matching rules are followed (pkg/apis/rbac/v1/evaluation_helpers
 named `system:serviceaccount:<ns>:<name>` is that ServiceAccount. Argo CD's own RBAC
 (`argocd-rbac-cm`) adds deployers: syncing an Application deploys.
 
-What is modelled and what is not: ServiceAccounts "present in the inventory" are the
-ServiceAccount objects and the ones bindings name (not each namespace's implicit `default`);
-the members of Users' IdP groups are unknown here, which is why each Group is reported as a
-subject of its own and `kaze-policy.yaml` maps people to their groups.
+It is tested against Kubernetes' own authorizer (tests/analysis/test_rbac_oracle.py, over
+tools/k8s/rbac-oracle); the choices where it deliberately differs are listed in docs/rbac.md.
+The built-in roles are generated from the pinned Kubernetes (data/bootstrap_rbac.json).
+Bindings the API server would reject are bad input, not grants.
+
+What is modelled and what is not: the ServiceAccounts listed as subjects are the
+ServiceAccount objects, the ones bindings name and the `default` account of every namespace
+the inventory shows; a `system:serviceaccounts[:<ns>]` group stands for the accounts nobody
+declares (`can` and `authorize` answer for any account). The members of Users' IdP groups are
+unknown here, which is why each Group is reported as a subject of its own and
+`kaze-policy.yaml` maps people to their groups.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
+
+from kaze_policy.errors import InputError
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
 AGGREGATE_LABEL = "rbac.authorization.k8s.io/aggregate-to-"
@@ -174,6 +187,22 @@ class _Role:
     rules: tuple[Rule, ...]
     selectors: list[Mapping[str, Any]] | None  # aggregationRule.clusterRoleSelectors
     builtin: bool = False
+    protected: bool = False  # annotated `autoupdate: "false"`: start-up reconciliation leaves it alone
+
+
+def _role_of(kind: str, namespace: str | None, name: str, obj: Mapping[str, Any], builtin: bool = False,
+             role_id: str | None = None) -> _Role:
+    """A Role or ClusterRole object as the analysis holds it (rules on non-resource URLs
+    aside: no control asks about them)."""
+    meta = obj.get("metadata") or {}
+    agg = obj.get("aggregationRule") if kind == "ClusterRole" else None
+    rules = tuple(Rule.from_object(r) for r in obj.get("rules") or [] if r.get("resources"))
+    labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
+    selectors = list(agg.get("clusterRoleSelectors") or []) if isinstance(agg, Mapping) else None
+    key = f"Role/{namespace}/{name}" if kind == "Role" else f"ClusterRole/{name}"
+    protected = (meta.get("annotations") or {}).get(AUTOUPDATE_ANNOTATION) == "false"
+    return _Role(role_id or key, kind, namespace if kind == "Role" else None, name, labels, rules, selectors,
+                 builtin, protected)
 
 
 @dataclass
@@ -188,81 +217,46 @@ class _Binding:
 
 
 # --------------------------------------------------------------------------- built-in roles
-# Kubernetes' bootstrap ClusterRoles (plugin/pkg/auth/authorizer/rbac/bootstrappolicy):
-# `admin`, `edit` and `view` are themselves aggregated from `system:aggregate-to-*`, so a
-# custom role labelled `aggregate-to-edit` extends edit *and* admin, as in a real cluster.
+# The roles every Kubernetes API server creates at start-up (bootstrap ClusterRoles, the
+# controllers' ClusterRoles, the namespaced Roles of kube-system and kube-public), dumped from
+# the pinned k8s.io/kubernetes by tools/k8s/bootstrap-rbac (`make bootstrap-rbac`): never
+# written by hand. `admin`, `edit` and `view` are aggregated from `system:aggregate-to-*`, so
+# a role labelled `aggregate-to-edit` extends edit *and* admin, as in a real cluster.
+# The bootstrap *bindings* are not loaded: they grant the control plane's own identities,
+# which every cluster has and no scanned repository decides (docs/rbac.md).
 
-_WRITE = ("create", "delete", "deletecollection", "patch", "update")
-_READ = ("get", "list", "watch")
-
-
-def _r(groups: str, resources: str, verbs: Iterable[str]) -> dict[str, Any]:
-    return {"apiGroups": groups.split(",") if groups else [""], "resources": resources.split(), "verbs": list(verbs)}
-
-
-_VIEW_RULES = [
-    _r("", "configmaps endpoints persistentvolumeclaims persistentvolumeclaims/status pods replicationcontrollers "
-           "replicationcontrollers/scale serviceaccounts services services/status", _READ),
-    _r("", "bindings events limitranges namespaces/status pods/log pods/status replicationcontrollers/status "
-           "resourcequotas resourcequotas/status namespaces", _READ),
-    _r("discovery.k8s.io", "endpointslices", _READ),
-    _r("apps", "controllerrevisions daemonsets daemonsets/status deployments deployments/scale deployments/status "
-               "replicasets replicasets/scale replicasets/status statefulsets statefulsets/scale "
-               "statefulsets/status", _READ),
-    _r("autoscaling", "horizontalpodautoscalers horizontalpodautoscalers/status", _READ),
-    _r("batch", "cronjobs cronjobs/status jobs jobs/status", _READ),
-    _r("extensions", "daemonsets daemonsets/status deployments deployments/scale deployments/status ingresses "
-                     "ingresses/status networkpolicies replicasets replicasets/scale replicasets/status "
-                     "replicationcontrollers/scale", _READ),
-    _r("policy", "poddisruptionbudgets poddisruptionbudgets/status", _READ),
-    _r("networking.k8s.io", "ingresses ingresses/status networkpolicies", _READ),
-]
-_EDIT_RULES = [
-    _r("", "pods/attach pods/exec pods/portforward pods/proxy secrets services/proxy", _READ),
-    _r("", "serviceaccounts", ["impersonate"]),
-    _r("", "pods pods/attach pods/exec pods/portforward pods/proxy", _WRITE),
-    _r("", "pods/eviction", ["create"]),
-    _r("", "configmaps events persistentvolumeclaims replicationcontrollers replicationcontrollers/scale secrets "
-           "serviceaccounts services services/proxy", _WRITE),
-    _r("", "serviceaccounts/token", ["create"]),
-    _r("apps", "daemonsets deployments deployments/rollback deployments/scale replicasets replicasets/scale "
-               "statefulsets statefulsets/scale", _WRITE),
-    _r("autoscaling", "horizontalpodautoscalers", _WRITE),
-    _r("batch", "cronjobs jobs", _WRITE),
-    _r("extensions", "daemonsets deployments deployments/rollback deployments/scale ingresses networkpolicies "
-                     "replicasets replicasets/scale replicationcontrollers/scale", _WRITE),
-    _r("policy", "poddisruptionbudgets", _WRITE),
-    _r("networking.k8s.io", "ingresses networkpolicies", _WRITE),
-    _r("coordination.k8s.io", "leases", _WRITE + _READ),
-]
-_ADMIN_RULES = [
-    _r("authorization.k8s.io", "localsubjectaccessreviews", ["create"]),
-    _r(RBAC_GROUP, "rolebindings roles", _WRITE + _READ),
-]
+BOOTSTRAP_FILE = Path(__file__).with_name("data") / "bootstrap_rbac.json"
+AUTOUPDATE_ANNOTATION = "rbac.authorization.kubernetes.io/autoupdate"
 
 
-def _agg(to: str) -> dict[str, str]:
-    return {AGGREGATE_LABEL + to: "true"}
+@functools.cache
+def bootstrap_roles() -> Mapping[str, _Role]:
+    """`ClusterRole/<name>` and `Role/<ns>/<name>` → the role the API server starts with."""
+    data = json.loads(BOOTSTRAP_FILE.read_text(encoding="utf-8"))
+    out: dict[str, _Role] = {}
+    for kind, objects in (("ClusterRole", data["clusterRoles"]), ("Role", data["roles"])):
+        for obj in objects:
+            meta = obj.get("metadata") or {}
+            role = _role_of(kind, meta.get("namespace"), str(meta["name"]), obj, builtin=True)
+            out[role.id] = role
+    return out
 
 
-BUILTIN_CLUSTER_ROLES: dict[str, dict[str, Any]] = {
-    "cluster-admin": {"rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
-                                {"nonResourceURLs": ["*"], "verbs": ["*"]}]},
-    "admin": {"aggregationRule": {"clusterRoleSelectors": [{"matchLabels": _agg("admin")}]}},
-    "edit": {"labels": _agg("admin"), "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": _agg("edit")}]}},
-    "view": {"labels": _agg("edit"), "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": _agg("view")}]}},
-    "system:aggregate-to-admin": {"labels": _agg("admin"), "rules": _ADMIN_RULES},
-    "system:aggregate-to-edit": {"labels": _agg("edit"), "rules": _EDIT_RULES},
-    "system:aggregate-to-view": {"labels": _agg("view"), "rules": _VIEW_RULES},
-}
-
-
-def _builtin_role(name: str) -> _Role:
-    spec = BUILTIN_CLUSTER_ROLES[name]
-    agg = spec.get("aggregationRule")
-    rules = tuple(Rule.from_object(r) for r in spec.get("rules", []) if r.get("resources"))
-    return _Role(f"ClusterRole/{name}", "ClusterRole", None, name, dict(spec.get("labels", {})), rules,
-                 list(agg["clusterRoleSelectors"]) if agg else None, builtin=True)
+def _reconciled(existing: _Role, expected: _Role) -> _Role:
+    """A manifest's role that a bootstrap role of the same name meets: what the API server's
+    start-up reconciliation (k8s.io/component-helpers/auth/rbac/reconciliation, union mode)
+    leaves, unless the manifest opts out with `autoupdate: "false"`. The bootstrap labels,
+    rules and aggregation selectors the manifest lacks are added; an aggregationRule the
+    bootstrap role does not have is removed."""
+    if existing.protected:
+        return existing
+    rules = existing.rules + tuple(r for r in expected.rules if r not in existing.rules)
+    if expected.selectors is None:
+        selectors = None
+    else:
+        own = list(existing.selectors or [])
+        selectors = own + [s for s in expected.selectors if s not in own]
+    return replace(existing, labels={**expected.labels, **existing.labels}, rules=rules, selectors=selectors)
 
 
 # --------------------------------------------------------------------------- label selectors
@@ -317,15 +311,145 @@ def _id_of(res: Mapping[str, Any]) -> str:
 
 
 def _subjects(obj: Mapping[str, Any], binding_namespace: str | None) -> tuple[Subject, ...]:
-    """A binding's subjects; a ServiceAccount without namespace is the RoleBinding's own."""
+    """A binding's subjects (check_binding has vouched for them); a ServiceAccount without a
+    namespace is the RoleBinding's own, as the authorizer reads it."""
     out: list[Subject] = []
     for s in obj.get("subjects") or []:
-        kind, name = str(s.get("kind") or ""), str(s.get("name") or "")
+        kind, name = str(s.get("kind")), str(s.get("name"))
         if kind == "ServiceAccount":
-            out.append(Subject(kind, name, s.get("namespace") or binding_namespace or "default"))
-        elif kind in ("User", "Group"):
+            out.append(Subject(kind, name, s.get("namespace") or binding_namespace))
+        else:
             out.append(Subject.of(kind, name))
     return tuple(out)
+
+
+# --------------------------------------------------------------------------- what the API server rejects
+# An object the API server refuses grants nothing and never exists: reading it as a grant
+# (or as no grant) would judge a cluster that cannot be. pkg/apis/rbac/validation of the
+# pinned Kubernetes, after the v1 defaults (an empty roleRef.apiGroup, or a User's or Group's
+# apiGroup, is rbac.authorization.k8s.io).
+
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_RULE_LISTS = ("verbs", "apiGroups", "resources", "resourceNames", "nonResourceURLs")
+_SELECTOR_OPERATORS = {"In": True, "NotIn": True, "Exists": False, "DoesNotExist": False}  # → needs values
+
+
+def _reject(res: Mapping[str, Any], problem: str) -> InputError:
+    return InputError(f"{_id_of(res)}: {problem}; the API server rejects it", res.get("file"), res.get("line"))
+
+
+def _rbac_name_problem(name: Any) -> str | None:
+    """ValidateRBACName: a path segment name."""
+    if not isinstance(name, str) or not name:
+        return "is required"
+    if name in (".", "..") or "/" in name or "%" in name:
+        return f"{name!r} is not a valid name (no '/', '%', '.' or '..')"
+    return None
+
+
+def check_binding(res: Mapping[str, Any]) -> None:
+    """Raise InputError when the API server would reject this RoleBinding or ClusterRoleBinding."""
+    obj = res.get("object") or {}
+    cluster = res.get("kind") == "ClusterRoleBinding"
+    ref = obj.get("roleRef")
+    if not isinstance(ref, Mapping):
+        raise _reject(res, "roleRef is required")
+    if (ref.get("apiGroup") or RBAC_GROUP) != RBAC_GROUP:
+        raise _reject(res, f"roleRef.apiGroup must be {RBAC_GROUP}, not {ref.get('apiGroup')!r}")
+    allowed = ("ClusterRole",) if cluster else ("Role", "ClusterRole")
+    if ref.get("kind") not in allowed:
+        raise _reject(res, f"roleRef.kind must be {' or '.join(allowed)}, not {ref.get('kind')!r}")
+    problem = _rbac_name_problem(ref.get("name"))
+    if problem:
+        raise _reject(res, f"roleRef.name {problem}")
+    subjects = obj.get("subjects") or []
+    if not isinstance(subjects, list):
+        raise _reject(res, "subjects must be a list")
+    for i, s in enumerate(subjects):
+        problem = _subject_problem(s, cluster)
+        if problem:
+            raise _reject(res, f"subjects[{i}]: {problem}")
+
+
+def _subject_problem(s: Any, cluster: bool) -> str | None:
+    if not isinstance(s, Mapping):
+        return "must be an object"
+    kind, name, group = s.get("kind"), s.get("name"), s.get("apiGroup") or ""
+    if not isinstance(name, str) or not name:
+        return "name is required"
+    if kind == "ServiceAccount":
+        if not _DNS_SUBDOMAIN.fullmatch(name) or len(name) > 253:
+            return f"{name!r} is not a valid ServiceAccount name"
+        if group:
+            return f"apiGroup of a ServiceAccount must be empty, not {group!r}"
+        if cluster and not s.get("namespace"):
+            return "a ServiceAccount in a ClusterRoleBinding needs a namespace"
+        return None
+    if kind in ("User", "Group"):
+        if (group or RBAC_GROUP) != RBAC_GROUP:
+            return f"apiGroup of a {kind} must be {RBAC_GROUP}, not {group!r}"
+        return None
+    return f"kind must be ServiceAccount, User or Group, not {kind!r}"
+
+
+def check_role(res: Mapping[str, Any]) -> None:
+    """Raise InputError when the API server would reject this Role or ClusterRole."""
+    obj = res.get("object") or {}
+    namespaced = res.get("kind") == "Role"
+    rules = obj.get("rules") or []
+    if not isinstance(rules, list):
+        raise _reject(res, "rules must be a list")
+    for i, rule in enumerate(rules):
+        problem = _rule_problem(rule, namespaced)
+        if problem:
+            raise _reject(res, f"rules[{i}]: {problem}")
+    agg = obj.get("aggregationRule")
+    if namespaced or agg is None:
+        return
+    selectors = agg.get("clusterRoleSelectors") if isinstance(agg, Mapping) else None
+    if not isinstance(selectors, list) or not selectors:
+        raise _reject(res, "aggregationRule needs at least one clusterRoleSelector")
+    for i, sel in enumerate(selectors):
+        problem = _selector_problem(sel)
+        if problem:
+            raise _reject(res, f"aggregationRule.clusterRoleSelectors[{i}]: {problem}")
+
+
+def _rule_problem(rule: Any, namespaced: bool) -> str | None:
+    """ValidatePolicyRule."""
+    if not isinstance(rule, Mapping):
+        return "must be an object"
+    for key in _RULE_LISTS:
+        value = rule.get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            return f"{key} must be a list of strings"
+    if not rule.get("verbs"):
+        return "verbs must contain at least one value"
+    if rule.get("nonResourceURLs"):
+        if namespaced:
+            return "a Role cannot apply to non-resource URLs"
+        if rule.get("apiGroups") or rule.get("resources") or rule.get("resourceNames"):
+            return "a rule cannot apply to both resources and non-resource URLs"
+        return None
+    if not rule.get("apiGroups"):
+        return "a resource rule must name at least one apiGroup (\"\" is the core group)"
+    if not rule.get("resources"):
+        return "a resource rule must name at least one resource"
+    return None
+
+
+def _selector_problem(sel: Any) -> str | None:
+    """ValidateLabelSelector, as far as matching depends on it."""
+    if not isinstance(sel, Mapping) or not isinstance(sel.get("matchLabels") or {}, Mapping) \
+            or not isinstance(sel.get("matchExpressions") or [], list):
+        return "must be a label selector (matchLabels a map, matchExpressions a list)"
+    for expr in sel.get("matchExpressions") or []:
+        op = expr.get("operator") if isinstance(expr, Mapping) else None
+        if op not in _SELECTOR_OPERATORS:
+            return f"operator must be one of {', '.join(_SELECTOR_OPERATORS)}, not {op!r}"
+        if _SELECTOR_OPERATORS[op] != bool(expr.get("values")):
+            return f"operator {op} {'needs' if _SELECTOR_OPERATORS[op] else 'takes no'} values"
+    return None
 
 
 class EffectivePermissions:
@@ -336,17 +460,25 @@ class EffectivePermissions:
         self.bindings: list[_Binding] = []
         self.unresolved_bindings: list[_Binding] = []
         self.service_accounts: set[Subject] = set()
+        self.namespaces: set[str] = set()  # every namespace the inventory shows to exist
         raw_bindings: list[Mapping[str, Any]] = []
         for res in _values(resources):
             kind = res.get("kind")
             if kind in ("Role", "ClusterRole"):
+                check_role(res)
                 self._add_role(res)
             elif kind in ("RoleBinding", "ClusterRoleBinding"):
+                check_binding(res)
                 raw_bindings.append(res)
             elif kind == "ServiceAccount":
                 self.service_accounts.add(Subject("ServiceAccount", _name_of(res), _namespace_of(res) or "default"))
-        for name in BUILTIN_CLUSTER_ROLES:
-            self.roles.setdefault(f"ClusterRole/{name}", _builtin_role(name))
+            elif kind == "Namespace":
+                self.namespaces.add(_name_of(res))
+            if res.get("namespace"):  # the inventory's namespace: set for Kubernetes objects only
+                self.namespaces.add(str(res["namespace"]))
+        for key, builtin in bootstrap_roles().items():
+            mine = self.roles.get(key)
+            self.roles[key] = builtin if mine is None else _reconciled(mine, builtin)
         for res in raw_bindings:
             self._add_binding(res)
         self._effective: dict[str, tuple[SourcedRule, ...]] = {}
@@ -356,27 +488,21 @@ class EffectivePermissions:
     # ----------------------------------------------------------------- loading
 
     def _add_role(self, res: Mapping[str, Any]) -> None:
-        obj = res.get("object") or {}
-        kind, ns = str(res.get("kind")), _namespace_of(res)
-        name = _name_of(res)
-        key = f"Role/{ns or 'default'}/{name}" if kind == "Role" else f"ClusterRole/{name}"
-        agg = obj.get("aggregationRule") if kind == "ClusterRole" else None
-        rules = tuple(Rule.from_object(r) for r in obj.get("rules") or [] if r.get("resources"))
-        labels = {str(k): str(v) for k, v in (_meta(res).get("labels") or {}).items()}
-        selectors = list(agg.get("clusterRoleSelectors") or []) if isinstance(agg, Mapping) else None
-        self.roles[key] = _Role(_id_of(res), kind, ns if kind == "Role" else None, name, labels, rules, selectors)
+        kind, ns = str(res.get("kind")), _namespace_of(res) or "default"
+        role = _role_of(kind, ns, _name_of(res), res.get("object") or {}, role_id=_id_of(res))
+        self.roles[f"Role/{ns}/{role.name}" if kind == "Role" else f"ClusterRole/{role.name}"] = role
 
     def _add_binding(self, res: Mapping[str, Any]) -> None:
         obj = res.get("object") or {}
         kind = str(res.get("kind"))
         ns = (_namespace_of(res) or "default") if kind == "RoleBinding" else None
         ref = obj.get("roleRef") or {}
-        ref_kind, ref_name = ref.get("kind"), ref.get("name")
-        key = f"Role/{ns}/{ref_name}" if ref_kind == "Role" and ns else f"ClusterRole/{ref_name}"
+        key = f"Role/{ns}/{ref.get('name')}" if ref.get("kind") == "Role" else f"ClusterRole/{ref.get('name')}"
         subjects = _subjects(obj, ns)
         self.service_accounts.update(s for s in subjects if s.kind == "ServiceAccount")
+        self.namespaces.update(str(s.namespace) for s in subjects if s.kind == "ServiceAccount")
         role = self.roles.get(key)
-        if role is None or (kind == "ClusterRoleBinding" and ref_kind != "ClusterRole"):
+        if role is None:
             self.unresolved_bindings.append(_Binding(_id_of(res), kind, ns or ALL, key, key, subjects))
             return
         self.bindings.append(_Binding(_id_of(res), kind, ns or ALL, key, role.id, subjects))
@@ -388,6 +514,12 @@ class EffectivePermissions:
 
     def _expand_members(self) -> None:
         """Each binding's subjects, plus the ServiceAccounts its SA groups reach."""
+        # Every namespace has a `default` ServiceAccount (the service-account controller makes
+        # it), declared or not; a `system:serviceaccounts:<ns>` group names a namespace too.
+        for b in self.bindings:
+            self.namespaces.update(s.name[len(SA_NS_GROUP_PREFIX):] for s in b.subjects
+                                   if s.kind == "Group" and s.name.startswith(SA_NS_GROUP_PREFIX))
+        self.service_accounts.update(Subject("ServiceAccount", "default", ns) for ns in self.namespaces if ns)
         by_ns: dict[str, list[Subject]] = defaultdict(list)
         for sa in sorted(self.service_accounts):
             by_ns[str(sa.namespace)].append(sa)
@@ -474,6 +606,30 @@ class EffectivePermissions:
                 out.extend(Grant(s, b.scope, b.id, b.role_id, sr.rule, sr.aggregated_from, via) for s, via in b.members)
         return out
 
+    def authorize(self, user: str, groups: Iterable[str], verb: str, api_group: str, resource: str,
+                  subresource: str = "", namespace: str = "", name: str = "") -> bool:
+        """The RBAC authorizer's decision on one resource request by `user` in `groups` (as the
+        authenticator hands them over): `namespace` "" is a cluster-scoped request, `name` ""
+        a request on no single object (list, create), which a resourceNames rule never allows."""
+        requester, member_of = Subject.of("User", user), set(groups)
+        for g in self.who_can(verb, resource, namespace or ALL, api_group, subresource or None, name):
+            if g.via_group is None and (g.subject == requester or (g.subject.kind == "Group" and g.subject.name in member_of)):
+                return True
+        return False
+
+    def can(self, subject: Subject | str, verb: str, api_group: str, resource: str, subresource: str = "",
+            namespace: str = "", name: str = "") -> bool:
+        """`authorize` for a subject of a binding, with the groups it always authenticates
+        with: a ServiceAccount is in `system:serviceaccounts`, `system:serviceaccounts:<ns>`
+        and `system:authenticated` whether or not the inventory declares it."""
+        if isinstance(subject, str):
+            subject = Subject.parse(subject)
+        if subject.kind == "Group":
+            return self.authorize("", [subject.name, AUTHENTICATED_GROUP], verb, api_group, resource, subresource,
+                                  namespace, name)
+        user = f"{SA_USER_PREFIX}{subject.namespace}:{subject.name}" if subject.kind == "ServiceAccount" else subject.name
+        return self.authorize(user, implied_groups(subject), verb, api_group, resource, subresource, namespace, name)
+
     def permissions_of(self, subject: Subject | str) -> list[Grant]:
         """Everything one subject may do (directly, or through an SA group it belongs to)."""
         if isinstance(subject, str):
@@ -484,9 +640,17 @@ class EffectivePermissions:
                 for s, via in b.members:
                     index[s].append((b, via))
             self._by_subject = index
+        pairs = list(self._by_subject.get(subject, []))
+        if subject.kind == "ServiceAccount":
+            # its namespace's and every SA's group, even when the inventory never declares it
+            reached = {(b.id, via) for b, via in pairs}
+            for name in implied_groups(subject):
+                group = Subject("Group", name)
+                pairs.extend((b, group) for b, via in self._by_subject.get(group, [])
+                             if via is None and (b.id, group) not in reached)
         return [
             Grant(subject, b.scope, b.id, b.role_id, sr.rule, sr.aggregated_from, via)
-            for b, via in self._by_subject.get(subject, [])
+            for b, via in pairs
             for sr in self.rules_of(b.role_key)
         ]
 
@@ -496,6 +660,13 @@ class EffectivePermissions:
             for sr in self.rules_of(b.role_key):
                 for s, via in b.members:
                     yield Grant(s, b.scope, b.id, b.role_id, sr.rule, sr.aggregated_from, via)
+
+
+def implied_groups(subject: Subject) -> list[str]:
+    """The groups the authenticator gives every request of a User or ServiceAccount."""
+    if subject.kind == "ServiceAccount":
+        return [SA_ALL_GROUP, f"{SA_NS_GROUP_PREFIX}{subject.namespace}", AUTHENTICATED_GROUP]
+    return [AUTHENTICATED_GROUP]
 
 
 def effective_permissions(

@@ -17,6 +17,7 @@ from kaze_policy.analysis.rbac import (
     effective_permissions,
     selector_matches,
 )
+from kaze_policy.errors import InputError
 
 # ------------------------------------------------------------------ builders
 
@@ -297,8 +298,9 @@ def test_a_role_labelled_aggregate_to_edit_extends_edit_and_admin_not_view() -> 
     assert {g.aggregated_from for g in grants} == {"ClusterRole/argocd-apps"}
 
 
-def test_inventory_definition_of_a_builtin_wins() -> None:
+def test_inventory_definition_of_a_builtin_wins_when_it_opts_out_of_reconciliation() -> None:
     view = cluster_role("view", rule("get", "secrets"))  # a tampered snapshot
+    view["object"]["metadata"]["annotations"] = {"rbac.authorization.kubernetes.io/autoupdate": "false"}
     perms = effective_permissions([view, binding("ro", "a", "ClusterRole", "view", "User:u")])
     assert perms.who_can("get", "secrets") != []
     assert perms.who_can("get", "pods") == []
@@ -314,7 +316,8 @@ def test_sa_namespace_group_reaches_the_namespaces_service_accounts() -> None:
     grants = effective_permissions(resources).who_can("get", "pods")
     assert who(grants) == {("Group:system:serviceaccounts:tenant-acme", "shared"),
                            ("ServiceAccount:tenant-acme:agent", "shared"),
-                           ("ServiceAccount:tenant-acme:worker", "shared")}
+                           ("ServiceAccount:tenant-acme:worker", "shared"),
+                           ("ServiceAccount:tenant-acme:default", "shared")}  # every namespace has one
     sa = next(g for g in grants if g.subject.key == "ServiceAccount:tenant-acme:agent")
     assert sa.witness()["group"] == "Group:system:serviceaccounts:tenant-acme"
 
@@ -324,7 +327,8 @@ def test_all_service_accounts_group_reaches_every_known_service_account() -> Non
                  binding("x", "ns2", "ClusterRole", "view", "ServiceAccount:ns2:b"),  # known through a binding
                  binding("crb", None, "ClusterRole", "edit", "Group:system:serviceaccounts")]
     keys = {g.subject.key for g in effective_permissions(resources).who_can("get", "secrets")}
-    assert keys == {"Group:system:serviceaccounts", "ServiceAccount:ns1:a", "ServiceAccount:ns2:b"}
+    assert keys == {"Group:system:serviceaccounts", "ServiceAccount:ns1:a", "ServiceAccount:ns2:b",
+                    "ServiceAccount:ns1:default", "ServiceAccount:ns2:default"}
 
 
 def test_permissions_of_a_subject_include_its_groups() -> None:
@@ -588,3 +592,137 @@ def test_who_can_agrees_with_permissions_of_and_namespaces(
     from_subjects = {g for s in subjects for g in perms.permissions_of(s)
                      if g.rule.allows(verb, "", resource_name, sub or None, None)}
     assert from_subjects == set(everywhere)
+
+
+# ------------------------------------------------------------------ what the API server rejects
+
+
+def located(resource: dict[str, Any], line: int) -> dict[str, Any]:
+    return {**resource, "file": "rbac.yaml", "line": line}
+
+
+@pytest.mark.parametrize("kind,ref_kind", [("RoleBinding", "Group"), ("RoleBinding", "ServiceAccount"),
+                                           ("ClusterRoleBinding", "Role"), ("ClusterRoleBinding", "User")])
+def test_a_role_ref_kind_the_api_server_rejects_is_bad_input(kind: str, ref_kind: str) -> None:
+    ns = "a" if kind == "RoleBinding" else None
+    bad = located(binding("rb", ns, ref_kind, "view", "User:alice"), 7)
+    with pytest.raises(InputError) as err:
+        analyze([cluster_role("view", rule("get", "pods")), bad], None)
+    assert (err.value.file, err.value.line) == ("rbac.yaml", 7)
+    assert "roleRef.kind" in err.value.message and repr(ref_kind) in err.value.message
+
+
+def test_a_service_account_without_namespace_in_a_cluster_role_binding_is_bad_input() -> None:
+    crb = located(binding("crb", None, "ClusterRole", "view"), 3)
+    crb["object"]["subjects"] = [{"kind": "ServiceAccount", "name": "agent"}]
+    with pytest.raises(InputError) as err:
+        effective_permissions([crb])
+    assert (err.value.file, err.value.line) == ("rbac.yaml", 3)
+    assert "subjects[0]" in err.value.message and "namespace" in err.value.message
+
+
+@pytest.mark.parametrize("mutate,problem", [
+    (lambda o: o["roleRef"].update(apiGroup="example.com"), "roleRef.apiGroup"),
+    (lambda o: o["roleRef"].update(name=""), "roleRef.name"),
+    (lambda o: o["subjects"].append({"kind": "Robot", "name": "r2d2"}), "kind must be"),
+    (lambda o: o["subjects"].append({"kind": "User", "name": ""}), "name is required"),
+    (lambda o: o["subjects"].append({"kind": "Group", "name": "g", "apiGroup": "v1"}), "apiGroup of a Group"),
+])
+def test_other_bindings_the_api_server_rejects_are_bad_input(mutate: Any, problem: str) -> None:
+    rb = located(binding("rb", "a", "ClusterRole", "view", "User:alice"), 1)
+    mutate(rb["object"])
+    with pytest.raises(InputError, match=problem):
+        effective_permissions([rb])
+
+
+@pytest.mark.parametrize("bad_rule,problem", [
+    ({"apiGroups": [""], "resources": ["pods"], "verbs": []}, "verbs"),
+    ({"resources": ["pods"], "verbs": ["get"]}, "apiGroup"),
+    ({"apiGroups": [""], "verbs": ["get"]}, "resource"),
+    ({"nonResourceURLs": ["/healthz"], "verbs": ["get"], "resources": ["pods"]}, "both"),
+    ({"apiGroups": [""], "resources": ["pods"], "verbs": "get"}, "verbs must be a list"),
+])
+def test_rules_the_api_server_rejects_are_bad_input(bad_rule: dict[str, Any], problem: str) -> None:
+    with pytest.raises(InputError, match=problem):
+        effective_permissions([located(cluster_role("c", bad_rule), 2)])
+    with pytest.raises(InputError, match="non-resource"):
+        effective_permissions([located(role("r", "a", {"nonResourceURLs": ["/healthz"], "verbs": ["get"]}), 2)])
+
+
+def test_a_malformed_aggregation_rule_is_bad_input() -> None:
+    for aggregate in ([], [{"matchExpressions": [{"key": "k", "operator": "In"}]}], [{"matchLabels": ["a"]}],
+                      [{"matchExpressions": [{"key": "k", "operator": "Near", "values": ["x"]}]}]):
+        with pytest.raises(InputError, match="aggregationRule"):
+            effective_permissions([located(cluster_role("agg", aggregate=aggregate), 1)])
+
+
+def test_a_binding_the_api_server_rejects_fails_the_scan_naming_file_and_line(tmp_path: Any) -> None:
+    from tests.conftest import run_cli
+    path = tmp_path / "rbac.yaml"
+    path.write_text("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: agent, namespace: a}\n---\n"
+                    "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: crb}\n"
+                    "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: admin}\n"
+                    "subjects: [{kind: ServiceAccount, name: agent, namespace: a}]\n")
+    result = run_cli("scan", str(path), "--format", "json")
+    assert result.returncode == 2, result.stdout[:300] + result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert f"{path}:5: ClusterRoleBinding/crb: roleRef.kind" in line, line
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+# ------------------------------------------------------------------ ServiceAccount groups
+
+
+def test_a_namespace_group_covers_every_account_declared_or_not() -> None:
+    perms = effective_permissions([
+        role("reader", "a", rule("get", "secrets")),
+        binding("rb", "a", "Role", "reader", "Group:system:serviceaccounts:a"),
+        res("Deployment", "web", "a"),
+    ])
+    # the implicit `default` account of a namespace the inventory shows is listed by name
+    assert ("ServiceAccount:a:default", "a") in who(perms.who_can("get", "secrets"))
+    # any other account of the namespace is allowed all the same, none of another namespace
+    for sa in ("ServiceAccount:a:default", "ServiceAccount:a:never-declared"):
+        assert perms.can(sa, "get", "", "secrets", namespace="a")
+        assert any(g.via_group == Subject("Group", "system:serviceaccounts:a") for g in perms.permissions_of(sa))
+    assert not perms.can("ServiceAccount:b:default", "get", "", "secrets", namespace="a")
+    assert not perms.can("User:alice", "get", "", "secrets", namespace="a")
+
+
+@pytest.mark.parametrize("group", ["system:serviceaccounts", "system:authenticated"])
+def test_all_account_groups_cover_every_account(group: str) -> None:
+    perms = effective_permissions([cluster_role("lister", rule("list", "pods")),
+                                   binding("crb", None, "ClusterRole", "lister", f"Group:{group}"),
+                                   res("ConfigMap", "cm", "b")])
+    assert ("ServiceAccount:b:default", "*") in who(perms.who_can("list", "pods"))
+    assert perms.can("ServiceAccount:z:undeclared", "list", "", "pods", namespace="z")
+    assert perms.can("ServiceAccount:z:undeclared", "list", "", "pods")
+
+
+def test_authorize_is_the_authorizers_request_decision() -> None:
+    perms = effective_permissions([role("named", "a", rule("get,list", "secrets", names="db")),
+                                   binding("rb", "a", "Role", "named", "User:app", "Group:ops")])
+    assert perms.authorize("app", [], "get", "", "secrets", namespace="a", name="db")
+    assert perms.authorize("someone", ["ops"], "get", "", "secrets", namespace="a", name="db")
+    assert not perms.authorize("app", [], "list", "", "secrets", namespace="a")  # no name: a resourceNames rule never allows
+    assert not perms.authorize("app", [], "get", "", "secrets", namespace="b", name="db")
+    assert not perms.authorize("app", [], "get", "", "secrets", name="db")  # cluster-scoped request
+
+
+# ------------------------------------------------------------------ built-in roles a manifest redefines
+
+
+def test_a_redefined_builtin_role_regains_its_builtin_rules_at_start_up() -> None:
+    mine = cluster_role("system:aggregate-to-view", rule("get", "secrets"))
+    perms = effective_permissions([mine, binding("crb", None, "ClusterRole", "view", "User:alice")])
+    assert perms.can("User:alice", "get", "", "secrets", namespace="a")  # the manifest's rule
+    assert perms.can("User:alice", "list", "", "pods", namespace="a")  # the built-in rules, reconciled back
+
+
+def test_autoupdate_false_keeps_a_redefined_builtin_role_as_written() -> None:
+    mine = cluster_role("system:aggregate-to-view", rule("get", "secrets"),
+                        labels={"rbac.authorization.k8s.io/aggregate-to-view": "true"})
+    mine["object"]["metadata"]["annotations"] = {"rbac.authorization.kubernetes.io/autoupdate": "false"}
+    perms = effective_permissions([mine, binding("crb", None, "ClusterRole", "view", "User:alice")])
+    assert perms.can("User:alice", "get", "", "secrets", namespace="a")
+    assert not perms.can("User:alice", "list", "", "pods", namespace="a")
