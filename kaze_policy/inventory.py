@@ -6,6 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from kaze_policy.errors import InputError
+
 TENANT_LABEL = "kaze.io/tenant"
 PLANE_LABEL = "kaze.io/plane"
 SNAPSHOT_API = "snapshot.kaze.io/v1"
@@ -99,6 +101,34 @@ def resource_id(kind: str, namespace: str | None, name: str) -> str:
     return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
 
 
+# Sources whose resources are Kubernetes objects, one per API identity.
+KUBERNETES_SOURCES = frozenset({"kubernetes", "kustomize"})
+
+
+def api_group(api_version: str) -> str:
+    """`apps/v1` → `apps`; `v1` (the core group) → ``."""
+    return api_version.rpartition("/")[0]
+
+
+def object_key(resource: Resource) -> tuple[str, str, str | None, str] | None:
+    """The identity under which the API server stores an object: group, kind, namespace, name.
+
+    None for what is not a named Kubernetes object (an object with only a generateName gets
+    a new name on each create, so two of them are two objects).
+    """
+    if resource.source not in KUBERNETES_SOURCES:
+        return None
+    metadata = resource.obj.get("metadata")
+    if not isinstance(metadata, Mapping) or not metadata.get("name"):
+        return None
+    return api_group(resource.api_version), resource.kind, resource.namespace, resource.name
+
+
+def _place(resource: Resource) -> str:
+    origin = resource.origin
+    return f"{origin.file}:{origin.line}" if origin.line else origin.file
+
+
 @dataclass
 class Target:
     """A unit of evaluation: one cell. Cross-resource controls never look across two."""
@@ -121,8 +151,27 @@ class Inventory:
     scopes: set[str] = field(default_factory=lambda: {"iac"})
 
     def add(self, resources: Iterable[Resource]) -> None:
+        """Add resources; two Kubernetes objects the API server would take as one are bad input.
+
+        `kubectl apply` keeps the last of two objects with one group, kind, namespace and
+        name, while the scan would judge both: a deny-all NetworkPolicy shadowed by an
+        allow-all one of the same name would pass. The same object twice, identical, is one
+        object (apply leaves it as it is). Other ids that repeat (Terraform blocks of
+        two folders, or objects of two API groups that share a kind) get `#2`, `#3`…
+        """
         seen = {r.id for r in self.resources}
+        objects = {key: r for r in self.resources if (key := object_key(r)) is not None}
         for resource in resources:
+            key = object_key(resource)
+            if key is not None:
+                first = objects.setdefault(key, resource)
+                if first is not resource and first.obj == resource.obj:
+                    continue  # the same object twice (a namespace each app folder declares): one object
+                if first is not resource:
+                    raise InputError(f"{resource.kind} {resource.namespace + '/' if resource.namespace else ''}"
+                                     f"{resource.name} is defined twice in one target (first at {_place(first)}); "
+                                     f"kubectl apply would keep only this one", resource.origin.file,
+                                     resource.origin.line)
             base, n = resource.id, 1
             while resource.id in seen:
                 n += 1
