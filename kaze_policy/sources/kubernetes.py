@@ -8,6 +8,7 @@ from typing import Any
 
 from kaze_policy.errors import InputError
 from kaze_policy.inventory import Origin, Resource
+from kaze_policy.sources.openapi import check_object
 from kaze_policy.sources.yaml_stream import Document, load_stream
 
 # Kinds that live outside any namespace; every other kind defaults to "default".
@@ -54,6 +55,7 @@ def _add_document(result: ManifestFile, doc: Document, data: bytes, file: str, s
         for item, line in zip(items, lines):
             _add_document(result, Document(_list_item(item, value, file, line), line), data, file, source)
         return
+    check_object(value, file, doc.line)
     result.resources.append(object_to_resource(value, Origin(file, doc.line), source))
 
 
