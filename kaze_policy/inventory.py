@@ -190,7 +190,7 @@ class Inventory:
         return [r for r in self.resources if r.kind in wanted]
 
     def namespaces(self) -> dict[str, dict[str, Any]]:
-        """Namespace name → labels, tenant and plane; namespaces used but not declared too."""
+        """Namespace name → labels, tenant and plane; namespaces used or configured but not declared too."""
         result: dict[str, dict[str, Any]] = {}
         for r in self.resources:
             if r.kind == "Namespace" and r.api_version == "v1":
@@ -204,6 +204,13 @@ class Inventory:
         for r in self.resources:
             if r.namespace and r.namespace not in result:
                 result[r.namespace] = {"labels": {}, "tenant": None, "plane": None, "declared": False}
+        # The configuration names each tenant's namespaces: they are that tenant's whether or
+        # not their Namespace object is among the scanned files (and whatever its labels omit).
+        for tenant in (self.config or {}).get("tenants") or []:
+            for ns in tenant.get("namespaces") or []:
+                info = result.setdefault(ns, {"labels": {}, "tenant": None, "plane": None, "declared": False})
+                if info["tenant"] is None:
+                    info["tenant"] = tenant.get("name")
         return result
 
     def to_data(self) -> dict[str, Any]:
