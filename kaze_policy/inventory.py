@@ -28,6 +28,24 @@ ALL_SCOPES = ("iac", "cluster", "admission", "vault", "supply-chain")
 WORKLOAD_KINDS = frozenset({"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController",
                             "Job", "CronJob"})
 
+# Custom kinds known to run pods: "<API group>/<Kind>" → the path of their pod template (the
+# mapping that holds the pod's `metadata` and `spec`; () is the object itself, as for a Pod).
+# kaze-policy.yaml `podTemplates` names more; rego/lib/k8s.rego reads them all from the inventory.
+KNOWN_POD_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "argoproj.io/Rollout": ("spec", "template"),
+    "apps.kruise.io/CloneSet": ("spec", "template"),
+    "apps.kruise.io/StatefulSet": ("spec", "template"),
+    "apps.kruise.io/DaemonSet": ("spec", "template"),
+    "apps.kruise.io/BroadcastJob": ("spec", "template"),
+    "keda.sh/ScaledJob": ("spec", "jobTargetRef", "template"),
+    "serving.knative.dev/Service": ("spec", "template"),
+    "serving.knative.dev/Configuration": ("spec", "template"),
+    "serving.knative.dev/Revision": (),
+}
+# Where any other custom kind may keep one pod template: a `template` whose `spec` has
+# `containers` (Rollout-, Job- and CloneSet-like kinds, Kubeflow jobs with one replica spec…).
+_TEMPLATE_TAIL = ("template", "spec", "containers")
+
 
 def pod_template(obj: Mapping[str, Any], kind: str | None = None) -> Mapping[str, Any]:
     """The pod a workload creates (`metadata` and `spec`); a Pod is its own template.
@@ -45,6 +63,75 @@ def pod_template(obj: Mapping[str, Any], kind: str | None = None) -> Mapping[str
     if kind == "CronJob":
         return field(field(field(spec, "jobTemplate"), "spec"), "template")
     return field(spec, "template")
+
+
+def template_key(api_version: str, kind: str) -> str:
+    """How the inventory names a custom kind: `argoproj.io/Rollout`."""
+    return f"{api_group(api_version)}/{kind}"
+
+
+@dataclass
+class PodPlacement:
+    """Where the custom kinds of a target keep their pods, and the objects the scan cannot place."""
+
+    templates: dict[str, list[str]] = field(default_factory=dict)
+    unplaced: list[tuple[str, str]] = field(default_factory=list)  # (resource id, where its containers are)
+
+
+def place_pods(resources: Iterable[Resource], configured: Mapping[str, tuple[str, ...]]) -> PodPlacement:
+    """Find the pod template of every custom object that carries `containers`.
+
+    A kind's path comes from the configuration, else from KNOWN_POD_TEMPLATES, else from the
+    object (one `template.spec.containers`, at a path of field names). `containers` anywhere
+    else (a second template, a list of templates, a shape no rule reads) cannot be placed: the
+    controls that judge pods cannot judge that object, which the evaluation reports as an error.
+    Objects of Kubernetes' own groups are left out: their schema fixes where pods are.
+    """
+    from kaze_policy.sources.openapi import is_builtin_group
+
+    placement = PodPlacement()
+    for resource in resources:
+        if (resource.source not in KUBERNETES_SOURCES or resource.api_version == SNAPSHOT_API
+                or is_builtin_group(resource.api_version)):
+            continue
+        key = template_key(resource.api_version, resource.kind)
+        path = configured.get(key, KNOWN_POD_TEMPLATES.get(key))
+        found = _container_paths(resource.obj)
+        if path is None and len(found) == 1 and found[0][-3:] == _TEMPLATE_TAIL and all(
+                isinstance(step, str) for step in found[0]):
+            path = placement.templates.get(key) or found[0][:-2]
+        if path is not None:
+            placement.templates.setdefault(key, list(path))
+            path = tuple(placement.templates[key])
+        expected = (*path, "spec", "containers") if path is not None else None
+        strays = [where for where in found if where != expected]
+        if strays:
+            placement.unplaced.append((resource.id, ", ".join(_dotted(where) for where in strays)))
+    return placement
+
+
+def _container_paths(obj: Any) -> list[tuple[str | int, ...]]:
+    """The paths of every `containers` field in an object."""
+    found, todo = [], [(obj, ())]
+    while todo:
+        value, path = todo.pop()
+        if isinstance(value, Mapping):
+            if "containers" in value:
+                found.append((*path, "containers"))
+            todo.extend((v, (*path, k)) for k, v in value.items() if isinstance(v, (Mapping, list)))
+        elif isinstance(value, list):
+            todo.extend((v, (*path, i)) for i, v in enumerate(value) if isinstance(v, (Mapping, list)))
+    return sorted(found, key=str)
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    return "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path).lstrip(".")
+
+
+def configured_pod_templates(config: Mapping[str, Any] | None) -> dict[str, tuple[str, ...]]:
+    """kaze-policy.yaml `podTemplates`: `{apiGroup, kind, path}` → "<group>/<Kind>" → path."""
+    return {f"{entry['apiGroup']}/{entry['kind']}": tuple(entry["path"].split(".")) if entry["path"] else ()
+            for entry in (config or {}).get("podTemplates") or []}
 
 
 @dataclass(frozen=True)
@@ -214,7 +301,12 @@ class Inventory:
         return result
 
     def to_data(self) -> dict[str, Any]:
-        """The `data.inventory` document handed to the engine."""
+        """The `data.inventory` document handed to the engine.
+
+        `pod_templates` maps each custom kind that runs pods to its template's path;
+        `unplaced_pods` lists the objects holding containers the scan cannot place.
+        """
+        placement = place_pods(self.resources, configured_pod_templates(self.config))
         by_kind: dict[str, list[str]] = defaultdict(list)
         by_namespace: dict[str, list[str]] = defaultdict(list)
         for r in self.resources:
@@ -230,4 +322,6 @@ class Inventory:
             "config": self.config,
             "scopes": {s: s in self.scopes for s in ALL_SCOPES},
             "facts": self.facts,
+            "pod_templates": placement.templates,
+            "unplaced_pods": [{"id": rid, "at": where} for rid, where in placement.unplaced],
         }

@@ -120,3 +120,80 @@ def test_an_item_of_a_plain_list_without_kind_is_bad_input(tmp_path: Path) -> No
                     "- metadata: {name: b}\n")
     line = one_error_line(run_cli("scan", str(path)))
     assert f"{path}:7:" in line and "no kind" in line
+
+
+TENANT_NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tenant-acme\n  labels: {kaze.io/tenant: acme}\n"
+PRIVILEGED_POD = ("metadata: {{labels: {{app: web}}}}\n{indent}spec:\n{indent}  containers:\n{indent}  - name: web\n"
+                  "{indent}    image: nginx\n{indent}    securityContext: {{privileged: true}}\n")
+
+
+def template(indent: str) -> str:
+    return indent + PRIVILEGED_POD.format(indent=indent)
+
+
+CUSTOM_WORKLOADS = {
+    "Rollout/tenant-acme/web": "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web, namespace: tenant-acme}\n"
+                               "spec:\n  strategy: {canary: {}}\n  template:\n" + template("    "),
+    "CloneSet/tenant-acme/web": "apiVersion: apps.kruise.io/v1alpha1\nkind: CloneSet\nmetadata: {name: web, namespace: tenant-acme}\n"
+                                "spec:\n  template:\n" + template("    "),
+    "ScaledJob/tenant-acme/web": "apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata: {name: web, namespace: tenant-acme}\n"
+                                 "spec:\n  jobTargetRef:\n    template:\n" + template("      "),
+    "Service/tenant-acme/web": "apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: web, namespace: tenant-acme}\n"
+                               "spec:\n  template:\n" + template("    "),
+    "Runner/tenant-acme/web": "apiVersion: ci.example.com/v1\nkind: Runner\nmetadata: {name: web, namespace: tenant-acme}\n"
+                              "spec:\n  worker:\n    template:\n" + template("      "),
+}
+
+
+def ten_05(folder: Path, *args: str) -> tuple[int, dict]:
+    result = run_cli("scan", str(folder), "--control", "KZ-TEN-05", "--format", "json", *args)
+    assert result.returncode != 2, result.stderr
+    (control,) = json.loads(result.stdout)["controls"]
+    return result.returncode, control
+
+
+def test_privileged_custom_workloads_fail_ten_05(tmp_path: Path) -> None:
+    (tmp_path / "ns.yaml").write_text(TENANT_NAMESPACE)
+    (tmp_path / "workloads.yaml").write_text("---\n".join(CUSTOM_WORKLOADS.values()))
+    (tmp_path / "zz-service.yaml").write_text(  # a core Service of the same name runs no pod
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: tenant-acme}\nspec:\n  ports: [{port: 80}]\n")
+    code, control = ten_05(tmp_path)
+    assert (code, control["status"]) == (1, "fail"), control
+    assert {f["resource"]["id"] for f in control["findings"]} == set(CUSTOM_WORKLOADS)
+    assert all("runs container web privileged" in f["message"] for f in control["findings"])
+
+
+def test_the_configuration_names_where_a_custom_kind_keeps_its_pods(tmp_path: Path) -> None:
+    (tmp_path / "ns.yaml").write_text(TENANT_NAMESPACE)
+    (tmp_path / "batch.yaml").write_text("apiVersion: batch.example.com/v1\nkind: Pipeline\n"
+                                         "metadata: {name: build, namespace: tenant-acme}\n"
+                                         "spec:\n  runner:\n" + template("    "))
+    code, control = ten_05(tmp_path)
+    assert (code, control["status"]) == (3, "error"), control
+    assert "Pipeline/tenant-acme/build (containers at spec.runner.spec.containers)" in control["reason"]
+    config = tmp_path / "kaze-policy.yaml"
+    config.write_text("apiVersion: kaze.io/v1\nkind: KazePolicyConfig\ncell: {name: c, mode: agency, cloud: aws}\n"
+                      "podTemplates:\n- {apiGroup: batch.example.com, kind: Pipeline, path: spec.runner}\n")
+    code, control = ten_05(tmp_path, "--config", str(config))
+    assert (code, control["status"]) == (1, "fail"), control
+    assert [f["resource"]["id"] for f in control["findings"]] == ["Pipeline/tenant-acme/build"]
+
+
+def test_containers_the_scan_cannot_place_are_not_evaluated_never_passed(tmp_path: Path) -> None:
+    (tmp_path / "ns.yaml").write_text(TENANT_NAMESPACE)
+    (tmp_path / "ray.yaml").write_text(  # two pod templates, one in a list: no single place to judge
+        "apiVersion: ray.io/v1\nkind: RayCluster\nmetadata: {name: ray, namespace: tenant-acme}\nspec:\n"
+        "  headGroupSpec:\n    template:\n" + template("      ") +
+        "  workerGroupSpecs:\n  - groupName: w\n    template:\n" + template("      "))
+    code, control = ten_05(tmp_path)
+    assert (code, control["status"]) == (3, "error"), control
+    assert "RayCluster/tenant-acme/ray" in control["reason"]
+    assert "spec.workerGroupSpecs[0].template.spec.containers" in control["reason"]
+
+
+def test_snapshots_and_objects_without_containers_need_no_pod_template(tmp_path: Path) -> None:
+    (tmp_path / "ns.yaml").write_text(TENANT_NAMESPACE)
+    (tmp_path / "cr.yaml").write_text("apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\n"
+                                      "metadata: {name: m, namespace: tenant-acme}\nspec: {endpoints: [{port: web}]}\n")
+    code, control = ten_05(tmp_path)
+    assert (code, control["status"]) == (0, "pass"), control

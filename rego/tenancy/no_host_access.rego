@@ -33,7 +33,7 @@ import data.kaze.lib.k8s
 import data.kaze.lib.tenancy
 
 applies if {
-	input.object.kind in k8s.workload_kinds
+	k8s.is_workload(input.object)
 	tenancy.is_workload_namespace(k8s.namespace(input.object))
 }
 
