@@ -87,7 +87,7 @@ def place_pods(resources: Iterable[Resource], configured: Mapping[str, tuple[str
     controls that judge pods cannot judge that object, which the evaluation reports as an error.
     Objects of Kubernetes' own groups are left out: their schema fixes where pods are.
     """
-    from kaze_policy.sources.openapi import is_builtin_group
+    from kaze_policy.sources.openapi import field_path, is_builtin_group
 
     placement = PodPlacement()
     for resource in resources:
@@ -106,7 +106,7 @@ def place_pods(resources: Iterable[Resource], configured: Mapping[str, tuple[str
         expected = (*path, "spec", "containers") if path is not None else None
         strays = [where for where in found if where != expected]
         if strays:
-            placement.unplaced.append((resource.id, ", ".join(_dotted(where) for where in strays)))
+            placement.unplaced.append((resource.id, ", ".join(field_path(where) for where in strays)))
     return placement
 
 
@@ -122,10 +122,6 @@ def _container_paths(obj: Any) -> list[tuple[str | int, ...]]:
         elif isinstance(value, list):
             todo.extend((v, (*path, i)) for i, v in enumerate(value) if isinstance(v, (Mapping, list)))
     return sorted(found, key=str)
-
-
-def _dotted(path: tuple[str | int, ...]) -> str:
-    return "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path).lstrip(".")
 
 
 def configured_pod_templates(config: Mapping[str, Any] | None) -> dict[str, tuple[str, ...]]:
