@@ -232,6 +232,10 @@ class Inventory:
     facts: dict[str, Any] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     scopes: set[str] = field(default_factory=lambda: {"iac"})
+    # Indexes of what add() has taken (add is the only way in): ids, and objects by API identity.
+    _ids: set[str] = field(default_factory=set, repr=False, compare=False)
+    _objects: dict[tuple[str, str, str | None, str], Resource] = field(default_factory=dict, repr=False,
+                                                                        compare=False)
 
     def add(self, resources: Iterable[Resource]) -> None:
         """Add resources; two Kubernetes objects the API server would take as one are bad input.
@@ -242,8 +246,7 @@ class Inventory:
         object (apply leaves it as it is). Other ids that repeat (Terraform blocks of
         two folders, or objects of two API groups that share a kind) get `#2`, `#3`…
         """
-        seen = {r.id for r in self.resources}
-        objects = {key: r for r in self.resources if (key := object_key(r)) is not None}
+        seen, objects = self._ids, self._objects
         for resource in resources:
             key = object_key(resource)
             if key is not None:

@@ -5,23 +5,22 @@ package kaze.lib.k8s
 
 import rego.v1
 
-# Where each built-in kind keeps the pod it runs (a Pod is its own), by kind alone.
-builtin_templates := {
-	"Deployment": ["spec", "template"],
-	"StatefulSet": ["spec", "template"],
-	"DaemonSet": ["spec", "template"],
-	"ReplicaSet": ["spec", "template"],
-	"ReplicationController": ["spec", "template"],
-	"Job": ["spec", "template"],
-	"CronJob": ["spec", "jobTemplate", "spec", "template"],
+# Custom kinds that run pods are in data.inventory.pod_templates: "<API group>/<Kind>" → path of
+# the pod template, as the inventory places them (kaze_policy/inventory.py: known kinds,
+# kaze-policy.yaml podTemplates, any kind with one template.spec.containers). An Argo Rollout
+# or a Knative Service is a workload.
+
+# Kinds that run pods by their kind alone (`apps.kruise.io` StatefulSets too).
+builtin_workload_kinds := {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController"}
+
+# The names of the kinds that run pods (a name alone: `Service` when Knative's is there; is_workload
+# tells them apart). Per-object rules read it for every object: without custom kinds it is the
+# default, a constant (the same set as builtin_workload_kinds).
+default workload_kinds := {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController"}
+
+workload_kinds := builtin_workload_kinds | {kind_of_key(key) | some key, _ in data.inventory.pod_templates} if {
+	count(data.inventory.pod_templates) > 0
 }
-
-# Custom kinds that run pods, "<API group>/<Kind>" → path of the pod template, as the inventory
-# places them (kaze_policy/inventory.py: known kinds, kaze-policy.yaml podTemplates, and any
-# kind with one template.spec.containers). An Argo Rollout or a Knative Service is a workload.
-custom_templates := object.get(data.inventory, "pod_templates", {})
-
-workload_kinds := ({"Pod"} | {kind | some kind, _ in builtin_templates}) | {kind_of_key(key) | some key, _ in custom_templates}
 
 kind_of_key(key) := parts[count(parts) - 1] if parts := split(key, "/")
 
@@ -29,34 +28,39 @@ api_group(obj) := "" if not contains(object.get(obj, "apiVersion", ""), "/")
 
 api_group(obj) := split(obj.apiVersion, "/")[0] if contains(obj.apiVersion, "/")
 
-# template_path is where a workload keeps its pod template; undefined for what runs no pod.
-template_path(obj) := builtin_templates[obj.kind]
-
-template_path(obj) := path if {
-	not builtin_templates[obj.kind]
-	path := custom_templates[sprintf("%s/%s", [api_group(obj), obj.kind])]
+# custom_template_path is where a custom kind keeps its pod template (undefined for the others).
+custom_template_path(obj) := data.inventory.pod_templates[sprintf("%s/%s", [api_group(obj), obj.kind])] if {
+	not obj.kind in builtin_workload_kinds
 }
 
-# pod_template is the pod a workload creates: its metadata and spec.
+# pod_template is the pod a workload creates: its metadata and spec. Built-in kinds (by kind
+# alone) by plain references: per-object rules read it for every object, keep that path cheap.
 pod_template(obj) := obj if obj.kind == "Pod"
 
-pod_template(obj) := obj if {
-	obj.kind != "Pod"
-	template_path(obj) == []
-}
+pod_template(obj) := obj.spec.jobTemplate.spec.template if obj.kind == "CronJob"
+
+pod_template(obj) := obj.spec.template if obj.kind in template_kinds
 
 pod_template(obj) := template if {
-	obj.kind != "Pod"
-	path := template_path(obj)
+	not obj.kind in builtin_workload_kinds
+	path := custom_template_path(obj)
+	template := custom_template(obj, path)
+}
+
+template_kinds := {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job"}
+
+custom_template(obj, path) := obj if path == []
+
+custom_template(obj, path) := template if {
 	count(path) > 0
 	template := object.get(obj, path, null)
 	is_object(template)
 }
 
 # is_workload holds for an object that runs pods (a Service of serving.knative.dev, not of v1).
-is_workload(obj) if obj.kind == "Pod"
+is_workload(obj) if obj.kind in builtin_workload_kinds
 
-is_workload(obj) if template_path(obj)
+is_workload(obj) if custom_template_path(obj)
 
 # pod_spec is the pod template of any workload kind.
 pod_spec(obj) := pod_template(obj).spec

@@ -50,5 +50,5 @@ test_without_inventory_templates_custom_kinds_run_no_pods if {
 
 test_a_missing_template_is_undefined if {
 	not k8s.pod_spec({"kind": "Deployment", "spec": {}})
-	not k8s.pod_metadata({"kind": "Deployment", "spec": {"template": "x"}})
+	not k8s.pod_metadata({"kind": "CronJob", "spec": {}})
 }
