@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable
 from kaze_policy.catalog import Control
 from kaze_policy.engine.base import UNDEFINED, Engine
 from kaze_policy.errors import EngineError
-from kaze_policy.inventory import Inventory
+from kaze_policy.inventory import Inventory, template_key
 from kaze_policy.results import ERROR, FAIL, NOT_APPLICABLE, PASS, WAIVED, ControlResult, Finding, TargetResult
 
 # One query per control per target, batched over every object of the control's kinds:
@@ -44,7 +44,7 @@ def evaluate_target(engine: Engine, controls: Iterable[Control], inventory: Inve
     """
     data = inventory.to_data()
     engine.set_data(data)
-    ids_by_kind: dict[str, list[str]] = data["by_kind"]
+    ids_by_kind: dict[str, list[str]] = _with_custom_workloads(data)
     waivers = (inventory.config or {}).get("waivers") or []
     day = today or dt.date.today()
     pending = list(controls)
@@ -95,6 +95,8 @@ def _evaluate_control(engine: Engine, control: Control, inventory: Inventory, da
         errors = engine.query(f"{control.package}.errors")
         if errors is not UNDEFINED and errors:
             return TargetResult(target, ERROR, "; ".join(sorted(map(str, errors))))
+        if POD_KINDS in control.kinds and data["unplaced_pods"]:
+            return TargetResult(target, ERROR, _unplaced_reason(data["unplaced_pods"]))
         violations = _violations(engine, control, ids_by_kind)
         undecided = _undecided(engine, control)
     except EngineError as err:
@@ -125,9 +127,32 @@ def _undecided(engine: Engine, control: Control) -> str:
     return value if isinstance(value, str) else ""
 
 
+# The controls that judge pods list `Pod` among their kinds; they judge custom workloads too.
+POD_KINDS = "Pod"
+CUSTOM_WORKLOADS = "(custom workloads)"
+
+
+def _with_custom_workloads(data: dict[str, Any]) -> dict[str, list[str]]:
+    """Ids by kind, plus the objects of custom kinds that run pods (an Argo Rollout, a Knative
+    Service: not every `Service`) under CUSTOM_WORKLOADS, for the controls that judge pods."""
+    templates = data["pod_templates"]
+    custom = [rid for kind in {key.rpartition("/")[2] for key in templates}
+              for rid in data["by_kind"].get(kind, [])
+              if template_key(data["resources"][rid]["apiVersion"], kind) in templates]
+    return {**data["by_kind"], CUSTOM_WORKLOADS: custom}
+
+
+def _unplaced_reason(unplaced: list[dict[str, str]]) -> str:
+    shown = "; ".join(f"{u['id']} (containers at {u['at']})" for u in unplaced[:5])
+    more = f" and {len(unplaced) - 5} more" if len(unplaced) > 5 else ""
+    return (f"cannot find the pod template of {shown}{more}: its pods are not judged; name the kind's "
+            f"template in kaze-policy.yaml podTemplates (apiGroup, kind, path)")
+
+
 def _violations(engine: Engine, control: Control, ids_by_kind: dict[str, list[str]]) -> list[tuple[str | None, Any]]:
     if control.per_object:
-        ids = [rid for kind in control.kinds for rid in ids_by_kind.get(kind, [])]
+        kinds = [*control.kinds, CUSTOM_WORKLOADS] if POD_KINDS in control.kinds else control.kinds
+        ids = list(dict.fromkeys(rid for kind in kinds for rid in ids_by_kind.get(kind, [])))
         if not ids:
             return []
         pairs = engine.query(BATCH_QUERY.format(package=control.package), {"ids": ids})

@@ -6,6 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from kaze_policy.errors import InputError
+
 TENANT_LABEL = "kaze.io/tenant"
 PLANE_LABEL = "kaze.io/plane"
 SNAPSHOT_API = "snapshot.kaze.io/v1"
@@ -26,6 +28,24 @@ ALL_SCOPES = ("iac", "cluster", "admission", "vault", "supply-chain")
 WORKLOAD_KINDS = frozenset({"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController",
                             "Job", "CronJob"})
 
+# Custom kinds known to run pods: "<API group>/<Kind>" → the path of their pod template (the
+# mapping that holds the pod's `metadata` and `spec`; () is the object itself, as for a Pod).
+# kaze-policy.yaml `podTemplates` names more; rego/lib/k8s.rego reads them all from the inventory.
+KNOWN_POD_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "argoproj.io/Rollout": ("spec", "template"),
+    "apps.kruise.io/CloneSet": ("spec", "template"),
+    "apps.kruise.io/StatefulSet": ("spec", "template"),
+    "apps.kruise.io/DaemonSet": ("spec", "template"),
+    "apps.kruise.io/BroadcastJob": ("spec", "template"),
+    "keda.sh/ScaledJob": ("spec", "jobTargetRef", "template"),
+    "serving.knative.dev/Service": ("spec", "template"),
+    "serving.knative.dev/Configuration": ("spec", "template"),
+    "serving.knative.dev/Revision": (),
+}
+# Where any other custom kind may keep one pod template: a `template` whose `spec` has
+# `containers` (Rollout-, Job- and CloneSet-like kinds, Kubeflow jobs with one replica spec…).
+_TEMPLATE_TAIL = ("template", "spec", "containers")
+
 
 def pod_template(obj: Mapping[str, Any], kind: str | None = None) -> Mapping[str, Any]:
     """The pod a workload creates (`metadata` and `spec`); a Pod is its own template.
@@ -43,6 +63,71 @@ def pod_template(obj: Mapping[str, Any], kind: str | None = None) -> Mapping[str
     if kind == "CronJob":
         return field(field(field(spec, "jobTemplate"), "spec"), "template")
     return field(spec, "template")
+
+
+def template_key(api_version: str, kind: str) -> str:
+    """How the inventory names a custom kind: `argoproj.io/Rollout`."""
+    return f"{api_group(api_version)}/{kind}"
+
+
+@dataclass
+class PodPlacement:
+    """Where the custom kinds of a target keep their pods, and the objects the scan cannot place."""
+
+    templates: dict[str, list[str]] = field(default_factory=dict)
+    unplaced: list[tuple[str, str]] = field(default_factory=list)  # (resource id, where its containers are)
+
+
+def place_pods(resources: Iterable[Resource], configured: Mapping[str, tuple[str, ...]]) -> PodPlacement:
+    """Find the pod template of every custom object that carries `containers`.
+
+    A kind's path comes from the configuration, else from KNOWN_POD_TEMPLATES, else from the
+    object (one `template.spec.containers`, at a path of field names). `containers` anywhere
+    else (a second template, a list of templates, a shape no rule reads) cannot be placed: the
+    controls that judge pods cannot judge that object, which the evaluation reports as an error.
+    Objects of Kubernetes' own groups are left out: their schema fixes where pods are.
+    """
+    from kaze_policy.sources.openapi import field_path, is_builtin_group
+
+    placement = PodPlacement()
+    for resource in resources:
+        if (resource.source not in KUBERNETES_SOURCES or resource.api_version == SNAPSHOT_API
+                or is_builtin_group(resource.api_version)):
+            continue
+        key = template_key(resource.api_version, resource.kind)
+        path = configured.get(key, KNOWN_POD_TEMPLATES.get(key))
+        found = _container_paths(resource.obj)
+        if path is None and len(found) == 1 and found[0][-3:] == _TEMPLATE_TAIL and all(
+                isinstance(step, str) for step in found[0]):
+            path = placement.templates.get(key) or found[0][:-2]
+        if path is not None:
+            placement.templates.setdefault(key, list(path))
+            path = tuple(placement.templates[key])
+        expected = (*path, "spec", "containers") if path is not None else None
+        strays = [where for where in found if where != expected]
+        if strays:
+            placement.unplaced.append((resource.id, ", ".join(field_path(where) for where in strays)))
+    return placement
+
+
+def _container_paths(obj: Any) -> list[tuple[str | int, ...]]:
+    """The paths of every `containers` field in an object."""
+    found, todo = [], [(obj, ())]
+    while todo:
+        value, path = todo.pop()
+        if isinstance(value, Mapping):
+            if "containers" in value:
+                found.append((*path, "containers"))
+            todo.extend((v, (*path, k)) for k, v in value.items() if isinstance(v, (Mapping, list)))
+        elif isinstance(value, list):
+            todo.extend((v, (*path, i)) for i, v in enumerate(value) if isinstance(v, (Mapping, list)))
+    return sorted(found, key=str)
+
+
+def configured_pod_templates(config: Mapping[str, Any] | None) -> dict[str, tuple[str, ...]]:
+    """kaze-policy.yaml `podTemplates`: `{apiGroup, kind, path}` → "<group>/<Kind>" → path."""
+    return {f"{entry['apiGroup']}/{entry['kind']}": tuple(entry["path"].split(".")) if entry["path"] else ()
+            for entry in (config or {}).get("podTemplates") or []}
 
 
 @dataclass(frozen=True)
@@ -99,6 +184,34 @@ def resource_id(kind: str, namespace: str | None, name: str) -> str:
     return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
 
 
+# Sources whose resources are Kubernetes objects, one per API identity.
+KUBERNETES_SOURCES = frozenset({"kubernetes", "kustomize"})
+
+
+def api_group(api_version: str) -> str:
+    """`apps/v1` → `apps`; `v1` (the core group) → ``."""
+    return api_version.rpartition("/")[0]
+
+
+def object_key(resource: Resource) -> tuple[str, str, str | None, str] | None:
+    """The identity under which the API server stores an object: group, kind, namespace, name.
+
+    None for what is not a named Kubernetes object (an object with only a generateName gets
+    a new name on each create, so two of them are two objects).
+    """
+    if resource.source not in KUBERNETES_SOURCES:
+        return None
+    metadata = resource.obj.get("metadata")
+    if not isinstance(metadata, Mapping) or not metadata.get("name"):
+        return None
+    return api_group(resource.api_version), resource.kind, resource.namespace, resource.name
+
+
+def _place(resource: Resource) -> str:
+    origin = resource.origin
+    return f"{origin.file}:{origin.line}" if origin.line else origin.file
+
+
 @dataclass
 class Target:
     """A unit of evaluation: one cell. Cross-resource controls never look across two."""
@@ -122,10 +235,32 @@ class Inventory:
     facts: dict[str, Any] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     scopes: set[str] = field(default_factory=lambda: {"iac"})
+    # Indexes of what add() has taken (add is the only way in): ids, and objects by API identity.
+    _ids: set[str] = field(default_factory=set, repr=False, compare=False)
+    _objects: dict[tuple[str, str, str | None, str], Resource] = field(default_factory=dict, repr=False,
+                                                                        compare=False)
 
     def add(self, resources: Iterable[Resource]) -> None:
-        seen = {r.id for r in self.resources}
+        """Add resources; two Kubernetes objects the API server would take as one are bad input.
+
+        `kubectl apply` keeps the last of two objects with one group, kind, namespace and
+        name, while the scan would judge both: a deny-all NetworkPolicy shadowed by an
+        allow-all one of the same name would pass. The same object twice, identical, is one
+        object (apply leaves it as it is). Other ids that repeat (Terraform blocks of
+        two folders, or objects of two API groups that share a kind) get `#2`, `#3`…
+        """
+        seen, objects = self._ids, self._objects
         for resource in resources:
+            key = object_key(resource)
+            if key is not None:
+                first = objects.setdefault(key, resource)
+                if first is not resource and first.obj == resource.obj:
+                    continue  # the same object twice (a namespace each app folder declares): one object
+                if first is not resource:
+                    raise InputError(f"{resource.kind} {resource.namespace + '/' if resource.namespace else ''}"
+                                     f"{resource.name} is defined twice in one target (first at {_place(first)}); "
+                                     f"kubectl apply would keep only this one", resource.origin.file,
+                                     resource.origin.line)
             base, n = resource.id, 1
             while resource.id in seen:
                 n += 1
@@ -144,7 +279,7 @@ class Inventory:
         return [r for r in self.resources if r.kind in wanted]
 
     def namespaces(self) -> dict[str, dict[str, Any]]:
-        """Namespace name → labels, tenant and plane; namespaces used but not declared too."""
+        """Namespace name → labels, tenant and plane; namespaces used or configured but not declared too."""
         result: dict[str, dict[str, Any]] = {}
         for r in self.resources:
             if r.kind == "Namespace" and r.api_version == "v1":
@@ -158,10 +293,22 @@ class Inventory:
         for r in self.resources:
             if r.namespace and r.namespace not in result:
                 result[r.namespace] = {"labels": {}, "tenant": None, "plane": None, "declared": False}
+        # The configuration names each tenant's namespaces: they are that tenant's whether or
+        # not their Namespace object is among the scanned files (and whatever its labels omit).
+        for tenant in (self.config or {}).get("tenants") or []:
+            for ns in tenant.get("namespaces") or []:
+                info = result.setdefault(ns, {"labels": {}, "tenant": None, "plane": None, "declared": False})
+                if info["tenant"] is None:
+                    info["tenant"] = tenant.get("name")
         return result
 
     def to_data(self) -> dict[str, Any]:
-        """The `data.inventory` document handed to the engine."""
+        """The `data.inventory` document handed to the engine.
+
+        `pod_templates` maps each custom kind that runs pods to its template's path;
+        `unplaced_pods` lists the objects holding containers the scan cannot place.
+        """
+        placement = place_pods(self.resources, configured_pod_templates(self.config))
         by_kind: dict[str, list[str]] = defaultdict(list)
         by_namespace: dict[str, list[str]] = defaultdict(list)
         for r in self.resources:
@@ -178,4 +325,6 @@ class Inventory:
             "config": self.config,
             "scopes": {s: s in self.scopes for s in ALL_SCOPES},
             "facts": self.facts,
+            "pod_templates": placement.templates,
+            "unplaced_pods": [{"id": rid, "at": where} for rid, where in placement.unplaced],
         }

@@ -34,7 +34,9 @@ metadata:
   name: agent
   namespace: tenant-acme
 spec:
+  selector: {matchLabels: {app: agent}}
   template:
+    metadata: {labels: {app: agent}}
     spec:
       containers:
       - name: agent

@@ -8,6 +8,7 @@ from typing import Any
 
 from kaze_policy.errors import InputError
 from kaze_policy.inventory import Origin, Resource
+from kaze_policy.sources.openapi import check_object
 from kaze_policy.sources.yaml_stream import Document, load_stream
 
 # Kinds that live outside any namespace; every other kind defaults to "default".
@@ -52,9 +53,27 @@ def _add_document(result: ManifestFile, doc: Document, data: bytes, file: str, s
     if kind.endswith("List") and isinstance(items, list):
         lines = _item_lines(data, doc.line, len(items))
         for item, line in zip(items, lines):
-            _add_document(result, Document(item, line), data, file, source)
+            _add_document(result, Document(_list_item(item, value, file, line), line), data, file, source)
         return
+    check_object(value, file, doc.line)
     result.resources.append(object_to_resource(value, Origin(file, doc.line), source))
+
+
+def _list_item(item: Any, listed: dict[str, Any], file: str, line: int) -> dict[str, Any]:
+    """An item of a List as the API machinery decodes it.
+
+    The API server leaves `kind` and `apiVersion` out of the items of a typed list
+    (`PodList`, `NamespaceList`…); apimachinery's list decoder gives such an item the list's
+    kind less `List` and the list's apiVersion, and kubectl refuses an item that still has
+    no kind (a plain `List`) or no apiVersion.
+    """
+    if not isinstance(item, dict):
+        raise InputError(f"an item of the {listed['kind']} is not an object", file, line)
+    if "kind" not in item and "apiVersion" not in item and listed["kind"] != "List":
+        item = {"apiVersion": listed["apiVersion"], "kind": listed["kind"][: -len("List")], **item}
+    if not item.get("kind") or not item.get("apiVersion"):
+        raise InputError(f"an item of the {listed['kind']} has no kind or no apiVersion", file, line)
+    return item
 
 
 def object_to_resource(obj: dict[str, Any], origin: Origin, source: str) -> Resource:

@@ -5,25 +5,68 @@ package kaze.lib.k8s
 
 import rego.v1
 
-workload_kinds := {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController"}
+# Custom kinds that run pods are in data.inventory.pod_templates: "<API group>/<Kind>" → path of
+# the pod template, as the inventory places them (kaze_policy/inventory.py: known kinds,
+# kaze-policy.yaml podTemplates, any kind with one template.spec.containers). An Argo Rollout
+# or a Knative Service is a workload.
+
+# Kinds that run pods by their kind alone (`apps.kruise.io` StatefulSets too).
+builtin_workload_kinds := {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController"}
+
+# The names of the kinds that run pods (a name alone: `Service` when Knative's is there; is_workload
+# tells them apart). Per-object rules read it for every object: without custom kinds it is the
+# default, a constant (the same set as builtin_workload_kinds).
+default workload_kinds := {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController"}
+
+workload_kinds := builtin_workload_kinds | {kind_of_key(key) | some key, _ in data.inventory.pod_templates} if {
+	count(data.inventory.pod_templates) > 0
+}
+
+kind_of_key(key) := parts[count(parts) - 1] if parts := split(key, "/")
+
+api_group(obj) := "" if not contains(object.get(obj, "apiVersion", ""), "/")
+
+api_group(obj) := split(obj.apiVersion, "/")[0] if contains(obj.apiVersion, "/")
+
+# custom_template_path is where a custom kind keeps its pod template (undefined for the others).
+custom_template_path(obj) := data.inventory.pod_templates[sprintf("%s/%s", [api_group(obj), obj.kind])] if {
+	not obj.kind in builtin_workload_kinds
+}
+
+# pod_template is the pod a workload creates: its metadata and spec. Built-in kinds (by kind
+# alone) by plain references: per-object rules read it for every object, keep that path cheap.
+pod_template(obj) := obj if obj.kind == "Pod"
+
+pod_template(obj) := obj.spec.jobTemplate.spec.template if obj.kind == "CronJob"
+
+pod_template(obj) := obj.spec.template if obj.kind in template_kinds
+
+pod_template(obj) := template if {
+	not obj.kind in builtin_workload_kinds
+	path := custom_template_path(obj)
+	template := custom_template(obj, path)
+}
+
+template_kinds := {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job"}
+
+custom_template(obj, path) := obj if path == []
+
+custom_template(obj, path) := template if {
+	count(path) > 0
+	template := object.get(obj, path, null)
+	is_object(template)
+}
+
+# is_workload holds for an object that runs pods (a Service of serving.knative.dev, not of v1).
+is_workload(obj) if obj.kind in builtin_workload_kinds
+
+is_workload(obj) if custom_template_path(obj)
 
 # pod_spec is the pod template of any workload kind.
-pod_spec(obj) := obj.spec if obj.kind == "Pod"
-
-pod_spec(obj) := obj.spec.jobTemplate.spec.template.spec if obj.kind == "CronJob"
-
-pod_spec(obj) := obj.spec.template.spec if {
-	obj.kind in (workload_kinds - {"Pod", "CronJob"})
-}
+pod_spec(obj) := pod_template(obj).spec
 
 # pod_metadata is the metadata of the pods a workload creates.
-pod_metadata(obj) := object.get(obj, "metadata", {}) if obj.kind == "Pod"
-
-pod_metadata(obj) := object.get(obj.spec.jobTemplate.spec.template, "metadata", {}) if obj.kind == "CronJob"
-
-pod_metadata(obj) := object.get(obj.spec.template, "metadata", {}) if {
-	obj.kind in (workload_kinds - {"Pod", "CronJob"})
-}
+pod_metadata(obj) := object.get(pod_template(obj), "metadata", {})
 
 # containers lists regular, init and ephemeral containers of a pod spec.
 containers(spec) := [c |

@@ -6,17 +6,19 @@
 #   reach what other tenants run on the same node, and a compromise of it is a compromise of
 #   the node. Tenant namespaces and the shared plane run tenant work and share nodes with other
 #   tenants, so none of their workloads (init and ephemeral containers included) may do any of
-#   these.
+#   these. A hostPath PersistentVolume bound by a claim of such a namespace (the claim's
+#   volumeName, or the volume's claimRef) is host access too.
 # custom:
 #   id: KZ-TEN-05
 #   severity: high
 #   scopes: [iac, cluster, admission]
-#   kinds: [Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, ReplicationController]
+#   kinds: [Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, ReplicationController, PersistentVolume]
 #   reference: "§6 Identity & Trust; §8 Tenant Isolation Enforcement"
 #   remediation: >-
 #     Remove hostNetwork, hostPID and hostIPC (or set them to false), set privileged: false
 #     and drop the capabilities.add list of every container, and replace hostPath volumes by
-#     emptyDir, a ConfigMap, a projected volume or a PersistentVolumeClaim. Node-level agents
+#     emptyDir, a ConfigMap, a projected volume or a PersistentVolumeClaim of a storage class
+#     (not a hostPath PersistentVolume). Node-level agents
 #     belong in a kaze.io/plane=system namespace.
 #   frameworks:
 #     soc2: [CC6.1, CC6.8]
@@ -31,7 +33,7 @@ import data.kaze.lib.k8s
 import data.kaze.lib.tenancy
 
 applies if {
-	input.object.kind in k8s.workload_kinds
+	k8s.is_workload(input.object)
 	tenancy.is_workload_namespace(k8s.namespace(input.object))
 }
 
@@ -81,5 +83,31 @@ violation contains v if {
 		"msg": sprintf("%s %s/%s in %s namespace %s %s: %s; tenant and shared-plane workloads may not use the node's namespaces, privileged mode, hostPath volumes or added capabilities", [input.object.kind, k8s.namespace(input.object), k8s.name(input.object), kind_of_namespace, k8s.namespace(input.object), f.what, f.fix]),
 		"resource": input.id,
 		"evidence": {"field": f.field, "finding": f.what},
+	}
+}
+
+# A hostPath PersistentVolume is the node's disk, wherever the pod that mounts it runs: bound
+# to a claim of a tenant or shared-plane namespace, it is host access from there. Bound either
+# way: the volume's claimRef (pre-binding), or a claim's volumeName.
+pv_claims contains ns if {
+	input.object.kind == "PersistentVolume"
+	ns := input.object.spec.claimRef.namespace
+}
+
+pv_claims contains k8s.namespace(claim.object) if {
+	input.object.kind == "PersistentVolume"
+	some claim in k8s.resources_of_kind("PersistentVolumeClaim")
+	claim.object.spec.volumeName == k8s.name(input.object)
+}
+
+violation contains v if {
+	input.object.kind == "PersistentVolume"
+	path := input.object.spec.hostPath.path
+	some ns in pv_claims
+	tenancy.is_workload_namespace(ns)
+	v := {
+		"msg": sprintf("PersistentVolume %s is the hostPath %v of the node and is bound by a claim in namespace %s: tenant and shared-plane workloads may not mount the node's filesystem; bind their claims to volumes of a storage class instead", [k8s.name(input.object), path, ns]),
+		"resource": input.id,
+		"evidence": {"field": "spec.hostPath", "finding": sprintf("hostPath %v bound from %s", [path, ns])},
 	}
 }

@@ -22,6 +22,49 @@ findings(obj) := vs if {
 	vs := no_host_access.violation with input as {"id": "x", "object": obj} with data.inventory as inv
 }
 
+host_pv(claim_ref) := object.union(
+	{"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "node-disk"}, "spec": {"hostPath": {"path": "/var/lib"}}},
+	{"spec": claim_ref},
+)
+
+claim(ns, volume) := {
+	"id": sprintf("PersistentVolumeClaim/%s/data", [ns]),
+	"object": {"kind": "PersistentVolumeClaim", "metadata": {"name": "data", "namespace": ns}, "spec": {"volumeName": volume}},
+}
+
+pv_findings(pv, claims) := vs if {
+	with_claims := object.union(inv, {
+		"resources": {c.id: c | some c in claims},
+		"by_kind": {"PersistentVolumeClaim": [c.id | some c in claims]},
+	})
+	vs := no_host_access.violation with input as {"id": "PersistentVolume/node-disk", "object": pv} with data.inventory as with_claims
+}
+
+test_host_path_volume_bound_by_claim_ref_of_tenant_fails if {
+	some v in pv_findings(host_pv({"claimRef": {"namespace": "tenant-a", "name": "data"}}), [])
+	v.resource == "PersistentVolume/node-disk"
+	contains(v.msg, "/var/lib")
+	contains(v.msg, "namespace tenant-a")
+}
+
+test_host_path_volume_named_by_a_tenant_claim_fails if {
+	some v in pv_findings(host_pv({}), [claim("shared", "node-disk")])
+	contains(v.msg, "namespace shared")
+}
+
+test_host_path_volume_of_system_claim_passes if {
+	count(pv_findings(host_pv({"claimRef": {"namespace": "kube-system", "name": "data"}}), [claim("kube-system", "node-disk")])) == 0
+}
+
+test_unbound_host_path_volume_passes if {
+	count(pv_findings(host_pv({}), [claim("tenant-a", "other-disk")])) == 0
+}
+
+test_bound_volume_without_host_path_passes if {
+	pv := {"kind": "PersistentVolume", "metadata": {"name": "node-disk"}, "spec": {"csi": {"driver": "ebs.csi.aws.com", "volumeHandle": "vol-1"}, "claimRef": {"namespace": "tenant-a", "name": "data"}}}
+	count(pv_findings(pv, [claim("tenant-a", "node-disk")])) == 0
+}
+
 test_hardened_workload_passes if {
 	count(findings(deployment("tenant-a", {"hostNetwork": false, "hostPID": false}))) == 0
 }

@@ -1,0 +1,199 @@
+"""Every object the cluster would hold, and only those: duplicates, typed lists, custom workloads."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from kaze_policy.sources.kubernetes import load_manifest
+from tests.conftest import FIXTURES, run_cli
+
+DENY_ALL_CASE = FIXTURES / "KZ-TEN-02" / "pass" / "single-policy-both-directions"
+
+ALLOW_ALL = """# The same name as the deny-all: kubectl apply keeps this one.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny
+  namespace: tenant-acme
+spec:
+  podSelector: {}
+  policyTypes: [Ingress, Egress]
+  ingress: [{}]
+  egress: [{}]
+"""
+
+
+def one_error_line(result) -> str:
+    assert result.returncode == 2, result.stdout[:500] + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stdout == ""
+    return lines[0]
+
+
+def test_an_object_defined_twice_is_bad_input_naming_both_places(tmp_path: Path) -> None:
+    case = tmp_path / "case"
+    shutil.copytree(DENY_ALL_CASE, case)
+    (case / "zz-allow-all.yaml").write_text(ALLOW_ALL)
+    line = one_error_line(run_cli("scan", str(case), "--config", str(FIXTURES / "kaze-policy.yaml")))
+    assert f"{case / 'zz-allow-all.yaml'}:2:" in line
+    assert f"{case / 'network-policies.yaml'}:3" in line
+    assert "NetworkPolicy tenant-acme/default-deny" in line
+
+
+def test_the_same_name_in_another_namespace_kind_or_api_group_is_another_object(tmp_path: Path) -> None:
+    """Neither is an identical object declared twice (each app folder with its namespace.yaml)."""
+    (tmp_path / "ns.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")
+    (tmp_path / "ns-again.yaml").write_text("# the same namespace\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n")
+    (tmp_path / "a.yaml").write_text(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: a}\n---\n"
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: b}\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web, namespace: a}\n---\n"
+        "apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: web, namespace: a}\n---\n"
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {generateName: migrate-, namespace: a}\n---\n"
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {generateName: migrate-, namespace: a}\n")
+    result = run_cli("scan", str(tmp_path), "--format", "json")
+    assert result.returncode in (0, 1, 3), result.stderr
+
+
+def test_terraform_blocks_of_one_id_in_two_folders_are_not_duplicates(tmp_path: Path) -> None:
+    for case in ("a", "b"):
+        tf = tmp_path / case / "terraform" / "main.tf"
+        tf.parent.mkdir(parents=True)
+        tf.write_text('resource "aws_s3_bucket" "audit" {\n  bucket = "kaze-audit"\n}\n')
+    result = run_cli("scan", str(tmp_path), "--format", "json")
+    assert result.returncode in (0, 1, 3), result.stderr
+
+
+POD_LIST = b"""apiVersion: v1
+kind: PodList
+metadata:
+  resourceVersion: "42"
+items:
+- metadata:
+    name: web
+    namespace: tenant-acme
+  spec:
+    containers:
+    - name: web
+      image: nginx
+- metadata:
+    name: job
+    namespace: tenant-acme
+  spec:
+    containers:
+    - name: job
+      image: busybox
+"""
+
+
+def test_items_of_a_typed_list_take_the_list_kind_and_api_version() -> None:
+    resources = load_manifest(POD_LIST, "pods.yaml").resources
+    assert [(r.id, r.api_version, r.origin.line) for r in resources] == [
+        ("Pod/tenant-acme/web", "v1", 6), ("Pod/tenant-acme/job", "v1", 13)]
+
+
+def test_items_of_a_grouped_typed_list_keep_the_group() -> None:
+    data = json.dumps({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicyList", "items": [
+        {"metadata": {"name": "deny", "namespace": "a"}, "spec": {"podSelector": {}}}]}).encode()
+    (resource,) = load_manifest(data, "np.json").resources
+    assert (resource.id, resource.api_version) == ("NetworkPolicy/a/deny", "networking.k8s.io/v1")
+
+
+def test_a_privileged_pod_of_a_pod_list_fails_ten_05(tmp_path: Path) -> None:
+    namespace = b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tenant-acme\n  labels: {kaze.io/tenant: acme}\n"
+    (tmp_path / "ns.yaml").write_bytes(namespace)
+    (tmp_path / "pods.yaml").write_bytes(POD_LIST.replace(b"      image: busybox\n",
+                                                          b"      image: busybox\n      securityContext: {privileged: true}\n"))
+    result = run_cli("scan", str(tmp_path), "--control", "KZ-TEN-05", "--format", "json")
+    report = json.loads(result.stdout)
+    (control,) = report["controls"]
+    assert control["status"] == "fail", control
+    assert {f["resource"]["id"] for f in control["findings"]} == {"Pod/tenant-acme/job"}
+
+
+def test_an_item_of_a_plain_list_without_kind_is_bad_input(tmp_path: Path) -> None:
+    path = tmp_path / "list.yaml"
+    path.write_text("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: a}\n"
+                    "- metadata: {name: b}\n")
+    line = one_error_line(run_cli("scan", str(path)))
+    assert f"{path}:7:" in line and "no kind" in line
+
+
+TENANT_NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tenant-acme\n  labels: {kaze.io/tenant: acme}\n"
+PRIVILEGED_POD = ("metadata: {{labels: {{app: web}}}}\n{indent}spec:\n{indent}  containers:\n{indent}  - name: web\n"
+                  "{indent}    image: nginx\n{indent}    securityContext: {{privileged: true}}\n")
+
+
+def template(indent: str) -> str:
+    return indent + PRIVILEGED_POD.format(indent=indent)
+
+
+CUSTOM_WORKLOADS = {
+    "Rollout/tenant-acme/web": "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web, namespace: tenant-acme}\n"
+                               "spec:\n  strategy: {canary: {}}\n  template:\n" + template("    "),
+    "CloneSet/tenant-acme/web": "apiVersion: apps.kruise.io/v1alpha1\nkind: CloneSet\nmetadata: {name: web, namespace: tenant-acme}\n"
+                                "spec:\n  template:\n" + template("    "),
+    "ScaledJob/tenant-acme/web": "apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata: {name: web, namespace: tenant-acme}\n"
+                                 "spec:\n  jobTargetRef:\n    template:\n" + template("      "),
+    "Service/tenant-acme/web": "apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: web, namespace: tenant-acme}\n"
+                               "spec:\n  template:\n" + template("    "),
+    "Runner/tenant-acme/web": "apiVersion: ci.example.com/v1\nkind: Runner\nmetadata: {name: web, namespace: tenant-acme}\n"
+                              "spec:\n  worker:\n    template:\n" + template("      "),
+}
+
+
+def ten_05(folder: Path, *args: str) -> tuple[int, dict]:
+    result = run_cli("scan", str(folder), "--control", "KZ-TEN-05", "--format", "json", *args)
+    assert result.returncode != 2, result.stderr
+    (control,) = json.loads(result.stdout)["controls"]
+    return result.returncode, control
+
+
+def test_privileged_custom_workloads_fail_ten_05(tmp_path: Path) -> None:
+    (tmp_path / "ns.yaml").write_text(TENANT_NAMESPACE)
+    (tmp_path / "workloads.yaml").write_text("---\n".join(CUSTOM_WORKLOADS.values()))
+    (tmp_path / "zz-service.yaml").write_text(  # a core Service of the same name runs no pod
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: tenant-acme}\nspec:\n  ports: [{port: 80}]\n")
+    code, control = ten_05(tmp_path)
+    assert (code, control["status"]) == (1, "fail"), control
+    assert {f["resource"]["id"] for f in control["findings"]} == set(CUSTOM_WORKLOADS)
+    assert all("runs container web privileged" in f["message"] for f in control["findings"])
+
+
+def test_the_configuration_names_where_a_custom_kind_keeps_its_pods(tmp_path: Path) -> None:
+    (tmp_path / "ns.yaml").write_text(TENANT_NAMESPACE)
+    (tmp_path / "batch.yaml").write_text("apiVersion: batch.example.com/v1\nkind: Pipeline\n"
+                                         "metadata: {name: build, namespace: tenant-acme}\n"
+                                         "spec:\n  runner:\n" + template("    "))
+    code, control = ten_05(tmp_path)
+    assert (code, control["status"]) == (3, "error"), control
+    assert "Pipeline/tenant-acme/build (containers at spec.runner.spec.containers)" in control["reason"]
+    config = tmp_path / "kaze-policy.yaml"
+    config.write_text("apiVersion: kaze.io/v1\nkind: KazePolicyConfig\ncell: {name: c, mode: agency, cloud: aws}\n"
+                      "podTemplates:\n- {apiGroup: batch.example.com, kind: Pipeline, path: spec.runner}\n")
+    code, control = ten_05(tmp_path, "--config", str(config))
+    assert (code, control["status"]) == (1, "fail"), control
+    assert [f["resource"]["id"] for f in control["findings"]] == ["Pipeline/tenant-acme/build"]
+
+
+def test_containers_the_scan_cannot_place_are_not_evaluated_never_passed(tmp_path: Path) -> None:
+    (tmp_path / "ns.yaml").write_text(TENANT_NAMESPACE)
+    (tmp_path / "ray.yaml").write_text(  # two pod templates, one in a list: no single place to judge
+        "apiVersion: ray.io/v1\nkind: RayCluster\nmetadata: {name: ray, namespace: tenant-acme}\nspec:\n"
+        "  headGroupSpec:\n    template:\n" + template("      ") +
+        "  workerGroupSpecs:\n  - groupName: w\n    template:\n" + template("      "))
+    code, control = ten_05(tmp_path)
+    assert (code, control["status"]) == (3, "error"), control
+    assert "RayCluster/tenant-acme/ray" in control["reason"]
+    assert "spec.workerGroupSpecs[0].template.spec.containers" in control["reason"]
+
+
+def test_snapshots_and_objects_without_containers_need_no_pod_template(tmp_path: Path) -> None:
+    (tmp_path / "ns.yaml").write_text(TENANT_NAMESPACE)
+    (tmp_path / "cr.yaml").write_text("apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\n"
+                                      "metadata: {name: m, namespace: tenant-acme}\nspec: {endpoints: [{port: web}]}\n")
+    code, control = ten_05(tmp_path)
+    assert (code, control["status"]) == (0, "pass"), control

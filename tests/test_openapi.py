@@ -1,0 +1,83 @@
+"""Objects the API server would refuse are bad input, before any evaluation, on both engines."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from kaze_policy.sources.openapi import KUBERNETES_VERSION, field_path
+from tests.conftest import require_tool, run_cli
+
+NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tenant-acme\n  labels: {kaze.io/tenant: acme}\n---\n"
+
+
+def pod(spec: str, metadata: str = "  name: web\n  namespace: tenant-acme\n") -> str:
+    return f"apiVersion: v1\nkind: Pod\nmetadata:\n{metadata}spec:\n{spec}"
+
+
+CONTAINER = "  containers:\n  - name: web\n    image: nginx\n"
+MALFORMED = {
+    "privileged-as-string": (pod("  containers:\n  - name: web\n    image: nginx\n"
+                                 "    securityContext: {privileged: \"true\"}\n"),
+                             "spec.containers[0].securityContext.privileged"),
+    "security-context-as-list": (pod("  containers:\n  - name: web\n    image: nginx\n"
+                                     "    securityContext: [{privileged: true}]\n"),
+                                 "spec.containers[0].securityContext"),
+    "volumes-as-map": (pod(CONTAINER + "  volumes: {host: {hostPath: {path: /}}}\n"), "spec.volumes"),
+    "metadata-as-list": (pod(CONTAINER, metadata="  - name: web\n"), "metadata"),
+    "containers-as-string": (pod("  containers: nginx\n"), "spec.containers"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_an_object_kubernetes_would_refuse_is_bad_input_naming_file_line_and_field(tmp_path: Path, case: str) -> None:
+    text, field = MALFORMED[case]
+    path = tmp_path / "pod.yaml"
+    path.write_text(NAMESPACE + text)
+    result = run_cli("scan", str(path), "--format", "json")
+    assert result.returncode == 2, result.stdout[:300] + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert f"{path}:7: Pod " in line and f": {field}: " in line and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_the_opa_engine_refuses_containers_as_a_string_too(tmp_path: Path) -> None:
+    require_tool("opa")
+    path = tmp_path / "pod.yaml"
+    path.write_text(NAMESPACE + pod("  containers: nginx\n"))
+    result = run_cli("scan", str(path), "--engine", "opa", "--format", "json")
+    assert result.returncode == 2, result.stdout[:300] + result.stderr
+    assert f"{path}:7:" in result.stderr and "spec.containers" in result.stderr
+
+
+def test_a_kind_the_pinned_kubernetes_does_not_serve_is_bad_input(tmp_path: Path) -> None:
+    path = tmp_path / "old.yaml"
+    path.write_text("apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: open}\nspec: {privileged: true}\n")
+    result = run_cli("scan", str(path))
+    assert result.returncode == 2 and f"{path}:1:" in result.stderr and "no kind PodSecurityPolicy" in result.stderr
+
+
+def test_unknown_fields_are_dropped_as_the_api_server_drops_them_not_refused(tmp_path: Path) -> None:
+    path = tmp_path / "pod.yaml"
+    path.write_text(NAMESPACE + pod("  containers:\n  - name: web\n    image: nginx\n    privilegd: true\n"))
+    result = run_cli("scan", str(path), "--control", "KZ-TEN-05", "--format", "json")
+    assert result.returncode == 0, result.stderr
+
+
+def test_custom_resources_are_not_checked_against_builtin_schemas(tmp_path: Path) -> None:
+    path = tmp_path / "cr.yaml"
+    path.write_text("apiVersion: apps.example.com/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: many}\n")
+    assert run_cli("scan", str(path), "--control", "KZ-TEN-05").returncode == 0
+
+
+def test_the_schemas_are_those_of_the_pinned_kubernetes() -> None:
+    assert version("kubernetes-validate") == KUBERNETES_VERSION
+    pyproject = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
+    assert f'"kubernetes-validate=={KUBERNETES_VERSION}"' in pyproject
+
+
+def test_field_paths_read_as_kubectl_explains_them() -> None:
+    assert field_path(["spec", "containers", 0, "securityContext"]) == "spec.containers[0].securityContext"
+    assert field_path([]) == ""
