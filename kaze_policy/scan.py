@@ -34,6 +34,7 @@ class ScanOptions:
     today: dt.date | None = None
     controls: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
+    allow_remote: bool = False  # let kustomize fetch remote bases (the network): off in CI
     workers: int = field(default_factory=default_workers)
 
 
@@ -73,7 +74,7 @@ def _load_path(found: Found, loaded: Loaded, explicit: dict | None, options: Sca
     judged, missing_tool = 0, False
     for spec in found.targets:
         try:
-            inventory = load_target(spec, options.max_file_bytes)
+            inventory = load_target(spec, options.max_file_bytes, options.allow_remote)
         except ToolMissingError as err:
             loaded.unloadable.append((spec.name, str(err)))
             missing_tool = True

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-from tests.conftest import run_cli
+import pytest
+
+from tests.conftest import ROOT, run_cli
 
 SECRET = "s3cr3t-value-outside-the-tree"
 
@@ -21,3 +26,64 @@ def test_a_generator_cannot_read_a_file_outside_its_kustomization(tmp_path: Path
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "kustomization.yaml" in lines[0] and "is not in or below" in lines[0], result.stderr
     assert SECRET not in result.stdout + result.stderr
+
+
+def _fake_kustomize(tmp_path: Path) -> tuple[Path, Path]:
+    """A stand-in kustomize that records being started: the test proves it is never run."""
+    marker = tmp_path / "kustomize-was-run"
+    fake = tmp_path / "kustomize"
+    fake.write_text(f"#!/bin/sh\ntouch {marker}\necho 'kustomize: no network here' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    return fake, marker
+
+
+@pytest.mark.parametrize("entry", [
+    "https://github.com/kubernetes-sigs/kustomize//examples/helloWorld?ref=v5.7.1",
+    "github.com/kubernetes-sigs/kustomize/examples/multibases?ref=v5.7.1",
+    "git@github.com:example/deploy.git//base",
+    "https://raw.githubusercontent.com/example/deploy/main/pod.yaml",
+])
+def test_a_remote_base_is_refused_before_kustomize_runs(tmp_path: Path, entry: str) -> None:
+    fake, marker = _fake_kustomize(tmp_path)
+    base = tmp_path / "tree" / "base"
+    base.mkdir(parents=True)
+    (base / "kustomization.yaml").write_text(f"resources:\n- {entry}\n")
+    overlay = tmp_path / "tree" / "prod"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text("resources:\n- ../base\n")
+    result = subprocess.run([sys.executable, "-m", "kaze_policy.cli", "scan", str(tmp_path / "tree"), "--no-progress"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60,
+                            env={**os.environ, "KAZE_KUSTOMIZE": str(fake)})
+    assert result.returncode == 2, result.stdout[:300] + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(base / "kustomization.yaml") in lines[0], result.stderr
+    assert entry in lines[0] and "--allow-remote" in lines[0]
+    assert not marker.exists(), "kustomize was started for a remote base"
+
+
+def test_allow_remote_lets_kustomize_fetch(tmp_path: Path) -> None:
+    fake, marker = _fake_kustomize(tmp_path)
+    app = tmp_path / "tree"
+    app.mkdir()
+    (app / "kustomization.yaml").write_text("resources:\n- https://github.com/example/deploy//base?ref=v1\n")
+    result = subprocess.run([sys.executable, "-m", "kaze_policy.cli", "scan", str(app), "--allow-remote",
+                             "--no-progress"], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                            env={**os.environ, "KAZE_KUSTOMIZE": str(fake)})
+    assert marker.exists(), result.stderr
+    assert result.returncode == 2 and "kustomize build failed" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("forged", ["/etc/hostname", "/dev/zero", "../../outside/credentials"])
+def test_an_origin_written_by_the_kustomization_is_not_trusted_outside_it(tmp_path: Path, forged: str,
+                                                                          kustomize: str) -> None:
+    from kaze_policy.sources.kustomize import render
+    app = tmp_path / "tree" / "app"
+    app.mkdir(parents=True)
+    (app / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: forged\n  namespace: default\n"
+                                 "data:\n  a: b\n")
+    (app / "kustomization.yaml").write_text(
+        "resources:\n- cm.yaml\npatches:\n- patch: |\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n"
+        "      name: forged\n      namespace: default\n      annotations:\n"
+        f"        config.kubernetes.io/origin: 'path: {forged}'\n")
+    resources, _ = render(app, 10**6)
+    assert [Path(r.origin.file).resolve() for r in resources] == [(app / "kustomization.yaml").resolve()]

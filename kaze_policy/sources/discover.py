@@ -18,11 +18,9 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from kaze_policy.errors import InputError
 from kaze_policy.sources.files import STDIN, STDIN_NAME, Skipped, not_regular, refusal
-from kaze_policy.sources.kustomize import KUSTOMIZATION_FILES, kustomization_file
+from kaze_policy.sources.kustomize import KUSTOMIZATION_FILES, kustomization_file, kustomization_spec, references
 
 CONFIG_FILE = "kaze-policy.yaml"
 VCS_FOLDER = ".git"
@@ -187,30 +185,18 @@ def _excluded(relative: str, name: str, exclude: tuple[str, ...]) -> str | None:
     return None
 
 
-def _kustomization_spec(kdir: Path) -> dict:
-    kfile = kustomization_file(kdir)
-    try:
-        spec = yaml.safe_load(kfile.read_text()) if kfile else None
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return {}  # kustomize itself reports the error when the target is rendered
-    return spec if isinstance(spec, dict) else {}
-
-
 def _is_component(kdir: Path) -> bool:
-    return _kustomization_spec(kdir).get("kind") == "Component"
+    return kustomization_spec(kdir).get("kind") == "Component"
 
 
 def _referenced_dirs(kdir: Path) -> set[Path]:
     """Folders a kustomization pulls in (resources, bases, components), resolved."""
-    spec = _kustomization_spec(kdir)
     found = set()
-    for key in ("resources", "bases", "components"):
-        entries = spec.get(key)
-        for entry in entries if isinstance(entries, list) else []:
-            if isinstance(entry, str) and "://" not in entry:
-                candidate = (kdir / entry).resolve()
-                if candidate.is_dir():
-                    found.add(candidate)
+    for entry in references(kdir):
+        if "://" not in entry:
+            candidate = (kdir / entry).resolve()
+            if candidate.is_dir():
+                found.add(candidate)
     return found
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from functools import lru_cache
 from pathlib import Path
+
+import yaml
 
 from kaze_policy.errors import InputError, KazePolicyError
 from kaze_policy.inventory import Origin, Resource
@@ -17,6 +20,10 @@ from kaze_policy.tools import find_tool
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 RENDER_TIMEOUT_SECONDS = 120
+REFERENCE_KEYS = ("resources", "bases", "components")
+# What kustomize fetches rather than reads: a URL, a git address, a `?ref=`, or a host name
+# as the first segment of a path that does not exist here (github.com/org/repo//dir).
+_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|git::)|\?ref=|^[^/]*\.[^/]*/", re.I)
 
 
 class ToolMissingError(KazePolicyError):
@@ -33,17 +40,67 @@ def kustomization_file(directory: Path) -> Path | None:
     return None
 
 
-def render(directory: Path, max_bytes: int) -> tuple[list[Resource], int]:
-    """Render a kustomization; returns its resources and the count of non-objects skipped."""
+def kustomization_spec(kdir: Path) -> dict:
+    """A kustomization's content; {} when it cannot be read (kustomize reports that at build)."""
+    kfile = kustomization_file(kdir)
+    try:
+        spec = yaml.safe_load(kfile.read_text()) if kfile else None
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return {}
+    return spec if isinstance(spec, dict) else {}
+
+
+def references(kdir: Path) -> list[str]:
+    """The entries of a kustomization's resources, bases and components."""
+    spec = kustomization_spec(kdir)
+    found = []
+    for key in REFERENCE_KEYS:
+        entries = spec.get(key)
+        found.extend(e for e in (entries if isinstance(entries, list) else []) if isinstance(e, str))
+    return found
+
+
+def kustomization_graph(directory: Path) -> tuple[set[Path], list[tuple[Path, str]]]:
+    """The folders of every local kustomization a build of `directory` loads (resolved), and
+    (kustomization, entry) of every remote entry among them."""
+    remote: list[tuple[Path, str]] = []
+    seen: set[Path] = set()
+    pending = [directory.resolve()]
+    while pending:
+        kdir = pending.pop()
+        if kdir in seen:
+            continue
+        seen.add(kdir)
+        for entry in references(kdir):
+            local = kdir / entry
+            if local.is_dir():
+                pending.append(local.resolve())
+            elif not local.exists() and _REMOTE.search(entry):
+                remote.append((kustomization_file(kdir) or kdir, entry))
+    return seen, remote
+
+
+def render(directory: Path, max_bytes: int, allow_remote: bool = False) -> tuple[list[Resource], int]:
+    """Render a kustomization; returns its resources and the count of non-objects skipped.
+
+    A scan reaches no network: a remote base or resource, which kustomize would fetch with
+    git or HTTP, is bad input unless `allow_remote`.
+    """
     binary = find_tool("kustomize")
     kfile = kustomization_file(directory)
     display = str(kfile or directory)
+    folders, remote = kustomization_graph(directory)
+    if not allow_remote:
+        if remote:
+            where, entry = remote[0]
+            raise InputError(f"remote resource {entry!r}: a scan does not reach the network "
+                             "(--allow-remote lets kustomize fetch it)", str(where))
     if binary is None:
         raise ToolMissingError("kustomize is not installed: run `make tools`", display)
     output = _build_with_origins(binary, directory.resolve(), display)
     manifest = load_manifest(output, display, source="kustomize")
     for resource in manifest.resources:
-        _trace_origin(resource, directory, max_bytes)
+        _trace_origin(resource, folders, max_bytes)
     return manifest.resources, manifest.skipped
 
 
@@ -82,7 +139,13 @@ def _rebase_origins(output: bytes, base: Path) -> bytes:
     return b"\n".join(lines)
 
 
-def _trace_origin(resource: Resource, directory: Path, max_bytes: int) -> None:
+def _trace_origin(resource: Resource, folders: set[Path], max_bytes: int) -> None:
+    """The file and line an object came from, from kustomize's origin annotation.
+
+    A generator can write that annotation itself: the path is opened only when it lies in
+    one of the kustomizations the build loaded (the default load restrictor keeps every file
+    kustomize reads there); any other path is not trusted, and the kustomization stays the origin.
+    """
     annotations = (resource.obj.get("metadata") or {}).get("annotations") or {}
     origin = annotations.pop(ORIGIN_ANNOTATION, None)
     if not annotations:
@@ -93,11 +156,19 @@ def _trace_origin(resource: Resource, directory: Path, max_bytes: int) -> None:
     for line in origin.splitlines():
         if line.startswith("path: "):
             path = line[len("path: "):].strip()
-    if not path:
+    if not path or not _inside(Path(path), folders):
         return
     relative = os.path.relpath(path)
     shown = path if relative.startswith("../..") else relative  # far outside: the absolute path reads better
     resource.origin = Origin(shown, _line_in_file(path, resource.kind, resource.name, max_bytes))
+
+
+def _inside(path: Path, folders: set[Path]) -> bool:
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):
+        return False
+    return any(resolved.is_relative_to(folder) for folder in folders)
 
 
 def _line_in_file(path: str, kind: str, name: str, max_bytes: int) -> int | None:

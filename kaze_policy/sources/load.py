@@ -23,12 +23,12 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 NOT_OBJECTS = "not a Kubernetes object (no apiVersion)"
 
 
-def load_target(spec: TargetSpec, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Inventory:
+def load_target(spec: TargetSpec, max_bytes: int = DEFAULT_MAX_FILE_BYTES, allow_remote: bool = False) -> Inventory:
     """The target's resources; what it passed over is added to `spec.skipped`."""
     inventory = Inventory(target=Target(name=spec.name, path=str(spec.path), kind=spec.kind,
                                                 part=spec.included))
     if spec.kind == "kustomize":
-        resources, skipped = kustomize.render(spec.path, max_bytes)
+        resources, skipped = kustomize.render(spec.path, max_bytes, allow_remote)
         inventory.add(resources)
         _skip(spec, inventory, str(kustomize.kustomization_file(spec.path) or spec.path), _not_objects(skipped))
         return inventory
