@@ -123,7 +123,9 @@ def _output_plan(formats: tuple[str, ...], outputs: tuple[Path, ...]) -> list[tu
     if len(outputs) > len(formats):
         raise UsageError("more --output than --format: give a --format for each --output")
     chosen = list(formats) or ["text" if sys.stdout.isatty() else "json"]
-    plan = [(fmt, outputs[i] if i < len(outputs) else None) for i, fmt in enumerate(chosen)]
+    # `--output -` is standard output, as for every Unix tool.
+    plan = [(fmt, outputs[i] if i < len(outputs) and str(outputs[i]) != "-" else None)
+            for i, fmt in enumerate(chosen)]
     if sum(1 for _, out in plan if out is None) > 1:
         raise UsageError("several formats would go to stdout: give an --output for each --format but one")
     return plan
@@ -153,15 +155,31 @@ def _terminal_width() -> int:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    """A temporary file beside the report, then a rename: a failed write leaves the previous
+    report whole. The file gets the mode any new file gets (0644 under the usual umask),
+    not mkstemp's 0600. A folder or disk that refuses is bad usage, in one line."""
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as err:
+        raise UsageError(f"cannot write the report: {err.strerror or err}", str(path)) from None
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise UsageError(f"cannot write the report: {err.strerror or err}", str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def exit_code(report: ScanReport, fail_on: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -87,3 +88,35 @@ def test_an_origin_written_by_the_kustomization_is_not_trusted_outside_it(tmp_pa
         f"        config.kubernetes.io/origin: 'path: {forged}'\n")
     resources, _ = render(app, 10**6)
     assert [Path(r.origin.file).resolve() for r in resources] == [(app / "kustomization.yaml").resolve()]
+
+
+# Reports: written whole or not at all, with the usual mode, `-` for stdout (issue 9).
+
+def _scan_to(tmp_path: Path, *outputs: str) -> subprocess.CompletedProcess:
+    (tmp_path / "ns.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: plain\n")
+    args = [a for out in outputs for a in ("--format", "json", "--output", out)]
+    return run_cli("scan", str(tmp_path / "ns.yaml"), "--control", "KZ-TEN-01", "--no-progress", *args)
+
+
+def test_an_unwritable_output_is_bad_usage_in_one_line(tmp_path: Path) -> None:
+    result = _scan_to(tmp_path, "/proc/version/report.json")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "/proc/version/report.json" in lines[0] and "cannot write" in lines[0], result.stderr
+
+
+def test_a_report_has_the_usual_mode_and_dash_is_stdout(tmp_path: Path) -> None:
+    report = tmp_path / "out" / "report.json"
+    result = _scan_to(tmp_path, str(report))
+    assert result.returncode in (0, 1), result.stderr
+    assert report.stat().st_mode & 0o777 == 0o666 & ~_current_umask()
+    assert not [p for p in report.parent.iterdir() if p != report], "a temporary file was left behind"
+    dashed = _scan_to(tmp_path, "-")
+    assert dashed.returncode in (0, 1) and json.loads(dashed.stdout)["summary"], dashed.stderr
+    assert not (ROOT / "-").exists()
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
