@@ -1,0 +1,46 @@
+"""Growth guards: the same input at N and 8N in one test run, compared side by side.
+
+A wall-clock limit is fooled by a slow or busy machine; a ratio is not, since both sizes run
+on the same machine within the same second. Linear work grows 8 times from N to 8N,
+quadratic work 64 times: a ratio above 24 fails. Each size runs a few times and the fastest
+run counts, so that a pause of the machine during one run does not fail the guard.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from typing import Any, Callable
+
+FACTOR = 8
+MAX_RATIO = 24.0
+# Below this, start-up costs hide the growth: a guard must be given an N that takes longer.
+MIN_SMALL_SECONDS = 0.005
+
+
+def best_time(run: Callable[[Any], Any], value: Any, repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        run(value)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def assert_linear(build: Callable[[int], Any], run: Callable[[Any], Any], n: int, *,
+                  repeats: int = 3) -> tuple[float, float]:
+    """Fails when `run(build(8 * n))` takes more than 24 times `run(build(n))`.
+
+    `build` makes the input outside the timing (a file, a string, a folder); `run` is the
+    work under guard. Returns both times for the failure message of a caller.
+    """
+    small_input, large_input = build(n), build(FACTOR * n)
+    run(small_input)  # warm caches (imports, compiled schemas) outside the timing
+    small = best_time(run, small_input, repeats)
+    large = best_time(run, large_input, max(1, repeats - 1))
+    assert small >= MIN_SMALL_SECONDS, f"N={n} ran in {small * 1000:.1f} ms: too small to show growth"
+    ratio = large / small
+    assert ratio <= MAX_RATIO, (f"growth is not linear: N={n} took {small:.3f} s, {FACTOR}N took {large:.3f} s "
+                                f"(ratio {ratio:.1f}; linear is {FACTOR}, quadratic {FACTOR ** 2})")
+    return small, large
