@@ -1,7 +1,8 @@
 """The command line: thin, every decision lives in the modules it calls.
 
 Exit codes: 0 no failing control at or above --fail-on; 1 a control failed; 2 bad usage or
-bad input; 3 a control could not be evaluated (takes precedence over 1).
+bad input; 3 a control could not be evaluated (takes precedence over 1), or the scanner
+itself stopped (an internal error, out of memory). Never a traceback but with --debug.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import os
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import click
 from kaze_policy import __version__
 from kaze_policy.catalog import DEFAULT_POLICY_DIR, load_catalog
 from kaze_policy.engine import ENGINES
-from kaze_policy.errors import KazePolicyError, UsageError
+from kaze_policy.errors import KazePolicyError, UsageError, last_input
 from kaze_policy.report import FORMATS, reporter_for
 from kaze_policy.results import SEVERITY_RANK, ScanReport
 
@@ -30,8 +32,19 @@ def _die(err: KazePolicyError) -> None:
     sys.exit(err.exit_code)
 
 
+def _stopped(message: str) -> None:
+    """Anything that is not the input's fault stopped the scan: one line, exit 3."""
+    click.echo(f"kaze-policy: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
 class _Group(click.Group):
-    """Maps every KazePolicyError to one line on stderr and its exit code; no tracebacks."""
+    """Maps every KazePolicyError to one line on stderr and its exit code; no tracebacks.
+
+    What no module expected (a bug, MemoryError) is one line and exit 3 as well: a CI log
+    gets a cause, never a traceback that a pull request could fill with its own data. The
+    traceback is printed only with --debug (or KAZE_DEBUG=1), for the person fixing the bug.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -41,11 +54,57 @@ class _Group(click.Group):
         except RecursionError:
             click.echo("kaze-policy: error: input nested too deeply", err=True)
             sys.exit(EXIT_BAD_INPUT)
+        except click.exceptions.UsageError as err:
+            _usage_line(err)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, EOFError):
+            raise  # click's own: --help, --version, Ctrl-D
+        except MemoryError:
+            if _debug(ctx):
+                raise
+            where = last_input()
+            _stopped("error: out of memory" + (f" (the last input read: {where})" if where else "")
+                     + "; run with --debug for the traceback")
+        except Exception as err:  # noqa: BLE001 - the one place every unexpected error is turned into a line
+            if _debug(ctx):
+                raise
+            _stopped(f"internal error: {_one_line(err)}; run with --debug for the traceback")
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.exceptions.UsageError as err:  # an unknown option before the command
+            _usage_line(err)
+            raise  # unreachable: _usage_line exits
+
+
+# `kaze-policy` alone shows the help: click raises it as a usage error, and it stays as it is.
+_NO_ARGS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+def _usage_line(err: click.exceptions.UsageError) -> None:
+    """click's usage text is four lines; the scanner's errors are one (exit 2)."""
+    if isinstance(err, _NO_ARGS_HELP):
+        raise err
+    where = f" (see {err.ctx.command_path} --help)" if err.ctx else ""
+    _die(UsageError(" ".join(err.format_message().split()) + where))
+
+
+def _debug(ctx: click.Context) -> bool:
+    return bool(ctx.find_root().params.get("debug"))
+
+
+def _one_line(err: BaseException) -> str:
+    """`Type: message`, flattened and cut: the line must stay one line, whatever the message holds."""
+    text = " ".join(traceback.format_exception_only(type(err), err)[-1].split())
+    return text if len(text) <= 300 else text[:299] + "…"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kaze-policy")
-def main() -> None:
+@click.option("--debug", is_flag=True, envvar="KAZE_DEBUG",
+              help="On an internal error, print the traceback (otherwise one line, exit 3). "
+                   "Give it before the command: kaze-policy --debug scan …")
+def main(debug: bool) -> None:
     """kaze-policy: the Kaze control catalog, enforced in CI, at admission and in audits."""
 
 

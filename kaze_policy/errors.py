@@ -43,3 +43,19 @@ class CatalogError(KazePolicyError):
     """A policy package has missing, malformed or duplicate control metadata (exit 2)."""
 
     exit_code = 2
+
+
+# The input file read last, for the one line an out-of-memory error gets: the file that was
+# being read or parsed when memory ran out, or the last one before. A module variable, not a
+# context: files are read by one thread, and the CLI reads it only after the scan stopped.
+_last_input: str | None = None
+
+
+def note_input(shown: str) -> None:
+    """Record the file being read (as the user named it)."""
+    global _last_input
+    _last_input = shown
+
+
+def last_input() -> str | None:
+    return _last_input
