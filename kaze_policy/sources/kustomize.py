@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import subprocess
@@ -11,9 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from kaze_policy.errors import InputError, KazePolicyError
+from kaze_policy.errors import InputError, KazePolicyError, UsageError, note_input
 from kaze_policy.inventory import Origin, Resource
-from kaze_policy.sources.files import read_bytes
+from kaze_policy.sources.files import not_regular, read_bytes
 from kaze_policy.sources.kubernetes import load_manifest
 from kaze_policy.tools import find_tool
 
@@ -95,13 +96,38 @@ def render(directory: Path, max_bytes: int, allow_remote: bool = False) -> tuple
             where, entry = remote[0]
             raise InputError(f"remote resource {entry!r}: a scan does not reach the network "
                              "(--allow-remote lets kustomize fetch it)", str(where))
+    special = _special_file(folders)
+    if special is not None:
+        raise InputError(f"{special[1]}, not a regular file, in a kustomization: kustomize would wait on it "
+                         "or read it forever (only regular files are read)", _display(str(special[0])))
     if binary is None:
         raise ToolMissingError("kustomize is not installed: run `make tools`", display)
+    note_input(display)
     output = _build_with_origins(binary, directory.resolve(), display)
     manifest = load_manifest(output, display, source="kustomize")
     for resource in manifest.resources:
         _trace_origin(resource, folders, max_bytes)
     return manifest.resources, manifest.skipped
+
+
+def _special_file(folders: set[Path]) -> tuple[Path, str] | None:
+    """A FIFO or a device (or a link to one) below a kustomization the build loads, and what it is.
+
+    The discovery walk passes over such a file, but kustomize opens whatever a kustomization
+    names: a FIFO blocks the build, a device such as /dev/zero is read until memory runs out.
+    Git cannot hold either, so the check costs a checkout nothing; the walk skips `.git`."""
+    for folder in sorted(folders):
+        for here, dirs, files in os.walk(folder):
+            dirs[:] = [d for d in dirs if d != ".git"]
+            for name in sorted(files):
+                path = Path(here, name)
+                try:
+                    what = not_regular(os.stat(path).st_mode)
+                except OSError:
+                    continue  # a broken link: kustomize reports it if the build needs it
+                if what is not None:
+                    return path, what
+    return None
 
 
 def _build_with_origins(binary: str, directory: Path, display: str) -> bytes:
@@ -118,12 +144,32 @@ def _build_with_origins(binary: str, directory: Path, display: str) -> bytes:
                 capture_output=True, timeout=RENDER_TIMEOUT_SECONDS, check=False)
         except subprocess.TimeoutExpired:
             raise InputError(f"kustomize build took longer than {RENDER_TIMEOUT_SECONDS} s", display) from None
+        except OSError as err:
+            raise UsageError(_not_a_program(binary, err), binary) from None
         if done.returncode != 0:
             message = done.stderr.decode("utf-8", "replace").strip().splitlines()
             detail = message[-1] if message else f"exit {done.returncode}"
             raise InputError(f"kustomize build failed: {detail.replace(tmp, '.')}", display)
         origin_base = Path(tmp)
         return _rebase_origins(done.stdout, origin_base)
+
+
+def _not_a_program(binary: str, err: OSError) -> str:
+    """Why the kustomize named by KAZE_KUSTOMIZE (or found on PATH) could not be started.
+
+    The environment is at fault, not the input nor the scanner: bad usage, exit 2."""
+    if os.path.isdir(binary):
+        what = "a folder"
+    elif err.errno == errno.ENOENT:
+        what = "no such file"
+    elif err.errno == errno.ENOEXEC:
+        what = "not a program (neither a binary nor a script with #!)"
+    elif err.errno == errno.EACCES:
+        what = "not executable"
+    else:
+        what = err.strerror or type(err).__name__
+    named = "KAZE_KUSTOMIZE" if os.environ.get("KAZE_KUSTOMIZE") else "kustomize"
+    return f"cannot run {named}: {what}; it must name the kustomize program"
 
 
 def _rebase_origins(output: bytes, base: Path) -> bytes:
@@ -158,9 +204,13 @@ def _trace_origin(resource: Resource, folders: set[Path], max_bytes: int) -> Non
             path = line[len("path: "):].strip()
     if not path or not _inside(Path(path), folders):
         return
+    resource.origin = Origin(_display(path), _line_in_file(path, resource.kind, resource.name, max_bytes))
+
+
+def _display(path: str) -> str:
+    """An absolute path as the user sees it: relative to the current folder, or absolute when far outside."""
     relative = os.path.relpath(path)
-    shown = path if relative.startswith("../..") else relative  # far outside: the absolute path reads better
-    resource.origin = Origin(shown, _line_in_file(path, resource.kind, resource.name, max_bytes))
+    return path if relative.startswith("../..") else relative
 
 
 def _inside(path: Path, folders: set[Path]) -> bool:
