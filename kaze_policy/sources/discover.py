@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kaze_policy.errors import InputError
-from kaze_policy.sources.files import STDIN, STDIN_NAME, Skipped, not_regular, refusal
+from kaze_policy.sources.files import STDIN, STDIN_NAME, Skipped, check_name, not_regular, refusal, shown_path
 from kaze_policy.sources.kustomize import KUSTOMIZATION_FILES, kustomization_file, kustomization_spec, references
 
 CONFIG_FILE = "kaze-policy.yaml"
@@ -91,6 +91,7 @@ def _found(given: str, exclude: tuple[str, ...]) -> Found:
         spec = TargetSpec(name=STDIN_NAME, path=Path(STDIN), kind="files", files=[Path(STDIN)], given=given,
                           explicit=True, stdin=True)
         return Found(given, [spec])
+    check_name(given)
     path = Path(given)
     try:
         mode = os.stat(path).st_mode
@@ -138,9 +139,11 @@ def _walk(root: Path, here: Path, exclude: tuple[str, ...], owned: bool, loose: 
         path = Path(entry.path)
         pattern = _excluded(path.relative_to(root).as_posix(), entry.name, exclude)
         if pattern is not None:
-            skipped.append(Skipped(str(path), f"excluded by --exclude {pattern!r}"))
+            skipped.append(Skipped(shown_path(path), f"excluded by --exclude '{shown_path(pattern)}'"))
             continue
         what = _what(entry)
+        if what != "file" or not owned:
+            check_name(path)  # it is read, walked or reported as skipped: its name must be shown
         if what == "folder":
             if entry.name == VCS_FOLDER:
                 skipped.append(Skipped(str(path), "the version-control folder (.git) is not walked"))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from kaze_policy.errors import InputError
+from kaze_policy.errors import InputError, note_input
 
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 STDIN = "-"
@@ -55,6 +55,24 @@ def not_regular(mode: int) -> str | None:
     return "not a regular file"
 
 
+def shown_path(path: str | Path) -> str:
+    """A path as a report or a message can show it: bytes that are not UTF-8 escaped (\\xff)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def check_name(path: str | Path) -> None:
+    """A file name that is not UTF-8 is bad input, the file named with its bytes escaped.
+
+    kubectl would apply such a file, so passing over it would be a false pass; yet every
+    report (JSON, SARIF, JUnit, text) names files in UTF-8, and a finding must name the file
+    exactly. So the scan stops: the file is to be renamed (or left out with --exclude)."""
+    try:
+        os.fspath(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError("the file name is not UTF-8: a report could not name it; rename it "
+                         "(or leave it out with --exclude)", shown_path(path)) from None
+
+
 def refusal(what: str) -> str:
     return f"{what}, not a regular file: only regular files are read (standard input: give -)"
 
@@ -62,6 +80,7 @@ def refusal(what: str) -> str:
 def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes:
     """The bytes of a regular file, at most `max_bytes` of them, else bad input."""
     shown = str(path)
+    note_input(shown)
     try:
         what = not_regular(os.stat(path).st_mode)
         if what is not None:
@@ -82,6 +101,7 @@ def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes:
 
 def read_stdin(max_bytes: int = DEFAULT_MAX_FILE_BYTES, stream: BinaryIO | None = None) -> bytes:
     """Standard input (`scan -`), with the same limit as a file."""
+    note_input(STDIN_NAME)
     return _read_bounded(stream or sys.stdin.buffer, max_bytes, STDIN_NAME)
 
 
