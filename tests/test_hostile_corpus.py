@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ BAD_INPUT = FIXTURES / "bad-input"
 GUARD = Path(__file__).with_name("corpus_guard.py")
 MEMORY_LIMIT = 512 * 1024 * 1024  # RLIMIT_DATA of the CLI and of the kustomize it starts
 TIME_LIMIT = 30.0  # seconds for one case; a case takes 1-2 s
+WORKERS = min(2, os.cpu_count() or 1)  # cases run two at a time: most of a case is the CLI starting
 CASE_KEYS = {"why", "args", "exit", "stderr", "stdout", "env"}
 
 
@@ -36,6 +38,7 @@ class Outcome:
     memory_limit: int
     before: set[str]  # the files of the copy before the scan, and after
     after: set[str]
+    timed_out: bool = False
 
 
 def cases() -> list[Path]:
@@ -74,17 +77,19 @@ def run_case(case: Path, spec: dict[str, Any], scratch: Path) -> Outcome:
                              start_new_session=True)
     try:
         out, err = child.communicate(timeout=TIME_LIMIT)
+        timed_out = False
     except subprocess.TimeoutExpired:
         os.killpg(child.pid, signal.SIGKILL)  # kustomize too: it is in the child's session
-        child.communicate()
-        pytest.fail(f"{case.name}: still running after {TIME_LIMIT} s")
+        out, err = child.communicate()
+        timed_out = True
     guard = json.loads(report.read_text()) if report.exists() else {"violations": ["no guard report"], "memory_limit": 0}
     return Outcome(child.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
-                   guard["violations"], guard["memory_limit"], before, files_of(copy))
+                   guard["violations"], guard["memory_limit"], before, files_of(copy), timed_out)
 
 
 def check(spec: dict[str, Any], outcome: Outcome) -> None:
     """What every case must show: its exit code and line, no traceback, nothing outside, no report."""
+    assert not outcome.timed_out, f"still running after {TIME_LIMIT} s"
     shown = f"exit {outcome.exit}\nstderr: {outcome.stderr[-2000:]}\nstdout: {outcome.stdout[:500]}"
     assert outcome.violations == [], f"opened or started outside the case: {outcome.violations}"
     assert outcome.memory_limit == MEMORY_LIMIT
@@ -102,10 +107,29 @@ def check(spec: dict[str, Any], outcome: Outcome) -> None:
         assert outcome.after == outcome.before, f"left behind: {sorted(outcome.after - outcome.before)}"
 
 
+@pytest.fixture(scope="session")
+def corpus_outcomes(request: pytest.FixtureRequest,
+                    tmp_path_factory: pytest.TempPathFactory) -> dict[Path, Outcome | BaseException]:
+    """The outcome (or the error) of every selected case, WORKERS cases at a time."""
+    selected = sorted({item.callspec.params["case"] for item in request.session.items
+                       if item.originalname == "test_hostile_case" and hasattr(item, "callspec")})
+
+    def outcome(case: Path) -> Outcome | BaseException:
+        try:
+            return run_case(case, load_case(case), tmp_path_factory.mktemp(case.name))
+        except BaseException as err:  # noqa: BLE001 - reported by the case's own test
+            return err
+
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        return dict(zip(selected, pool.map(outcome, selected)))
+
+
 @pytest.mark.parametrize("case", cases(), ids=lambda case: case.name)
-def test_hostile_case(case: Path, tmp_path: Path) -> None:
-    spec = load_case(case)
-    check(spec, run_case(case, spec, tmp_path))
+def test_hostile_case(case: Path, corpus_outcomes: dict[Path, Outcome | BaseException]) -> None:
+    outcome = corpus_outcomes[case]
+    if isinstance(outcome, BaseException):
+        raise outcome
+    check(load_case(case), outcome)
 
 
 def test_the_corpus_has_a_case_for_each_hole_of_the_corpus_helper() -> None:

@@ -45,8 +45,9 @@ def kustomization_spec(kdir: Path) -> dict:
     """A kustomization's content; {} when it cannot be read (kustomize reports that at build)."""
     kfile = kustomization_file(kdir)
     try:
-        spec = yaml.safe_load(kfile.read_text()) if kfile else None
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        # read_bytes: the size limit, and never a FIFO that a link swapped in since.
+        spec = yaml.safe_load(read_bytes(kfile)) if kfile else None
+    except (KazePolicyError, yaml.YAMLError, RecursionError):
         return {}
     return spec if isinstance(spec, dict) else {}
 
