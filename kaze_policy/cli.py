@@ -131,10 +131,14 @@ def main(debug: bool) -> None:
 @click.option("--allow-remote", is_flag=True,
               help="Let kustomize fetch remote bases and resources (git, HTTP); without it a remote "
                    "reference is bad input and a scan reaches no network.")
+@click.option("--root", type=click.Path(path_type=Path), metavar="DIR",
+              help="The repository root: the tree a configuration's sboms folder must lie in "
+                   "(default: the path scanned).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
 def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], outputs: tuple[Path, ...],
          fail_on: str, engine: str, opa_url: str | None, policies: Path, controls: tuple[str, ...],
-         max_file_size: int, exclude: tuple[str, ...], allow_remote: bool, progress: bool | None) -> None:
+         max_file_size: int, exclude: tuple[str, ...], allow_remote: bool, root: Path | None,
+         progress: bool | None) -> None:
     """Scan Kubernetes manifests, Kustomize overlays, Terraform and Vault policies.
 
     PATHS are files and folders; - reads a stream of manifests from standard input
@@ -149,7 +153,7 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
     catalog = load_catalog(policies)
     options = ScanOptions(paths=list(paths), config=config, engine=engine, opa_url=opa_url,
                           max_file_bytes=max_file_size, controls=list(controls), exclude=list(exclude),
-                          allow_remote=allow_remote)
+                          allow_remote=allow_remote, root=root)
     show_progress = progress if progress is not None else sys.stderr.isatty()
     if show_progress:
         report = _scan_with_progress(options, catalog)

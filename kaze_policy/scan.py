@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -21,7 +22,7 @@ from kaze_policy.sources.discover import CONFIG_FILE, Found, TargetSpec, discove
 from kaze_policy.sources.files import DEFAULT_MAX_FILE_BYTES, STDIN, STDIN_NAME, Skipped, describe_skipped
 from kaze_policy.sources.kustomize import ToolMissingError
 from kaze_policy.sources.load import load_target
-from kaze_policy.sources.sbom import load_sbom_index
+from kaze_policy.sources.sbom import SbomFolder, read_sbom_folder
 
 
 @dataclass
@@ -36,6 +37,9 @@ class ScanOptions:
     exclude: list[str] = field(default_factory=list)
     allow_remote: bool = False  # let kustomize fetch remote bases (the network): off in CI
     workers: int = field(default_factory=default_workers)
+    # The repository root: the tree a configuration's sboms folder must lie in (default: the
+    # path of the command line the target was found under).
+    root: Path | None = None
 
 
 @dataclass
@@ -48,6 +52,9 @@ class Loaded:
     skipped: list[Skipped] = field(default_factory=list)
     # Per inventory, how many of the skipped entries belong to its own files.
     skipped_per_target: list[int] = field(default_factory=list)
+    # Configurations and SBOM folders read so far, by resolved path: each is read once.
+    configs: dict[Path, dict] = field(default_factory=dict)
+    sbom_folders: dict[tuple[Path, Path], SbomFolder] = field(default_factory=dict)
 
 
 def load_inventories(options: ScanOptions) -> Loaded:
@@ -56,19 +63,19 @@ def load_inventories(options: ScanOptions) -> Loaded:
     A path of the command line in which nothing is found to judge is bad input: a scan that
     read nothing must not pass.
     """
+    if options.root is not None and not options.root.is_dir():
+        raise UsageError("--root: not a folder", str(options.root))
     explicit = load_config(options.config) if options.config else None
     loaded = Loaded()
-    configs: dict[Path, dict] = {}
     parts: set[str] = set()
     for found in discover(options.paths, tuple(options.exclude)):
         parts.update(spec.name for spec in found.targets if spec.included)
-        _load_path(found, loaded, explicit, options, configs)
+        _load_path(found, loaded, explicit, options)
     add_overlay_facts(loaded.inventories, parts)
     return loaded
 
 
-def _load_path(found: Found, loaded: Loaded, explicit: dict | None, options: ScanOptions,
-               configs: dict[Path, dict]) -> None:
+def _load_path(found: Found, loaded: Loaded, explicit: dict | None, options: ScanOptions) -> None:
     """The targets of one path of the command line; bad input when none holds anything to judge."""
     loaded.skipped.extend(found.skipped)
     judged, missing_tool = 0, False
@@ -81,7 +88,7 @@ def _load_path(found: Found, loaded: Loaded, explicit: dict | None, options: Sca
             continue
         loaded.skipped.extend(spec.skipped)
         judged += len(inventory.resources)
-        _configure(inventory, spec, explicit, options, configs)
+        _configure(inventory, spec, explicit, options, loaded)
         judged += _reads_its_config(inventory, spec)
         loaded.inventories.append(inventory)
         loaded.skipped_per_target.append(len(spec.skipped))
@@ -90,18 +97,18 @@ def _load_path(found: Found, loaded: Loaded, explicit: dict | None, options: Sca
 
 
 def _configure(inventory: Inventory, spec: TargetSpec, explicit: dict | None, options: ScanOptions,
-               configs: dict[Path, dict]) -> None:
+               loaded: Loaded) -> None:
     """The target's configuration (explicit, or the nearest), its SBOMs and analyzer facts."""
     if explicit is not None:
         inventory.config, inventory.config_file = explicit, str(options.config)
     else:
         found = nearest_config(Path.cwd() if spec.stdin else spec.path)
         if found is not None:
-            if found not in configs:
-                configs[found] = load_config(found)
-            inventory.config, inventory.config_file = configs[found], str(found)
+            if found not in loaded.configs:
+                loaded.configs[found] = load_config(found)
+            inventory.config, inventory.config_file = loaded.configs[found], str(found)
     _add_config_resource(inventory)
-    _add_shipped_sboms(inventory, options.max_file_bytes)
+    _add_shipped_sboms(inventory, _tree(spec, options), options, loaded)
     add_facts(inventory)
 
 
@@ -139,15 +146,53 @@ def _add_config_resource(inventory: Inventory) -> None:
                             origin=Origin(inventory.config_file), source="config", api_version="kaze.io/v1")])
 
 
-def _add_shipped_sboms(inventory: Inventory, max_bytes: int) -> None:
-    """The SBOMs a cell ships (kaze-policy.yaml `sboms`, relative to that file), as an index."""
+def _add_shipped_sboms(inventory: Inventory, tree: Path, options: ScanOptions, loaded: Loaded) -> None:
+    """The SBOMs a cell ships (kaze-policy.yaml `sboms`, relative to that file), as an index.
+
+    The folder must lie in the scanned tree (or the --root), after its symbolic links are
+    resolved: a configuration cannot make the scan read /etc or walk /.
+    """
     folder = (inventory.config or {}).get("sboms")
     if not folder or not inventory.config_file:
         return
     path = Path(inventory.config_file).parent / folder
-    if not path.is_dir():
+    resolved = path.resolve()
+    if not resolved.is_relative_to(tree):
+        raise InputError(_outside(folder, resolved, tree, options.root is not None), inventory.config_file)
+    if not resolved.is_dir():
         raise InputError(f"sboms: {folder} is not a folder", inventory.config_file)
-    inventory.add([load_sbom_index(path, max_bytes)])
+    key = (resolved, tree)  # a link in the folder is followed only into the tree
+    if key not in loaded.sbom_folders:
+        loaded.sbom_folders[key] = read_sbom_folder(path, tree, options.max_file_bytes)
+        loaded.skipped.extend(loaded.sbom_folders[key].skipped)
+    inventory.add([loaded.sbom_folders[key].index()])
+
+
+def _tree(spec: TargetSpec, options: ScanOptions) -> Path:
+    """The tree a target's files may come from: --root, else the path of the command line it
+    was found under (a file's folder; the current folder for standard input), resolved."""
+    if options.root is not None:
+        return options.root.resolve()
+    if spec.stdin:
+        return Path.cwd().resolve()
+    given = Path(spec.given).resolve()
+    return given if given.is_dir() else given.parent
+
+
+def _outside(folder: str, resolved: Path, tree: Path, rooted: bool) -> str:
+    """Why a sboms folder is refused, with the --root that would hold it when there is a sensible one."""
+    if rooted:
+        return f"sboms: {folder} lies outside the scanned tree, --root {_shown(tree)}"
+    common = Path(os.path.commonpath([resolved, tree]))
+    hint = f" (e.g. --root {_shown(common)})" if common != Path(common.anchor) else ""
+    return (f"sboms: {folder} lies outside the scanned tree {_shown(tree)}: scan the repository root, "
+            f"or give --root with the folder that holds both{hint}")
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the current folder when it lies in it, else absolute."""
+    cwd = Path.cwd().resolve()
+    return os.path.relpath(path, cwd) if path.is_relative_to(cwd) else str(path)
 
 
 def run_scan(options: ScanOptions, catalog: Catalog,
