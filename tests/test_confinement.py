@@ -120,3 +120,21 @@ def _current_umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def test_a_link_out_of_the_scanned_tree_is_skipped_not_read(tmp_path: Path) -> None:
+    outside = tmp_path / "outside" / "credentials.yaml"
+    outside.parent.mkdir()
+    outside.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ci-credentials, namespace: kaze}\n")
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: mine, namespace: kaze}\n")
+    (tree / "inside.yaml").symlink_to(tree / "cm.yaml")
+    (tree / "leak.yaml").symlink_to(outside)
+    result = run_cli("scan", str(tree), "--format", "json", "--control", "KZ-TEN-01", timeout=60)
+    assert result.returncode in (0, 1), result.stderr
+    report = json.loads(result.stdout)
+    assert {"path": str(tree / "leak.yaml"), "reason": "a symbolic link out of the tree: not followed"} \
+        in report["skipped"]
+    assert "ci-credentials" not in result.stdout
+    assert not any(entry["path"] == str(tree / "inside.yaml") for entry in report["skipped"])

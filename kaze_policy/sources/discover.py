@@ -114,7 +114,7 @@ def _walk_root(folder: Path, given: str, exclude: tuple[str, ...]) -> Found:
     found = Found(given)
     loose: list[Path] = []
     kustomizations: list[Path] = []
-    _walk(folder, folder, exclude, False, loose, kustomizations, found.skipped)
+    _walk(folder, folder, exclude, False, loose, kustomizations, found.skipped, folder.resolve())
     found.components = [kdir for kdir in kustomizations if _is_component(kdir)]
     if loose:
         found.targets.append(TargetSpec(name=str(folder), path=folder, kind="files", files=loose, given=given))
@@ -124,7 +124,7 @@ def _walk_root(folder: Path, given: str, exclude: tuple[str, ...]) -> Found:
 
 
 def _walk(root: Path, here: Path, exclude: tuple[str, ...], owned: bool, loose: list[Path],
-          kustomizations: list[Path], skipped: list[Skipped]) -> None:
+          kustomizations: list[Path], skipped: list[Skipped], tree: Path) -> None:
     """One folder: its files (unless a kustomization owns them), then its subfolders, by name."""
     try:
         with os.scandir(here) as listing:
@@ -141,7 +141,7 @@ def _walk(root: Path, here: Path, exclude: tuple[str, ...], owned: bool, loose: 
         if pattern is not None:
             skipped.append(Skipped(shown_path(path), f"excluded by --exclude '{shown_path(pattern)}'"))
             continue
-        what = _what(entry)
+        what = _what(entry, tree)
         if what != "file" or not owned:
             check_name(path)  # it is read, walked or reported as skipped: its name must be shown
         if what == "folder":
@@ -157,11 +157,15 @@ def _walk(root: Path, here: Path, exclude: tuple[str, ...], owned: bool, loose: 
             else:
                 skipped.append(Skipped(str(path), _UNREAD))
     for folder in folders:
-        _walk(root, folder, exclude, owned, loose, kustomizations, skipped)
+        _walk(root, folder, exclude, owned, loose, kustomizations, skipped, tree)
 
 
-def _what(entry: os.DirEntry) -> str:
-    """"folder", "file" (regular, or a link to one), or why the entry is not read."""
+def _what(entry: os.DirEntry, tree: Path) -> str:
+    """"folder", "file" (regular, or a link to one inside the tree), or why the entry is not read.
+
+    kubectl would follow a link to a file anywhere; a scan of a stranger's tree does not: a
+    link out of the tree (to a credential of the CI machine, say) is skipped and reported.
+    """
     try:
         if entry.is_dir(follow_symlinks=False):
             return "folder"
@@ -177,7 +181,11 @@ def _what(entry: os.DirEntry) -> str:
     except OSError as err:
         raise InputError(f"cannot read ({err.strerror})", entry.path) from None
     what = not_regular(mode)
-    return "file" if what is None else f"{what}, not a regular file: never read"
+    if what is not None:
+        return f"{what}, not a regular file: never read"
+    if entry.is_symlink() and not Path(os.path.realpath(entry.path)).is_relative_to(tree):
+        return "a symbolic link out of the tree: not followed"
+    return "file"
 
 
 def _excluded(relative: str, name: str, exclude: tuple[str, ...]) -> str | None:
