@@ -6,6 +6,7 @@
   `!!set`, timestamps, with an anchor anywhere); what it refuses (a complex key, `.nan`,
   a JSON number out of float64's range) is bad input: exit 2, one line naming the file.
   The judge is kubectl's own decoder, .tools/bin/yaml2json.
+- kaze-policy.yaml is read with the same decoder and bounds, and a size limit of its own.
 - A file holds at most MAX_DOCUMENTS documents.
 """
 
@@ -13,17 +14,20 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from kaze_policy.config import MAX_CONFIG_BYTES, load_config
 from kaze_policy.errors import InputError
 from kaze_policy.sources.go_yaml import MIN_ALIAS_BYTES, MIN_ALIAS_NODES, AliasBudget, Refused, decode_document
 from kaze_policy.sources.yaml_stream import MAX_DOCUMENTS, load_stream
 from tests.conftest import require_tool, run_cli
 
 HEAD = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n"
+CONFIG = "apiVersion: kaze.io/v1\nkind: KazePolicyConfig\ncell: {name: c, mode: agency}\n"
 
 
 def values(text: str | bytes, name: str = "in.yaml") -> list[Any]:
@@ -182,6 +186,57 @@ def test_the_cli_refuses_or_reads_json_numbers_and_surrogates(tmp_path: Path, na
         return
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [f"kaze-policy: error: {path}:1: {expected} (kubectl refuses it)"]
+
+
+# --- kaze-policy.yaml --------------------------------------------------------------------------
+
+def config_file(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "kaze-policy.yaml"
+    path.write_text(CONFIG + body)
+    return path
+
+
+def test_a_billion_laughs_configuration_is_refused_at_once(tmp_path: Path) -> None:
+    # PyYAML shares the aliased lists; the schema's error message then walked all 9^7 of them
+    bomb = "dns:\n  podLabels:\n    x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+        f"    x{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]\n" for i in range(1, 8))
+    path = config_file(tmp_path, bomb)
+    start = time.perf_counter()
+    with pytest.raises(InputError) as err:
+        load_config(path)
+    assert time.perf_counter() - start < 2
+    assert err.value.file == str(path) and "alias" in err.value.message
+
+
+def test_a_configuration_over_its_size_limit_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "kaze-policy.yaml"
+    with path.open("wb") as handle:  # sparse: the limit is checked before reading
+        handle.truncate(MAX_CONFIG_BYTES + 1)
+    with pytest.raises(InputError) as err:
+        load_config(path)
+    assert str(err.value) == f"{path}: a configuration is at most {MAX_CONFIG_BYTES} bytes, this file has {MAX_CONFIG_BYTES + 1}"
+
+
+def test_configuration_values_are_json_as_kubectl_reads_yaml(tmp_path: Path) -> None:
+    # an unquoted date is text (PyYAML made it a date the schema refused), `!!binary` decoded
+    path = config_file(tmp_path, "waivers:\n- {control: KZ-TEN-01, reason: r, by: b, until: 2999-01-01}\n"
+                                 "registries: [&r !!binary cmVnaXN0cnkua2F6ZS5pby9rYXpl, *r]\n")
+    config = load_config(path)
+    assert config["waivers"][0]["until"] == "2999-01-01"
+    assert config["registries"] == ["registry.kaze.io/kaze"] * 2
+
+
+@pytest.mark.parametrize("body, message", [
+    ("registries: [x]\nregistries: [y]\n", "duplicate key 'registries'"),
+    ("? [a]\n: b\n", "a mapping or a sequence as a mapping key"),
+    ("bounds: {vpnSessionHours: &h .nan}\n", "unsupported value"),
+    ("registries: [x]\n---\ncell: {name: d, mode: agency}\n", "one YAML document"),
+])
+def test_a_configuration_kubectl_would_not_read_is_refused_naming_it(tmp_path: Path, body: str, message: str) -> None:
+    path = config_file(tmp_path, body)
+    with pytest.raises(InputError) as err:
+        load_config(path)
+    assert err.value.file == str(path) and message in err.value.message
 
 
 # --- how many documents ---------------------------------------------------------------------
