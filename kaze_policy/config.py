@@ -30,7 +30,10 @@ def load_config(path: Path) -> dict[str, Any]:
     with their bounds: the alias budget that stops a billion laughs, a depth limit; and a
     size limit of its own. Every value is plain JSON: no dates, bytes or sets."""
     shown = str(path)
-    size = path.stat().st_size if path.is_file() else 0  # else read_bytes says what it is
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # read_bytes says why it cannot be read
     if size > MAX_CONFIG_BYTES:
         raise InputError(f"a configuration is at most {MAX_CONFIG_BYTES} bytes, this file has {size}", shown)
     data = read_bytes(path, MAX_CONFIG_BYTES)
