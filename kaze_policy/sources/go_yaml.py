@@ -4,13 +4,16 @@ It reads one YAML document as kubectl does, rule by rule from go-yaml v2's decod
 resolve.go and sigs.k8s.io/yaml's conversion to JSON: YAML 1.1 scalars, explicit tags, merge
 keys applied in order (a later key wins, merged or not), anchors bound to the last definition
 so far, non-string keys made strings, NaN and infinities refused, integral floats written as
-integers. Beyond kubectl it refuses duplicate keys (kubectl keeps one silently), float keys
-other than small integers, and `!!binary` and `!!timestamp` tags, rather than guess.
+integers, `!!binary` decoded and `!!timestamp` checked as go-yaml does. Beyond kubectl it
+refuses duplicate keys (kubectl keeps one silently), float keys other than small integers,
+and aliases that expand beyond a budget in bytes and nodes (see AliasBudget).
 It is the slow path of yaml_stream: it builds Python objects node by node.
 """
 
 from __future__ import annotations
 
+import binascii
+import codecs
 import decimal
 import math
 import re
@@ -20,7 +23,11 @@ from typing import Any, Iterator
 import yaml
 
 MAX_DEPTH = 64
-MAX_ALIAS_EXPANSION = 100_000  # nodes an aliased document may expand to
+# What aliases may repeat in one file, at least (a larger file may repeat its own size): the
+# billion-laughs defence counts nodes, and bytes, since one 1 MB scalar repeated 3,000 times
+# is 3 GB in a handful of nodes. kubectl (go-yaml v2) only bounds the share of aliased nodes.
+MIN_ALIAS_NODES = 100_000
+MIN_ALIAS_BYTES = 4 * 1024 * 1024
 INT64_MIN, INT64_MAX, UINT64_MAX = -(1 << 63), (1 << 63) - 1, (1 << 64) - 1
 
 _STR = "tag:yaml.org,2002:str"
@@ -50,10 +57,38 @@ class DuplicateKey(ValueError):
         self.key = key
 
 
-def decode_document(text: bytes) -> Any:
+class AliasBudget:
+    """What the aliases of one file may expand to, shared by its documents: nodes, and bytes
+    of the scalars they repeat. Aliases may at most double what a file costs to read:
+    max(100,000, size / 2) nodes and max(4 MiB, size) bytes (a file of `size` bytes holds
+    at most about size / 2 nodes and size bytes of text). Per file, not per document, so
+    that 100,000 small documents do not each get a whole budget."""
+
+    def __init__(self, max_nodes: int, max_bytes: int) -> None:
+        self.max_nodes, self.max_bytes = max_nodes, max_bytes
+        self.nodes = self.bytes = 0
+
+    @classmethod
+    def for_size(cls, size: int) -> "AliasBudget":
+        return cls(max(MIN_ALIAS_NODES, size // 2), max(MIN_ALIAS_BYTES, size))
+
+    def spend(self, node: "_Node") -> None:
+        """Count one node decoded again through an alias."""
+        self.nodes += 1
+        if self.nodes > self.max_nodes:
+            raise Refused(f"aliases expand to more than {self.max_nodes} nodes in this file (a YAML bomb?)")
+        if node.kind == "scalar" and node.value:
+            text = node.value
+            self.bytes += len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+            if self.bytes > self.max_bytes:
+                raise Refused(f"aliases expand to more than {self.max_bytes} bytes in this file (a YAML bomb?)")
+
+
+def decode_document(text: bytes, budget: AliasBudget | None = None) -> Any:
     """The JSON value kubectl makes of the first document of `text` (None if there is
-    none), or Refused / DuplicateKey."""
-    return _GoYamlDecoder().decode(text)
+    none), or Refused / DuplicateKey. Aliases spend `budget` (that of the file the document
+    is part of; by default one for `text` alone)."""
+    return _GoYamlDecoder(budget or AliasBudget.for_size(len(text))).decode(text)
 
 
 def json_number(value: float) -> float | int:
@@ -79,7 +114,8 @@ class _GoYamlDecoder:
     """go-yaml v2's decoder into interface{} (decode.go, resolve.go), then sigs.k8s.io/yaml's
     conversion to JSON. Only the first document of the text counts, as in yaml.Unmarshal."""
 
-    def __init__(self) -> None:
+    def __init__(self, budget: AliasBudget) -> None:
+        self.budget = budget
         self.anchors: dict[str, _Node] = {}
         self.decode_count = 0
         self.alias_count = 0
@@ -142,8 +178,7 @@ class _GoYamlDecoder:
         self.decode_count += 1
         if self.alias_depth > 0:
             self.alias_count += 1
-        if self.alias_count > MAX_ALIAS_EXPANSION:
-            raise Refused(f"aliases expand to more than {MAX_ALIAS_EXPANSION} nodes (a YAML bomb?)")
+            self.budget.spend(node)
         if (self.alias_count > 100 and self.decode_count > 1000
                 and self.alias_count / self.decode_count > _allowed_alias_ratio(self.decode_count)):
             raise Refused("document contains excessive aliasing")
@@ -232,14 +267,39 @@ def _scalar(node: _Node) -> Any:
     """go-yaml v2's decoder.scalar into interface{}."""
     if node.tag == "" and not node.implicit:
         return node.value
-    return _resolve(node.tag, node.value, node.line)[1]
+    tag, value = _resolve(node.tag, node.value, node.line)
+    if tag == _BINARY:
+        return _binary(value, node.line)
+    return value
+
+
+def _binary(text: str, line: int) -> str:
+    """A `!!binary` scalar: Go's base64.StdEncoding (padding required, line breaks skipped),
+    its bytes a Go string that json.Marshal writes with each invalid UTF-8 byte as U+FFFD."""
+    encoded = text.replace("\r", "").replace("\n", "")
+    try:
+        if len(encoded) % 4:  # Go reads whole quanta: strict_mode takes `c2hhcmVk=`
+            raise binascii.Error("not whole quanta")
+        data = binascii.a2b_base64(encoded, strict_mode=True)
+    except (binascii.Error, ValueError):
+        raise Refused("!!binary value contains invalid base64 data", line) from None
+    return data.decode("utf-8", _GO_REPLACE)
+
+
+def _go_replace(err: UnicodeError) -> tuple[str, int]:
+    """Go's json.Marshal replaces each byte that does not start a valid UTF-8 sequence, one at
+    a time (Python's "replace" would take a truncated sequence as one)."""
+    assert isinstance(err, UnicodeDecodeError)
+    return "\ufffd", err.start + 1
+
+
+_GO_REPLACE = "kaze-go-json-replace"
+codecs.register_error(_GO_REPLACE, _go_replace)
 
 
 def _resolve(tag: str, text: str, line: int) -> tuple[str, Any]:
-    """go-yaml v2's resolve(): the tag a scalar resolves to and its Go value."""
-    if tag in (_BINARY, _TIMESTAMP):
-        # go-yaml decodes base64 and checks dates: rare in manifests, refused, not guessed
-        raise Refused(f"{tag.replace('tag:yaml.org,2002:', '!!')} scalars are not read", line)
+    """go-yaml v2's resolve(): the tag a scalar resolves to and its Go value (a timestamp's is
+    its text: decoded into interface{}, go-yaml keeps the text of a timestamp)."""
     if tag not in _RESOLVABLE:
         return tag, text
     rtag, value = _resolve_plain(tag, text)
@@ -270,8 +330,11 @@ def _resolve_plain(tag: str, text: str) -> tuple[str, Any]:
         if number is not None:
             return _FLOAT, number
     elif hint in "DS":
-        # a timestamp (`2001-12-14`) decoded into interface{} stays its text: nothing
-        # that starts with four digits and a dash parses as a number, so no test needed
+        # a timestamp (`2001-12-14`) decoded into interface{} stays its text: untagged,
+        # nothing that starts with four digits and a dash parses as a number, so only a
+        # `!!timestamp` tag needs the test (its value must then be a valid date)
+        if tag == _TIMESTAMP and _is_go_timestamp(text):
+            return _TIMESTAMP, text
         plain = text.replace("_", "")
         number = _parse_go_int(plain)
         if number is not None and INT64_MIN <= number <= UINT64_MAX:
@@ -291,6 +354,35 @@ def _resolve_plain(tag: str, text: str) -> tuple[str, Any]:
     return _STR, text
 
 
+# go-yaml's timestamp layouts (resolve.go): RFC 3339 with `T` or `t` and 1-or-2-digit fields,
+# space-separated without a zone, a date alone; Go's time.Parse takes any number of fraction
+# digits (`.` or `,`), a run of spaces for the layout's one, and checks the ranges below.
+_GO_TIMESTAMP = re.compile(
+    r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
+    r"(?:(?:[Tt]([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[.,][0-9]+)?(?:Z|[+-]([0-9]{2}):([0-9]{2})))"
+    r"|(?: +([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[.,][0-9]+)?))?")
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _is_go_timestamp(text: str) -> bool:
+    """go-yaml v2's parseTimestamp (Go's time.Parse on its four layouts) succeeds."""
+    match = _GO_TIMESTAMP.fullmatch(text)
+    if match is None:
+        return False
+    year, month, day, *rest = (int(g) if g is not None else None for g in match.groups())
+    hour, minute, second = rest[0:3] if rest[0] is not None else rest[5:8]
+    zone_hour, zone_minute = rest[3:5]
+    if not 1 <= month <= 12:
+        return False
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    if not 1 <= day <= _DAYS_IN_MONTH[month - 1] + (month == 2 and leap):
+        return False
+    if hour is not None and not (hour < 24 and minute < 60 and second < 60):
+        return False
+    # the offset is checked with > (Go accepts +24:00 and +00:60)
+    return zone_hour is None or zone_hour <= 24 and zone_minute <= 60
+
+
 def _parse_go_int(text: str) -> int | None:
     """strconv.ParseInt(text, 0, 64), else ParseUint: a sign, then 0x/0o/0b or a leading 0
     (octal), else decimal."""
@@ -298,6 +390,8 @@ def _parse_go_int(text: str) -> int | None:
     if match is None:
         return None
     sign, digits = match.groups()
+    if len(digits) > 20 and digits[0] != "0":
+        return None  # beyond uint64; and Python refuses int() of over 4,300 digits
     if digits[:2] in ("0x", "0X", "0o", "0O", "0b", "0B"):
         number = int(digits[2:], {"x": 16, "o": 8, "b": 2}[digits[1].lower()])
     elif len(digits) > 1 and digits[0] == "0":

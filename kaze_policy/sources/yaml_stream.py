@@ -15,8 +15,11 @@ Every document gets kubectl's value, or the stream is refused as bad input. Two 
   (other than a plain decimal integer) and no number out of Go's ranges.
 - Every other document, and any rapidyaml refuses, goes to go_yaml.py: libyaml's events
   and a decoder that follows go-yaml v2 and sigs.k8s.io/yaml rule by rule, with an
-  alias-expansion budget (the billion-laughs defence) and a depth limit.
-Duplicate keys are refused on both paths: kubectl keeps one of them silently.
+  alias-expansion budget in nodes and bytes shared by the file's documents (the
+  billion-laughs defence) and a depth limit.
+Duplicate keys are refused on both paths: kubectl keeps one of them silently. A JSON stream
+is read as kubectl's decoder of objects reads it (numbers out of float64's range refused, a
+lone UTF-16 surrogate made U+FFFD). At most MAX_DOCUMENTS documents are read from one file.
 """
 
 from __future__ import annotations
@@ -34,9 +37,12 @@ from typing import Any, Callable, Iterator
 import ryml
 
 from kaze_policy.errors import InputError
-from kaze_policy.sources.go_yaml import (INT64_MIN, MAX_DEPTH, UINT64_MAX, DuplicateKey, Refused,
-                                         decode_document, json_number)
+from kaze_policy.sources.go_yaml import (INT64_MAX, INT64_MIN, MAX_DEPTH, UINT64_MAX, AliasBudget, DuplicateKey,
+                                         Refused, decode_document, json_number)
 
+# Documents (`---` separators, or JSON values) read from one file at most: beyond, a file is
+# refused rather than held as millions of tiny objects (50 MB of `---` lines is 13 million).
+MAX_DOCUMENTS = 100_000
 
 _CONTENT_LINE = re.compile(rb"^[ \t]*[^ \t\r\n#]", re.M)
 _JSON_START = re.compile(rb"[ \t\r\n]*\{")
@@ -79,12 +85,13 @@ def load_stream(data: bytes, file: str) -> list[Document]:
         if docs is not None:
             return docs
     separators = _separators(data, file)
-    docs = _load_rapid(data, separators, file)
+    budget = AliasBudget.for_size(len(data))
+    docs = _load_rapid(data, separators, file, budget)
     if docs is not None:
         return docs
     result = []
     for chunk in _chunks(data, separators):
-        value = _decode_chunk(data[chunk.start:chunk.end], file, chunk)
+        value = _decode_chunk(data[chunk.start:chunk.end], file, chunk, budget)
         if value is not None:
             result.append(Document(value, chunk.content_line))
     return result
@@ -109,15 +116,72 @@ def _as_utf8(data: bytes, file: str) -> bytes:
     return data
 
 
+def _too_many_documents() -> str:
+    return f"more than {MAX_DOCUMENTS} documents in one file (the limit per file)"
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+class _OutOfRange(Exception):
+    """A JSON number kubectl's decoder refuses (not a ValueError: that means "not JSON")."""
+
+
+def _kubectl_float(text: str) -> float:
+    """A JSON number as apimachinery's decoder reads it (ParseFloat): beyond float64's range
+    it refuses the object (`1e400`, a 4,000-digit integer)."""
+    value = float(text)
+    if math.isinf(value):
+        shown = text if len(text) <= 24 else text[:20] + f"… ({len(text)} characters)"
+        raise _OutOfRange(f"number {shown} is out of the range of a float64 (kubectl refuses it)")
+    return value
+
+
+def _kubectl_int(text: str) -> int | float:
+    """An integer token: an int64 stays one; beyond, kubectl's decoder makes it a float64."""
+    if len(text) <= 20:  # and never int() of thousands of digits
+        value = int(text)
+        if INT64_MIN <= value <= INT64_MAX:
+            return value
+    return _kubectl_float(text)
+
+
+# A \uD800-\uDFFF escape: Python's json keeps a lone one as a surrogate, which is no text
+# (nothing downstream can encode it); Go's decoder makes each lone one U+FFFD.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _replace_lone_surrogates(value: Any) -> Any:
+    """`value` with each lone surrogate of its strings and keys made U+FFFD (without
+    recursion: a JSON document may be nested deeper than Python's stack)."""
+    fix = functools.partial(_LONE_SURROGATE.sub, "\ufffd")
+    root = [value]
+    pending: list[tuple[Any, Any]] = [(root, 0)]
+    while pending:
+        parent, key = pending.pop()
+        item = parent[key]
+        if isinstance(item, str):
+            parent[key] = fix(item)
+        elif isinstance(item, list):
+            pending.extend((item, i) for i in range(len(item)))
+        elif isinstance(item, dict):
+            fixed = {fix(k): v for k, v in item.items()}
+            if len(fixed) != len(item):
+                raise DuplicateKey(next(k for k in fixed if "\ufffd" in k))
+            parent[key] = fixed
+            pending.extend((fixed, k) for k in fixed)
+    return root[0]
 
 
 def _load_json_stream(data: bytes, file: str) -> list[Document] | None:
     """A stream that starts with `{` is read as JSON values one after another, as kubectl
     does; None when it is not JSON after all (kubectl then reads it as YAML)."""
     text = data.decode("utf-8")
-    decoder = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_reject_constant)
+    decoder = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_reject_constant,
+                               parse_float=_kubectl_float, parse_int=_kubectl_int)
+    surrogates = _SURROGATE_ESCAPE.search(text) is not None
     docs, at, line = [], 0, 1
     space = re.compile(r"[ \t\r\n]*")
     while True:
@@ -128,15 +192,21 @@ def _load_json_stream(data: bytes, file: str) -> list[Document] | None:
             return docs
         try:
             value, end = decoder.raw_decode(text, at)
+            if surrogates:
+                value = _replace_lone_surrogates(value)
         except DuplicateKey as dup:
             raise InputError(f"duplicate key {dup.key!r} in one mapping", file, line) from None
         except RecursionError:
             raise InputError(f"document nested deeper than {MAX_DEPTH} levels", file, line) from None
+        except _OutOfRange as err:
+            raise InputError(str(err), file, line) from None
         except ValueError:
             if len(docs) > 1:
                 raise InputError("not valid JSON after the first objects of a JSON stream", file, line) from None
             return None
         if value is not None:
+            if len(docs) == MAX_DOCUMENTS:
+                raise InputError(_too_many_documents(), file, line)
             docs.append(Document(value, line))
         line += text.count("\n", at, end)
         at = end
@@ -165,6 +235,8 @@ def _separators(data: bytes, file: str) -> list[tuple[int, int]]:
             if rest and not rest.startswith("#"):
                 line = data.count(b"\n", 0, start) + 1
                 raise InputError(f"invalid YAML document separator: --- {rest[:40]}", file, line)
+        if len(found) == MAX_DOCUMENTS:
+            raise InputError(_too_many_documents(), file, data.count(b"\n", 0, start) + 1)
         found.append((start, end))
         at = data.find(b"\n---", end - 1) if end < len(data) else -1
     return found
@@ -221,6 +293,8 @@ def _go_float(text: str) -> float | int:
 
 def _go_int(text: str) -> int:
     """A JSON integer token of rapidyaml's; beyond 64 bits Go makes it a float."""
+    if len(text) > 21:  # beyond uint64 (and int() refuses over 4,300 digits)
+        raise _NotFast(text)
     value = int(text)
     if not INT64_MIN <= value <= UINT64_MAX:
         raise _NotFast(text)
@@ -291,7 +365,8 @@ def _tree_document(tree: Any, node: int, text: bytes) -> Any:
     return _tree_value(tree, node)
 
 
-def _load_rapid(data: bytes, separators: list[tuple[int, int]], file: str) -> list[Document] | None:
+def _load_rapid(data: bytes, separators: list[tuple[int, int]], file: str,
+                budget: AliasBudget) -> list[Document] | None:
     """rapidyaml parses the stream once. When nothing in the text needs go-yaml's rules the
     stream is converted at once; else document by document, each taken from the tree or,
     when rapidyaml may read it otherwise, from the faithful decoder. None when rapidyaml
@@ -322,7 +397,7 @@ def _load_rapid(data: bytes, separators: list[tuple[int, int]], file: str) -> li
         result = []
         for node, region in zip(nodes, regions):
             text = data[region.start:region.end]
-            value = _decode_chunk(text, file, region, functools.partial(_tree_document, tree, node, text))
+            value = _decode_chunk(text, file, region, budget, functools.partial(_tree_document, tree, node, text))
             if value is not None:
                 result.append(Document(value, region.content_line))
         return result
@@ -351,14 +426,15 @@ def _document_regions(data: bytes, separators: list[tuple[int, int]]) -> list[_C
     return regions
 
 
-def _decode_chunk(text: bytes, file: str, chunk: _Chunk, fast: Callable[[], Any] | None = None) -> Any:
+def _decode_chunk(text: bytes, file: str, chunk: _Chunk, budget: AliasBudget,
+                  fast: Callable[[], Any] | None = None) -> Any:
     """One document: rapidyaml when it reads it as kubectl does, else the faithful
     decoder, whose verdict is final (a document rapidyaml refuses is retried there)."""
     try:
         try:
             return fast() if fast else _rapidyaml(text)
         except _NotFast:
-            return decode_document(text)
+            return decode_document(text, budget)
     except Refused as err:
         raise InputError(str(err), file, chunk.content_line if err.line is None else chunk.line + err.line) from None
     except DuplicateKey as dup:
