@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -172,19 +173,36 @@ def _inside(path: Path, folders: set[Path]) -> bool:
 
 
 def _line_in_file(path: str, kind: str, name: str, max_bytes: int) -> int | None:
-    best = None
-    for doc_kind, doc_name, line in _objects_of_file(path, max_bytes):
-        if doc_kind == kind and doc_name == name:
-            return line
-        if doc_kind == kind and best is None and (name.endswith(doc_name) or doc_name in name):
-            best = line
-    return best
+    named = _objects_of_file(path, max_bytes).get(kind)
+    if named is None:
+        return None
+    if name in named.first:
+        return named.first[name][1]
+    # A name kustomize changed (namePrefix, nameSuffix, a generator's hash): the object of that
+    # kind with the longest name that is part of it (`prod-app-11` is `app-11`, not `app-1`),
+    # the first in the file among equals. Found by looking up the name's substrings of the
+    # lengths the file's names have, not by a scan of the file for every resource (which
+    # made a kustomization of many resources in one file quadratic).
+    hits = [(-size, named.first[part]) for size in named.lengths for i in range(len(name) - size + 1)
+            if (part := name[i:i + size]) in named.first]
+    return min(hits)[1][1] if hits else None
+
+
+@dataclass(frozen=True)
+class _Named:
+    """The objects of one kind in a file: name → (place in the file, line) of the first one."""
+
+    first: dict[str, tuple[int, int | None]]
+    lengths: tuple[int, ...]
 
 
 @lru_cache(maxsize=512)
-def _objects_of_file(path: str, max_bytes: int) -> tuple[tuple[str, str, int | None], ...]:
+def _objects_of_file(path: str, max_bytes: int) -> dict[str, _Named]:
     try:
         manifest = load_manifest(read_bytes(Path(path), max_bytes), path)
     except KazePolicyError:
-        return ()
-    return tuple((r.kind, r.name, r.origin.line) for r in manifest.resources)
+        return {}
+    by_kind: dict[str, dict[str, tuple[int, int | None]]] = {}
+    for place, resource in enumerate(manifest.resources):
+        by_kind.setdefault(resource.kind, {}).setdefault(resource.name, (place, resource.origin.line))
+    return {kind: _Named(first, tuple(sorted({len(n) for n in first}))) for kind, first in by_kind.items()}
