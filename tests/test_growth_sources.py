@@ -14,14 +14,18 @@ from typing import Any
 
 import pytest
 
+from kaze_policy import inventory
+from kaze_policy.errors import InputError
+from kaze_policy.sources import load
 from kaze_policy.sources.discover import find_targets
 from kaze_policy.sources.dockerfile import load_dockerfile
 from kaze_policy.sources.kubernetes import load_manifest
 from kaze_policy.sources.kustomize import _build_with_origins, _line_in_file, _objects_of_file
 from kaze_policy.sources.files import DEFAULT_MAX_FILE_BYTES
-from kaze_policy.sources.load import load_target
+from kaze_policy.sources.load import MAX_VAULT_POLICY_BYTES, load_target
 from kaze_policy.sources.openapi import check_object
 from kaze_policy.sources.vault_policy import load_policy
+from tests.conftest import run_cli
 from tests.linearity import assert_linear
 
 _COUNTER = itertools.count()
@@ -125,7 +129,7 @@ def test_a_kustomization_of_many_resources_loads_in_linear_time(tmp_path: Path, 
         # a namePrefix: every object is then found in its file by a part of its name
         (folder / "kustomization.yaml").write_text("namePrefix: prod-\nresources:\n- deployments.yaml\n")
         built = tmp_path / f"built-{folder.name}.yaml"
-        built.write_bytes(_build_with_origins(kustomize, folder.resolve(), str(folder)))
+        built.write_bytes(_build_with_origins(kustomize, folder.resolve(), str(folder), DEFAULT_MAX_FILE_BYTES))
         replay = tmp_path / f"kustomize-{folder.name}"
         replay.write_text(f"#!/bin/sh\nexec cat {built}\n")
         replay.chmod(0o755)
@@ -157,3 +161,63 @@ def test_tracing_many_renamed_objects_to_their_file_is_linear(tmp_path: Path) ->
         for i in range(n):
             _line_in_file(str(path), "Deployment", f"prod-app-{i}", DEFAULT_MAX_FILE_BYTES)
     assert_linear(build, run, 300)
+
+
+# --------------------------------------------------------------------------- limits
+# Every source has a size or count limit with a one-line message (exit 2): files by
+# --max-file-size, and these beyond it (README, "Limits").
+
+def _one_line(result: Any) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
+def test_a_vault_policy_over_its_limit_is_bad_input(tmp_path: Path) -> None:
+    policies = tmp_path / "vault" / "policies"
+    policies.mkdir(parents=True)
+    body = 'path "kv/data/clients/acme/*" {\n  capabilities = ["read"]\n}\n'
+    (policies / "huge.hcl").write_text(body + "# padding\n" * (MAX_VAULT_POLICY_BYTES // 10))
+    line = _one_line(run_cli("scan", str(tmp_path), "--format", "json", "--no-progress"))
+    assert f"huge.hcl: a Vault policy of {len(body) + MAX_VAULT_POLICY_BYTES // 10 * 10} bytes, over the limit of " \
+           f"{MAX_VAULT_POLICY_BYTES}" in line
+
+
+def test_a_kustomize_build_over_the_size_limit_is_bad_input(tmp_path: Path, kustomize: str) -> None:
+    # Eight prefixed copies of one base: every file is small, the build is not.
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources:\n- cm.yaml\n")
+    (tmp_path / "base" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: apps\ndata:\n"
+        + "".join(f"  key-{i}: value-{i}\n" for i in range(20)))
+    for copy in "abcdefgh":
+        (tmp_path / copy).mkdir()
+        (tmp_path / copy / "kustomization.yaml").write_text(f"namePrefix: {copy}-\nresources:\n- ../base\n")
+    (tmp_path / "kustomization.yaml").write_text("resources:\n" + "".join(f"- {c}\n" for c in "abcdefgh"))
+    line = _one_line(run_cli("scan", str(tmp_path), "--format", "json", "--no-progress", "--max-file-size", "3000"))
+    assert line == f"kaze-policy: error: {tmp_path / 'kustomization.yaml'}: kustomize build output is over the limit of 3000 bytes " \
+                   "(--max-file-size)"
+
+
+def test_a_target_over_the_resource_limit_is_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inventory, "MAX_RESOURCES_PER_TARGET", 5)
+    (tmp_path / "stack.yaml").write_text("---\n".join(_deployment(i) for i in range(6)))
+    with pytest.raises(InputError) as caught:
+        _load_folder(tmp_path)
+    assert str(caught.value) == (f"{tmp_path / 'stack.yaml'}:101: more than 5 resources in the target {tmp_path}, "
+                                 "the limit of one target (scan its folders or kustomizations separately)")
+    assert caught.value.exit_code == 2
+    monkeypatch.setattr(inventory, "MAX_RESOURCES_PER_TARGET", 6)
+    assert _load_folder(tmp_path) == 6
+
+
+def test_a_target_over_the_file_limit_is_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(load, "MAX_FILES_PER_TARGET", 3)
+    for i in range(4):
+        (tmp_path / f"app-{i}.yaml").write_text(_deployment(i))
+    with pytest.raises(InputError) as caught:
+        _load_folder(tmp_path)
+    assert str(caught.value) == (f"{tmp_path}: 4 files to read, over the limit of 3 in one target "
+                                 "(scan its subfolders separately, or leave some out with --exclude)")
+    (tmp_path / "app-3.yaml").unlink()
+    assert _load_folder(tmp_path) == 3

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -98,14 +100,14 @@ def render(directory: Path, max_bytes: int, allow_remote: bool = False) -> tuple
                              "(--allow-remote lets kustomize fetch it)", str(where))
     if binary is None:
         raise ToolMissingError("kustomize is not installed: run `make tools`", display)
-    output = _build_with_origins(binary, directory.resolve(), display)
+    output = _build_with_origins(binary, directory.resolve(), display, max_bytes)
     manifest = load_manifest(output, display, source="kustomize")
     for resource in manifest.resources:
         _trace_origin(resource, folders, max_bytes)
     return manifest.resources, manifest.skipped
 
 
-def _build_with_origins(binary: str, directory: Path, display: str) -> bytes:
+def _build_with_origins(binary: str, directory: Path, display: str, max_bytes: int) -> bytes:
     # A wrapper kustomization turns on origin annotations without touching the user's files.
     with tempfile.TemporaryDirectory(prefix="kaze-kustomize-") as tmp:
         wrapper = Path(tmp) / "kustomization.yaml"
@@ -114,9 +116,10 @@ def _build_with_origins(binary: str, directory: Path, display: str) -> bytes:
         try:
             # kustomize's default load restrictor: a generator or patch of a pull request
             # reads no file outside its own kustomization's folder (/etc/hostname, ../secrets).
-            done = subprocess.run(
-                [binary, "build", tmp],
-                capture_output=True, timeout=RENDER_TIMEOUT_SECONDS, check=False)
+            done = _run_bounded([binary, "build", tmp], max_bytes, RENDER_TIMEOUT_SECONDS)
+        except _OutputTooLarge:
+            raise InputError(f"kustomize build output is over the limit of {max_bytes} bytes (--max-file-size)",
+                             display) from None
         except subprocess.TimeoutExpired:
             raise InputError(f"kustomize build took longer than {RENDER_TIMEOUT_SECONDS} s", display) from None
         if done.returncode != 0:
@@ -125,6 +128,45 @@ def _build_with_origins(binary: str, directory: Path, display: str) -> bytes:
             raise InputError(f"kustomize build failed: {detail.replace(tmp, '.')}", display)
         origin_base = Path(tmp)
         return _rebase_origins(done.stdout, origin_base)
+
+
+class _OutputTooLarge(Exception):
+    """A tool wrote more than the limit to its standard output (it has been stopped)."""
+
+
+def _run_bounded(command: list[str], max_bytes: int, timeout: float) -> subprocess.CompletedProcess:
+    """Run a tool, keeping at most `max_bytes` of its output, for at most `timeout` seconds.
+
+    A build's output is input like a file, with the same limit (--max-file-size): bases
+    included twice under two prefixes double it at every level, so a small kustomization can
+    build gigabytes. Read as it comes, the tool is stopped once over the limit, before the
+    scan holds it all. Raises _OutputTooLarge, or subprocess.TimeoutExpired as `run` does.
+    """
+    deadline = time.monotonic() + timeout
+    with tempfile.TemporaryFile() as errors, \
+            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors) as process:
+        assert process.stdout is not None
+        chunks, total = [], 0
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise subprocess.TimeoutExpired(command, timeout)
+                if not select.select([process.stdout], [], [], left)[0]:
+                    continue
+                chunk = os.read(process.stdout.fileno(), 1 << 20)
+                if not chunk:
+                    break
+                total += len(chunk)
+                if total > max_bytes:
+                    raise _OutputTooLarge()
+                chunks.append(chunk)
+            process.wait(max(0.0, deadline - time.monotonic()))
+        except BaseException:
+            process.kill()
+            raise
+        errors.seek(max(0, errors.seek(0, os.SEEK_END) - (1 << 16)))  # the end says what went wrong
+        return subprocess.CompletedProcess(command, process.returncode, b"".join(chunks), errors.read())
 
 
 def _rebase_origins(output: bytes, base: Path) -> bytes:
