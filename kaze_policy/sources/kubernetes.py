@@ -40,8 +40,7 @@ def load_manifest(data: bytes, file: str, source: str = "kubernetes") -> Manifes
     lines = _Lines(data)
     for i, doc in enumerate(docs):
         # A document ends before the next one starts: a List's items are looked for in it alone.
-        end = lines.offset(docs[i + 1].line) if i + 1 < len(docs) else len(data)
-        _add_document(result, doc, lines, end, file, source)
+        _add_document(result, doc, lines, docs[i + 1].line if i + 1 < len(docs) else None, file, source)
     return result
 
 
@@ -73,7 +72,8 @@ class _Lines:
         return bisect.bisect_right(self.starts, offset)
 
 
-def _add_document(result: ManifestFile, doc: Document, lines: _Lines, end: int, file: str, source: str) -> None:
+def _add_document(result: ManifestFile, doc: Document, lines: _Lines, next_line: int | None, file: str,
+                  source: str) -> None:
     value = doc.value
     if value is None:
         return
@@ -85,8 +85,8 @@ def _add_document(result: ManifestFile, doc: Document, lines: _Lines, end: int, 
         raise InputError("object has an apiVersion but no kind", file, doc.line)
     items = value.get("items")
     if kind.endswith("List") and isinstance(items, list):
-        for item, line in zip(items, _item_lines(lines, doc.line, end, len(items))):
-            _add_document(result, Document(_list_item(item, value, file, line), line), lines, end, file, source)
+        for item, line in zip(items, _item_lines(lines, doc.line, next_line, len(items))):
+            _add_document(result, Document(_list_item(item, value, file, line), line), lines, next_line, file, source)
         return
     check_object(value, file, doc.line)
     result.resources.append(object_to_resource(value, Origin(file, doc.line), source))
@@ -120,9 +120,11 @@ def object_to_resource(obj: dict[str, Any], origin: Origin, source: str) -> Reso
                     api_version=str(obj.get("apiVersion")), namespace=namespace)
 
 
-def _item_lines(lines: _Lines, start_line: int, end: int, count: int) -> list[int]:
-    """Best-effort lines of a List's items: the `- ` lines at the shallowest indent after `items:`."""
+def _item_lines(lines: _Lines, start_line: int, next_line: int | None, count: int) -> list[int]:
+    """Best-effort lines of a List's items: the `- ` lines at the shallowest indent after `items:`,
+    up to the next document (`next_line`, None for the end of the file)."""
     offset = lines.offset(start_line)
+    end = len(lines.data) if next_line is None else lines.offset(next_line)
     matches = list(_ITEM_LINE.finditer(lines.data, offset, max(offset, end)))
     if not matches:
         return [start_line] * count
