@@ -16,6 +16,7 @@ import pytest
 
 from kaze_policy import inventory
 from kaze_policy.errors import InputError
+from kaze_policy.inventory import Inventory, Origin, Resource, Target
 from kaze_policy.sources import load
 from kaze_policy.sources.discover import find_targets
 from kaze_policy.sources.dockerfile import load_dockerfile
@@ -161,6 +162,17 @@ def test_tracing_many_renamed_objects_to_their_file_is_linear(tmp_path: Path) ->
         for i in range(n):
             _line_in_file(str(path), "Deployment", f"prod-app-{i}", DEFAULT_MAX_FILE_BYTES)
     assert_linear(build, run, 300)
+
+
+def test_many_resources_of_one_id_are_numbered_in_linear_time() -> None:
+    # One Terraform block copied in every environment's folder: `#2`, `#3`… were found by
+    # trying every number from 2 for each copy. (Made in the run: adding renames them.)
+    def run(n: int) -> None:
+        target = Inventory(target=Target(name="envs", path="envs", kind="files"))
+        target.add(Resource(kind="aws_s3_bucket", name="logs", obj={}, origin=Origin(f"env-{i}/main.tf", 1),
+                            source="terraform") for i in range(n))
+        assert target.resources[-1].id == f"aws_s3_bucket/logs#{n}"
+    assert_linear(lambda n: n, run, 2000)
 
 
 # --------------------------------------------------------------------------- limits
