@@ -23,7 +23,7 @@ from kaze_policy.analysis import netpol, rbac, vault_acl
 from kaze_policy.analysis.overlays import add_overlay_facts
 from kaze_policy.catalog import load_catalog
 from kaze_policy.engine import create_engine
-from kaze_policy.evaluate import evaluate_target
+from kaze_policy.evaluate import Waivers, evaluate_target
 from kaze_policy.inventory import Inventory, Origin, Resource, Target
 from kaze_policy.report import FORMATS, reporter_for
 from kaze_policy.results import FAIL, ControlResult, Finding, ScanReport, TargetResult
@@ -235,6 +235,39 @@ def test_evaluation_grows_linearly_with_resources(engine: Any) -> None:
         assert len(results) == len(controls)
     # N tenants of the benchmark's stack, ten resources each.
     assert_linear(build, run, 2, repeats=2)
+
+
+def test_waivers_one_per_resource_are_matched_in_linear_time() -> None:
+    # A configuration that waives a control for many resources one by one.
+    day = dt.date(2026, 1, 1)
+
+    def build(n: int) -> list[dict[str, Any]]:
+        return [{"control": "KZ-SEC-04", "resource": f"Deployment/ns/app-{i}", "by": "lead", "reason": "legacy",
+                 "until": "2026-06-30"} for i in range(n)] + [
+                {"control": "KZ-SEC-04", "resource": "Deployment/legacy-*", "by": "lead", "reason": "legacy",
+                 "until": "2026-06-30"}]
+
+    def run(waivers: list[dict[str, Any]]) -> None:
+        index = Waivers(waivers)
+        assert all(index.match("KZ-SEC-04", f"Deployment/ns/app-{i}", day) for i in range(len(waivers) - 1))
+    assert_linear(build, run, 2000)
+
+
+def test_the_first_waiver_in_order_that_holds_applies() -> None:
+    day = dt.date(2026, 1, 1)
+    waivers = Waivers([
+        {"control": "KZ-SEC-04", "resource": "Deployment/ns/a", "by": "old", "until": "2025-12-31"},  # expired
+        {"control": "KZ-SEC-04", "resource": "Deployment/ns/*", "by": "glob", "until": "2026-01-01"},
+        {"control": "KZ-SEC-04", "resource": "Deployment/ns/a", "by": "exact", "until": "2026-02-01"},
+        {"control": "KZ-SEC-04", "resource": "Deployment/ns/b", "by": "b", "until": "not a date"},
+        {"control": ["KZ-SEC-04"], "resource": "Deployment/ns/c", "by": "not a control", "until": "2027-01-01"},
+        {"control": "KZ-SUP-01", "by": "every resource", "until": "2027-01-01"},
+    ])
+    assert waivers.match("KZ-SEC-04", "Deployment/ns/a", day)["by"] == "glob"
+    assert waivers.match("KZ-SEC-04", "Deployment/ns/a", dt.date(2026, 1, 2))["by"] == "exact"
+    assert waivers.match("KZ-SEC-04", "Deployment/ns/b", day)["by"] == "glob"
+    assert waivers.match("KZ-SEC-04", "Deployment/other/c", day) is None
+    assert waivers.match("KZ-SUP-01", "Deployment/ns/c", day)["by"] == "every resource"
 
 
 # --------------------------------------------------------------------------- reporters
