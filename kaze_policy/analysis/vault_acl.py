@@ -28,9 +28,11 @@ The server's behaviour, as observed on OpenBao 2.7 and documented for Vault:
 
 from __future__ import annotations
 
+import bisect
+import functools
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -577,16 +579,79 @@ def _clients(config: Mapping[str, Any] | None) -> list[str]:
     return sorted(set(names)) + [UNKNOWN_CLIENT]
 
 
-def _client_probes(parsed: list[ParsedPolicy], clients: list[str]) -> list[tuple[str, str]]:
-    """(client, path): every mount × client × (its folder and each known key)."""
-    keys = sorted(_keys_after(parsed, (CLIENTS_SEGMENT,), 1))
-    probes: list[tuple[str, str]] = []
-    for mount in sorted(_mounts(parsed, CLIENTS_SEGMENT)):
-        for client in clients:
-            base = f"{mount}{CLIENTS_SEGMENT}/{client}/"
-            probes.append((client, base))
-            probes.extend((client, base + key) for key in keys)
-    return probes
+@dataclass(frozen=True)
+class _ClientProbes:
+    """Every mount × client × (its folder and each known key), probed policy by policy."""
+
+    mounts: tuple[str, ...]
+    clients: tuple[str, ...]  # sorted, UNKNOWN_CLIENT last
+    keys: tuple[str, ...]
+
+    def of(self, policy: ParsedPolicy) -> Iterator[tuple[str, str]]:
+        """(client, path) of the clients some rule of the policy may reach, in the order of
+        `mounts` then `clients`; the others cannot be granted anything by it.
+
+        Probing every client with every policy grew as tenants × policies: a cell that adds a
+        tenant adds a policy too, which made the analysis quadratic in the cell's size.
+        """
+        for mount in self.mounts:
+            base = f"{mount}{CLIENTS_SEGMENT}/"
+            for client in self._reachable(policy, base):
+                folder = f"{base}{client}/"
+                yield client, folder
+                for key in self.keys:
+                    yield client, folder + key
+
+    def _reachable(self, policy: ParsedPolicy, base: str) -> list[str]:
+        """A superset of the clients whose folder under `base` a rule of the policy can match."""
+        order = self._order
+        picked = {order[UNKNOWN_CLIENT]}
+        for rule in policy.rules:
+            scope, text = _client_scope(rule, base)
+            if scope == "every":
+                return list(self.clients)
+            if scope == "named" and text in order:
+                picked.add(order[text])
+            elif scope == "starting":
+                i = bisect.bisect_left(self._sorted, text)
+                while i < len(self._sorted) and self._sorted[i].startswith(text):
+                    picked.add(order[self._sorted[i]])
+                    i += 1
+        return [self.clients[i] for i in sorted(picked)]
+
+    @functools.cached_property
+    def _order(self) -> dict[str, int]:
+        return {client: i for i, client in enumerate(self.clients)}
+
+    @functools.cached_property
+    def _sorted(self) -> list[str]:
+        return sorted(self.clients)
+
+
+def _client_scope(rule: PathRule, base: str) -> tuple[str, str]:
+    """Which clients' folders under `base` (`kv/data/clients/`) a rule may match: ("none", ""),
+    ("named", client), ("starting", text) the clients whose name starts with it, or
+    ("every", ""). Errs towards more: each client picked is then probed as before."""
+    path = rule.path[:-1] if rule.is_prefix else rule.path
+    if rule.has_segment_wildcard:
+        parts, depth = path.split("/"), len(base.rstrip("/").split("/"))
+        if len(parts) <= depth or parts[depth] == "+" or (rule.is_prefix and depth == len(parts) - 1):
+            return "every", ""
+        return "named", parts[depth]
+    if path.startswith(base):
+        rest = path[len(base):]
+        client = rest.split("/", 1)[0]
+        if "/" in rest or not rule.is_prefix:
+            return "named", client
+        return ("starting", client) if client else ("every", "")
+    if rule.is_prefix and base.startswith(path):
+        return "every", ""
+    return "none", ""
+
+
+def _client_probes(parsed: list[ParsedPolicy], clients: list[str]) -> _ClientProbes:
+    return _ClientProbes(tuple(sorted(_mounts(parsed, CLIENTS_SEGMENT))), tuple(clients),
+                         tuple(sorted(_keys_after(parsed, (CLIENTS_SEGMENT,), 1))))
 
 
 def _platform_probes(parsed: list[ParsedPolicy]) -> list[str]:
@@ -621,7 +686,7 @@ def analyze(
     secret_readers: list[dict[str, Any]] = []
     for source, policy in parsed:
         acl = ACL([policy])
-        for client, path in client_probes:
+        for client, path in client_probes.of(policy):
             caps = acl.capabilities(path)
             if caps & READ_CAPS:
                 entry = {"policy": policy.name, "source": source, "client": client, "path": path,

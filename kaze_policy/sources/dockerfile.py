@@ -12,18 +12,22 @@ _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", 
 
 def load_dockerfile(data: bytes, file: str, root: Path) -> list[Resource]:
     text = data.decode("utf-8", errors="replace")
-    stages: list[str] = []
+    stages: set[str] = set()
     froms = []
+    # Lines are counted from the previous FROM, not from the start: linear in the file's size.
+    line, counted = 1, 0
     for match in _FROM.finditer(text):
         image, stage = match.group(1), match.group(2)
+        line += text.count("\n", counted, match.start())
+        counted = match.start()
         froms.append({
             "image": image,
-            "line": text.count("\n", 0, match.start()) + 1,
+            "line": line,
             # `FROM builder` names an earlier stage, not an image to pull.
             "stage": image in stages,
         })
         if stage:
-            stages.append(stage)
+            stages.add(stage)
     try:
         name = str(Path(file).resolve().relative_to(root.resolve()))
     except ValueError:

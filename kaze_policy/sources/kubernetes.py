@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,12 +36,44 @@ class ManifestFile:
 
 def load_manifest(data: bytes, file: str, source: str = "kubernetes") -> ManifestFile:
     result = ManifestFile()
-    for doc in load_stream(data, file):
-        _add_document(result, doc, data, file, source)
+    docs = load_stream(data, file)
+    lines = _Lines(data)
+    for i, doc in enumerate(docs):
+        # A document ends before the next one starts: a List's items are looked for in it alone.
+        _add_document(result, doc, lines, docs[i + 1].line if i + 1 < len(docs) else None, file, source)
     return result
 
 
-def _add_document(result: ManifestFile, doc: Document, data: bytes, file: str, source: str) -> None:
+class _Lines:
+    """Where each line of a file starts, found once per file and only when a List needs it.
+
+    With it, the lines of a List's items cost a binary search each, not a count from the
+    start of the file (which made a file of many Lists quadratic, even cubic).
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._starts: list[int] | None = None
+
+    @property
+    def starts(self) -> list[int]:
+        if self._starts is None:
+            self._starts = [0, *itertools.accumulate(len(line) + 1 for line in self.data.split(b"\n"))][:-1]
+        return self._starts
+
+    def offset(self, line: int) -> int:
+        """The offset where a 1-based line starts (the end of the data past the last line)."""
+        if line <= 1:
+            return 0
+        starts = self.starts
+        return starts[line - 1] if line <= len(starts) else len(self.data)
+
+    def line(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset)
+
+
+def _add_document(result: ManifestFile, doc: Document, lines: _Lines, next_line: int | None, file: str,
+                  source: str) -> None:
     value = doc.value
     if value is None:
         return
@@ -51,9 +85,8 @@ def _add_document(result: ManifestFile, doc: Document, data: bytes, file: str, s
         raise InputError("object has an apiVersion but no kind", file, doc.line)
     items = value.get("items")
     if kind.endswith("List") and isinstance(items, list):
-        lines = _item_lines(data, doc.line, len(items))
-        for item, line in zip(items, lines):
-            _add_document(result, Document(_list_item(item, value, file, line), line), data, file, source)
+        for item, line in zip(items, _item_lines(lines, doc.line, next_line, len(items))):
+            _add_document(result, Document(_list_item(item, value, file, line), line), lines, next_line, file, source)
         return
     check_object(value, file, doc.line)
     result.resources.append(object_to_resource(value, Origin(file, doc.line), source))
@@ -87,14 +120,14 @@ def object_to_resource(obj: dict[str, Any], origin: Origin, source: str) -> Reso
                     api_version=str(obj.get("apiVersion")), namespace=namespace)
 
 
-def _item_lines(data: bytes, start_line: int, count: int) -> list[int]:
-    """Best-effort lines of a List's items: the `- ` lines at the shallowest indent after `items:`."""
-    offset = 0
-    for _ in range(start_line - 1):
-        offset = data.find(b"\n", offset) + 1
-    matches = list(_ITEM_LINE.finditer(data, offset))
+def _item_lines(lines: _Lines, start_line: int, next_line: int | None, count: int) -> list[int]:
+    """Best-effort lines of a List's items: the `- ` lines at the shallowest indent after `items:`,
+    up to the next document (`next_line`, None for the end of the file)."""
+    offset = lines.offset(start_line)
+    end = len(lines.data) if next_line is None else lines.offset(next_line)
+    matches = list(_ITEM_LINE.finditer(lines.data, offset, max(offset, end)))
     if not matches:
         return [start_line] * count
     indent = min(len(m.group(1)) for m in matches[: max(count * 50, 1)])
-    lines = [data.count(b"\n", 0, m.start()) + 1 for m in matches if len(m.group(1)) == indent]
-    return (lines + [start_line] * count)[:count]
+    found = [lines.line(m.start()) for m in matches if len(m.group(1)) == indent]
+    return (found + [start_line] * count)[:count]

@@ -5,8 +5,11 @@ from __future__ import annotations
 import errno
 import os
 import re
+import select
 import subprocess
 import tempfile
+import time
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -104,7 +107,7 @@ def render(directory: Path, max_bytes: int, allow_remote: bool = False) -> tuple
     if binary is None:
         raise ToolMissingError("kustomize is not installed: run `make tools`", display)
     note_input(display)
-    output = _build_with_origins(binary, directory.resolve(), display)
+    output = _build_with_origins(binary, directory.resolve(), display, max_bytes)
     manifest = load_manifest(output, display, source="kustomize")
     for resource in manifest.resources:
         _trace_origin(resource, folders, max_bytes)
@@ -131,7 +134,7 @@ def _special_file(folders: set[Path]) -> tuple[Path, str] | None:
     return None
 
 
-def _build_with_origins(binary: str, directory: Path, display: str) -> bytes:
+def _build_with_origins(binary: str, directory: Path, display: str, max_bytes: int) -> bytes:
     # A wrapper kustomization turns on origin annotations without touching the user's files.
     with tempfile.TemporaryDirectory(prefix="kaze-kustomize-") as tmp:
         wrapper = Path(tmp) / "kustomization.yaml"
@@ -140,9 +143,10 @@ def _build_with_origins(binary: str, directory: Path, display: str) -> bytes:
         try:
             # kustomize's default load restrictor: a generator or patch of a pull request
             # reads no file outside its own kustomization's folder (/etc/hostname, ../secrets).
-            done = subprocess.run(
-                [binary, "build", tmp],
-                capture_output=True, timeout=RENDER_TIMEOUT_SECONDS, check=False)
+            done = _run_bounded([binary, "build", tmp], max_bytes, RENDER_TIMEOUT_SECONDS)
+        except _OutputTooLarge:
+            raise InputError(f"kustomize build output is over the limit of {max_bytes} bytes (--max-file-size)",
+                             display) from None
         except subprocess.TimeoutExpired:
             raise InputError(f"kustomize build took longer than {RENDER_TIMEOUT_SECONDS} s", display) from None
         except OSError as err:
@@ -171,6 +175,45 @@ def _not_a_program(binary: str, err: OSError) -> str:
         what = err.strerror or type(err).__name__
     named = "KAZE_KUSTOMIZE" if os.environ.get("KAZE_KUSTOMIZE") else "kustomize"
     return f"cannot run {named}: {what}; it must name the kustomize program"
+
+
+class _OutputTooLarge(Exception):
+    """A tool wrote more than the limit to its standard output (it has been stopped)."""
+
+
+def _run_bounded(command: list[str], max_bytes: int, timeout: float) -> subprocess.CompletedProcess:
+    """Run a tool, keeping at most `max_bytes` of its output, for at most `timeout` seconds.
+
+    A build's output is input like a file, with the same limit (--max-file-size): bases
+    included twice under two prefixes double it at every level, so a small kustomization can
+    build gigabytes. Read as it comes, the tool is stopped once over the limit, before the
+    scan holds it all. Raises _OutputTooLarge, or subprocess.TimeoutExpired as `run` does.
+    """
+    deadline = time.monotonic() + timeout
+    with tempfile.TemporaryFile() as errors, \
+            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors) as process:
+        assert process.stdout is not None
+        chunks, total = [], 0
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise subprocess.TimeoutExpired(command, timeout)
+                if not select.select([process.stdout], [], [], left)[0]:
+                    continue
+                chunk = os.read(process.stdout.fileno(), 1 << 20)
+                if not chunk:
+                    break
+                total += len(chunk)
+                if total > max_bytes:
+                    raise _OutputTooLarge()
+                chunks.append(chunk)
+            process.wait(max(0.0, deadline - time.monotonic()))
+        except BaseException:
+            process.kill()
+            raise
+        errors.seek(max(0, errors.seek(0, os.SEEK_END) - (1 << 16)))  # the end says what went wrong
+        return subprocess.CompletedProcess(command, process.returncode, b"".join(chunks), errors.read())
 
 
 def _rebase_origins(output: bytes, base: Path) -> bytes:
@@ -223,19 +266,36 @@ def _inside(path: Path, folders: set[Path]) -> bool:
 
 
 def _line_in_file(path: str, kind: str, name: str, max_bytes: int) -> int | None:
-    best = None
-    for doc_kind, doc_name, line in _objects_of_file(path, max_bytes):
-        if doc_kind == kind and doc_name == name:
-            return line
-        if doc_kind == kind and best is None and (name.endswith(doc_name) or doc_name in name):
-            best = line
-    return best
+    named = _objects_of_file(path, max_bytes).get(kind)
+    if named is None:
+        return None
+    if name in named.first:
+        return named.first[name][1]
+    # A name kustomize changed (namePrefix, nameSuffix, a generator's hash): the object of that
+    # kind with the longest name that is part of it (`prod-app-11` is `app-11`, not `app-1`),
+    # the first in the file among equals. Found by looking up the name's substrings of the
+    # lengths the file's names have, not by a scan of the file for every resource (which
+    # made a kustomization of many resources in one file quadratic).
+    hits = [(-size, named.first[part]) for size in named.lengths for i in range(len(name) - size + 1)
+            if (part := name[i:i + size]) in named.first]
+    return min(hits)[1][1] if hits else None
+
+
+@dataclass(frozen=True)
+class _Named:
+    """The objects of one kind in a file: name → (place in the file, line) of the first one."""
+
+    first: dict[str, tuple[int, int | None]]
+    lengths: tuple[int, ...]
 
 
 @lru_cache(maxsize=512)
-def _objects_of_file(path: str, max_bytes: int) -> tuple[tuple[str, str, int | None], ...]:
+def _objects_of_file(path: str, max_bytes: int) -> dict[str, _Named]:
     try:
         manifest = load_manifest(read_bytes(Path(path), max_bytes), path)
     except KazePolicyError:
-        return ()
-    return tuple((r.kind, r.name, r.origin.line) for r in manifest.resources)
+        return {}
+    by_kind: dict[str, dict[str, tuple[int, int | None]]] = {}
+    for place, resource in enumerate(manifest.resources):
+        by_kind.setdefault(resource.kind, {}).setdefault(resource.name, (place, resource.origin.line))
+    return {kind: _Named(first, tuple(sorted({len(n) for n in first}))) for kind, first in by_kind.items()}

@@ -21,6 +21,13 @@ from kaze_policy.sources.kubernetes import load_manifest
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 NOT_OBJECTS = "not a Kubernetes object (no apiVersion)"
+# Bounds of what one target may hold, beyond --max-file-size for each file (README, "Limits").
+# Files: a cell's tree holds hundreds; a folder of more is no cell (a checkout of vendored
+# charts, a home folder), and its scan would run for hours.
+MAX_FILES_PER_TARGET = 50_000
+# Vault stores a policy in one storage entry (1 MiB at most by default); real ones are a few
+# KB. python-hcl2 parses some 15-50 KB/s (less on a loaded machine): 256 KiB stays under 20 s.
+MAX_VAULT_POLICY_BYTES = 256 * 1024
 
 
 def load_target(spec: TargetSpec, max_bytes: int = DEFAULT_MAX_FILE_BYTES, allow_remote: bool = False) -> Inventory:
@@ -33,6 +40,9 @@ def load_target(spec: TargetSpec, max_bytes: int = DEFAULT_MAX_FILE_BYTES, allow
         _skip(spec, inventory, str(kustomize.kustomization_file(spec.path) or spec.path), _not_objects(skipped))
         return inventory
     root = spec.path if spec.path.is_dir() else spec.path.parent
+    if len(spec.files) > MAX_FILES_PER_TARGET:
+        raise InputError(f"{len(spec.files)} files to read, over the limit of {MAX_FILES_PER_TARGET} in one target "
+                         "(scan its subfolders separately, or leave some out with --exclude)", str(spec.path))
     for file in spec.files:
         if spec.stdin:
             resources, reason = load_data(read_stdin(max_bytes), STDIN_NAME)
@@ -70,6 +80,8 @@ def load_file(file: Path, root: Path, max_bytes: int, explicit: bool = False) ->
     if name.endswith(".hcl"):
         data = _utf8(read_bytes(file, max_bytes), shown)
         if vault_policy.is_vault_policy(file, data.decode("utf-8")):
+            if len(data) > MAX_VAULT_POLICY_BYTES:
+                raise InputError(f"a Vault policy of {len(data)} bytes, over the limit of {MAX_VAULT_POLICY_BYTES}", shown)
             return vault_policy.load_policy(data, shown), None
         return [], "HCL that is neither Terraform (*.tf) nor a Vault policy (no `path` block)"
     if name.endswith(".json") and "vault" in file.parts and file.parent.name in ("roles", "keys"):
