@@ -16,6 +16,9 @@ FACTOR = 8
 MAX_RATIO = 24.0
 # Below this, start-up costs hide the growth: a guard must be given an N that takes longer.
 MIN_SMALL_SECONDS = 0.005
+# An N faster than this is doubled first (a fast or idle machine), up to MAX_DOUBLINGS times.
+CALIBRATE_SECONDS = 0.015
+MAX_DOUBLINGS = 4
 
 
 def best_time(run: Callable[[Any], Any], value: Any, repeats: int) -> float:
@@ -29,14 +32,25 @@ def best_time(run: Callable[[Any], Any], value: Any, repeats: int) -> float:
 
 
 def assert_linear(build: Callable[[int], Any], run: Callable[[Any], Any], n: int, *,
-                  repeats: int = 3) -> tuple[float, float]:
+                  repeats: int = 3, max_n: int | None = None) -> tuple[float, float]:
     """Fails when `run(build(8 * n))` takes more than 24 times `run(build(n))`.
 
     `build` makes the input outside the timing (a file, a string, a folder); `run` is the
-    work under guard. Returns both times for the failure message of a caller.
+    work under guard. On a machine fast enough that N runs in under CALIBRATE_SECONDS, N is
+    doubled (at most MAX_DOUBLINGS times, and while 8N stays within `max_n`, a limit of the
+    code under guard) so that start-up costs do not hide the growth.
+    Returns both times for the failure message of a caller.
     """
-    small_input, large_input = build(n), build(FACTOR * n)
+    small_input = build(n)
     run(small_input)  # warm caches (imports, compiled schemas) outside the timing
+    for _ in range(MAX_DOUBLINGS):
+        if best_time(run, small_input, 1) >= CALIBRATE_SECONDS:
+            break
+        if max_n is not None and FACTOR * 2 * n > max_n:
+            break
+        n *= 2
+        small_input = build(n)
+    large_input = build(FACTOR * n)
     small = best_time(run, small_input, repeats)
     large = best_time(run, large_input, max(1, repeats - 1))
     assert small >= MIN_SMALL_SECONDS, f"N={n} ran in {small * 1000:.1f} ms: too small to show growth"

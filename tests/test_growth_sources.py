@@ -172,7 +172,7 @@ def test_many_resources_of_one_id_are_numbered_in_linear_time() -> None:
         target.add(Resource(kind="aws_s3_bucket", name="logs", obj={}, origin=Origin(f"env-{i}/main.tf", 1),
                             source="terraform") for i in range(n))
         assert target.resources[-1].id == f"aws_s3_bucket/logs#{n}"
-    assert_linear(lambda n: n, run, 2000)
+    assert_linear(lambda n: n, run, 2000, max_n=inventory.MAX_RESOURCES_PER_TARGET)
 
 
 # --------------------------------------------------------------------------- limits
