@@ -79,8 +79,8 @@ def write_config(folder: Path, value: dict[str, Any]) -> Path:
 
 
 def is_clean(fact: dict[str, Any]) -> bool:
-    return (fact["judged"] and not fact["reaches"] and fact["public_suffix"] is None
-            and fact["suffix_below"] is None and not fact["numeric"])
+    """A fact holds only what was found against the entry."""
+    return fact == {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -115,18 +115,19 @@ def test_the_public_suffix_list_comes_from_the_package() -> None:
     """Its private section too: a provider's namespace is there because customers register in it."""
     from kaze_policy.analysis.allowlist import fqdn_fact
 
-    assert fqdn_fact("*.co.uk")["public_suffix"] == "co.uk"
-    assert fqdn_fact("*.amazonaws.com")["suffix_below"] == "s3.amazonaws.com"
-    assert fqdn_fact("*.herokuapp.com")["public_suffix"] == "herokuapp.com"
-    assert fqdn_fact("*.xn--55qx5d.cn")["public_suffix"] == "xn--55qx5d.cn"  # 公司.cn, in punycode
-    assert fqdn_fact("*.city.kobe.jp")["public_suffix"] is None  # an exception of the list
+    assert fqdn_fact("*.co.uk") == {"covers_public_suffix": "co.uk"}
+    assert fqdn_fact("co.uk") == {"is_public_suffix": "co.uk"}
+    assert fqdn_fact("*.amazonaws.com") == {"covers_suffix_below": "s3.amazonaws.com"}
+    assert fqdn_fact("*.herokuapp.com") == {"covers_public_suffix": "herokuapp.com"}
+    assert fqdn_fact("*.xn--55qx5d.cn") == {"covers_public_suffix": "xn--55qx5d.cn"}  # 公司.cn, in punycode
+    assert fqdn_fact("*.city.kobe.jp") == {}  # an exception of the list
 
 
 def test_a_cidr_that_does_not_parse_is_not_judged_clean() -> None:
     from kaze_policy.analysis.allowlist import cidr_fact
 
     fact = cidr_fact("169.254.169.254/33")
-    assert fact["judged"] is False and "does not parse" in fact["why"]
+    assert fact == {"unjudged": "the CIDR does not parse as a network"}
 
 
 # ---------------------------------------------------------------------------------------------

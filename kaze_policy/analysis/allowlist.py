@@ -9,12 +9,12 @@ Suffix List, so this module computes the facts and the policies judge them
 
     {"tenants": [[fact, ...] per tenant, in order], "verticals": {name: [fact, ...]}}
 
-and a fact is {"judged", "why", "reaches", "wildcard", "public_suffix", "suffix_below",
-"numeric"}: `judged` false (with `why`) when the entry cannot be read, `reaches` the reserved
-networks or names the entry overlaps ({range, what}), `wildcard` a `*.` name, `public_suffix`
-the public suffix the entry is (or whose every name a wildcard covers), `suffix_below` a
+and a fact holds only what was found against the entry ({} when nothing was):
+`unjudged` why the entry cannot be read, `reaches` the reserved networks or names it
+overlaps ({range, what}), `is_public_suffix` the public suffix a name is (`com`),
+`covers_public_suffix` the one a wildcard covers whole (`*.co.uk`), `covers_suffix_below` a
 rule of the list under a wildcard's domain (`*.amazonaws.com` covers `s3.amazonaws.com`),
-`numeric` a name whose last label is a number (resolvers read it as an IPv4 address).
+`ends_in_a_number` true for a name whose last label is a number (read as an IPv4 address).
 The list is the one the `publicsuffixlist` package ships, private section included: a
 provider's namespace is on it because its customers register names there.
 """
@@ -128,13 +128,6 @@ def _shorter(rule: str, than: str) -> bool:
     return (rule.count("."), len(rule), rule) < (than.count("."), len(than), than)
 
 
-def _fact(**found: Any) -> dict[str, Any]:
-    fact: dict[str, Any] = {"judged": True, "why": "", "reaches": [], "wildcard": False,
-                            "public_suffix": None, "suffix_below": None, "numeric": False}
-    fact.update(found)
-    return fact
-
-
 def cidr_fact(cidr: Any) -> dict[str, Any]:
     """The reserved networks a CIDR overlaps (host bits set are read as the network)."""
     try:
@@ -142,24 +135,30 @@ def cidr_fact(cidr: Any) -> dict[str, Any]:
     except ValueError:
         network = None
     if network is None:
-        return _fact(judged=False, why="the CIDR does not parse as a network")
+        return {"unjudged": "the CIDR does not parse as a network"}
     reaches = [{"range": shown, "what": what} for reserved, shown, what in reserved_networks()
                if reserved.version == network.version and network.overlaps(reserved)]  # type: ignore[arg-type]
-    return _fact(reaches=reaches)
+    return {"reaches": reaches} if reaches else {}
 
 
 def fqdn_fact(fqdn: Any) -> dict[str, Any]:
     """Whether a name or wildcard is, or covers, a public suffix or a reserved name."""
     if not isinstance(fqdn, str) or not fqdn:
-        return _fact(judged=False, why="the host name is not a string")
+        return {"unjudged": "the host name is not a string"}
     name = fqdn.lower()
     wildcard = name.startswith("*.")
     domain = name[2:] if wildcard else name
-    psl = _psl()
-    public = domain if psl.is_public(domain) else None
-    below = rules_below().get(domain) if wildcard else None
-    return _fact(reaches=_reserved_names(domain, wildcard), wildcard=wildcard, public_suffix=public,
-                 suffix_below=below, numeric=ends_in_a_number(domain))
+    fact: dict[str, Any] = {}
+    reaches = _reserved_names(domain, wildcard)
+    if reaches:
+        fact["reaches"] = reaches
+    if _psl().is_public(domain):
+        fact["covers_public_suffix" if wildcard else "is_public_suffix"] = domain
+    elif wildcard and domain in rules_below():
+        fact["covers_suffix_below"] = rules_below()[domain]
+    if ends_in_a_number(domain):
+        fact["ends_in_a_number"] = True
+    return fact
 
 
 def _reserved_names(domain: str, wildcard: bool) -> list[dict[str, str]]:
@@ -177,12 +176,12 @@ def ends_in_a_number(domain: str) -> bool:
 
 def entry_fact(entry: Any) -> dict[str, Any]:
     if not isinstance(entry, Mapping):
-        return _fact(judged=False, why="the entry is not a mapping")
+        return {"unjudged": "the entry is not a mapping"}
     if "cidr" in entry and "fqdn" not in entry:
         return cidr_fact(entry["cidr"])
     if "fqdn" in entry and "cidr" not in entry:
         return fqdn_fact(entry["fqdn"])
-    return _fact(judged=False, why="the entry needs exactly one of cidr and fqdn")
+    return {"unjudged": "the entry needs exactly one of cidr and fqdn"}
 
 
 def _list_facts(entries: Any) -> list[dict[str, Any]]:

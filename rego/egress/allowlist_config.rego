@@ -49,16 +49,20 @@ not_applicable := "no kaze-policy.yaml: there is no allowlist to check" if not t
 # The rule is about the configuration itself: without one, it is left open.
 undecided := not_applicable if not tenancy.has_config
 
-# Every allowlist entry with where it sits in the configuration and its facts.
-entries contains {"path": sprintf("tenants/%v/egress/%d", [object.get(t, "name", ti), i]), "list": sprintf("tenant %v", [object.get(t, "name", ti)]), "entry": e, "fact": allowlist.tenant_fact(ti, i)} if {
+# Every allowlist entry with where it sits in the configuration (and its facts: `at`).
+entries contains {"path": sprintf("tenants/%v/egress/%d", [object.get(t, "name", ti), i]), "list": sprintf("tenant %v", [object.get(t, "name", ti)]), "entry": e, "at": [ti, i]} if {
 	some ti, t in object.get(tenancy.config, "tenants", [])
 	some i, e in object.get(t, "egress", [])
 }
 
-entries contains {"path": sprintf("verticals/%s/egress/%d", [name, i]), "list": sprintf("vertical %s", [name]), "entry": e, "fact": allowlist.vertical_fact(name, i)} if {
+entries contains {"path": sprintf("verticals/%s/egress/%d", [name, i]), "list": sprintf("vertical %s", [name]), "entry": e, "at": [name, i]} if {
 	some name, vertical in object.get(tenancy.config, "verticals", {})
 	some i, e in object.get(vertical, "egress", [])
 }
+
+fact(item) := allowlist.tenant_fact(item.at[0], item.at[1]) if is_number(item.at[0])
+
+fact(item) := allowlist.vertical_fact(item.at[0], item.at[1]) if is_string(item.at[0])
 
 errors contains "the allowlist analysis (facts.allowlist) is missing: whether an entry opens the node, its metadata service or a public suffix cannot be judged" if {
 	tenancy.has_config
@@ -87,8 +91,9 @@ problems contains {"item": item, "problem": sprintf("is wider than a /%d (%s): n
 problems contains {"item": item, "problem": refusal} if {
 	allowlist.has_facts
 	some item in entries
+	not allowlist.usable(fact(item))
 	not invalid_cidr(item)
-	some refusal in allowlist.refusals(item.fact)
+	some refusal in allowlist.refusals(fact(item))
 }
 
 problems contains {"item": item, "problem": sprintf("has a blank %s: name the %s", [field, meaning])} if {

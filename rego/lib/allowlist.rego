@@ -23,10 +23,10 @@ vertical_fact(name, i) := fact if {
 	fact := facts.verticals[name][i]
 } else := null
 
-# usable(fact): the facts clear the entry.
+# usable(fact): nothing was found against the entry (a fact holds only what was found).
 usable(fact) if {
 	is_object(fact)
-	count(refusals(fact)) == 0
+	count(fact) == 0
 }
 
 # refusals(fact): why the entry must never let a connection through (empty: it may).
@@ -34,34 +34,23 @@ refusals(fact) := {"has not been judged: the allowlist analysis (facts.allowlist
 	not is_object(fact)
 }
 
-refusals(fact) := ((unjudged(fact) | reaches(fact)) | suffixes(fact)) | numeric(fact) if is_object(fact)
+refusals(fact) := {refusal(kind, found) | some kind, found in fact} if is_object(fact)
 
-unjudged(fact) := {msg |
-	fact.judged != true
-	msg := sprintf("cannot be judged (%s): write it as the schema asks", [fact.why])
+refusal("unjudged", why) := sprintf("cannot be judged (%s): write it as the schema asks", [why])
+
+refusal("reaches", reached) := sprintf("reaches what no allowlist may open (%s): agents could reach the node itself or the cloud's metadata service and its credentials; remove it", [places]) if {
+	places := concat("; ", [sprintf("%s, %s", [r.range, r.what]) | some r in reached])
 }
 
-reaches(fact) := {msg |
-	count(fact.reaches) > 0
-	places := concat("; ", [sprintf("%s, %s", [r.range, r.what]) | some r in fact.reaches])
-	msg := sprintf("reaches what no allowlist may open (%s): agents could reach the node itself or the cloud's metadata service and its credentials; remove it", [places])
-}
+refusal("is_public_suffix", suffix) := sprintf("is the public suffix %s, not a host of one organisation: name the host", [suffix])
 
-suffixes(fact) := ({msg |
-	is_string(fact.public_suffix)
-	fact.wildcard == true
-	msg := sprintf("covers every name under the public suffix %s, where anyone can register one: name the organisation's own domain or host", [fact.public_suffix])
-} | {msg |
-	is_string(fact.public_suffix)
-	fact.wildcard != true
-	msg := sprintf("is the public suffix %s, not a host of one organisation: name the host", [fact.public_suffix])
-}) | {msg |
-	not is_string(fact.public_suffix)
-	is_string(fact.suffix_below)
-	msg := sprintf("covers a provider's whole namespace, with the public suffix %s under which anyone can register a name: name the organisation's own domain or host", [fact.suffix_below])
-}
+refusal("covers_public_suffix", suffix) := sprintf("covers every name under the public suffix %s, where anyone can register one: name the organisation's own domain or host", [suffix])
 
-numeric(fact) := {msg |
-	fact.numeric == true
-	msg := "ends in a number, which URL parsers and resolvers read as an IPv4 address (2130706433 is 127.0.0.1): write an address as a CIDR"
+refusal("covers_suffix_below", suffix) := sprintf("covers a provider's whole namespace, with the public suffix %s under which anyone can register a name: name the organisation's own domain or host", [suffix])
+
+refusal("ends_in_a_number", _) := "ends in a number, which URL parsers and resolvers read as an IPv4 address (2130706433 is 127.0.0.1): write an address as a CIDR"
+
+# What this package cannot word still refuses the entry, and says so.
+refusal(kind, _) := sprintf("has a finding this policy does not know (%s): update kaze-policy", [kind]) if {
+	not kind in {"unjudged", "reaches", "is_public_suffix", "covers_public_suffix", "covers_suffix_below", "ends_in_a_number"}
 }
