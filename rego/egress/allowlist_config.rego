@@ -49,20 +49,24 @@ not_applicable := "no kaze-policy.yaml: there is no allowlist to check" if not t
 # The rule is about the configuration itself: without one, it is left open.
 undecided := not_applicable if not tenancy.has_config
 
-# Every allowlist entry with where it sits in the configuration (and its facts: `at`).
-entries contains {"path": sprintf("tenants/%v/egress/%d", [object.get(t, "name", ti), i]), "list": sprintf("tenant %v", [object.get(t, "name", ti)]), "entry": e, "at": [ti, i]} if {
+# Every allowlist entry with where it sits in the configuration (`at`: its facts' position).
+entries contains tenant_item(ti, t, i, e) if {
 	some ti, t in object.get(tenancy.config, "tenants", [])
 	some i, e in object.get(t, "egress", [])
 }
 
-entries contains {"path": sprintf("verticals/%s/egress/%d", [name, i]), "list": sprintf("vertical %s", [name]), "entry": e, "at": [name, i]} if {
+entries contains vertical_item(name, i, e) if {
 	some name, vertical in object.get(tenancy.config, "verticals", {})
 	some i, e in object.get(vertical, "egress", [])
 }
 
-fact(item) := allowlist.tenant_fact(item.at[0], item.at[1]) if is_number(item.at[0])
+tenant_item(ti, t, i, e) := {"path": sprintf("tenants/%v/egress/%d", [object.get(t, "name", ti), i]), "list": sprintf("tenant %v", [object.get(t, "name", ti)]), "entry": e, "at": ["tenants", ti, i]}
 
-fact(item) := allowlist.vertical_fact(item.at[0], item.at[1]) if is_string(item.at[0])
+vertical_item(name, i, e) := {"path": sprintf("verticals/%s/egress/%d", [name, i]), "list": sprintf("vertical %s", [name]), "entry": e, "at": ["verticals", name, i]}
+
+item_at(["tenants", ti, i]) := tenant_item(ti, t, i, t.egress[i]) if t := tenancy.config.tenants[ti]
+
+item_at(["verticals", name, i]) := vertical_item(name, i, tenancy.config.verticals[name].egress[i])
 
 errors contains "the allowlist analysis (facts.allowlist) is missing: whether an entry opens the node, its metadata service or a public suffix cannot be judged" if {
 	tenancy.has_config
@@ -87,13 +91,13 @@ problems contains {"item": item, "problem": sprintf("is wider than a /%d (%s): n
 }
 
 # What the entry opens (rego/lib/allowlist.rego): no waiver makes decide egress allow it.
-# (A CIDR that is not one is reported above, once.)
+# (A CIDR that is not one is reported above, once.) Only the refused entries are visited.
 problems contains {"item": item, "problem": refusal} if {
 	allowlist.has_facts
-	some item in entries
-	not allowlist.usable(fact(item))
+	some position in allowlist.refused
+	item := item_at(position)
 	not invalid_cidr(item)
-	some refusal in allowlist.refusals(fact(item))
+	some refusal in allowlist.refusals(allowlist.fact_at(position))
 }
 
 problems contains {"item": item, "problem": sprintf("has a blank %s: name the %s", [field, meaning])} if {

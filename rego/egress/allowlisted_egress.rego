@@ -77,13 +77,13 @@ vertical_of := {t: v |
 	some v in vs
 }
 
-# Every entry of a tenant's lists with its facts (rego/lib/allowlist.rego).
-listed_of[c.name] contains {"list": sprintf("tenant %s", [c.name]), "entry": e, "fact": judged.tenant_fact(ti, i)} if {
+# Every entry of a tenant's lists with the position of its facts (rego/lib/allowlist.rego).
+listed_of[c.name] contains {"list": sprintf("tenant %s", [c.name]), "entry": e, "at": ["tenants", ti, i]} if {
 	some ti, c in tenants
 	some i, e in object.get(c, "egress", [])
 }
 
-listed_of[c.name] contains {"list": sprintf("vertical %s", [c.vertical]), "entry": e, "fact": judged.vertical_fact(c.vertical, i)} if {
+listed_of[c.name] contains {"list": sprintf("vertical %s", [c.vertical]), "entry": e, "at": ["verticals", c.vertical, i]} if {
 	some c in tenants
 	some i, e in object.get(tenancy.config, ["verticals", c.vertical, "egress"], [])
 }
@@ -93,13 +93,13 @@ listed_of[c.name] contains {"list": sprintf("vertical %s", [c.vertical]), "entry
 allowlist_of[t] contains {"list": x.list, "entry": x.entry} if {
 	some t, listed in listed_of
 	some x in listed
-	judged.usable(x.fact)
+	judged.usable_at(x.at)
 }
 
 refused_of[t] contains x if {
 	some t, listed in listed_of
 	some x in listed
-	not judged.usable(x.fact)
+	not judged.usable_at(x.at)
 }
 
 errors contains "the allowlist analysis (facts.allowlist) is missing: which allowlist entries may be used cannot be judged" if {
@@ -112,7 +112,7 @@ allowlist(t) := object.get(allowlist_of, t, set())
 
 # Why a destination on no usable entry may still look allowlisted: refused entries cover it.
 refused_text(field, t, value) := sprintf(" (%s)", [concat("; ", texts)]) if {
-	texts := sort([sprintf("the allowlist entry %s of %s covers it, but it %s", [x.entry[field], x.list, concat("; it ", sort(judged.refusals(x.fact)))]) |
+	texts := sort([sprintf("the allowlist entry %s of %s covers it, but it %s", [x.entry[field], x.list, concat("; it ", sort(judged.refusals(judged.fact_at(x.at))))]) |
 		some x in object.get(refused_of, t, set())
 		within(field, value, x.entry)
 	])

@@ -45,13 +45,13 @@ tenant_index := ti if {
 
 # The entries that match the host and port: the tenant's own (rank 0), then its vertical's
 # (rank 1), each with its facts (rego/lib/allowlist.rego).
-matches contains {"rank": 0, "index": i, "list": sprintf("tenant %s", [input.tenant]), "entry": e, "fact": allowlist.tenant_fact(tenant_index, i)} if {
+matches contains {"rank": 0, "index": i, "list": sprintf("tenant %s", [input.tenant]), "entry": e, "at": ["tenants", tenant_index, i]} if {
 	some i, e in object.get(tenants[tenant_index], "egress", [])
 	host_matches(e, input.host)
 	port_allowed(e, input.port)
 }
 
-matches contains {"rank": 1, "index": i, "list": sprintf("vertical %s", [vertical]), "entry": e, "fact": allowlist.vertical_fact(vertical, i)} if {
+matches contains {"rank": 1, "index": i, "list": sprintf("vertical %s", [vertical]), "entry": e, "at": ["verticals", vertical, i]} if {
 	vertical := tenants[tenant_index].vertical
 	some i, e in object.get(tenancy.config, ["verticals", vertical, "egress"], [])
 	host_matches(e, input.host)
@@ -80,9 +80,9 @@ host_matches(entry, host) if {
 
 # An entry whose facts refuse it (the node, its metadata service, a public suffix...) never
 # lets a URL through, whatever else matches.
-usable := {[m.rank, m.index] | some m in matches; allowlist.usable(m.fact)}
+usable := {[m.rank, m.index] | some m in matches; allowlist.usable_at(m.at)}
 
-refused := {[m.rank, m.index] | some m in matches; not allowlist.usable(m.fact)}
+refused := {[m.rank, m.index] | some m in matches; not allowlist.usable_at(m.at)}
 
 # The first match of a kind (the tenant's list before the vertical's, then by position): one
 # decision however many entries match.
@@ -97,7 +97,7 @@ decision := {"allow": false, "reason": sprintf("unknown tenant %v", [input.tenan
 } else := {"allow": true, "reason": sprintf("on the allowlist of %s", [m.list]), "entry": m.entry} if {
 	count(usable) > 0
 	m := first(usable)
-} else := {"allow": false, "reason": sprintf("the entry %v of %s matches, but it %s", [destination(m.entry), m.list, concat("; it ", sort(allowlist.refusals(m.fact)))]), "entry": m.entry} if {
+} else := {"allow": false, "reason": sprintf("the entry %v of %s matches, but it %s", [destination(m.entry), m.list, concat("; it ", sort(allowlist.refusals(allowlist.fact_at(m.at))))]), "entry": m.entry} if {
 	count(refused) > 0
 	m := first(refused)
 }

@@ -10,9 +10,15 @@ package kaze.lib.allowlist
 
 import rego.v1
 
+import data.kaze.lib.tenancy
+
 facts := object.get(data.inventory, ["facts", "allowlist"], null)
 
 has_facts if is_object(facts)
+
+found_in_tenants := object.get(data.inventory, ["facts", "allowlist", "tenants"], [])
+
+found_in_verticals := object.get(data.inventory, ["facts", "allowlist", "verticals"], {})
 
 # The facts of the i-th entry of the ti-th tenant, or of the vertical named; null when absent.
 tenant_fact(ti, i) := fact if {
@@ -22,6 +28,50 @@ tenant_fact(ti, i) := fact if {
 vertical_fact(name, i) := fact if {
 	fact := facts.verticals[name][i]
 } else := null
+
+fact_at(["tenants", ti, i]) := tenant_fact(ti, i)
+
+fact_at(["verticals", name, i]) := vertical_fact(name, i)
+
+# The positions (["tenants", ti, i] or ["verticals", name, i]) of the entries that may never
+# let a connection through: something was found against them, or they have no facts. Found
+# by walking the facts (regorus indexes an array slowly, entry by entry), so that a policy
+# asks `not position in refused` per entry.
+refused contains ["tenants", ti, i] if {
+	some ti, found_in in found_in_tenants
+	some i, found in found_in
+	count(found) > 0
+}
+
+refused contains ["verticals", name, i] if {
+	some name, found_in in found_in_verticals
+	some i, found in found_in
+	count(found) > 0
+}
+
+refused contains ["tenants", ti, i] if {
+	some ti, t in object.get(tenancy.config, "tenants", [])
+	judged := count(tenant_facts(ti))
+	some i, _ in object.get(t, "egress", [])
+	i >= judged
+}
+
+refused contains ["verticals", name, i] if {
+	some name, v in object.get(tenancy.config, "verticals", {})
+	judged := count(object.get(found_in_verticals, name, []))
+	some i, _ in object.get(v, "egress", [])
+	i >= judged
+}
+
+tenant_facts(ti) := found_in if {
+	found_in := found_in_tenants[ti]
+} else := []
+
+# usable_at(position): the facts clear the entry there.
+usable_at(position) if {
+	has_facts
+	not position in refused
+}
 
 # usable(fact): nothing was found against the entry (a fact holds only what was found).
 usable(fact) if {

@@ -72,3 +72,18 @@ test_facts_are_found_by_position if {
 	allowlist.tenant_fact(2, 0) == null with data.inventory.facts.allowlist as facts
 	allowlist.vertical_fact("health", 0) == null with data.inventory.facts.allowlist as facts
 }
+
+# refused: the positions with a finding, and those the facts do not reach.
+test_refused_positions if {
+	config := {
+		"tenants": [{"name": "a", "vertical": "v", "egress": [{"fqdn": "x"}, {"fqdn": "y"}, {"fqdn": "z"}]}],
+		"verticals": {"v": {"egress": [{"fqdn": "w"}]}},
+	}
+	facts := {"tenants": [[{}, {"is_public_suffix": "y"}]], "verticals": {"v": [{}]}}
+	refused := allowlist.refused with data.inventory as {"config": config, "facts": {"allowlist": facts}}
+	refused == {["tenants", 0, 1], ["tenants", 0, 2]}
+	allowlist.usable_at(["tenants", 0, 0]) with data.inventory as {"config": config, "facts": {"allowlist": facts}}
+	allowlist.usable_at(["verticals", "v", 0]) with data.inventory as {"config": config, "facts": {"allowlist": facts}}
+	not allowlist.usable_at(["tenants", 0, 0]) with data.inventory as {"config": config, "facts": {}}
+	allowlist.fact_at(["tenants", 0, 2]) == null with data.inventory as {"config": config, "facts": {"allowlist": facts}}
+}
