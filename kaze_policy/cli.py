@@ -311,6 +311,7 @@ def decide_egress(tenant: str, urls: tuple[str, ...], config: Path | None, engin
     """May an agent of TENANT call each URL (KZ-EGR-04)? One JSON line per URL; exit 0 only when all are allowed."""
     from kaze_policy.config import load_config
     from kaze_policy.decide import decide as decide_url
+    from kaze_policy.decide import egress_data
     from kaze_policy.engine import create_engine
     from kaze_policy.sources.discover import nearest_config
 
@@ -321,7 +322,7 @@ def decide_egress(tenant: str, urls: tuple[str, ...], config: Path | None, engin
     catalog = load_catalog(DEFAULT_POLICY_DIR)
     with create_engine(engine, opa_url) as rego:
         rego.load_policies(catalog.policy_files)
-        rego.set_data({"config": settings})
+        rego.set_data(egress_data(settings))
         decisions = [decide_url(rego, tenant, url) for url in urls]
     for decision in decisions:
         click.echo(json.dumps(decision))

@@ -2,7 +2,10 @@
 
 The URL is parsed here, strictly, so that the Rego rule judges only a scheme, a host and a
 port: whatever a lenient parser and the HTTP client could read differently (userinfo,
-backslashes, percent-encoded or non-ASCII hosts) is denied before the allowlist is asked.
+backslashes, percent-encoded or non-ASCII hosts, a name ending in a number that clients read
+as an IPv4 address) is denied before the allowlist is asked. The allowlist comes with what
+each entry opens (analysis/allowlist.py): an entry on the node itself, its metadata service
+or a public suffix never lets a URL through.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from kaze_policy.analysis.allowlist import allowlist_facts, ends_in_a_number
 from kaze_policy.engine.base import UNDEFINED, Engine
 from kaze_policy.errors import EngineError
 
@@ -49,22 +53,36 @@ def parse_url(url: str) -> ParsedUrl:
     host = (parts.hostname or "").lower()
     if "%" in parts.netloc:
         raise UnsafeUrl("the host is percent-encoded")
-    is_ip = _is_ip(host)
-    if not is_ip and not _HOST.match(host):
+    address = _address(host)
+    if address is None and not _HOST.match(host):
         raise UnsafeUrl(f"host {host!r} is not a valid DNS name")
-    return ParsedUrl(scheme, host, port if port is not None else DEFAULT_PORTS[scheme], is_ip)
+    if address is None and ends_in_a_number(host):
+        raise UnsafeUrl(f"host {host!r} ends in a number: clients read it as an IPv4 address")
+    if address is not None:
+        host = str(address)
+    return ParsedUrl(scheme, host, port if port is not None else DEFAULT_PORTS[scheme], address is not None)
 
 
-def _is_ip(host: str) -> bool:
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address the host is, if any; an IPv4-mapped IPv6 address is the IPv4 address
+    the socket connects to (and OPA and regorus would otherwise disagree on its CIDRs)."""
     try:
-        ipaddress.ip_address(host)
+        address = ipaddress.ip_address(host)
     except ValueError:
-        return False
-    return True
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def egress_data(config: dict[str, Any]) -> dict[str, Any]:
+    """What the decision reads as `data.inventory`: the configuration and what each of its
+    allowlist entries opens (an entry without these facts never lets a URL through)."""
+    return {"config": config, "facts": {"allowlist": allowlist_facts(config)}}
 
 
 def decide(engine: Engine, tenant: str, url: str) -> dict[str, Any]:
-    """The decision for one URL; the engine must hold the policies and the configuration."""
+    """The decision for one URL; the engine must hold the policies and egress_data(config)."""
     try:
         parsed = parse_url(url)
     except UnsafeUrl as err:

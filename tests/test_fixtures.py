@@ -34,14 +34,14 @@ def case_id(case: Path) -> str:
 def decisions_of(case: Path, engine_name: str, opa_url: str | None) -> list[dict[str, Any]]:
     """KZ-EGR-04's cases are URL decisions: each row's answer from `decide egress`."""
     from kaze_policy.config import load_config
-    from kaze_policy.decide import decide
+    from kaze_policy.decide import decide, egress_data
     from kaze_policy.engine import create_engine
     from kaze_policy.sources.discover import nearest_config
 
     rows = yaml.safe_load((case / "decisions.yaml").read_text())
     with create_engine(engine_name, opa_url) as engine:
         engine.load_policies(CATALOG.policy_files)
-        engine.set_data({"config": load_config(nearest_config(case))})
+        engine.set_data(egress_data(load_config(nearest_config(case))))
         return [decide(engine, row["tenant"], row["url"]) | {"expect": row["expect"]} for row in rows]
 
 

@@ -1,13 +1,13 @@
-"""Analyzers compute what Rego is bad at (reachability, effective permissions, Vault ACLs)
-and hand it to the policies as `data.inventory.facts`."""
+"""Analyzers compute what Rego is bad at (reachability, effective permissions, Vault ACLs,
+what an allowlist entry opens) and hand it to the policies as `data.inventory.facts`."""
 
 from __future__ import annotations
 
-from kaze_policy.analysis import netpol, rbac, vault_acl
+from kaze_policy.analysis import allowlist, netpol, rbac, vault_acl
 from kaze_policy.inventory import Inventory
 
 # facts key → analyzer; each exposes analyze(resources, config) -> dict.
-ANALYZERS = {"netpol": netpol, "rbac": rbac, "vault_acl": vault_acl}
+ANALYZERS = {"netpol": netpol, "rbac": rbac, "vault_acl": vault_acl, "allowlist": allowlist}
 
 
 def add_facts(inventory: Inventory) -> None:

@@ -6,9 +6,15 @@
 #   narrow: a wide CIDR such as a /16 lets agents reach whole provider networks that nobody
 #   reviewed, and a wildcard over a top-level domain is the same for names. The JSON schema
 #   already requires an owner and a reason; this control checks what the schema cannot: that a
-#   CIDR is a real network no wider than a /24 (IPv4) or /48 (IPv6), that a wildcard covers
-#   less than a whole top-level domain, and that owner and reason are not blank. A justified
-#   exception is a waiver of KZ-EGR-03 in the configuration, with a reason and an expiry.
+#   CIDR is a real network no wider than a /24 (IPv4) or /48 (IPv6), and that owner and reason
+#   are not blank. Some entries open what no allowlist may, however narrow they look, and
+#   `kaze-policy decide egress` never allows a URL through them: a network on the node itself
+#   or its link (loopback, link-local, 0.0.0.0/8, ::1, fe80::/10, also in their IPv4-mapped
+#   and NAT64 forms), the cloud metadata services (169.254.169.254, fd00:ec2::254 and their
+#   host names), a public suffix of the Public Suffix List (`com`, `*.co.uk`) or a wildcard
+#   over a provider's namespace that holds one (`*.amazonaws.com` covers s3.amazonaws.com,
+#   where anyone can create a bucket), and a name ending in a number (read as an IPv4
+#   address). A justified wide range is a waiver of KZ-EGR-03, with a reason and an expiry.
 # custom:
 #   id: KZ-EGR-03
 #   severity: medium
@@ -17,8 +23,9 @@
 #   remediation: >-
 #     Replace a wide CIDR by the /24 (IPv4) or /48 (IPv6) networks, or narrower, that the
 #     integration really uses; write every CIDR as network/prefix (e.g. 198.51.100.0/24);
-#     name the host or domain instead of a wildcard over a top-level domain; give each entry
-#     the owning team and the reason. A range that must stay wider needs a waiver of KZ-EGR-03
+#     name the organisation's own host or domain instead of a public suffix or a provider's
+#     namespace (the bucket's host, not *.amazonaws.com); remove entries on loopback,
+#     link-local or metadata addresses; give each entry the owning team and the reason. A range that must stay wider needs a waiver of KZ-EGR-03
 #     (waivers: control, reason, by, until).
 #   frameworks:
 #     soc2: [CC6.6, CC8.1]
@@ -28,6 +35,7 @@ package kaze.egress.allowlist_config
 
 import rego.v1
 
+import data.kaze.lib.allowlist
 import data.kaze.lib.network
 import data.kaze.lib.tenancy
 
@@ -41,21 +49,38 @@ not_applicable := "no kaze-policy.yaml: there is no allowlist to check" if not t
 # The rule is about the configuration itself: without one, it is left open.
 undecided := not_applicable if not tenancy.has_config
 
-# Every allowlist entry with where it sits in the configuration.
-entries contains {"path": sprintf("tenants/%v/egress/%d", [object.get(t, "name", ti), i]), "list": sprintf("tenant %v", [object.get(t, "name", ti)]), "entry": e} if {
+# Every allowlist entry with where it sits in the configuration (`at`: its facts' position).
+entries contains tenant_item(ti, t, i, e) if {
 	some ti, t in object.get(tenancy.config, "tenants", [])
 	some i, e in object.get(t, "egress", [])
 }
 
-entries contains {"path": sprintf("verticals/%s/egress/%d", [name, i]), "list": sprintf("vertical %s", [name]), "entry": e} if {
+entries contains vertical_item(name, i, e) if {
 	some name, vertical in object.get(tenancy.config, "verticals", {})
 	some i, e in object.get(vertical, "egress", [])
 }
 
-problems contains {"item": item, "problem": "is not a valid CIDR: write it as network/prefix, e.g. 198.51.100.0/24"} if {
-	some item in entries
+tenant_item(ti, t, i, e) := {"path": sprintf("tenants/%v/egress/%d", [object.get(t, "name", ti), i]), "list": sprintf("tenant %v", [object.get(t, "name", ti)]), "entry": e, "at": ["tenants", ti, i]}
+
+vertical_item(name, i, e) := {"path": sprintf("verticals/%s/egress/%d", [name, i]), "list": sprintf("vertical %s", [name]), "entry": e, "at": ["verticals", name, i]}
+
+item_at(["tenants", ti, i]) := tenant_item(ti, t, i, t.egress[i]) if t := tenancy.config.tenants[ti]
+
+item_at(["verticals", name, i]) := vertical_item(name, i, tenancy.config.verticals[name].egress[i])
+
+errors contains "the allowlist analysis (facts.allowlist) is missing: whether an entry opens the node, its metadata service or a public suffix cannot be judged" if {
+	tenancy.has_config
+	not allowlist.has_facts
+}
+
+invalid_cidr(item) if {
 	cidr := item.entry.cidr
 	not network.valid_cidr(cidr)
+}
+
+problems contains {"item": item, "problem": "is not a valid CIDR: write it as network/prefix, e.g. 198.51.100.0/24"} if {
+	some item in entries
+	invalid_cidr(item)
 }
 
 problems contains {"item": item, "problem": sprintf("is wider than a /%d (%s): narrow it, or waive KZ-EGR-03 for it with a reason and an expiry", [limit, network.family(cidr)])} if {
@@ -65,11 +90,14 @@ problems contains {"item": item, "problem": sprintf("is wider than a /%d (%s): n
 	network.prefix_length(cidr) < limit
 }
 
-problems contains {"item": item, "problem": sprintf("covers every name under the top-level domain %s: name the host or the organisation's domain", [trim_prefix(fqdn, "*.")])} if {
-	some item in entries
-	fqdn := item.entry.fqdn
-	startswith(fqdn, "*.")
-	not contains(trim_prefix(fqdn, "*."), ".")
+# What the entry opens (rego/lib/allowlist.rego): no waiver makes decide egress allow it.
+# (A CIDR that is not one is reported above, once.) Only the refused entries are visited.
+problems contains {"item": item, "problem": refusal} if {
+	allowlist.has_facts
+	some position in allowlist.refused
+	item := item_at(position)
+	not invalid_cidr(item)
+	some refusal in allowlist.refusals(allowlist.fact_at(position))
 }
 
 problems contains {"item": item, "problem": sprintf("has a blank %s: name the %s", [field, meaning])} if {

@@ -11,8 +11,18 @@ config(tenant_egress, vertical_egress) := {
 	"verticals": {"finance": {"egress": vertical_egress}},
 }
 
+# Clean facts for every entry of c (the analysis found nothing against them: {}).
+clean_facts(c) := {
+	"tenants": [[{} | some _ in object.get(t, "egress", [])] | some t in c.tenants],
+	"verticals": {name: [{} | some _ in object.get(v, "egress", [])] | some name, v in c.verticals},
+}
+
 findings(c) := vs if {
-	vs := allowlist_config.violation with data.inventory.config as c
+	vs := allowlist_config.violation with data.inventory.config as c with data.inventory.facts.allowlist as clean_facts(c)
+}
+
+findings_with(c, facts) := vs if {
+	vs := allowlist_config.violation with data.inventory.config as c with data.inventory.facts.allowlist as facts
 }
 
 test_narrow_entries_pass if {
@@ -51,9 +61,33 @@ test_invalid_cidr_fails if {
 	}
 }
 
-test_wildcard_over_a_top_level_domain_fails if {
-	some v in findings(config([entry({"fqdn": "*.com"})], []))
-	contains(v.msg, "top-level domain com")
+test_a_refused_entry_fails_with_the_analysis_reason if {
+	c := config([entry({"fqdn": "api.openai.com"}), entry({"fqdn": "*.co.uk"})], [])
+	facts := {"tenants": [[{}, {"covers_public_suffix": "co.uk"}]], "verticals": {"finance": []}}
+	vs := findings_with(c, facts)
+	count(vs) == 1
+	some v in vs
+	v.evidence.path == "tenants/acme/egress/1"
+	contains(v.msg, "the allowlist entry *.co.uk of tenant acme (tenants/acme/egress/1) covers every name under the public suffix co.uk")
+}
+
+test_a_refused_vertical_entry_fails if {
+	c := config([], [entry({"cidr": "169.254.169.0/24"})])
+	facts := {"tenants": [[]], "verticals": {"finance": [{"reaches": [{"range": "169.254.169.254/32", "what": "the cloud metadata service"}]}]}}
+	some v in findings_with(c, facts)
+	v.evidence.path == "verticals/finance/egress/0"
+	contains(v.msg, "reaches what no allowlist may open (169.254.169.254/32, the cloud metadata service)")
+}
+
+test_an_entry_missing_from_the_facts_fails if {
+	c := config([entry({"fqdn": "api.openai.com"})], [])
+	some v in findings_with(c, {"tenants": [], "verticals": {}})
+	contains(v.msg, "has not been judged")
+}
+
+test_no_facts_at_all_is_an_error if {
+	some e in allowlist_config.errors with data.inventory.config as config([], [])
+	contains(e, "facts.allowlist")
 }
 
 test_blank_owner_fails if {

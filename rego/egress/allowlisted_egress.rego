@@ -8,7 +8,8 @@
 #   namespace reach outside the cluster (ipBlock and toCIDR ranges, toFQDNs names and patterns,
 #   and their ports) and checks every destination against the allowlists of kaze-policy.yaml:
 #   a CIDR must lie inside an allowlisted CIDR, a name or pattern inside an allowlisted name or
-#   wildcard, and every port must be one the entry allows.
+#   wildcard, and every port must be one the entry allows. An entry that KZ-EGR-03 refuses
+#   for what it opens (the node itself, a metadata service, a public suffix) allows nothing.
 # custom:
 #   id: KZ-EGR-01
 #   severity: critical
@@ -28,6 +29,8 @@ package kaze.egress.allowlisted_egress
 
 import rego.v1
 
+# (as: the package has an allowlist(t) of its own)
+import data.kaze.lib.allowlist as judged
 import data.kaze.lib.k8s
 import data.kaze.lib.network
 import data.kaze.lib.tenancy
@@ -74,18 +77,51 @@ vertical_of := {t: v |
 	some v in vs
 }
 
-allowlist_of[c.name] contains {"list": sprintf("tenant %s", [c.name]), "entry": e} if {
-	some c in tenants
-	some e in object.get(c, "egress", [])
+# Every entry of a tenant's lists with the position of its facts (rego/lib/allowlist.rego).
+listed_of[c.name] contains {"list": sprintf("tenant %s", [c.name]), "entry": e, "at": ["tenants", ti, i]} if {
+	some ti, c in tenants
+	some i, e in object.get(c, "egress", [])
 }
 
-allowlist_of[c.name] contains {"list": sprintf("vertical %s", [c.vertical]), "entry": e} if {
+listed_of[c.name] contains {"list": sprintf("vertical %s", [c.vertical]), "entry": e, "at": ["verticals", c.vertical, i]} if {
 	some c in tenants
-	some e in object.get(tenancy.config, ["verticals", c.vertical, "egress"], [])
+	some i, e in object.get(tenancy.config, ["verticals", c.vertical, "egress"], [])
+}
+
+# An entry the analysis refuses (KZ-EGR-03: the node itself, a metadata service, a public
+# suffix) allows nothing, here as in `decide egress`.
+allowlist_of[t] contains {"list": x.list, "entry": x.entry} if {
+	some t, listed in listed_of
+	some x in listed
+	judged.usable_at(x.at)
+}
+
+refused_of[t] contains x if {
+	some t, listed in listed_of
+	some x in listed
+	not judged.usable_at(x.at)
+}
+
+errors contains "the allowlist analysis (facts.allowlist) is missing: which allowlist entries may be used cannot be judged" if {
+	tenancy.has_config
+	not judged.has_facts
 }
 
 # A tenant that the configuration does not declare has no allowlist.
 allowlist(t) := object.get(allowlist_of, t, set())
+
+# Why a destination on no usable entry may still look allowlisted: refused entries cover it.
+refused_text(field, t, value) := sprintf(" (%s)", [concat("; ", texts)]) if {
+	texts := sort([sprintf("the allowlist entry %s of %s covers it, but it %s", [x.entry[field], x.list, concat("; it ", sort(judged.refusals(judged.fact_at(x.at))))]) |
+		some x in object.get(refused_of, t, set())
+		within(field, value, x.entry)
+	])
+	count(texts) > 0
+} else := ""
+
+within("cidr", cidr, entry) if network.cidr_within(cidr, entry.cidr)
+
+within("fqdn", fqdn, entry) if network.fqdn_within(fqdn, entry.fqdn)
 
 lists_text(t) := sprintf("tenant %s, vertical %s", [t, vertical_of[t]])
 
@@ -97,14 +133,9 @@ lists_text(t) := sprintf("tenant %s, which kaze-policy.yaml does not declare", [
 lists_text(t) := sprintf("tenant %s; there is no kaze-policy.yaml to allowlist any", [t]) if not tenancy.has_config
 
 # The entries whose destination contains the given one.
-covering("cidr", t, cidr) := [x |
+covering(field, t, value) := [x |
 	some x in allowlist(t)
-	network.cidr_within(cidr, x.entry.cidr)
-]
-
-covering("fqdn", t, fqdn) := [x |
-	some x in allowlist(t)
-	network.fqdn_within(fqdn, x.entry.fqdn)
+	within(field, value, x.entry)
 ]
 
 entry_ports(x) := object.get(x.entry, "ports", null)
@@ -208,7 +239,7 @@ violation contains v if {
 	not covered_by_world_finding(w, field, item)
 	count(covering(field, w.tenant, item[field])) == 0
 	v := {
-		"msg": sprintf("%s may reach %s (%s), which is on no egress allowlist (%s): remove it from the egress rule, or add it to the allowlist in kaze-policy.yaml with an owner and a reason", [describe(id), item[field], ports_text(item), lists_text(w.tenant)]),
+		"msg": sprintf("%s may reach %s (%s), which is on no egress allowlist (%s)%s: remove it from the egress rule, or add it to the allowlist in kaze-policy.yaml with an owner and a reason", [describe(id), item[field], ports_text(item), lists_text(w.tenant), refused_text(field, w.tenant, item[field])]),
 		"resource": id,
 		"evidence": {"tenant": w.tenant, "vertical": object.get(vertical_of, w.tenant, null), "destination": item, "allowlisted": false},
 	}

@@ -24,13 +24,19 @@ coredns := {
 	"object": {"kind": "Deployment", "spec": {"template": {"metadata": {"labels": {"k8s-app": "kube-dns"}}}}},
 }
 
+# The facts of kaze_policy/analysis/allowlist.py: nothing found against any entry.
+allowlist_facts := {"tenants": [[{}, {}, {}], [{}]], "verticals": {"finance": [{}]}}
+
 inv(facts) := {
 	"config": config,
 	"resources": {agent.id: agent, coredns.id: coredns},
-	"facts": {"netpol": {"egress": {agent.id: object.union(
-		{"tenant": "acme", "namespace": "tenant-acme", "unrestricted": false, "cidrs": [], "fqdns": [], "dns": ["ClusterDNS/kube-system"]},
-		facts,
-	)}}},
+	"facts": {
+		"netpol": {"egress": {agent.id: object.union(
+			{"tenant": "acme", "namespace": "tenant-acme", "unrestricted": false, "cidrs": [], "fqdns": [], "dns": ["ClusterDNS/kube-system"]},
+			facts,
+		)}},
+		"allowlist": allowlist_facts,
+	},
 }
 
 cidr(c, ports) := {"cidr": c, "except": [], "protocol": "TCP", "ports": ports}
@@ -145,5 +151,23 @@ test_with_config_nothing_is_undecided if {
 }
 
 test_missing_facts_is_an_error if {
-	count(allowlisted_egress.errors) == 1 with data.inventory as {"config": config, "facts": {}}
+	errors := allowlisted_egress.errors with data.inventory as {"config": config, "facts": {}}
+	count(errors) == 2
+	some netpol in errors
+	contains(netpol, "facts.netpol")
+	some entries in errors
+	contains(entries, "facts.allowlist")
+}
+
+# acme's 198.51.100.0/24 as if it held the metadata service: it allows nothing, and says why.
+test_a_refused_entry_allows_nothing if {
+	refused := json.patch(inv({"cidrs": [cidr("198.51.100.128/25", [443])]}), [{
+		"op": "replace", "path": "/facts/allowlist/tenants/0/0",
+		"value": {"reaches": [{"range": "169.254.169.254/32", "what": "the cloud metadata service"}]},
+	}])
+	vs := allowlisted_egress.violation with data.inventory as refused
+	count(vs) == 1
+	some v in vs
+	v.evidence.allowlisted == false
+	contains(v.msg, "(the allowlist entry 198.51.100.0/24 of tenant acme covers it, but it reaches what no allowlist may open (169.254.169.254/32, the cloud metadata service)")
 }

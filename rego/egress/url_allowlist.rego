@@ -5,8 +5,10 @@
 #   made. `kaze-policy decide egress` answers for a tenant and a URL, from the same
 #   allowlists the network policies enforce: an exact host name, a leftmost wildcard
 #   (*.stripe.com, never the apex), or an address inside an allowlisted CIDR, on an
-#   allowlisted port, over HTTPS. In a scan, the control checks that every allowlist entry
-#   can be decided exactly.
+#   allowlisted port, over HTTPS. An entry that KZ-EGR-03 refuses for what it opens (the
+#   node itself, link-local and metadata addresses, a public suffix, a provider's whole
+#   namespace) never lets a URL through, waived or not. In a scan, the control checks that
+#   every allowlist entry can be decided exactly.
 # custom:
 #   id: KZ-EGR-04
 #   severity: high
@@ -23,6 +25,7 @@ package kaze.egress.url_allowlist
 
 import rego.v1
 
+import data.kaze.lib.allowlist
 import data.kaze.lib.tenancy
 
 not_applicable := "no tenants are configured (kaze-policy.yaml: tenants)" if {
@@ -32,15 +35,28 @@ not_applicable := "no tenants are configured (kaze-policy.yaml: tenants)" if {
 # The rule is about the configured allowlists: without them, it is left open.
 undecided := not_applicable if count(object.get(tenancy.config, "tenants", [])) == 0
 
-tenant_config(name) := t if {
-	some t in object.get(tenancy.config, "tenants", [])
-	t.name == name
+tenants := object.get(tenancy.config, "tenants", [])
+
+# The asking tenant's position (names are unique: the configuration is refused otherwise).
+tenant_index := ti if {
+	some ti, t in tenants
+	t.name == input.tenant
 }
 
-allowlist(name) := array.concat(
-	object.get(tenant_config(name), "egress", []),
-	object.get(object.get(object.get(tenancy.config, "verticals", {}), tenant_config(name).vertical, {}), "egress", []),
-)
+# The entries that match the host and port: the tenant's own (rank 0), then its vertical's
+# (rank 1), each with its facts (rego/lib/allowlist.rego).
+matches contains {"rank": 0, "index": i, "list": sprintf("tenant %s", [input.tenant]), "entry": e, "at": ["tenants", tenant_index, i]} if {
+	some i, e in object.get(tenants[tenant_index], "egress", [])
+	host_matches(e, input.host)
+	port_allowed(e, input.port)
+}
+
+matches contains {"rank": 1, "index": i, "list": sprintf("vertical %s", [vertical]), "entry": e, "at": ["verticals", vertical, i]} if {
+	vertical := tenants[tenant_index].vertical
+	some i, e in object.get(tenancy.config, ["verticals", vertical, "egress"], [])
+	host_matches(e, input.host)
+	port_allowed(e, input.port)
+}
 
 port_allowed(entry, port) if port in object.get(entry, "ports", [443])
 
@@ -62,28 +78,33 @@ host_matches(entry, host) if {
 	net.cidr_contains(entry.cidr, host)
 }
 
-matching_entries contains entry if {
-	some entry in allowlist(input.tenant)
-	host_matches(entry, input.host)
-	port_allowed(entry, input.port)
-}
+# An entry whose facts refuse it (the node, its metadata service, a public suffix...) never
+# lets a URL through, whatever else matches.
+usable := {[m.rank, m.index] | some m in matches; allowlist.usable_at(m.at)}
+
+refused := {[m.rank, m.index] | some m in matches; not allowlist.usable_at(m.at)}
+
+# The first match of a kind (the tenant's list before the vertical's, then by position): one
+# decision however many entries match.
+first(keys) := [m | some m in matches; [m.rank, m.index] == min(keys)][0]
 
 default decision := {"allow": false, "reason": "the host and port are on no allowlist of the tenant or its vertical"}
 
 decision := {"allow": false, "reason": sprintf("unknown tenant %v", [input.tenant])} if {
-	not tenant_config(input.tenant)
-}
-
-decision := {"allow": false, "reason": sprintf("scheme %s: only https is allowed", [input.scheme])} if {
-	tenant_config(input.tenant)
+	not tenant_index
+} else := {"allow": false, "reason": sprintf("scheme %s: only https is allowed", [input.scheme])} if {
 	input.scheme != "https"
+} else := {"allow": true, "reason": sprintf("on the allowlist of %s", [m.list]), "entry": m.entry} if {
+	count(usable) > 0
+	m := first(usable)
+} else := {"allow": false, "reason": sprintf("the entry %v of %s matches, but it %s", [destination(m.entry), m.list, concat("; it ", sort(allowlist.refusals(allowlist.fact_at(m.at))))]), "entry": m.entry} if {
+	count(refused) > 0
+	m := first(refused)
 }
 
-decision := {"allow": true, "reason": "on the allowlist", "entry": entry} if {
-	tenant_config(input.tenant)
-	input.scheme == "https"
-	some entry in matching_entries
-}
+destination(entry) := entry.cidr
+
+destination(entry) := entry.fqdn if not entry.cidr
 
 # In a scan: every allowlist entry must be decidable exactly.
 entries contains [sprintf("tenants/%s/egress/%d", [t.name, i]), e] if {

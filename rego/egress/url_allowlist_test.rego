@@ -4,13 +4,19 @@ import rego.v1
 
 import data.kaze.egress.url_allowlist
 
-cfg := {"config": {
-	"tenants": [{"name": "acme", "vertical": "finance", "egress": [
-		{"fqdn": "api.openai.com", "ports": [443]},
-		{"cidr": "198.51.100.0/24", "ports": [443]},
-	]}],
-	"verticals": {"finance": {"egress": [{"fqdn": "*.stripe.com", "ports": [443]}]}},
-}}
+cfg := {
+	"config": {
+		"tenants": [{"name": "acme", "vertical": "finance", "egress": [
+			{"fqdn": "api.openai.com", "ports": [443]},
+			{"cidr": "198.51.100.0/24", "ports": [443]},
+		]}],
+		"verticals": {"finance": {"egress": [{"fqdn": "*.stripe.com", "ports": [443]}]}},
+	},
+	"facts": {"allowlist": {"tenants": [[{}, {}]], "verticals": {"finance": [{}]}}},
+}
+
+# The same allowlists where the analysis refused acme's CIDR (as if it held 169.254.169.254).
+refused_cfg := json.patch(cfg, [{"op": "replace", "path": "/facts/allowlist/tenants/0/1", "value": {"reaches": [{"range": "169.254.169.254/32", "what": "the cloud metadata service"}]}}])
 
 ask(host, port, is_ip) := d if {
 	d := url_allowlist.decision with input as {"tenant": "acme", "scheme": "https", "host": host, "port": port, "is_ip": is_ip}
@@ -62,4 +68,41 @@ test_no_tenants_is_undecided if {
 
 test_configured_tenants_are_not_undecided if {
 	not url_allowlist.undecided with data.inventory as cfg
+}
+
+test_refused_entry_never_allows if {
+	d := url_allowlist.decision with input as {"tenant": "acme", "scheme": "https", "host": "198.51.100.17", "port": 443, "is_ip": true}
+		with data.inventory as refused_cfg
+	not d.allow
+	contains(d.reason, "the entry 198.51.100.0/24 of tenant acme matches, but it reaches what no allowlist may open")
+}
+
+test_without_facts_nothing_is_allowed if {
+	d := url_allowlist.decision with input as {"tenant": "acme", "scheme": "https", "host": "api.openai.com", "port": 443, "is_ip": false}
+		with data.inventory as {"config": cfg.config}
+	not d.allow
+	contains(d.reason, "has not been judged")
+}
+
+test_a_usable_entry_wins_over_a_refused_one if {
+	both := json.patch(refused_cfg, [
+		{"op": "add", "path": "/config/verticals/finance/egress/-", "value": {"cidr": "198.51.100.0/25", "ports": [443]}},
+		{"op": "add", "path": "/facts/allowlist/verticals/finance/-", "value": {}},
+	])
+	d := url_allowlist.decision with input as {"tenant": "acme", "scheme": "https", "host": "198.51.100.17", "port": 443, "is_ip": true}
+		with data.inventory as both
+	d.allow
+	d.entry.cidr == "198.51.100.0/25"
+}
+
+# The same host on the tenant's and the vertical's list: one decision, the tenant's entry.
+test_two_matching_entries_give_one_decision if {
+	twice := json.patch(cfg, [
+		{"op": "add", "path": "/config/verticals/finance/egress/-", "value": {"fqdn": "api.openai.com"}},
+		{"op": "add", "path": "/facts/allowlist/verticals/finance/-", "value": {}},
+	])
+	d := url_allowlist.decision with input as {"tenant": "acme", "scheme": "https", "host": "api.openai.com", "port": 443, "is_ip": false}
+		with data.inventory as twice
+	d.allow
+	d.reason == "on the allowlist of tenant acme"
 }
