@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TOOLS := .tools/bin
 REPORTS := reports
-DEMO_TARGET := $(if $(wildcard infra/kubernetes),infra,fixtures)
+DEMO_TARGET := infra
 
 .PHONY: all demo test tools venv bench fuzz soak lint-rego clean bootstrap-rbac
 
