@@ -13,6 +13,7 @@ from kaze_policy.catalog import Control
 from kaze_policy.engine.base import UNDEFINED, Engine
 from kaze_policy.errors import EngineError
 from kaze_policy.inventory import Inventory, template_key
+from kaze_policy.locate import locate
 from kaze_policy.results import ERROR, FAIL, NOT_APPLICABLE, PASS, WAIVED, ControlResult, Finding, TargetResult
 
 # One query per control per target, batched over every object of the control's kinds:
@@ -104,6 +105,7 @@ def _evaluate_control(engine: Engine, control: Control, inventory: Inventory, da
     resources = data["resources"]
     findings = [_finding(v, rid, resources, inventory, target) for rid, v in violations]
     findings.sort(key=lambda f: (str(f.resource.get("id")), f.message))
+    locate(findings, resources)
     for finding in findings:
         finding.waiver = waivers.match(control.id, str(finding.resource.get("id")), today)
     if not findings:

@@ -26,10 +26,30 @@ class Finding:
     waiver: dict[str, Any] | None = None
     # Every target that has this very finding (a base and the overlays that include it).
     targets: list[str] = field(default_factory=list)
+    # Where the finding points, when finer than the object's first line: the offending
+    # field's file, line and column (kaze_policy/locate.py). None: the object's own place.
+    location: dict[str, Any] | None = None
+    # The network policies and roles the evidence names: each with its id, file and line.
+    related: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def place(self) -> dict[str, Any]:
+        """The file, line and column every reporter points at: the field's, else the object's."""
+        if self.location is not None:
+            return self.location
+        return {"file": self.resource.get("file"), "line": self.resource.get("line"), "column": None}
+
+    @property
+    def where(self) -> str:
+        """`file:line` (or the file alone, or the target when the finding has no file)."""
+        place = self.place
+        file = str(place["file"] or self.target)
+        return f"{file}:{place['line']}" if place["line"] else file
 
     def to_json(self) -> dict[str, Any]:
         out = {"resource": self.resource, "message": self.message, "evidence": self.evidence,
-               "target": self.target, "targets": self.targets or [self.target]}
+               "target": self.target, "targets": self.targets or [self.target],
+               "location": self.place, "related": self.related}
         if self.waiver:
             out["waiver"] = self.waiver
         return out

@@ -70,4 +70,5 @@ def test_junit_counts_failures(reports: dict[str, str]) -> None:
 
 def test_text_report_lists_failures_with_location(reports: dict[str, str]) -> None:
     text = reports["txt"]
-    assert "Deployment/tenant-acme/agent" in text and "stack.yaml:18" in text
+    # The unpinned image's finding points at its `image:` line, not the Deployment's first line (18).
+    assert "Deployment/tenant-acme/agent" in text and "stack.yaml:30" in text

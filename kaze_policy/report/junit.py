@@ -25,7 +25,7 @@ class JunitReporter(Reporter):
                 case = ET.SubElement(suite, "testcase", classname=control.id, name=control.title)
                 if target.status == "fail":
                     counts["failures"] += 1
-                    lines = [f"{f.resource.get('id')} ({f.resource.get('file')}:{f.resource.get('line')}): {f.message}"
+                    lines = [f"{f.resource.get('id')} ({f.where}): {f.message}"
                              for f in target.findings if not f.waiver]
                     failure = ET.SubElement(case, "failure", type=control.severity,
                                             message=f"{len(lines)} finding(s)")

@@ -59,11 +59,10 @@ def _rule(control: Any) -> dict[str, Any]:
 
 def _result(control: Any, rule_index: int, finding: Any) -> dict[str, Any]:
     resource = finding.resource
-    location: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": str(resource.get("file") or finding.target)}}}
-    if resource.get("line"):
-        location["physicalLocation"]["region"] = {"startLine": int(resource["line"])}
+    place = finding.place
+    location = _location(place["file"] or finding.target, place["line"], place["column"])
     location["logicalLocations"] = [{"name": str(resource.get("id")), "kind": "resource"}]
-    return {
+    result: dict[str, Any] = {
         "ruleId": control.id,
         "ruleIndex": rule_index,
         "level": _LEVEL[control.severity],
@@ -73,3 +72,16 @@ def _result(control: Any, rule_index: int, finding: Any) -> dict[str, Any]:
         "properties": {"target": finding.target, "targets": finding.targets or [finding.target],
                        "evidence": finding.evidence},
     }
+    # The network policies and roles the finding names, where they are written.
+    related = [{**_location(r["file"], r["line"], None), "id": i, "message": {"text": str(r["id"])}}
+               for i, r in enumerate(finding.related) if r.get("file")]
+    if related:
+        result["relatedLocations"] = related
+    return result
+
+
+def _location(file: str, line: int | None, column: int | None) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": str(file)}}
+    if line:
+        physical["region"] = {"startLine": int(line), **({"startColumn": int(column)} if column else {})}
+    return {"physicalLocation": physical}

@@ -41,7 +41,7 @@ class TextReporter(Reporter):
                     console.print(f"  could not evaluate: {result.reason}", markup=False)
                 for finding in result.findings:
                     res = finding.resource
-                    where = f"{res.get('file')}:{res.get('line')}" if res.get("line") else str(res.get("file"))
+                    where = finding.where
                     targets = ", ".join(finding.targets or [finding.target])
                     console.print(f"  - {res.get('id')} ({where}) [{targets}]", markup=False)
                     console.print(f"    {finding.message}", markup=False)

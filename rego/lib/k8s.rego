@@ -68,11 +68,42 @@ pod_spec(obj) := pod_template(obj).spec
 # pod_metadata is the metadata of the pods a workload creates.
 pod_metadata(obj) := object.get(pod_template(obj), "metadata", {})
 
+# The fields of a pod spec that list containers: regular, init and ephemeral.
+container_fields := ["initContainers", "containers", "ephemeralContainers"]
+
 # containers lists regular, init and ephemeral containers of a pod spec.
 containers(spec) := [c |
-	some field in ["initContainers", "containers", "ephemeralContainers"]
+	some field in container_fields
 	some c in object.get(spec, field, [])
 ]
+
+# pod_spec_path is where pod_spec(obj) lies in the object, the keys and indexes from its root:
+# a finding's evidence names the offending field by such a path (`field_path`), so that the
+# report points at the field's line. Defined wherever pod_spec is (the same cases).
+pod_spec_path(obj) := ["spec"] if obj.kind == "Pod"
+
+pod_spec_path(obj) := ["spec", "jobTemplate", "spec", "template", "spec"] if obj.kind == "CronJob"
+
+pod_spec_path(obj) := ["spec", "template", "spec"] if obj.kind in template_kinds
+
+pod_spec_path(obj) := array.concat(path, ["spec"]) if {
+	not obj.kind in builtin_workload_kinds
+	path := custom_template_path(obj)
+	custom_template(obj, path)
+}
+
+# image_path is the path of the first container's `image` field that holds image ([]: the
+# object itself, for an image not found that way). Total: a violation never hangs on it.
+image_path(obj, image) := first_path([array.concat(pod_spec_path(obj), [field, i, "image"]) |
+	some field in container_fields
+	some i, c in object.get(pod_spec(obj), field, [])
+	c.image == image
+])
+
+# first_path is the first of a list of field paths, [] (the object itself) when there is none.
+first_path(paths) := paths[0] if count(paths) > 0
+
+first_path(paths) := [] if count(paths) == 0
 
 images(obj) := {c.image | some c in containers(pod_spec(obj))}
 

@@ -49,7 +49,7 @@ violation contains v if {
 	v := {
 		"msg": sprintf("%s %s runs image %s from a registry that is not trusted: use an image from %v", [input.object.kind, k8s.name(input.object), image, registries]),
 		"resource": input.id,
-		"evidence": {"image": image, "trusted_registries": registries},
+		"evidence": {"image": image, "trusted_registries": registries, "field_path": k8s.image_path(input.object, image)},
 	}
 }
 
@@ -59,6 +59,6 @@ violation contains v if {
 	v := {
 		"msg": sprintf("%s %s runs image %s, which is not pinned by digest: reference it as <image>@sha256:<digest>", [input.object.kind, k8s.name(input.object), image]),
 		"resource": input.id,
-		"evidence": {"image": image},
+		"evidence": {"image": image, "field_path": k8s.image_path(input.object, image)},
 	}
 }

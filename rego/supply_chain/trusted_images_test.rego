@@ -51,3 +51,11 @@ test_pinned_image_from_any_registry_has_no_violation_without_config if {
 	count(trusted_images.violation) == 0 with input as {"id": "x", "object": deployment(concat("@", ["docker.io/library/nginx", digest]))}
 		with data.inventory as {"config": null}
 }
+
+# The evidence names the first container's `image` field with that image: the report's line.
+test_evidence_names_the_image_field if {
+	pod := {"spec": {"template": {"spec": {"containers": [{"name": "a", "image": concat("@", ["registry.kaze.io/kaze/a", digest])}, {"name": "b", "image": "nginx"}, {"name": "c", "image": "nginx"}]}}}}
+	vs := trusted_images.violation with input as {"id": "x", "object": object.union(deployment("x"), pod)}
+		with data.inventory as cfg
+	{v.evidence.field_path | some v in vs} == {["spec", "template", "spec", "containers", 1, "image"]}
+}

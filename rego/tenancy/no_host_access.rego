@@ -39,33 +39,39 @@ applies if {
 
 spec := k8s.pod_spec(input.object)
 
-# Each finding: what the workload does, and the field to change.
-findings contains {"what": sprintf("uses %s", [field]), "field": field, "fix": sprintf("remove %s (or set it to false)", [field])} if {
+in_spec(rest) := array.concat(k8s.pod_spec_path(input.object), rest)
+
+# Each finding: what the workload does, the field to change, and that field's path in the
+# object (the line a report points at; k8s.pod_spec_path), built only for what is found.
+findings contains {"what": sprintf("uses %s", [field]), "field": field, "path": in_spec([field]), "fix": sprintf("remove %s (or set it to false)", [field])} if {
 	some field in ["hostNetwork", "hostPID", "hostIPC"]
 	spec[field] == true
 }
 
-findings contains {"what": sprintf("mounts the hostPath %v as volume %s", [object.get(volume.hostPath, "path", ""), volume.name]), "field": "volumes", "fix": "replace it by an emptyDir, ConfigMap, projected volume or PersistentVolumeClaim"} if {
-	some volume in object.get(spec, "volumes", [])
+findings contains {"what": sprintf("mounts the hostPath %v as volume %s", [object.get(volume.hostPath, "path", ""), volume.name]), "field": "volumes", "path": in_spec(["volumes", i, "hostPath"]), "fix": "replace it by an emptyDir, ConfigMap, projected volume or PersistentVolumeClaim"} if {
+	some i, volume in object.get(spec, "volumes", [])
 	volume.hostPath
 }
 
-findings contains {"what": sprintf("runs container %s privileged", [c.name]), "field": "securityContext.privileged", "fix": "set privileged to false"} if {
-	some c in k8s.containers(spec)
+findings contains {"what": sprintf("runs container %s privileged", [c.name]), "field": "securityContext.privileged", "path": in_spec([list, i, "securityContext", "privileged"]), "fix": "set privileged to false"} if {
+	some list in k8s.container_fields
+	some i, c in object.get(spec, list, [])
 	c.securityContext.privileged == true
 }
 
-findings contains {"what": sprintf("adds the capabilities %s to container %s", [concat(", ", c.securityContext.capabilities.add), c.name]), "field": "securityContext.capabilities.add", "fix": "remove the capabilities.add list (keep drop: [ALL])"} if {
-	some c in k8s.containers(spec)
+findings contains {"what": sprintf("adds the capabilities %s to container %s", [concat(", ", c.securityContext.capabilities.add), c.name]), "field": "securityContext.capabilities.add", "path": in_spec([list, i, "securityContext", "capabilities", "add"]), "fix": "remove the capabilities.add list (keep drop: [ALL])"} if {
+	some list in k8s.container_fields
+	some i, c in object.get(spec, list, [])
 	count(object.get(c, ["securityContext", "capabilities", "add"], [])) > 0
 }
 
-findings contains {"what": "runs as a Windows host process", "field": "securityContext.windowsOptions.hostProcess", "fix": "set hostProcess to false"} if {
+findings contains {"what": "runs as a Windows host process", "field": "securityContext.windowsOptions.hostProcess", "path": in_spec(["securityContext", "windowsOptions", "hostProcess"]), "fix": "set hostProcess to false"} if {
 	spec.securityContext.windowsOptions.hostProcess == true
 }
 
-findings contains {"what": sprintf("runs container %s as a Windows host process", [c.name]), "field": "securityContext.windowsOptions.hostProcess", "fix": "set hostProcess to false"} if {
-	some c in k8s.containers(spec)
+findings contains {"what": sprintf("runs container %s as a Windows host process", [c.name]), "field": "securityContext.windowsOptions.hostProcess", "path": in_spec([list, i, "securityContext", "windowsOptions", "hostProcess"]), "fix": "set hostProcess to false"} if {
+	some list in k8s.container_fields
+	some i, c in object.get(spec, list, [])
 	c.securityContext.windowsOptions.hostProcess == true
 }
 
@@ -82,7 +88,7 @@ violation contains v if {
 	v := {
 		"msg": sprintf("%s %s/%s in %s namespace %s %s: %s; tenant and shared-plane workloads may not use the node's namespaces, privileged mode, hostPath volumes or added capabilities", [input.object.kind, k8s.namespace(input.object), k8s.name(input.object), kind_of_namespace, k8s.namespace(input.object), f.what, f.fix]),
 		"resource": input.id,
-		"evidence": {"field": f.field, "finding": f.what},
+		"evidence": {"field": f.field, "finding": f.what, "field_path": f.path},
 	}
 }
 
@@ -108,6 +114,6 @@ violation contains v if {
 	v := {
 		"msg": sprintf("PersistentVolume %s is the hostPath %v of the node and is bound by a claim in namespace %s: tenant and shared-plane workloads may not mount the node's filesystem; bind their claims to volumes of a storage class instead", [k8s.name(input.object), path, ns]),
 		"resource": input.id,
-		"evidence": {"field": "spec.hostPath", "finding": sprintf("hostPath %v bound from %s", [path, ns])},
+		"evidence": {"field": "spec.hostPath", "finding": sprintf("hostPath %v bound from %s", [path, ns]), "field_path": ["spec", "hostPath"]},
 	}
 }

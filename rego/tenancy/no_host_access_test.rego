@@ -122,3 +122,24 @@ test_unlabelled_namespace_is_out_of_scope if {
 test_other_kinds_ignored if {
 	count(findings({"kind": "ConfigMap", "metadata": {"name": "c", "namespace": "tenant-a"}, "spec": {"hostNetwork": true}})) == 0
 }
+
+# The evidence names the offending field by its path in the object: the report's line.
+test_evidence_names_the_field_path if {
+	pod := {"volumes": [{"name": "cache", "emptyDir": {}}, {"name": "sock", "hostPath": {"path": "/run"}}], "hostPID": true}
+	obj := object.union(deployment("tenant-a", pod), {"spec": {"template": {"spec": {"containers": [container, {"name": "p", "image": "i", "securityContext": {"privileged": true}}]}}}})
+	{v.evidence.field_path | some v in findings(obj)} == {
+		["spec", "template", "spec", "hostPID"],
+		["spec", "template", "spec", "volumes", 1, "hostPath"],
+		["spec", "template", "spec", "containers", 1, "securityContext", "privileged"],
+	}
+}
+
+test_evidence_path_of_cronjob_init_container if {
+	init := {"name": "init", "image": "i", "securityContext": {"capabilities": {"add": ["NET_ADMIN"]}}}
+	cron := {
+		"kind": "CronJob", "metadata": {"name": "c", "namespace": "tenant-a"},
+		"spec": {"jobTemplate": {"spec": {"template": {"spec": {"initContainers": [init], "containers": [container]}}}}},
+	}
+	some v in findings(cron)
+	v.evidence.field_path == ["spec", "jobTemplate", "spec", "template", "spec", "initContainers", 0, "securityContext", "capabilities", "add"]
+}

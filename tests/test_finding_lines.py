@@ -1,0 +1,133 @@
+"""A finding points at the offending field's line (the `image:` of an unpinned container, the
+`privileged:` line), not the first line of its object, in every format; a field a kustomize
+patch changed or added is not in the source file: the object's line stays, never a wrong one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_cli
+
+NAMESPACE = (ROOT / "fixtures/KZ-TEN-05/fail/privileged-argo-rollout/namespaces.yaml").read_text()
+CONFIG = (ROOT / "fixtures/kaze-policy.yaml").read_text()
+PINNED = "registry.kaze.io/kaze/agent@sha256:" + "0" * 64
+
+WORKLOAD = f"""# a comment, so that the object does not start on line 1
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: agent
+  namespace: tenant-acme
+spec:
+  selector:
+    matchLabels: {{app: agent}}
+  template:
+    metadata:
+      labels: {{app: agent}}
+    spec:
+      volumes:
+      - name: cache
+        emptyDir: {{}}
+      - name: sock
+        hostPath:
+          path: /run/containerd.sock
+      containers:
+      - name: agent
+        image: {PINNED}
+      - name: sidecar
+        image: docker.io/library/nginx:1.27
+        securityContext:
+          privileged: true
+"""
+
+
+def _line_of(text: str, needle: str) -> tuple[int, int]:
+    """The 1-based line and column of the only line holding needle."""
+    (hit,) = [(n, line.index(needle) + 1) for n, line in enumerate(text.splitlines(), 1) if needle in line]
+    return hit
+
+
+def _scan(folder: Path, *args: str) -> dict:
+    result = run_cli("scan", str(folder), "--control", "KZ-TEN-05", "--control", "KZ-SUP-01", *args)
+    assert result.returncode == 1, result.stdout[-2000:] + result.stderr
+    return result
+
+
+def _findings(report: dict) -> dict[str, dict]:
+    """Each finding by the field or image its evidence names."""
+    return {f["evidence"].get("field") or f["evidence"]["image"]: f
+            for c in report["controls"] for f in c["findings"]}
+
+
+@pytest.fixture(scope="module")
+def cell(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cell")
+    (folder / "kaze-policy.yaml").write_text(CONFIG)
+    (folder / "ns.yaml").write_text(NAMESPACE)
+    (folder / "workload.yaml").write_text(WORKLOAD)
+    return folder
+
+
+def test_json_finding_points_at_the_offending_field(cell: Path) -> None:
+    found = _findings(json.loads(_scan(cell, "--format", "json").stdout))
+    expected = {"docker.io/library/nginx:1.27": _line_of(WORKLOAD, "image: docker.io"),
+                "securityContext.privileged": _line_of(WORKLOAD, "privileged: true"),
+                "volumes": _line_of(WORKLOAD, "hostPath:")}
+    assert {key: (found[key]["location"]["line"], found[key]["location"]["column"]) for key in expected} == expected
+    for finding in found.values():
+        assert finding["resource"]["line"] == 2  # the object's own line is kept beside it
+        assert finding["location"]["file"] == finding["resource"]["file"]
+
+
+def test_sarif_region_is_the_offending_field(cell: Path) -> None:
+    sarif = json.loads(_scan(cell, "--format", "sarif").stdout)
+    regions = {(r["properties"]["evidence"].get("field") or r["properties"]["evidence"]["image"]):
+               r["locations"][0]["physicalLocation"]["region"] for r in sarif["runs"][0]["results"]}
+    line, column = _line_of(WORKLOAD, "privileged: true")
+    assert regions["securityContext.privileged"] == {"startLine": line, "startColumn": column}
+    line, column = _line_of(WORKLOAD, "image: docker.io")
+    assert regions["docker.io/library/nginx:1.27"] == {"startLine": line, "startColumn": column}
+
+
+def test_text_and_junit_name_the_field_line(cell: Path) -> None:
+    text = _scan(cell, "--format", "text").stdout
+    assert f"workload.yaml:{_line_of(WORKLOAD, 'privileged: true')[0]})" in text.replace("\n", "")
+    junit = _scan(cell, "--format", "junit").stdout
+    assert f"workload.yaml:{_line_of(WORKLOAD, 'image: docker.io')[0]})" in junit
+
+
+# kustomize: the origin is the base's file, where a patched field is not what was judged.
+
+BASE = WORKLOAD.replace("privileged: true", "privileged: false").replace("docker.io/library/nginx:1.27", "nginx")
+OVERLAY = """resources: [../base]
+images:
+- name: nginx
+  newName: docker.io/library/nginx
+  newTag: "1.27"
+patches:
+- target: {kind: Deployment, name: agent}
+  patch: |-
+    - op: replace
+      path: /spec/template/spec/containers/1/securityContext/privileged
+      value: true
+"""
+
+
+def test_kustomize_patched_fields_keep_the_object_line(tmp_path: Path, kustomize: str) -> None:
+    (tmp_path / "kaze-policy.yaml").write_text(CONFIG)
+    files = {"base/kustomization.yaml": "resources: [ns.yaml, workload.yaml]\n", "base/ns.yaml": NAMESPACE,
+             "base/workload.yaml": BASE, "overlay/kustomization.yaml": OVERLAY}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    report = json.loads(_scan(tmp_path / "overlay", "--format", "json").stdout)
+    found = _findings(report)
+    # Patched (privileged: false in the file) and transformed (image: nginx in the file): the object's line.
+    for key in ("securityContext.privileged", "docker.io/library/nginx:1.27"):
+        assert found[key]["resource"]["file"].endswith("base/workload.yaml")
+        assert found[key]["location"]["line"] == 2, key
+    # What the overlay left as the base wrote it points at its line in the base.
+    assert found["volumes"]["location"]["line"] == _line_of(BASE, "hostPath:")[0]
