@@ -131,3 +131,31 @@ def test_kustomize_patched_fields_keep_the_object_line(tmp_path: Path, kustomize
         assert found[key]["location"]["line"] == 2, key
     # What the overlay left as the base wrote it points at its line in the base.
     assert found["volumes"]["location"]["line"] == _line_of(BASE, "hostPath:")[0]
+
+
+# The network policies and roles a finding names carry their file and line.
+
+def test_policies_and_roles_a_finding_names_carry_their_place() -> None:
+    folder = ROOT / "fixtures/KZ-TEN-03/fail/ingress-rule-without-from"
+    result = run_cli("scan", str(folder), "--control", "KZ-TEN-03", "--format", "sarif")
+    assert result.returncode == 1, result.stderr
+    policies = (folder / "network-policies.yaml").read_text()
+    related = {r["message"]["text"]: r["physicalLocation"] for res in json.loads(result.stdout)["runs"][0]["results"]
+               for r in res.get("relatedLocations", [])}
+    place = related["NetworkPolicy/tenant-acme/allow-webhooks"]
+    assert place["artifactLocation"]["uri"].endswith("network-policies.yaml")
+    lines = policies.splitlines()
+    start = place["region"]["startLine"]
+    assert lines[start - 1].startswith("apiVersion") or lines[start - 1].startswith("kind")
+    assert "name: allow-webhooks" in "\n".join(lines[start - 1:start + 4])
+
+
+def test_role_a_binding_finding_names_carries_its_place() -> None:
+    folder = ROOT / "fixtures/KZ-SOD-03/fail/exec-for-operators"
+    result = run_cli("scan", str(folder), "--control", "KZ-SOD-03", "--format", "json")
+    assert result.returncode == 1, result.stderr
+    (finding,) = next(c for c in json.loads(result.stdout)["controls"] if c["id"] == "KZ-SOD-03")["findings"]
+    (role,) = finding["related"]
+    assert role["id"] == "Role/tenant-acme/debug" and role["file"].endswith("rbac.yaml")
+    rbac = (folder / "rbac.yaml").read_text().splitlines()
+    assert rbac[role["line"] - 1:role["line"] + 1] == ["apiVersion: rbac.authorization.k8s.io/v1", "kind: Role"]
