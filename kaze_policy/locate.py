@@ -24,8 +24,8 @@ from kaze_policy.results import Finding
 
 # The files whose lines are looked up: YAML, and JSON (which is YAML). Not Terraform.
 _SUFFIXES = frozenset({".yaml", ".yml", ".json"})
-# A pure-Python parse of a large file costs seconds; past this size the object's line stays.
-_MAX_BYTES = 4 * 1024 * 1024
+# The pure-Python loader reads about 40 KB/s on a busy machine: an object larger than this keeps its line.
+_MAX_BYTES = 256 * 1024
 # The kinds a finding's evidence may name whose file and line it reports too.
 RELATED_KINDS = frozenset({"NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy",
                            "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"})
@@ -52,10 +52,13 @@ def _field_place(resource: Mapping[str, Any], evidence: Any) -> Place | None:
     if not isinstance(file, str) or not isinstance(line, int) or Path(file).suffix.lower() not in _SUFFIXES:
         return None
     try:
-        root = _object_at(_documents(*_file_key(file)), line, resource.get("kind"))
-        return _walk(root, resource.get("object"), path) if root is not None else None
+        root = _document_at(*_file_key(file), line)
+        if root is None or root.get("kind", resource.get("kind")) != resource.get("kind"):
+            return None
+        place = _walk(root, resource.get("object"), path)
     except (KeyError, IndexError, AttributeError, TypeError):  # a node ruamel keeps no place for (a merge key's)
         return None
+    return (place[0] + line - 1, place[1]) if place else None
 
 
 def _file_key(file: str) -> tuple[str, int, int]:
@@ -67,32 +70,45 @@ def _file_key(file: str) -> tuple[str, int, int]:
     return file, stat.st_mtime_ns, stat.st_size
 
 
-@lru_cache(maxsize=32)
-def _documents(file: str, mtime: int, size: int) -> tuple[Any, ...]:
-    """The file's documents, round-trip loaded (lines and columns kept); () when unreadable."""
-    if mtime < 0 or size > _MAX_BYTES:
+@lru_cache(maxsize=8)
+def _lines(file: str, mtime: int, size: int) -> tuple[str, ...]:
+    """The file's lines; () when it cannot be read."""
+    if mtime < 0:
         return ()
-    from ruamel.yaml import YAML  # deferred: only a scan with findings pays for the import
-
     try:
         with open(file, encoding="utf-8") as handle:
-            return tuple(YAML(typ="rt", pure=True).load_all(handle))
-    except Exception:  # noqa: BLE001 - any parse failure only means no finer line: the object's stays
+            return tuple(handle.read().split("\n"))
+    except (OSError, UnicodeDecodeError):
         return ()
 
 
-def _object_at(documents: tuple[Any, ...], line: int, kind: Any) -> Any:
-    """The mapping that starts on the object's line (a document, or an item of a List)."""
-    for doc in documents:
-        for candidate in [doc, *_items(doc)]:
-            if _is_map(candidate) and candidate.lc.line + 1 == line and candidate.get("kind", kind) == kind:
-                return candidate
-    return None
+@lru_cache(maxsize=256)
+def _document_at(file: str, mtime: int, size: int, line: int) -> Any:
+    """The object that starts on a line, round-trip loaded from that line to the end of its
+    document (lines counted from there), or None: the pure-Python loader takes seconds over a
+    large file, so it reads only the object (an item of a List, which does not start a
+    document of its own, is not found: its object's line stays)."""
+    lines = _lines(file, mtime, size)
+    if not 0 < line <= len(lines):
+        return None
+    end, length = line, 0
+    while end < len(lines) and not _ends_document(lines[end]):
+        length += len(lines[end])
+        end += 1
+    if length > _MAX_BYTES:
+        return None
+    from ruamel.yaml import YAML  # deferred: only a scan with a located finding pays for the import
+
+    try:
+        root = YAML(typ="rt", pure=True).load("\n".join(lines[line - 1:end]))
+    except Exception:  # noqa: BLE001 - a parse failure only means no finer line: the object's stays
+        return None
+    return root if _is_map(root) and root.lc.line == 0 else None
 
 
-def _items(doc: Any) -> list[Any]:
-    items = doc.get("items") if _is_map(doc) else None
-    return list(items) if isinstance(items, list) else []
+def _ends_document(text: str) -> bool:
+    """A document marker at the start of a line ends a document, even inside a scalar."""
+    return (text.startswith("---") or text.startswith("...")) and text[3:4] in ("", " ", "\t", "\r")
 
 
 def _walk(node: Any, judged: Any, path: list[Any]) -> Place | None:
