@@ -164,17 +164,31 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
 
 
 def _scan_with_progress(options: Any, catalog: Any) -> ScanReport:
-    from rich.progress import Progress
+    """A line per phase of the scan as it starts, each with its count, on stderr; gone at the end."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from kaze_policy.scan import run_scan
 
-    with Progress(transient=True, console=_stderr_console()) as bar:
-        task = bar.add_task("evaluating controls", total=None)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  transient=True, console=_stderr_console()) as bar:
+        return run_scan(options, catalog, progress_lines(bar))
 
-        def tick(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
 
-        return run_scan(options, catalog, tick)
+# What each phase counts, as the progress bar names it.
+PHASE_UNITS = {"reading": "files", "rendering": "kustomizations", "analysing": "targets", "evaluating": "checks"}
+
+
+def progress_lines(bar: Any) -> Any:
+    """The scan's progress callback for a rich Progress: one task per phase, added when the
+    phase starts, e.g. `reading files ━━━━ 12/40`."""
+    tasks: dict[str, Any] = {}
+
+    def update(phase: str, done: int, total: int) -> None:
+        if phase not in tasks:
+            tasks[phase] = bar.add_task(f"{phase} {PHASE_UNITS.get(phase, '')}".strip(), total=total)
+        bar.update(tasks[phase], completed=done, total=total)
+
+    return update
 
 
 def _stderr_console() -> Any:
