@@ -86,12 +86,13 @@ def _shared_contents(cases: dict[str, dict[Path, list[Path]]]) -> set[tuple[str,
 
 def _own(files: list[Path], shared: set[tuple[str, ...]]) -> list[tuple[Path, list[str]]]:
     """Each file with its own documents, joined by `---`; all of them when nothing is its own."""
-    owned = []
-    for f in files:
-        chunks = [chunk for chunk in _chunks(f) if chunk not in shared]
-        if chunks:
-            owned.append((f, [line for i, chunk in enumerate(chunks) for line in ((["---"] if i else []) + list(chunk))]))
-    return owned or [(f, [line for chunk in _chunks(f) for line in chunk]) for f in files]
+    owned = [(f, [chunk for chunk in _chunks(f) if chunk not in shared]) for f in files]
+    owned = [(f, chunks) for f, chunks in owned if chunks] or [(f, _chunks(f)) for f in files]
+    return [(f, _joined(chunks)) for f, chunks in owned]
+
+
+def _joined(chunks: list[tuple[str, ...]]) -> list[str]:
+    return [line for i, chunk in enumerate(chunks) for line in ((["---"] if i else []) + list(chunk))]
 
 
 def _example(outcome: str, by_case: dict[Path, list[Path]], shared: set[tuple[str, ...]]) -> Example:

@@ -30,7 +30,7 @@ def control_table(controls: list[Control], width: int) -> str:
     console = Console(width=width, color_system=None, force_terminal=False, highlight=False)
     with console.capture() as captured:
         console.print(table)
-        console.print(f"`kaze-policy controls ID` shows one control in full.")
+        console.print("`kaze-policy controls ID` shows one control in full.")
     return _plain(captured.get())
 
 
