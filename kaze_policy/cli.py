@@ -169,8 +169,11 @@ def _scan_with_progress(options: Any, catalog: Any) -> ScanReport:
 
     from kaze_policy.scan import run_scan
 
+    console = _stderr_console()
+    if not console.is_terminal:  # even with --progress: a log file gets no bar and no stray blank line
+        return run_scan(options, catalog)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  transient=True, console=_stderr_console()) as bar:
+                  transient=True, console=console) as bar:
         return run_scan(options, catalog, progress_lines(bar))
 
 

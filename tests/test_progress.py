@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from kaze_policy.catalog import load_catalog
 from kaze_policy.scan import PHASES, ScanOptions, run_scan
 from tests.conftest import ROOT, run_cli
@@ -63,6 +65,7 @@ def test_on_a_terminal_stderr_shows_the_phases_with_counts() -> None:
     assert re.search(r"evaluating checks\s.*1/1", text), text
 
 
-def test_on_a_pipe_stderr_stays_empty() -> None:
-    result = run_cli("scan", str(CASE), "--control", "KZ-TEN-03", "--format", "json")
+@pytest.mark.parametrize("flag", [[], ["--progress"]], ids=["default", "--progress"])
+def test_on_a_pipe_stderr_stays_empty(flag: list[str]) -> None:
+    result = run_cli("scan", str(CASE), "--control", "KZ-TEN-03", "--format", "json", *flag)
     assert result.returncode == 1 and result.stderr == ""
