@@ -298,11 +298,8 @@ def controls(control_id: str | None, fmt: str, policies: Path) -> None:
         raise UsageError(f"unknown control id {control_id} (`kaze-policy controls` lists them)")
     examples = control_examples(control.id)
     if fmt == "json":
-        shown = [{"outcome": e.outcome, "case": str(e.case), "reason": e.reason,
-                  "excerpts": [{"file": x.file, "lines": x.lines, "more": x.more} for x in e.excerpts]}
-                 for e in examples or []]
-        click.echo(json.dumps(control.to_json() | {"examples": shown if examples is not None else None},
-                              indent=2))
+        shown = None if examples is None else [e.to_json() for e in examples]  # null: no fixtures here
+        click.echo(json.dumps(control.to_json() | {"examples": shown}, indent=2))
     else:
         click.echo(control_card(control, examples, width), nl=False)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -36,6 +37,10 @@ class Example:
     case: Path
     reason: str
     excerpts: list[Excerpt]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, "case": str(self.case), "reason": self.reason,
+                "excerpts": [{"file": x.file, "lines": x.lines, "more": x.more} for x in self.excerpts]}
 
 
 def control_examples(control_id: str, fixtures: Path = FIXTURES) -> list[Example] | None:

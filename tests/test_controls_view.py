@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -61,6 +62,15 @@ def test_one_control_in_full() -> None:
     shown = [line.strip() for line in after.splitlines()[:6] if not line.startswith("  …")]
     assert all(line in (case / "network-policies.yaml").read_text() for line in shown), shown
     assert max(len(line) for line in result.stdout.splitlines() if not line.startswith("    ")) <= 80
+
+
+def test_one_control_as_json() -> None:
+    result = run_cli("controls", "KZ-SUP-06", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["id"] == "KZ-SUP-06" and shown["description"] and shown["remediation"]
+    assert [e["outcome"] for e in shown["examples"]] == ["fail", "pass"]
+    assert any(line.startswith("FROM ") for line in shown["examples"][0]["excerpts"][0]["lines"])
 
 
 def test_an_unknown_id_is_one_line_and_exit_2() -> None:
