@@ -164,17 +164,34 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
 
 
 def _scan_with_progress(options: Any, catalog: Any) -> ScanReport:
-    from rich.progress import Progress
+    """A line per phase of the scan as it starts, each with its count, on stderr; gone at the end."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from kaze_policy.scan import run_scan
 
-    with Progress(transient=True, console=_stderr_console()) as bar:
-        task = bar.add_task("evaluating controls", total=None)
+    console = _stderr_console()
+    if not console.is_terminal:  # even with --progress: a log file gets no bar and no stray blank line
+        return run_scan(options, catalog)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  transient=True, console=console) as bar:
+        return run_scan(options, catalog, progress_lines(bar))
 
-        def tick(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
 
-        return run_scan(options, catalog, tick)
+# What each phase counts, as the progress bar names it.
+PHASE_UNITS = {"reading": "files", "rendering": "kustomizations", "analysing": "targets", "evaluating": "checks"}
+
+
+def progress_lines(bar: Any) -> Any:
+    """The scan's progress callback for a rich Progress: one task per phase, added when the
+    phase starts, e.g. `reading files ━━━━ 12/40`."""
+    tasks: dict[str, Any] = {}
+
+    def update(phase: str, done: int, total: int) -> None:
+        if phase not in tasks:
+            tasks[phase] = bar.add_task(f"{phase} {PHASE_UNITS.get(phase, '')}".strip(), total=total)
+        bar.update(tasks[phase], completed=done, total=total)
+
+    return update
 
 
 def _stderr_console() -> Any:
@@ -256,25 +273,47 @@ def exit_code(report: ScanReport, fail_on: str) -> int:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default=None,
-              help="text (a table) or json; default text on a terminal, json otherwise.")
+@click.argument("control_id", required=False, metavar="[ID]")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text (a table, or one control in full) or json.")
 @click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR)
-def controls(fmt: str | None, policies: Path) -> None:
-    """List the controls of the catalog, read from the METADATA of rego/."""
+def controls(control_id: str | None, fmt: str, policies: Path) -> None:
+    """List the controls of the catalog, read from the METADATA of rego/; with an ID, show
+    that control in full: rationale, remediation, scopes, frameworks, a failing and a
+    passing example from its fixtures."""
+    from kaze_policy.report.catalog_text import control_card, control_table
+
     catalog = load_catalog(policies)
-    fmt = fmt or ("text" if sys.stdout.isatty() else "json")
-    if fmt == "json":
-        click.echo(json.dumps([c.to_json() for c in catalog.controls], indent=2))
+    width = _text_width()
+    if control_id is None:
+        if fmt == "json":
+            click.echo(json.dumps([c.to_json() for c in catalog.controls], indent=2))
+        else:
+            click.echo(control_table(catalog.controls, width), nl=False)
         return
-    from rich.table import Table
-    table = Table(title=f"{len(catalog.controls)} controls")
-    for column in ("Id", "Severity", "Scopes", "Reference", "Frameworks", "Title"):
-        table.add_column(column, overflow="fold")
-    for c in catalog.controls:
-        frameworks = ", ".join(f"{k}: {' '.join(v)}" for k, v in c.frameworks.items())
-        table.add_row(c.id, c.severity, ", ".join(c.scopes), c.reference, frameworks, c.title)
-    from rich.console import Console
-    Console(width=_terminal_width() if sys.stdout.isatty() else 160).print(table)
+    from kaze_policy.examples import control_examples
+
+    control = catalog.by_id().get(control_id.upper())
+    if control is None:
+        raise UsageError(f"unknown control id {control_id} (`kaze-policy controls` lists them)")
+    examples = control_examples(control.id)
+    if fmt == "json":
+        shown = None if examples is None else [e.to_json() for e in examples]  # null: no fixtures here
+        click.echo(json.dumps(control.to_json() | {"examples": shown}, indent=2))
+    else:
+        click.echo(control_card(control, examples, width), nl=False)
+
+
+def _text_width() -> int:
+    """COLUMNS when set (as for every Unix tool), else the terminal's, else 80 for a pipe."""
+    try:
+        return max(40, int(os.environ.get("COLUMNS", "")))
+    except ValueError:
+        pass
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError):
+        return 80
 
 
 @main.command("test")

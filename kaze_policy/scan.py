@@ -42,6 +42,34 @@ class ScanOptions:
     root: Path | None = None
 
 
+# The phases of a scan as the progress callback names them: files read, kustomizations
+# rendered, targets analysed (configuration, SBOMs, analyzer facts), checks evaluated (one
+# control on one target). The loading phases alternate target by target, so each phase
+# has its own count: progress(phase, done, total), total known from the start.
+READING, RENDERING, ANALYSING, EVALUATING = "reading", "rendering", "analysing", "evaluating"
+PHASES = (READING, RENDERING, ANALYSING, EVALUATING)
+ProgressCallback = Callable[[str, int, int], None]
+
+
+class _Phases:
+    """Counts per phase, reported to the callback (or nowhere)."""
+
+    def __init__(self, progress: ProgressCallback | None) -> None:
+        self._progress = progress
+        self._done: dict[str, int] = {}
+        self._total: dict[str, int] = {}
+
+    def start(self, phase: str, total: int) -> None:
+        self._done[phase], self._total[phase] = 0, total
+        if self._progress and total:
+            self._progress(phase, 0, total)
+
+    def advance(self, phase: str, by: int = 1) -> None:
+        self._done[phase] += by
+        if self._progress and by:
+            self._progress(phase, self._done[phase], self._total[phase])
+
+
 @dataclass
 class Loaded:
     """Every target parsed, with what discovery and loading passed over."""
@@ -57,7 +85,7 @@ class Loaded:
     sbom_folders: dict[tuple[Path, Path], SbomFolder] = field(default_factory=dict)
 
 
-def load_inventories(options: ScanOptions) -> Loaded:
+def load_inventories(options: ScanOptions, phases: _Phases | None = None) -> Loaded:
     """Every target, fully parsed before anything is evaluated: bad input stops here.
 
     A path of the command line in which nothing is found to judge is bad input: a scan that
@@ -65,17 +93,24 @@ def load_inventories(options: ScanOptions) -> Loaded:
     """
     if options.root is not None and not options.root.is_dir():
         raise UsageError("--root: not a folder", str(options.root))
+    phases = phases or _Phases(None)
     explicit = load_config(options.config) if options.config else None
     loaded = Loaded()
     parts: set[str] = set()
-    for found in discover(options.paths, tuple(options.exclude)):
+    founds = discover(options.paths, tuple(options.exclude))
+    specs = [spec for found in founds for spec in found.targets]
+    phases.start(READING, sum(len(spec.files) for spec in specs if spec.kind != "kustomize"))
+    phases.start(RENDERING, sum(1 for spec in specs if spec.kind == "kustomize"))
+    phases.start(ANALYSING, len(specs))
+    for found in founds:
         parts.update(spec.name for spec in found.targets if spec.included)
-        _load_path(found, loaded, explicit, options)
+        _load_path(found, loaded, explicit, options, phases)
     add_overlay_facts(loaded.inventories, parts)
     return loaded
 
 
-def _load_path(found: Found, loaded: Loaded, explicit: dict | None, options: ScanOptions) -> None:
+def _load_path(found: Found, loaded: Loaded, explicit: dict | None, options: ScanOptions,
+               phases: _Phases) -> None:
     """The targets of one path of the command line; bad input when none holds anything to judge."""
     loaded.skipped.extend(found.skipped)
     judged, missing_tool = 0, False
@@ -85,10 +120,17 @@ def _load_path(found: Found, loaded: Loaded, explicit: dict | None, options: Sca
         except ToolMissingError as err:
             loaded.unloadable.append((spec.name, str(err)))
             missing_tool = True
+            phases.advance(RENDERING)
+            phases.advance(ANALYSING)
             continue
+        if spec.kind == "kustomize":
+            phases.advance(RENDERING)
+        else:
+            phases.advance(READING, len(spec.files))
         loaded.skipped.extend(spec.skipped)
         judged += len(inventory.resources)
         _configure(inventory, spec, explicit, options, loaded)
+        phases.advance(ANALYSING)
         judged += _reads_its_config(inventory, spec)
         loaded.inventories.append(inventory)
         loaded.skipped_per_target.append(len(spec.skipped))
@@ -196,14 +238,15 @@ def _shown(path: Path) -> str:
 
 
 def run_scan(options: ScanOptions, catalog: Catalog,
-             progress: Callable[[int, int], None] | None = None) -> ScanReport:
-    loaded = load_inventories(options)
+             progress: ProgressCallback | None = None) -> ScanReport:
+    """The whole scan; `progress(phase, done, total)` is told how far each phase of PHASES is."""
+    phases = _Phases(progress)
+    loaded = load_inventories(options, phases)
     inventories = loaded.inventories
     controls = _selected(catalog, options.controls)
     per_target: list[dict[str, TargetResult]] = []
     for name, reason in loaded.unloadable:
         per_target.append({c.id: TargetResult(name, ERROR, reason) for c in controls})
-    total, done = len(controls) * len(inventories), 0
     try:
         engine = create_engine(options.engine, options.opa_url)
         try:
@@ -216,15 +259,11 @@ def run_scan(options: ScanOptions, catalog: Catalog,
         for inventory in inventories:
             per_target.append({c.id: TargetResult(inventory.target.name, ERROR, str(err)) for c in controls})
         return _report(controls, per_target, loaded, options.engine)
+    phases.start(EVALUATING, len(controls) * len(inventories))
     with engine:
         for inventory in inventories:
-            def tick(_: Control) -> None:
-                nonlocal done
-                done += 1
-                if progress:
-                    progress(done, total)
-            per_target.append(evaluate_target(engine, controls, inventory, options.today, tick,
-                                              workers=options.workers))
+            per_target.append(evaluate_target(engine, controls, inventory, options.today,
+                                              lambda _: phases.advance(EVALUATING), workers=options.workers))
     return _report(controls, per_target, loaded, options.engine)
 
 

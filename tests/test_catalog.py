@@ -73,3 +73,10 @@ def test_catalog_matches_the_contract_of_controls_md() -> None:
         control = catalog[cid]
         assert control.severity == severity, cid
         assert set(control.scopes) == {s.strip() for s in scopes.split(",")}, cid
+
+
+def test_every_control_has_a_rationale_and_a_remediation() -> None:
+    """`controls ID` shows both: the METADATA description (why) and custom.remediation (how to fix)."""
+    for control in load_catalog().controls:
+        assert len(control.description.split()) >= 15, f"{control.id}: no rationale (METADATA description)"
+        assert len(control.remediation.split()) >= 8, f"{control.id}: no remediation (custom.remediation)"
