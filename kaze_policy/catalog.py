@@ -11,10 +11,12 @@ from typing import Any
 import yaml
 
 from kaze_policy.errors import CatalogError
-from kaze_policy.tools import PROJECT_ROOT
 
-# The shipped catalog; KAZE_POLICY_DIR points every command at another folder of policies.
-DEFAULT_POLICY_DIR = Path(os.environ.get("KAZE_POLICY_DIR") or PROJECT_ROOT / "rego")
+# The shipped catalog: package data at kaze_policy/rego. In a checkout that is a symbolic link
+# to the top-level rego/ (resolved, so that findings name rego/...); in a wheel, maturin's
+# `include` has copied the modules there. KAZE_POLICY_DIR points every command elsewhere.
+PACKAGED_POLICY_DIR = (Path(__file__).parent / "rego").resolve()
+DEFAULT_POLICY_DIR = Path(os.environ.get("KAZE_POLICY_DIR") or PACKAGED_POLICY_DIR)
 CONTROL_ID = re.compile(r"^KZ-[A-Z]{3}-\d{2}$")
 SEVERITIES = ("critical", "high", "medium", "low")
 SCOPES = ("iac", "cluster", "admission", "vault", "supply-chain")

@@ -12,7 +12,7 @@
 #   id: KZ-AUD-01
 #   severity: high
 #   scopes: [iac]
-#   reference: "§6 Audit & Compliance"
+#   reference: "docs/requirements.md#audit-trail"
 #   remediation: >-
 #     Turn the API audit log on (EKS: add "audit" to enabled_cluster_log_types; AKS: an
 #     azurerm_monitor_diagnostic_setting with the kube-audit category), deliver it to a bucket

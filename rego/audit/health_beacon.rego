@@ -14,7 +14,7 @@
 #   id: KZ-AUD-02
 #   severity: high
 #   scopes: [iac]
-#   reference: "§7 Observability in Customer VPC (health beacon, data classification)"
+#   reference: "docs/requirements.md#observability-in-a-customer-vpc"
 #   remediation: >-
 #     On the outbound route set group_by (groupBy) to [alertname, severity]; use a chat or paging
 #     receiver rather than a webhook, and set each of its message fields (Slack title, text and

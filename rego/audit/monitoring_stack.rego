@@ -11,7 +11,7 @@
 #   severity: medium
 #   scopes: [iac, cluster]
 #   whole_cell: true
-#   reference: "§7 Observability in Customer VPC"
+#   reference: "docs/requirements.md#observability-in-a-customer-vpc"
 #   remediation: >-
 #     Deploy the missing component in the cell (the base's monitoring stack: Prometheus,
 #     Grafana, Loki, Alertmanager and the OpenTelemetry collector, as workloads or operator

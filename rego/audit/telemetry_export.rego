@@ -13,7 +13,7 @@
 #   id: KZ-AUD-04
 #   severity: medium
 #   scopes: [iac]
-#   reference: "§7 Observability in Customer VPC (data classification); §6 Audit & Compliance"
+#   reference: "docs/requirements.md#observability-in-a-customer-vpc; docs/requirements.md#audit-trail"
 #   remediation: >-
 #     Remove the exporter from the logs or traces pipeline (or the log shipper's output), or
 #     point it at an in-cell backend (a *.svc service such as Loki or Tempo); if the client has

@@ -13,7 +13,7 @@
 #   id: KZ-SOD-02
 #   severity: high
 #   scopes: [iac, cluster]
-#   reference: "§8 Operator Access Controls"
+#   reference: "docs/requirements.md#operator-access"
 #   remediation: >-
 #     Remove the subject from the binding. People get cluster-admin only through membership of
 #     the break-glass group (kaze-policy.yaml groups.breakGlass); controllers and automation get

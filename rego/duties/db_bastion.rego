@@ -13,7 +13,7 @@
 #   severity: high
 #   scopes: [iac, cluster]
 #   kinds: [Service, Cluster, Pooler, PostgresCluster, postgresql, aws_db_instance, aws_rds_cluster_instance, aws_redshift_cluster, aws_lightsail_database, google_sql_database_instance, google_alloydb_instance, azurerm_postgresql_flexible_server, azurerm_postgresql_server, azurerm_mysql_flexible_server, azurerm_mysql_server, azurerm_mariadb_server, azurerm_mssql_server, azurerm_cosmosdb_account, azurerm_redis_cache]
-#   reference: "§8 Operator Access Controls (database access via bastion with session recording)"
+#   reference: "docs/requirements.md#operator-access"
 #   remediation: >-
 #     Make the database Service ClusterIP (remove the LoadBalancer or NodePort service from the
 #     database operator's spec) and reach it through the bastion; in Terraform set

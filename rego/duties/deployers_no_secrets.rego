@@ -20,7 +20,7 @@
 #   id: KZ-SOD-01
 #   severity: critical
 #   scopes: [iac, cluster, vault]
-#   reference: "§8 Operator Access Controls; §8 Credential Lifecycle"
+#   reference: "docs/requirements.md#operator-access; docs/requirements.md#credential-lifecycle"
 #   remediation: >-
 #     Take one of the two duties away from the identity: remove the Secret read from the role
 #     (or the aggregated role that adds it) or the subject from the binding, detach the Vault

@@ -13,7 +13,7 @@
 #   id: KZ-SOD-03
 #   severity: high
 #   scopes: [iac, cluster]
-#   reference: "§8 Operator Access Controls"
+#   reference: "docs/requirements.md#operator-access"
 #   remediation: >-
 #     Remove these verbs (and any "*" that includes them) from the role, or the subject from
 #     the binding. Operators debug through logs, metrics and traces; a shell in a pod goes

@@ -13,7 +13,7 @@
 #   id: KZ-SOD-05
 #   severity: medium
 #   scopes: [iac]
-#   reference: "§7 Observability in Customer VPC (VPN); §8 Operator Access Controls (VPN sessions)"
+#   reference: "docs/requirements.md#observability-in-a-customer-vpc; docs/requirements.md#operator-access"
 #   remediation: >-
 #     Require SSO for every VPN login (gateway auth: oidc with the SSO issuer; headscale: an
 #     oidc section; AWS Client VPN: federated-authentication) and limit sessions to the bound

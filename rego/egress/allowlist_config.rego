@@ -19,7 +19,7 @@
 #   id: KZ-EGR-03
 #   severity: medium
 #   scopes: [iac]
-#   reference: "§8 Egress Filtering"
+#   reference: "docs/requirements.md#egress-filtering"
 #   remediation: >-
 #     Replace a wide CIDR by the /24 (IPv4) or /48 (IPv6) networks, or narrower, that the
 #     integration really uses; write every CIDR as network/prefix (e.g. 198.51.100.0/24);

@@ -14,7 +14,7 @@
 #   id: KZ-EGR-01
 #   severity: critical
 #   scopes: [iac, cluster]
-#   reference: "§8 Egress Filtering"
+#   reference: "docs/requirements.md#egress-filtering"
 #   remediation: >-
 #     Narrow the egress rule to the allowlisted CIDRs (ipBlock or toCIDR) or names (Cilium
 #     toFQDNs), on the ports of their allowlist entry, and allow port 53 only to the cluster DNS

@@ -9,7 +9,7 @@
 #   severity: critical
 #   scopes: [iac, cluster, admission]
 #   kinds: [NetworkPolicy, CiliumNetworkPolicy]
-#   reference: "§8 Egress Filtering"
+#   reference: "docs/requirements.md#egress-filtering"
 #   remediation: >-
 #     Replace the rule by rules to the allowlisted CIDRs (or FQDNs with a
 #     CiliumNetworkPolicy toFQDNs), each with its ports.

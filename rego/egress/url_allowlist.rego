@@ -13,7 +13,7 @@
 #   id: KZ-EGR-04
 #   severity: high
 #   scopes: [iac, cluster]
-#   reference: "§8 Egress Filtering (Tool Framework validates target URLs against the whitelist)"
+#   reference: "docs/requirements.md#egress-filtering"
 #   remediation: >-
 #     Write allowlist hosts as lowercase DNS names (a wildcard only as the leftmost label),
 #     and CIDRs in canonical form; call `kaze-policy decide egress` before every tool call.

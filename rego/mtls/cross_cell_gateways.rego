@@ -14,7 +14,7 @@
 #   severity: high
 #   scopes: [iac]
 #   kinds: [Ingress, Gateway, Service]
-#   reference: "§3 Mesh Network Evolution; §6 Identity & Trust"
+#   reference: "docs/requirements.md#cross-cell-traffic; docs/requirements.md#workload-identity"
 #   remediation: >-
 #     Route cross-cell traffic through the cell gateway. On an nginx Ingress set
 #     nginx.ingress.kubernetes.io/auth-tls-verify-client: "on" and auth-tls-secret to the cells'

@@ -12,7 +12,7 @@
 #   severity: critical
 #   scopes: [iac, cluster, admission]
 #   kinds: [Namespace, Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, ReplicationController]
-#   reference: "§6 Network Security; §6 Identity & Trust"
+#   reference: "docs/requirements.md#zero-trust-network; docs/requirements.md#workload-identity"
 #   remediation: >-
 #     Annotate the namespace with linkerd.io/inject: enabled (an annotation, not a label), or
 #     label it istio-injection: enabled where Istio is the mesh; and remove

@@ -14,7 +14,7 @@
 #   severity: high
 #   scopes: [iac, cluster, admission]
 #   kinds: [Namespace, Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, ReplicationController, Server, PeerAuthentication]
-#   reference: "§6 Network Security; §6 Identity & Trust"
+#   reference: "docs/requirements.md#zero-trust-network; docs/requirements.md#workload-identity"
 #   remediation: >-
 #     Remove the skip/exclude annotations (use config.linkerd.io/opaque-ports for protocols the
 #     proxy cannot detect: opaque traffic stays in mTLS). Annotate Linkerd namespaces with

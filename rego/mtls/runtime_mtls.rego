@@ -10,7 +10,7 @@
 #   id: KZ-MTL-03
 #   severity: high
 #   scopes: [cluster]
-#   reference: "§6 Network Security; §6 Identity & Trust"
+#   reference: "docs/requirements.md#zero-trust-network; docs/requirements.md#workload-identity"
 #   remediation: >-
 #     Restart the pods that run without a proxy (kubectl rollout restart of their workload) once
 #     the injector is healthy, and find why they escaped it. For a port that accepts plaintext or

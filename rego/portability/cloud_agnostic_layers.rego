@@ -13,7 +13,7 @@
 #   id: KZ-POR-02
 #   severity: medium
 #   scopes: [iac]
-#   reference: "§4 Cloud-Agnostic Strategy (IaC structure, portable component choices)"
+#   reference: "docs/requirements.md#portable-infrastructure"
 #   remediation: >-
 #     Move the provider-specific resource to terraform/providers/<cloud> (passing what the
 #     module needs through its variables) or to the overlay of the cells on that cloud, and

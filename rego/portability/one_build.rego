@@ -13,7 +13,7 @@
 #   severity: high
 #   scopes: [iac]
 #   kinds: [Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, ReplicationController]
-#   reference: "§1 Deployment Modes (one build, different configurations); §4 Cloud-Agnostic Strategy"
+#   reference: "docs/requirements.md#one-build-for-every-mode; docs/requirements.md#portable-infrastructure"
 #   remediation: >-
 #     Pin the same image and digest for the component in every overlay (kustomize images:
 #     name and digest, no newName), and express the overlay's differences as configuration

@@ -20,7 +20,7 @@
 #   id: KZ-SEC-01
 #   severity: critical
 #   scopes: [vault, iac]
-#   reference: "§5 LLM Provider & Key Management (key storage & security); §8 Credential Lifecycle (blast radius)"
+#   reference: "docs/requirements.md#provider-keys; docs/requirements.md#credential-lifecycle"
 #   remediation: >-
 #     Give each client's agents one policy, client-<client>-agent, whose paths name that
 #     client (kv/data/clients/<client>/* and kv/metadata/clients/<client>/*), never a `+`

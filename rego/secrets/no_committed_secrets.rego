@@ -106,7 +106,7 @@
 #     - vault_jwt_auth_backend
 #     - vault_ldap_auth_backend
 #     - vault_approle_auth_backend_role_secret_id
-#   reference: "§6 Secrets Management; §8 Credential Lifecycle"
+#   reference: "docs/requirements.md#secrets; docs/requirements.md#credential-lifecycle"
 #   remediation: >-
 #     Remove the value from the repository and rotate it (it is in the history). Keep it in
 #     Vault and reference it: an ExternalSecret (or the Vault agent) creates the Secret, a

@@ -17,7 +17,7 @@
 #   id: KZ-SEC-05
 #   severity: high
 #   scopes: [iac]
-#   reference: "§5 LLM Provider & Key Management (in customer VPC mode, client keys never leave their VPC); §6 Secrets Management"
+#   reference: "docs/requirements.md#provider-keys; docs/requirements.md#secrets"
 #   remediation: >-
 #     Remove the sync, push or replication. Secrets of a customer-VPC cell live in the
 #     cell's own Vault (https://vault.vault.svc:8200) only; a workload that needs one reads it

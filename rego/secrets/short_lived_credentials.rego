@@ -18,7 +18,7 @@
 #   id: KZ-SEC-03
 #   severity: high
 #   scopes: [vault, iac]
-#   reference: "§8 Credential Lifecycle (rotation, short-lived tokens)"
+#   reference: "docs/requirements.md#credential-lifecycle"
 #   remediation: >-
 #     Set token_ttl and token_max_ttl on every auth role to non-zero values within the bounds
 #     of kaze-policy.yaml (e.g. 900 and 3600 seconds), and on every transit key an

@@ -11,7 +11,7 @@
 #   id: KZ-SEC-02
 #   severity: high
 #   scopes: [vault]
-#   reference: "§8 Operator Access Controls (Vault audit); §5 LLM Provider & Key Management (every key usage is logged)"
+#   reference: "docs/requirements.md#operator-access; docs/requirements.md#provider-keys"
 #   remediation: >-
 #     Enable an audit device that keeps its entries, e.g. `vault audit enable file
 #     file_path=/vault/audit/audit.log` on a persistent volume, or a socket device to the

@@ -12,7 +12,7 @@
 #   severity: high
 #   scopes: [iac, cluster]
 #   whole_cell: true
-#   reference: "§6 Supply Chain Security"
+#   reference: "docs/requirements.md#supply-chain"
 #   remediation: >-
 #     Label the namespace policy.sigstore.dev/include: "true" and keep a ClusterImagePolicy in
 #     mode enforce; or, with Kyverno, match the namespace in a ClusterPolicy whose verifyImages

@@ -12,7 +12,7 @@
 #   severity: medium
 #   scopes: [iac]
 #   kinds: [Dockerfile]
-#   reference: "§6 Supply Chain Security"
+#   reference: "docs/requirements.md#supply-chain"
 #   remediation: >-
 #     Write each FROM as <image>:<tag>@sha256:<digest> (the tag may stay for readability), with
 #     the digest written in the Dockerfile rather than passed as a build argument, and let a bot

@@ -11,7 +11,7 @@
 #   id: KZ-SUP-05
 #   severity: medium
 #   scopes: [supply-chain]
-#   reference: "§6 Supply Chain Security"
+#   reference: "docs/requirements.md#supply-chain"
 #   remediation: >-
 #     Generate SBOMs with a tool that records purl, version and hashes for every component
 #     (syft, cdxgen), or complete them; replace or remove components whose license is denied, or

@@ -9,7 +9,7 @@
 #   id: KZ-SUP-04
 #   severity: high
 #   scopes: [supply-chain, iac]
-#   reference: "§6 Supply Chain Security; §1 Deployment Modes"
+#   reference: "docs/requirements.md#supply-chain; docs/requirements.md#one-build-for-every-mode"
 #   remediation: >-
 #     Generate the SBOM from the released image digest (syft/cdxgen on image@sha256:…) in the
 #     release workflow, make sure metadata.component carries that digest (hash or purl), validate

@@ -12,7 +12,7 @@
 #   id: KZ-SUP-02
 #   severity: critical
 #   scopes: [supply-chain, cluster, admission]
-#   reference: "§6 Supply Chain Security"
+#   reference: "docs/requirements.md#supply-chain"
 #   remediation: >-
 #     Sign the image digest keyless with cosign from one of the workflows listed under signers in
 #     kaze-policy.yaml (the issuer and subject must match exactly), or rebuild it through that

@@ -10,7 +10,7 @@
 #   severity: critical
 #   scopes: [iac, cluster, admission]
 #   kinds: [Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, ReplicationController]
-#   reference: "§6 Supply Chain Security"
+#   reference: "docs/requirements.md#supply-chain"
 #   remediation: >-
 #     Reference the image as <trusted registry>/<name>@sha256:<digest> (a tag may stay in
 #     front of the digest for readability), and mirror third-party images into the trusted

@@ -10,7 +10,7 @@
 #   severity: high
 #   scopes: [iac, cluster, admission]
 #   kinds: [Namespace]
-#   reference: "§2 Cell-Based Deployment; §6 Network Security; §8 Tenant Isolation Enforcement"
+#   reference: "docs/requirements.md#cells; docs/requirements.md#zero-trust-network; docs/requirements.md#tenant-isolation"
 #   remediation: >-
 #     Add the label kaze.io/tenant=<tenant> (or kaze.io/plane=shared|system) to the namespace,
 #     and on tenant namespaces the label pod-security.kubernetes.io/enforce=restricted.

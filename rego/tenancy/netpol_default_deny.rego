@@ -9,7 +9,7 @@
 #   id: KZ-TEN-02
 #   severity: critical
 #   scopes: [iac, cluster]
-#   reference: "§6 Network Security; §8 Tenant Isolation Enforcement"
+#   reference: "docs/requirements.md#zero-trust-network; docs/requirements.md#tenant-isolation"
 #   remediation: >-
 #     Add to the tenant namespace a NetworkPolicy with podSelector {} and policyTypes
 #     [Ingress, Egress] and no rules (or one such policy per direction).

@@ -12,7 +12,7 @@
 #   id: KZ-TEN-03
 #   severity: critical
 #   scopes: [iac, cluster]
-#   reference: "§6 Network Security; §8 Tenant Isolation Enforcement"
+#   reference: "docs/requirements.md#zero-trust-network; docs/requirements.md#tenant-isolation"
 #   remediation: >-
 #     Change the policies named in the finding so that the connection is no longer allowed:
 #     select peers by the namespace label kaze.io/tenant=<own tenant> or

@@ -13,7 +13,7 @@
 #   severity: high
 #   scopes: [iac, cluster, admission]
 #   kinds: [Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, ReplicationController, PersistentVolume]
-#   reference: "§6 Identity & Trust; §8 Tenant Isolation Enforcement"
+#   reference: "docs/requirements.md#workload-identity; docs/requirements.md#tenant-isolation"
 #   remediation: >-
 #     Remove hostNetwork, hostPID and hostIPC (or set them to false), set privileged: false
 #     and drop the capabilities.add list of every container, and replace hostPath volumes by

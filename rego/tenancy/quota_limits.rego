@@ -9,7 +9,7 @@
 #   id: KZ-TEN-06
 #   severity: medium
 #   scopes: [iac, cluster]
-#   reference: "§2 Cell-Based Deployment; §8 Tenant Isolation Enforcement"
+#   reference: "docs/requirements.md#cells; docs/requirements.md#tenant-isolation"
 #   remediation: >-
 #     Add to the tenant namespace a ResourceQuota with hard limits (requests and limits of CPU
 #     and memory, storage, pods) and a LimitRange with default requests and limits for

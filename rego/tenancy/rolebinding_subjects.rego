@@ -12,7 +12,7 @@
 #   severity: high
 #   scopes: [iac, cluster, admission]
 #   kinds: [RoleBinding]
-#   reference: "§8 Tenant Isolation Enforcement"
+#   reference: "docs/requirements.md#tenant-isolation"
 #   remediation: >-
 #     Remove the other tenant's subject from the RoleBinding. Grant in a tenant's namespace
 #     only to that tenant's own ServiceAccounts and to the shared or system plane's; data a

@@ -10,7 +10,7 @@
 #   id: KZ-TEN-08
 #   severity: high
 #   scopes: [cluster]
-#   reference: "§8 Tenant Isolation Enforcement"
+#   reference: "docs/requirements.md#tenant-isolation"
 #   remediation: >-
 #     Run ALTER TABLE <schema>.<table> ENABLE ROW LEVEL SECURITY and ALTER TABLE
 #     <schema>.<table> FORCE ROW LEVEL SECURITY, with a policy USING (tenant_id =

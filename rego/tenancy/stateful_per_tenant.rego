@@ -12,7 +12,7 @@
 #   id: KZ-TEN-04
 #   severity: high
 #   scopes: [iac, cluster]
-#   reference: "§2 Cell-Based Deployment; §8 Tenant Isolation Enforcement"
+#   reference: "docs/requirements.md#cells; docs/requirements.md#tenant-isolation"
 #   remediation: >-
 #     Give each tenant its own: a database cluster in its namespace (the tenant template's
 #     CloudNativePG Cluster) that only its workloads use, PersistentVolumes on storage no other
