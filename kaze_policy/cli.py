@@ -106,8 +106,17 @@ def _one_line(err: BaseException) -> str:
 @click.option("--debug", is_flag=True, envvar="KAZE_DEBUG",
               help="On an internal error, print the traceback (otherwise one line, exit 3). "
                    "Give it before the command: kaze-policy --debug scan …")
-def main(debug: bool) -> None:
-    """kaze-policy: the Kaze control catalog, enforced in CI, at admission and in audits."""
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """kaze-policy: the Kaze control catalog, enforced in CI, at admission and in audits.
+
+    The scan's flags take their defaults from .kaze-policy.toml (or [tool.kaze-policy] in
+    pyproject.toml) in the current folder or above, up to the repository's root; the
+    command line wins.
+    """
+    if ctx.invoked_subcommand == "scan":
+        from kaze_policy.defaults import scan_defaults
+        ctx.default_map = {"scan": scan_defaults(scan, Path.cwd())}
 
 
 @main.command()
@@ -363,4 +372,5 @@ def explain_netpol(paths: tuple[str, ...]) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # The name the installed command has: shell completion's variable is derived from it.
+    main(prog_name="kaze-policy")
