@@ -2,7 +2,8 @@
 `[tool.kaze-policy]` table of `pyproject.toml`, as Conftest and Checkov read theirs.
 
 Found in the current folder or the nearest one above it, up to the repository's root (the
-folder holding .git): a file outside the repository is not the repository's choice. Keys are
+folder holding .git; outside a repository, the current folder only): a file outside the
+repository is not the repository's choice. Keys are
 the scan's long option names (`fail-on = "high"`, `skip-control = ["KZ-SUP-*"]`); a flag given
 on the command line wins. An unknown key or a value of the wrong type is bad input naming the
 file: a typo in the file must not silently leave a default in force.
@@ -29,8 +30,9 @@ MAX_DEFAULTS_BYTES = 1024 * 1024
 def find_defaults(start: Path) -> tuple[Path, dict[str, Any]] | None:
     """The nearest defaults file in or above `start` (up to the folder holding .git) and its
     table, or None. In one folder .kaze-policy.toml wins over pyproject.toml; a pyproject.toml
-    without a [tool.kaze-policy] table is passed over."""
-    for folder in [start, *start.parents]:
+    without a [tool.kaze-policy] table is passed over. Outside a repository only `start` is
+    looked in: a file somewhere above (in /tmp, a home folder) is nobody's choice for this scan."""
+    for folder in _folders(start):
         own = folder / DEFAULTS_FILE
         if own.is_file():
             return own, _read(own)
@@ -42,9 +44,17 @@ def find_defaults(start: Path) -> tuple[Path, dict[str, Any]] | None:
                 if not isinstance(table, dict):
                     raise InputError("[tool.kaze-policy] must be a table", str(pyproject))
                 return pyproject, table
-        if (folder / ".git").exists():
-            return None
     return None
+
+
+def _folders(start: Path) -> list[Path]:
+    """`start` and its parents up to the repository's root; `start` alone outside a repository."""
+    folders = []
+    for folder in [start, *start.parents]:
+        folders.append(folder)
+        if (folder / ".git").exists():
+            return folders
+    return [start]
 
 
 def _read(path: Path) -> dict[str, Any]:

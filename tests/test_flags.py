@@ -185,6 +185,16 @@ def test_a_defaults_file_above_the_repository_is_not_read(tmp_path: Path) -> Non
     assert result.returncode == 1, result.stderr
 
 
+def test_outside_a_repository_only_the_current_folder_is_read(tmp_path: Path) -> None:
+    from kaze_policy.cli import scan
+    from kaze_policy.defaults import scan_defaults
+
+    (tmp_path / ".kaze-policy.toml").write_text('fail-on = "none"\n')
+    (tmp_path / "sub").mkdir()
+    assert scan_defaults(scan, tmp_path / "sub") == {}
+    assert scan_defaults(scan, tmp_path) == {"fail_on": "none"}
+
+
 def test_a_bad_defaults_file_is_one_line_naming_it(tmp_path: Path) -> None:
     repo = _repo(tmp_path)
     (repo / ".kaze-policy.toml").write_text('fail_on = "none"\n')
