@@ -19,6 +19,7 @@ import click
 
 from kaze_policy import __version__
 from kaze_policy.catalog import DEFAULT_POLICY_DIR, load_catalog
+from kaze_policy.defaults import scan_defaults
 from kaze_policy.engine import ENGINES
 from kaze_policy.errors import KazePolicyError, UsageError, last_input
 from kaze_policy.report import FORMATS, reporter_for
@@ -115,7 +116,6 @@ def main(ctx: click.Context, debug: bool) -> None:
     command line wins.
     """
     if ctx.invoked_subcommand == "scan":
-        from kaze_policy.defaults import scan_defaults
         ctx.default_map = {"scan": scan_defaults(scan, Path.cwd())}
 
 
