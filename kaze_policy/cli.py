@@ -19,12 +19,15 @@ import click
 
 from kaze_policy import __version__
 from kaze_policy.catalog import DEFAULT_POLICY_DIR, load_catalog
+from kaze_policy.defaults import scan_defaults
 from kaze_policy.engine import ENGINES
 from kaze_policy.errors import KazePolicyError, UsageError, last_input
 from kaze_policy.report import FORMATS, reporter_for
 from kaze_policy.results import SEVERITY_RANK, ScanReport
+from kaze_policy.selection import select_controls
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_ERROR = 0, 1, 2, 3
+FAIL_ON_NONE = "none"
 
 
 def _die(err: KazePolicyError) -> None:
@@ -104,8 +107,16 @@ def _one_line(err: BaseException) -> str:
 @click.option("--debug", is_flag=True, envvar="KAZE_DEBUG",
               help="On an internal error, print the traceback (otherwise one line, exit 3). "
                    "Give it before the command: kaze-policy --debug scan …")
-def main(debug: bool) -> None:
-    """kaze-policy: the Kaze control catalog, enforced in CI, at admission and in audits."""
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """kaze-policy: the Kaze control catalog, enforced in CI, at admission and in audits.
+
+    The scan's flags take their defaults from .kaze-policy.toml (or [tool.kaze-policy] in
+    pyproject.toml) in the current folder or above, up to the repository's root; the
+    command line wins.
+    """
+    if ctx.invoked_subcommand == "scan":
+        ctx.default_map = {"scan": scan_defaults(scan, Path.cwd())}
 
 
 @main.command()
@@ -116,13 +127,17 @@ def main(debug: bool) -> None:
               help="Report format; repeat for several, each paired with an --output in order.")
 @click.option("--output", "outputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="File for the report of the --format in the same position.")
-@click.option("--fail-on", type=click.Choice(list(SEVERITY_RANK)), default="low", show_default=True,
-              help="Lowest severity of a failing control that makes the exit code 1.")
+@click.option("--fail-on", type=click.Choice([*SEVERITY_RANK, FAIL_ON_NONE]), default="low", show_default=True,
+              help="Lowest severity of a failing control that makes the exit code 1; none: report, "
+                   "exit 0 whatever fails (a control that could not be evaluated is still exit 3).")
 @click.option("--engine", type=click.Choice(ENGINES), default="embedded", show_default=True)
 @click.option("--opa-url", help="URL of a running OPA server (engine opa); default: start the pinned opa.")
 @click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR,
               show_default=False, help="Folder of Rego policies (default: the shipped catalog).")
-@click.option("--control", "controls", multiple=True, help="Only these control ids (repeatable).")
+@click.option("--control", "controls", multiple=True, metavar="ID",
+              help="Only these controls (repeatable; a glob such as KZ-SUP-* names several).")
+@click.option("--skip-control", "skip_controls", multiple=True, metavar="ID",
+              help="Not these controls (repeatable, globs allowed); each id must be in the catalog.")
 @click.option("--max-file-size", type=click.IntRange(min=1), default=50 * 1024 * 1024, show_default=True,
               help="Largest input file (or standard input) read, in bytes.")
 @click.option("--exclude", "exclude", multiple=True, metavar="GLOB",
@@ -137,7 +152,7 @@ def main(debug: bool) -> None:
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
 def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], outputs: tuple[Path, ...],
          fail_on: str, engine: str, opa_url: str | None, policies: Path, controls: tuple[str, ...],
-         max_file_size: int, exclude: tuple[str, ...], allow_remote: bool, root: Path | None,
+         skip_controls: tuple[str, ...], max_file_size: int, exclude: tuple[str, ...], allow_remote: bool, root: Path | None,
          progress: bool | None) -> None:
     """Scan Kubernetes manifests, Kustomize overlays, Terraform and Vault policies.
 
@@ -151,8 +166,9 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
     if config is not None and not config.is_file():
         raise UsageError("no such file", str(config))
     catalog = load_catalog(policies)
+    selected = select_controls(catalog, list(controls), list(skip_controls))  # before any input is read
     options = ScanOptions(paths=list(paths), config=config, engine=engine, opa_url=opa_url,
-                          max_file_bytes=max_file_size, controls=list(controls), exclude=list(exclude),
+                          max_file_bytes=max_file_size, controls=selected, exclude=list(exclude),
                           allow_remote=allow_remote, root=root)
     show_progress = progress if progress is not None else sys.stderr.isatty()
     if show_progress:
@@ -266,6 +282,10 @@ def exit_code(report: ScanReport, fail_on: str) -> int:
     statuses = [(r.status, r.control.severity) for r in report.results]
     if any(status == "error" for status, _ in statuses):
         return EXIT_ERROR
+    if fail_on == FAIL_ON_NONE:
+        # Soft-fail, as every peer has; an error still exits 3: its verdict is unknown, and a
+        # job that reads 0 as "nothing failed" must not pass on a control nobody evaluated.
+        return EXIT_OK
     threshold = SEVERITY_RANK[fail_on]
     if any(status == "fail" and SEVERITY_RANK[sev] >= threshold for status, sev in statuses):
         return EXIT_FAIL
@@ -391,4 +411,5 @@ def explain_netpol(paths: tuple[str, ...]) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # The name the installed command has: shell completion's variable is derived from it.
+    main(prog_name="kaze-policy")

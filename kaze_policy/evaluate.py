@@ -36,17 +36,19 @@ def default_workers() -> int:
 def evaluate_target(engine: Engine, controls: Iterable[Control], inventory: Inventory,
                     today: dt.date | None = None,
                     on_control: Callable[[Control], None] | None = None,
-                    workers: int = 1) -> dict[str, TargetResult]:
+                    workers: int = 1, waivers: Waivers | None = None) -> dict[str, TargetResult]:
     """Every control on one target. The engine must already hold the policies.
 
     With several workers and an engine that can be copied (the embedded one: a copy shares
     the compiled policies and the data; the OPA one: another connection to the same server),
-    controls are evaluated in parallel threads.
+    controls are evaluated in parallel threads. `waivers` are the configuration's, shared by
+    every target it applies to (default: the inventory's own, for this target alone).
     """
     data = inventory.to_data()
     engine.set_data(data)
     ids_by_kind: dict[str, list[str]] = _with_custom_workloads(data)
-    waivers = Waivers((inventory.config or {}).get("waivers") or [])
+    if waivers is None:
+        waivers = Waivers((inventory.config or {}).get("waivers") or [], inventory.config_file)
     day = today or dt.date.today()
     pending = list(controls)
     results: dict[str, TargetResult] = {}
@@ -105,7 +107,11 @@ def _evaluate_control(engine: Engine, control: Control, inventory: Inventory, da
     resources = data["resources"]
     findings = [_finding(v, rid, resources, inventory, target) for rid, v in violations]
     findings.sort(key=lambda f: (str(f.resource.get("id")), f.message))
+<<<<<<< HEAD
     locate(findings, resources)
+=======
+    waivers.judged(control.id)
+>>>>>>> i10-flags
     for finding in findings:
         finding.waiver = waivers.match(control.id, str(finding.resource.get("id")), today)
     if not findings:
@@ -181,18 +187,25 @@ _GLOB = frozenset("*?[")
 
 
 class Waivers:
-    """The configuration's waivers, looked up per finding.
+    """The configuration's waivers, looked up per finding, and what became of each.
 
     A waiver's resource is an id or a glob; ids are found in a table, so that a configuration
     that waives many resources one by one costs a lookup per finding, not a pass over every
     waiver (4,000 findings and waivers took 13 s). The first waiver in the configuration's
     order that matches and has not expired applies, as before.
+
+    One instance serves every target its configuration applies to (controls run in threads):
+    a waiver is unused only if it matched nothing on any of them. What each waiver came to is
+    reported (`outcomes`): a waiver nobody removes after its date, or after the fault was fixed,
+    must not go on in silence.
     """
 
-    def __init__(self, waivers: list[dict[str, Any]]) -> None:
+    def __init__(self, waivers: list[dict[str, Any]], config_file: str | None = None) -> None:
+        self._all = [w for w in waivers if isinstance(w, dict)]
+        self._config_file = config_file
         self._exact: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = {}
         self._globs: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-        for place, waiver in enumerate(waivers):
+        for place, waiver in enumerate(self._all):
             control, pattern = waiver.get("control"), str(waiver.get("resource") or "*")
             if not isinstance(control, str):
                 continue  # names no control: waives nothing
@@ -200,18 +213,60 @@ class Waivers:
                 self._exact.setdefault((control, pattern), []).append((place, waiver))
             else:
                 self._globs.setdefault(control, []).append((place, waiver))
+        self._lock = threading.Lock()
+        self._waived: dict[int, int] = {}   # place -> findings it waived
+        self._expired: dict[int, int] = {}  # place -> findings it would waive, were it not expired
+        self._judged: set[str] = set()      # controls whose findings were computed under these waivers
+
+    def judged(self, control_id: str) -> None:
+        """The control was evaluated (not an error) on a target these waivers apply to."""
+        with self._lock:
+            self._judged.add(control_id)
 
     def match(self, control_id: str, resource_id: str, today: dt.date) -> dict[str, Any] | None:
         candidates = self._exact.get((control_id, resource_id), []) + [
             (place, waiver) for place, waiver in self._globs.get(control_id, [])
             if fnmatch.fnmatchcase(resource_id, str(waiver.get("resource") or "*"))]
-        for _, waiver in sorted(candidates, key=lambda candidate: candidate[0]):
-            try:
-                until = dt.date.fromisoformat(str(waiver.get("until")))
-            except ValueError:
+        for place, waiver in sorted(candidates, key=lambda candidate: candidate[0]):
+            until = _until(waiver)
+            if until is None:
                 continue
             if until >= today:
+                self._count(self._waived, place)
                 return {"by": waiver.get("by"), "reason": waiver.get("reason"), "until": str(until)}
+            self._count(self._expired, place)
+        return None
+
+    def _count(self, counts: dict[int, int], place: int) -> None:
+        with self._lock:
+            counts[place] = counts.get(place, 0) + 1
+
+    def outcomes(self, today: dt.date) -> list[dict[str, Any]]:
+        """Each waiver with its status: applied, expired (it waives nothing any more), unused
+        (its control was judged and it matched no finding), or not_evaluated (its control was
+        not run, or could not be evaluated: whether it still matches is unknown)."""
+        out = []
+        for place, waiver in enumerate(self._all):
+            until = _until(waiver)
+            if until is not None and until < today:
+                status, count = "expired", self._expired.get(place, 0)
+            elif self._waived.get(place):
+                status, count = "applied", self._waived[place]
+            elif waiver.get("control") in self._judged:
+                status, count = "unused", 0
+            else:
+                status, count = "not_evaluated", 0
+            out.append({"config": self._config_file, "index": place, "control": waiver.get("control"),
+                        "resource": waiver.get("resource") or "*", "by": waiver.get("by"),
+                        "reason": waiver.get("reason"), "until": str(waiver.get("until")),
+                        "status": status, "findings": count})
+        return out
+
+
+def _until(waiver: dict[str, Any]) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(waiver.get("until")))
+    except ValueError:
         return None
 
 

@@ -131,12 +131,26 @@ class ScanReport:
     tool_version: str
     # Every file or folder passed over, with why (never in silence).
     skipped: list[Skipped] = field(default_factory=list)
+    # Every waiver of the configurations read, with what became of it (evaluate.Waivers.outcomes).
+    waivers: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
+        """Controls by status, and the findings waived (they are not failures, but not gone)."""
         counts = dict.fromkeys(STATUSES, 0)
         for result in self.results:
             counts[result.status] += 1
+        counts["waived_findings"] = sum(len(r.waived_findings) for r in self.results)
         return counts
+
+    def waiver_line(self) -> str | None:
+        """The summary's line about waivers that need a person: expired or matching nothing."""
+        stale = [w for w in self.waivers if w["status"] in ("expired", "unused")]
+        if not stale:
+            return None
+        return "Waivers to review: " + "; ".join(
+            f"{w['control']} {w['resource']} ({w['config']}): "
+            + (f"expired on {w['until']}, waives nothing" if w["status"] == "expired" else "matches no finding")
+            for w in stale)
 
     def unconfigured(self) -> dict[str, list[str]] | None:
         """The targets no kaze-policy.yaml applies to, and the controls it left undecided there
@@ -167,5 +181,6 @@ class ScanReport:
             "unconfigured": self.unconfigured(),
             "targets": self.targets,
             "skipped": [s.to_json() for s in self.skipped],
+            "waivers": self.waivers,
             "controls": [r.to_json() for r in self.results],
         }

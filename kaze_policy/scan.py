@@ -15,7 +15,7 @@ from kaze_policy.catalog import Catalog, Control
 from kaze_policy.config import load_config
 from kaze_policy.engine import create_engine
 from kaze_policy.errors import InputError, KazePolicyError, UsageError
-from kaze_policy.evaluate import default_workers, evaluate_target, merge
+from kaze_policy.evaluate import Waivers, default_workers, evaluate_target, merge
 from kaze_policy.inventory import CONFIG_ID, CONFIG_KIND, Inventory, Origin, Resource
 from kaze_policy.results import ERROR, ScanReport, TargetResult
 from kaze_policy.sources.discover import CONFIG_FILE, Found, TargetSpec, discover, nearest_config
@@ -247,6 +247,7 @@ def run_scan(options: ScanOptions, catalog: Catalog,
     per_target: list[dict[str, TargetResult]] = []
     for name, reason in loaded.unloadable:
         per_target.append({c.id: TargetResult(name, ERROR, reason) for c in controls})
+    waivers = _waivers_by_config(inventories)
     try:
         engine = create_engine(options.engine, options.opa_url)
         try:
@@ -258,13 +259,31 @@ def run_scan(options: ScanOptions, catalog: Catalog,
         # The engine itself is unusable: every control is an error on every target.
         for inventory in inventories:
             per_target.append({c.id: TargetResult(inventory.target.name, ERROR, str(err)) for c in controls})
-        return _report(controls, per_target, loaded, options.engine)
+        return _with_waivers(_report(controls, per_target, loaded, options.engine), waivers, options)
     phases.start(EVALUATING, len(controls) * len(inventories))
     with engine:
         for inventory in inventories:
             per_target.append(evaluate_target(engine, controls, inventory, options.today,
-                                              lambda _: phases.advance(EVALUATING), workers=options.workers))
-    return _report(controls, per_target, loaded, options.engine)
+                                              lambda _: phases.advance(EVALUATING), workers=options.workers,
+                                              waivers=waivers[inventory.config_file]))
+    return _with_waivers(_report(controls, per_target, loaded, options.engine), waivers, options)
+
+
+def _with_waivers(report: ScanReport, waivers: dict[str | None, Waivers], options: ScanOptions) -> ScanReport:
+    day = options.today or dt.date.today()
+    report.waivers = [outcome for w in waivers.values() for outcome in w.outcomes(day)]
+    return report
+
+
+def _waivers_by_config(inventories: list[Inventory]) -> dict[str | None, Waivers]:
+    """One set of waivers per configuration file, shared by every target it applies to: a
+    waiver is unused only when it matched nothing on any of them."""
+    by_config: dict[str | None, Waivers] = {}
+    for inventory in inventories:
+        if inventory.config_file not in by_config:
+            by_config[inventory.config_file] = Waivers((inventory.config or {}).get("waivers") or [],
+                                                       inventory.config_file)
+    return by_config
 
 
 def _selected(catalog: Catalog, wanted: list[str]) -> list[Control]:

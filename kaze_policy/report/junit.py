@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from typing import Any
 
 from kaze_policy.report.interface import Reporter
 from kaze_policy.results import ScanReport
@@ -25,8 +26,12 @@ class JunitReporter(Reporter):
                 case = ET.SubElement(suite, "testcase", classname=control.id, name=control.title)
                 if target.status == "fail":
                     counts["failures"] += 1
+<<<<<<< HEAD
                     lines = [f"{f.resource.get('id')} ({f.where}): {f.message}"
                              for f in target.findings if not f.waiver]
+=======
+                    lines = [_line(f) for f in target.findings if not f.waiver]
+>>>>>>> i10-flags
                     failure = ET.SubElement(case, "failure", type=control.severity,
                                             message=f"{len(lines)} finding(s)")
                     failure.text = "\n".join(lines)
@@ -36,7 +41,17 @@ class JunitReporter(Reporter):
                 elif target.status in ("not_applicable", "waived"):
                     counts["skipped"] += 1
                     ET.SubElement(case, "skipped", message=f"{target.status}: {target.reason}")
+                waived = [f for f in target.findings if f.waiver]
+                if waived:  # waived, not gone: listed beside the verdict
+                    ET.SubElement(case, "system-out").text = "\n".join(
+                        f"waived: {_line(f)} (by {f.waiver['by']} until {f.waiver['until']}: {f.waiver['reason']})"
+                        for f in waived)
             for key, value in counts.items():
                 suite.set(key, str(value))
         ET.indent(suites)
         return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _line(finding: Any) -> str:
+    res = finding.resource
+    return f"{res.get('id')} ({res.get('file')}:{res.get('line')}): {finding.message}"

@@ -24,6 +24,11 @@ class SarifReporter(Reporter):
         for result in report.results:
             for finding in result.findings:
                 results.append(_result(result.control, index[result.control.id], finding))
+            for finding in result.waived_findings:
+                # Waived, not gone: SARIF's suppressions, which code-scanning shows as dismissed.
+                waived = _result(result.control, index[result.control.id], finding)
+                waived["suppressions"] = [_suppression(finding.waiver or {})]
+                results.append(waived)
             if result.status == "error":
                 notifications.append({
                     "level": "error",
@@ -55,6 +60,11 @@ def _rule(control: Any) -> dict[str, Any]:
         "properties": {"tags": tags, "security-severity": _SECURITY_SEVERITY[control.severity],
                        "reference": control.reference},
     }
+
+
+def _suppression(waiver: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": "external", "status": "accepted",
+            "justification": f"{waiver.get('reason')} (waived by {waiver.get('by')} until {waiver.get('until')})"}
 
 
 def _result(control: Any, rule_index: int, finding: Any) -> dict[str, Any]:

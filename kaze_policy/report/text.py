@@ -50,6 +50,9 @@ class TextReporter(Reporter):
         if report.skipped:
             console.print(f"{len(report.skipped)} skipped: {describe_skipped(report.skipped)}", markup=False,
                           soft_wrap=True)
+        waivers = report.waiver_line()
+        if waivers:
+            console.print(waivers, markup=False, soft_wrap=True)
         unconfigured = report.unconfigured_line()
         if unconfigured:
             console.print(unconfigured, markup=False, soft_wrap=True)
