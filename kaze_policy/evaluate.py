@@ -107,11 +107,8 @@ def _evaluate_control(engine: Engine, control: Control, inventory: Inventory, da
     resources = data["resources"]
     findings = [_finding(v, rid, resources, inventory, target) for rid, v in violations]
     findings.sort(key=lambda f: (str(f.resource.get("id")), f.message))
-<<<<<<< HEAD
     locate(findings, resources)
-=======
     waivers.judged(control.id)
->>>>>>> i10-flags
     for finding in findings:
         finding.waiver = waivers.match(control.id, str(finding.resource.get("id")), today)
     if not findings:

@@ -26,12 +26,7 @@ class JunitReporter(Reporter):
                 case = ET.SubElement(suite, "testcase", classname=control.id, name=control.title)
                 if target.status == "fail":
                     counts["failures"] += 1
-<<<<<<< HEAD
-                    lines = [f"{f.resource.get('id')} ({f.where}): {f.message}"
-                             for f in target.findings if not f.waiver]
-=======
                     lines = [_line(f) for f in target.findings if not f.waiver]
->>>>>>> i10-flags
                     failure = ET.SubElement(case, "failure", type=control.severity,
                                             message=f"{len(lines)} finding(s)")
                     failure.text = "\n".join(lines)
@@ -53,5 +48,4 @@ class JunitReporter(Reporter):
 
 
 def _line(finding: Any) -> str:
-    res = finding.resource
-    return f"{res.get('id')} ({res.get('file')}:{res.get('line')}): {finding.message}"
+    return f"{finding.resource.get('id')} ({finding.where}): {finding.message}"
