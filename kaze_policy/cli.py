@@ -113,7 +113,8 @@ def main(debug: bool) -> None:
 @click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
               help="kaze-policy.yaml to use (default: the nearest one in or above each target).")
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
-              help="Report format; repeat for several, each paired with an --output in order.")
+              help="Report format (default text, on a pipe too); repeat for several, each paired with an "
+                   "--output in order.")
 @click.option("--output", "outputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="File for the report of the --format in the same position.")
 @click.option("--fail-on", type=click.Choice(list(SEVERITY_RANK)), default="low", show_default=True,

@@ -77,10 +77,13 @@ def test_failures_then_counts_then_not_applicable_then_what_was_read() -> None:
 def test_a_finding_a_base_and_its_overlays_share_is_one_line_naming_them() -> None:
     targets = ("base", "overlays/prod", "overlays/dev")
     result = ControlResult(control(), [TargetResult(t, "fail", findings=[finding(t)]) for t in targets])
-    text = TextReporter().render(report_of(result, targets=targets))
+    absent = ControlResult(control("KZ-AUD-01"), [TargetResult(t, "not_applicable", reason="no Terraform")
+                                                  for t in targets])
+    text = TextReporter().render(report_of(result, absent, targets=targets))
     lines = [line for line in text.splitlines() if FINDING_LINE.match(line)]
     assert lines == ["base/workload.yaml:7: KZ-TEN-05 high Deployment/tenant-acme/agent: is privileged "
                      "[3 targets: base, overlays/prod, overlays/dev]"]
+    assert text.count("KZ-AUD-01") == 1 and "  KZ-AUD-01: no Terraform\n" in text  # a reason they share: once
 
 
 def test_a_control_that_could_not_be_evaluated_is_as_visible_as_a_failure() -> None:
@@ -105,7 +108,8 @@ def test_a_waived_finding_stays_visible_marked_and_counted() -> None:
 
 def test_a_long_message_is_one_line_and_what_the_input_holds_is_shown_not_obeyed() -> None:
     hostile = finding("cell", name="agent\n\x1b[2J\x1b]0;pwned\x07", message="x " * 300)
-    text = TextReporter().render(report_of(ControlResult(control(), [TargetResult("cell", "fail", findings=[hostile])])))
+    result = ControlResult(control(), [TargetResult("cell", "fail", findings=[hostile])])
+    text = TextReporter().render(report_of(result))
     first = text.splitlines()[0]
     assert FINDING_LINE.match(first) and len(first) > 600, first  # never wrapped, whatever the width
     assert "\x1b" not in text and "\x07" not in text and "agent\\x0a\\x1b[2J\\x1b]0;pwned\\x07:" in first

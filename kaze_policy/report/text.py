@@ -36,6 +36,12 @@ def _clean(text: object) -> str:
     return _CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
 
 
+def _shown(path: str) -> str:
+    """A path as short as it can be said: relative to the current folder when it lies below it."""
+    relative = os.path.relpath(path) if os.path.isabs(path) else path
+    return path if relative.startswith("..") else relative
+
+
 class TextReporter(Reporter):
     suffix = ".txt"
 
@@ -51,6 +57,8 @@ class TextReporter(Reporter):
         if not self.quiet:
             lines += self._waived(report)
             lines += self._summary(report)
+        while lines and not lines[0]:  # nothing failed: the counts come first
+            lines.pop(0)
         return "".join(line.rstrip() + "\n" for line in lines)
 
     # Failures and errors, worst first: the lines a person acts on.
@@ -63,7 +71,7 @@ class TextReporter(Reporter):
         for result in ranked:
             for finding in result.findings:
                 yield self._finding_line(result, finding, several, self._paint(FAIL, result.control.severity))
-            if result.status == FAIL and not result.findings:  # a failing control always names its cause, here its reason
+            if result.status == FAIL and not result.findings:  # a failure is never silent: its reason
                 yield f"{self._targets(result, FAIL)}: {result.control.id} " \
                       f"{self._paint(FAIL, result.control.severity)} fail: {_clean(result.reason)}"
 
@@ -102,6 +110,17 @@ class TextReporter(Reporter):
 
     # Then the counts, what did not apply, and what was read.
 
+    def _why_not(self, result: ControlResult) -> Iterator[str]:
+        """Each reason once: the targets are named only when they do not all share it."""
+        by_reason: dict[str, list[str]] = {}
+        for target in result.targets:
+            by_reason.setdefault(target.reason or "no reason given", []).append(target.target)
+        if not by_reason:
+            yield f"  {result.control.id}: no target in its scopes"
+        for reason, targets in by_reason.items():
+            named = "" if len(by_reason) == 1 else f" [{_clean(', '.join(targets))}]"
+            yield f"  {result.control.id}: {_clean(reason)}{named}"
+
     def _summary(self, report: ScanReport) -> Iterator[str]:
         counts = report.summary()
         findings = sum(len(r.findings) for r in report.results)
@@ -114,13 +133,14 @@ class TextReporter(Reporter):
         if not_applicable:
             yield ""
             yield "Not applicable:"
-            yield from (f"  {r.control.id}: {_clean(r.reason or 'no target in its scopes')}" for r in not_applicable)
+            for result in not_applicable:
+                yield from self._why_not(result)
         yield ""
         yield "Read:"
         for target in report.targets:
             config = target.get("config")
             yield f"  {_clean(target['name'])} ({target['kind']}): {target['resources']} resources, " \
-                  f"{target['skipped']} skipped, configuration: {_clean(config) if config else 'none'}"
+                  f"{target['skipped']} skipped, configuration: {_clean(_shown(config)) if config else 'none'}"
         if report.skipped:
             yield f"{len(report.skipped)} skipped: {_clean(describe_skipped(report.skipped))}"
         unconfigured = report.unconfigured_line()
