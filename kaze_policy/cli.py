@@ -124,7 +124,8 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
               help="kaze-policy.yaml to use (default: the nearest one in or above each target).")
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
-              help="Report format; repeat for several, each paired with an --output in order.")
+              help="Report format (default text, on a pipe too); repeat for several, each paired with an "
+                   "--output in order.")
 @click.option("--output", "outputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="File for the report of the --format in the same position.")
 @click.option("--fail-on", type=click.Choice([*SEVERITY_RANK, FAIL_ON_NONE]), default="low", show_default=True,
@@ -150,10 +151,11 @@ def main(ctx: click.Context, debug: bool) -> None:
               help="The repository root: the tree a configuration's sboms folder must lie in "
                    "(default: the path scanned).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
+@click.option("-q", "--quiet", is_flag=True, help="Text report: only the failures and errors, one line each.")
 def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], outputs: tuple[Path, ...],
          fail_on: str, engine: str, opa_url: str | None, policies: Path, controls: tuple[str, ...],
-         skip_controls: tuple[str, ...], max_file_size: int, exclude: tuple[str, ...], allow_remote: bool, root: Path | None,
-         progress: bool | None) -> None:
+         skip_controls: tuple[str, ...], max_file_size: int, exclude: tuple[str, ...], allow_remote: bool,
+         root: Path | None, progress: bool | None, quiet: bool) -> None:
     """Scan Kubernetes manifests, Kustomize overlays, Terraform and Vault policies.
 
     PATHS are files and folders; - reads a stream of manifests from standard input
@@ -175,7 +177,7 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
         report = _scan_with_progress(options, catalog)
     else:
         report = run_scan(options, catalog)
-    _write_reports(report, plan)
+    _write_reports(report, plan, quiet)
     sys.exit(exit_code(report, fail_on))
 
 
@@ -218,7 +220,7 @@ def _stderr_console() -> Any:
 def _output_plan(formats: tuple[str, ...], outputs: tuple[Path, ...]) -> list[tuple[str, Path | None]]:
     if len(outputs) > len(formats):
         raise UsageError("more --output than --format: give a --format for each --output")
-    chosen = list(formats) or ["text" if sys.stdout.isatty() else "json"]
+    chosen = list(formats) or ["text"]  # JSON only when asked: a pipe is read by people too
     # `--output -` is standard output, as for every Unix tool.
     plan = [(fmt, outputs[i] if i < len(outputs) and str(outputs[i]) != "-" else None)
             for i, fmt in enumerate(chosen)]
@@ -227,14 +229,14 @@ def _output_plan(formats: tuple[str, ...], outputs: tuple[Path, ...]) -> list[tu
     return plan
 
 
-def _write_reports(report: ScanReport, plan: list[tuple[str, Path | None]]) -> None:
+def _write_reports(report: ScanReport, plan: list[tuple[str, Path | None]], quiet: bool = False) -> None:
     """Render everything first, then write each file atomically: never a partial report."""
     rendered = []
     for fmt, output in plan:
         reporter = reporter_for(fmt)
-        if fmt == "text" and output is None:
-            from kaze_policy.report.text import TextReporter
-            reporter = TextReporter(color=sys.stdout.isatty(), width=_terminal_width())
+        if fmt == "text":
+            from kaze_policy.report.text import TextReporter, use_color
+            reporter = TextReporter(color=output is None and use_color(sys.stdout), quiet=quiet)
         rendered.append((reporter.render(report), output))
     for text, output in rendered:
         if output is None:

@@ -38,9 +38,11 @@ def contract_rows() -> list[tuple[str, str, str]]:
     return re.findall(r"^\| (KZ-[A-Z]{3}-\d{2}) \| (\w+) \| ([a-z, -]+) \|", contract.read_text(), re.M)
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The CLI in a subprocess; `env` adds to (or, with "", blanks) the current environment."""
     return subprocess.run([sys.executable, "-m", "kaze_policy.cli", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, timeout=timeout)
+                          cwd=cwd or ROOT, timeout=timeout, env={**os.environ, **env} if env else None)
 
 
 @pytest.fixture
