@@ -96,7 +96,7 @@ def test_sarif_region_is_the_offending_field(cell: Path) -> None:
 
 def test_text_and_junit_name_the_field_line(cell: Path) -> None:
     text = _scan(cell, "--format", "text").stdout
-    assert f"workload.yaml:{_line_of(WORKLOAD, 'privileged: true')[0]})" in text.replace("\n", "")
+    assert f"workload.yaml:{_line_of(WORKLOAD, 'privileged: true')[0]}: KZ-TEN-05 " in text
     junit = _scan(cell, "--format", "junit").stdout
     assert f"workload.yaml:{_line_of(WORKLOAD, 'image: docker.io')[0]})" in junit
 

@@ -14,7 +14,7 @@ import re
 from typing import IO, Iterator
 
 from kaze_policy.report.interface import Reporter
-from kaze_policy.results import ERROR, FAIL, NOT_APPLICABLE, SEVERITY_RANK, ControlResult, Finding, ScanReport
+from kaze_policy.results import ERROR, FAIL, NOT_APPLICABLE, SEVERITY_RANK, STATUSES, ControlResult, Finding, ScanReport
 from kaze_policy.sources.files import describe_skipped
 
 # ANSI SGR codes: bold red, bold magenta, yellow, dim.
@@ -87,8 +87,7 @@ class TextReporter(Reporter):
 
     def _finding_line(self, result: ControlResult, finding: Finding, several: bool, severity: str) -> str:
         res = finding.resource
-        where = f"{res.get('file')}:{res.get('line')}" if res.get("line") else str(res.get("file") or finding.target)
-        line = f"{_clean(where)}: {result.control.id} {severity} {_clean(res.get('id'))}: {_clean(finding.message)}"
+        line = f"{_clean(finding.where)}: {result.control.id} {severity} {_clean(res.get('id'))}: {_clean(finding.message)}"
         targets = finding.targets or [finding.target]
         if several:  # one line for a fault a base and its overlays share, naming each of them
             line += f" [{'target' if len(targets) == 1 else f'{len(targets)} targets'}: {_clean(', '.join(targets))}]"
@@ -122,7 +121,7 @@ class TextReporter(Reporter):
             yield f"  {result.control.id}: {_clean(reason)}{named}"
 
     def _summary(self, report: ScanReport) -> Iterator[str]:
-        counts = report.summary()
+        counts = {status: n for status, n in report.summary().items() if status in STATUSES}
         findings = sum(len(r.findings) for r in report.results)
         waived = sum(len(r.waived_findings) for r in report.results)
         yield ""
