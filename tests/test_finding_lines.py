@@ -200,3 +200,90 @@ def test_locating_reads_only_the_object_not_the_whole_file(tmp_path: Path) -> No
     assert found.location["line"] == found.resource["line"] + 8  # the `privileged:` line
     ratio = best_time(run, large, 3) / best_time(run, small, 3)
     assert ratio < 12, f"locating in a file 30 times larger took {ratio:.1f} times as long"
+
+
+# Every control whose evidence names a field points at that field: a literal credential's key,
+# env value or flag (KZ-SEC-04), a namespace's Pod Security label (KZ-TEN-01), a proxy-bypass
+# annotation (KZ-MTL-02), a cross-tenant subject (KZ-TEN-07), a database Service's type (KZ-SOD-04).
+
+MORE_NAMESPACES = NAMESPACE + """---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: tenant-globex
+  labels:
+    kaze.io/tenant: globex
+    pod-security.kubernetes.io/enforce: baseline
+"""
+
+FIELDS = """apiVersion: v1
+kind: Secret
+metadata: {name: db, namespace: tenant-acme}
+stringData:
+  username: agent
+  password: hunter2-but-longer
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: tenant-acme}
+data:
+  mode: fast
+  api_token: s3cr3t-value-here
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: worker, namespace: tenant-acme}
+spec:
+  selector: {matchLabels: {app: worker}}
+  template:
+    metadata:
+      labels: {app: worker}
+      annotations:
+        config.linkerd.io/skip-outbound-ports: "5432"
+    spec:
+      containers:
+      - name: worker
+        image: registry.kaze.io/kaze/worker@sha256:%s
+        args: [--verbose, --db-password, opensesame-literal]
+        env:
+        - name: MODE
+          value: fast
+        - name: DB_PASSWORD
+          value: opensesame-literal
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: readers, namespace: tenant-acme}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects:
+- {kind: ServiceAccount, name: agent, namespace: tenant-acme}
+- {kind: ServiceAccount, name: agent, namespace: tenant-globex}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: postgres, namespace: tenant-acme}
+spec:
+  selector: {app: postgres}
+  ports: [{port: 5432}]
+  type: LoadBalancer
+""" % ("0" * 64)
+
+
+def test_every_field_a_finding_names_is_its_line(tmp_path: Path) -> None:
+    (tmp_path / "kaze-policy.yaml").write_text(CONFIG)
+    (tmp_path / "ns.yaml").write_text(MORE_NAMESPACES)
+    (tmp_path / "fields.yaml").write_text(FIELDS)
+    controls = [arg for c in ("KZ-SEC-04", "KZ-TEN-01", "KZ-MTL-02", "KZ-TEN-07", "KZ-SOD-04") for arg in ("--control", c)]
+    result = run_cli("scan", str(tmp_path), *controls, "--format", "json")
+    assert result.returncode == 1, result.stdout[-2000:] + result.stderr
+    places = {(c["id"], f["location"]["file"].rsplit("/", 1)[-1], f["location"]["line"])
+              for c in json.loads(result.stdout)["controls"] for f in c["findings"]}
+    expected = {("KZ-SEC-04", "fields.yaml", _line_of(FIELDS, "password: hunter2")[0]),
+                ("KZ-SEC-04", "fields.yaml", _line_of(FIELDS, "api_token:")[0]),
+                ("KZ-SEC-04", "fields.yaml", _line_of(FIELDS, "args: [")[0]),
+                ("KZ-SEC-04", "fields.yaml", _line_of(FIELDS, "value: opensesame")[0]),
+                ("KZ-TEN-01", "ns.yaml", _line_of(MORE_NAMESPACES, "enforce: baseline")[0]),
+                ("KZ-MTL-02", "fields.yaml", _line_of(FIELDS, "skip-outbound-ports")[0]),
+                ("KZ-TEN-07", "fields.yaml", _line_of(FIELDS, "namespace: tenant-globex}")[0]),
+                ("KZ-SOD-04", "fields.yaml", _line_of(FIELDS, "type: LoadBalancer")[0])}
+    assert expected <= places, sorted(places)

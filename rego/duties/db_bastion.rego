@@ -86,7 +86,7 @@ violation contains v if {
 	v := {
 		"msg": sprintf("Service %s/%s is of type %s in front of a database (%s), which bypasses the bastion: make it ClusterIP and reach the database through the bastion", [k8s.namespace(obj), k8s.name(obj), type, concat(", ", sort(database_reasons))]),
 		"resource": input.id,
-		"evidence": {"type": type, "database": sort(database_reasons), "selector": selector},
+		"evidence": {"type": type, "database": sort(database_reasons), "selector": selector, "field_path": ["spec", "type"]},
 	}
 }
 
@@ -98,7 +98,7 @@ violation contains v if {
 	v := {
 		"msg": sprintf("Service %s/%s exposes a database (%s) on external IPs %v, which bypasses the bastion: remove spec.externalIPs and reach the database through the bastion", [k8s.namespace(obj), k8s.name(obj), concat(", ", sort(database_reasons)), ips]),
 		"resource": input.id,
-		"evidence": {"externalIPs": ips, "database": sort(database_reasons)},
+		"evidence": {"externalIPs": ips, "database": sort(database_reasons), "field_path": ["spec", "externalIPs"]},
 	}
 }
 

@@ -100,6 +100,23 @@ image_path(obj, image) := first_path([array.concat(pod_spec_path(obj), [field, i
 	c.image == image
 ])
 
+# pod_metadata_path is where pod_metadata(obj) lies: beside the pod spec, in its template.
+pod_metadata_path(obj) := array.concat(array.slice(path, 0, count(path) - 1), ["metadata"]) if {
+	path := pod_spec_path(obj)
+}
+
+# container_path is the path of the first container named name ([]: none found that way).
+container_path(obj, name) := first_path([array.concat(pod_spec_path(obj), [field, i]) |
+	some field in container_fields
+	some i, c in object.get(pod_spec(obj), field, [])
+	c.name == name
+])
+
+# below is the path of a field under base: [] (the object itself) when base is not known.
+below(base, _) := [] if base == []
+
+below(base, rest) := array.concat(base, rest) if base != []
+
 # first_path is the first of a list of field paths, [] (the object itself) when there is none.
 first_path(paths) := paths[0] if count(paths) > 0
 

@@ -52,3 +52,15 @@ test_a_missing_template_is_undefined if {
 	not k8s.pod_spec({"kind": "Deployment", "spec": {}})
 	not k8s.pod_metadata({"kind": "CronJob", "spec": {}})
 }
+
+test_field_paths_of_pod_metadata_and_containers if {
+	sidecar := {"name": "proxy", "image": "proxy:1"}
+	deployment := {"kind": "Deployment", "spec": {"template": {"spec": {"initContainers": [sidecar], "containers": [container]}}}}
+	k8s.pod_metadata_path(deployment) == ["spec", "template", "metadata"]
+	k8s.pod_metadata_path({"kind": "Pod", "spec": pod_spec}) == ["metadata"]
+	k8s.container_path(deployment, "app") == ["spec", "template", "spec", "containers", 0]
+	k8s.container_path(deployment, "proxy") == ["spec", "template", "spec", "initContainers", 0]
+	k8s.container_path(deployment, "absent") == []
+	k8s.below(["spec"], ["type"]) == ["spec", "type"]
+	k8s.below([], ["type"]) == []
+}

@@ -39,6 +39,15 @@ proxy_annotations := object.get(k8s.pod_metadata(input.object), "annotations", {
 	input.object.kind in k8s.workload_kinds
 }
 
+# annotations_path is where proxy_annotations lie, for a finding's line ([]: the object's).
+default annotations_path := []
+
+annotations_path := ["metadata", "annotations"] if input.object.kind == "Namespace"
+
+annotations_path := array.concat(k8s.pod_metadata_path(input.object), ["annotations"]) if {
+	input.object.kind in k8s.workload_kinds
+}
+
 exempt if mesh.is_mesh_namespace_object(input.object)
 
 exempt if {
@@ -62,7 +71,7 @@ violation contains v if {
 	v := {
 		"msg": sprintf("%s makes the mesh proxy of %s let %s %s through without mTLS (%s: %s): remove the annotation", [subject, where, bypass.skips, bypass.value, key, bypass.value]),
 		"resource": input.id,
-		"evidence": {"annotation": key, "value": bypass.value},
+		"evidence": {"annotation": key, "value": bypass.value, "field_path": k8s.below(annotations_path, [key])},
 	}
 }
 
@@ -73,7 +82,7 @@ violation contains v if {
 	v := {
 		"msg": sprintf("%s sets the Linkerd default inbound policy to %v, which admits clients without a mesh identity: set %s to all-authenticated (or cluster-authenticated, or deny)", [subject, policy, mesh.linkerd_inbound_policy]),
 		"resource": input.id,
-		"evidence": {mesh.linkerd_inbound_policy: policy},
+		"evidence": {mesh.linkerd_inbound_policy: policy, "field_path": k8s.below(annotations_path, [mesh.linkerd_inbound_policy])},
 	}
 }
 

@@ -48,12 +48,16 @@ test_istio_namespace_needs_no_linkerd_policy if {
 
 test_skip_ports_on_namespace_fail if {
 	some v in check(linkerd_ns({"config.linkerd.io/skip-outbound-ports": "443,5432"}))
-	v.evidence == {"annotation": "config.linkerd.io/skip-outbound-ports", "value": "443,5432"}
+	v.evidence == {
+		"annotation": "config.linkerd.io/skip-outbound-ports", "value": "443,5432",
+		"field_path": ["metadata", "annotations", "config.linkerd.io/skip-outbound-ports"],
+	}
 }
 
 test_skip_inbound_ports_on_workload_fail if {
 	some v in check(statefulset({"config.linkerd.io/skip-inbound-ports": "5432"}))
 	v.evidence.annotation == "config.linkerd.io/skip-inbound-ports"
+	v.evidence.field_path == ["spec", "template", "metadata", "annotations", "config.linkerd.io/skip-inbound-ports"]
 }
 
 test_istio_exclusions_fail if {

@@ -237,7 +237,7 @@ violation contains v if {
 	v := {
 		"msg": sprintf("%s carries literal values in %s (keys %s): remove them from the repository, rotate them, and let an ExternalSecret (or the operator that owns it) fill the Secret from Vault", [describe, field, concat(", ", keys)]),
 		"resource": input.id,
-		"evidence": {"field": field, "keys": keys, "type": object.get(input.object, "type", "Opaque")},
+		"evidence": {"field": field, "keys": keys, "type": object.get(input.object, "type", "Opaque"), "field_path": [field, keys[0]]},
 	}
 }
 
@@ -247,25 +247,28 @@ containers := k8s.containers(k8s.pod_spec(input.object)) if {
 	input.object.kind in k8s.workload_kinds
 }
 
-workload_findings contains {"where": sprintf("container %s env %s", [c.name, e.name]), "why": "is set to a literal value"} if {
+workload_findings contains {"where": sprintf("container %s env %s", [c.name, e.name]), "why": "is set to a literal value", "path": in_container(c, ["env", i, "value"])} if {
 	some c in containers
-	some e in object.get(c, "env", [])
+	some i, e in object.get(c, "env", [])
 	literal_credential(e.name, object.get(e, "value", ""))
 }
 
-workload_findings contains {"where": sprintf("container %s env %s", [c.name, e.name]), "why": sprintf("holds %s", [concat(" and ", sort(formats))])} if {
+workload_findings contains {"where": sprintf("container %s env %s", [c.name, e.name]), "why": sprintf("holds %s", [concat(" and ", sort(formats))]), "path": in_container(c, ["env", i, "value"])} if {
 	some c in containers
-	some e in object.get(c, "env", [])
+	some i, e in object.get(c, "env", [])
 	not literal_credential(e.name, object.get(e, "value", ""))
 	formats := formats_in(object.get(e, "value", ""))
 	count(formats) > 0
 }
 
+# in_container is the path of a field of container c (by its name: the first of that name).
+in_container(c, rest) := k8s.below(k8s.container_path(input.object, c.name), rest)
+
 # --flag=value
-workload_findings contains {"where": sprintf("container %s %s flag %s", [c.name, field, flag]), "why": "is set to a literal value"} if {
+workload_findings contains {"where": sprintf("container %s %s flag %s", [c.name, field, flag]), "why": "is set to a literal value", "path": in_container(c, [field, i])} if {
 	some c in containers
 	some field in ["command", "args"]
-	some arg in object.get(c, field, [])
+	some i, arg in object.get(c, field, [])
 	is_string(arg)
 	regex.match(`^--?[A-Za-z0-9][A-Za-z0-9_.\-]*=`, arg)
 	flag := split(arg, "=")[0]
@@ -273,7 +276,7 @@ workload_findings contains {"where": sprintf("container %s %s flag %s", [c.name,
 }
 
 # --flag value
-workload_findings contains {"where": sprintf("container %s %s flag %s", [c.name, field, flag]), "why": "is set to a literal value"} if {
+workload_findings contains {"where": sprintf("container %s %s flag %s", [c.name, field, flag]), "why": "is set to a literal value", "path": in_container(c, [field, i + 1])} if {
 	some c in containers
 	some field in ["command", "args"]
 	args := object.get(c, field, [])
@@ -287,7 +290,7 @@ workload_findings contains {"where": sprintf("container %s %s flag %s", [c.name,
 	literal_credential(trim_left(flag, "-"), value)
 }
 
-workload_findings contains {"where": sprintf("container %s %s", [c.name, field]), "why": sprintf("holds %s", [concat(" and ", sort(formats))])} if {
+workload_findings contains {"where": sprintf("container %s %s", [c.name, field]), "why": sprintf("holds %s", [concat(" and ", sort(formats))]), "path": in_container(c, [field])} if {
 	some c in containers
 	some field in ["command", "args"]
 	formats := union({formats_in(arg) | some arg in object.get(c, field, [])})
@@ -299,19 +302,19 @@ violation contains v if {
 	v := {
 		"msg": sprintf("%s: %s %s, a credential in the manifest: read it from a Secret (env valueFrom.secretKeyRef or a mounted file) that Vault fills", [describe, f.where, f.why]),
 		"resource": input.id,
-		"evidence": {"where": f.where, "finding": f.why},
+		"evidence": {"where": f.where, "finding": f.why, "field_path": f.path},
 	}
 }
 
 # ConfigMaps: credential-named keys with literal values, and credential formats anywhere.
-configmap_findings contains {"key": key, "why": "is set to a literal value"} if {
+configmap_findings contains {"key": key, "why": "is set to a literal value", "path": ["data", key]} if {
 	kubernetes
 	input.object.kind == "ConfigMap"
 	some key, value in object.get(input.object, "data", {})
 	literal_credential(key, value)
 }
 
-configmap_findings contains {"key": key, "why": sprintf("holds %s", [concat(" and ", sort(formats))])} if {
+configmap_findings contains {"key": key, "why": sprintf("holds %s", [concat(" and ", sort(formats))]), "path": ["data", key]} if {
 	kubernetes
 	input.object.kind == "ConfigMap"
 	some key, value in object.get(input.object, "data", {})
@@ -325,7 +328,7 @@ violation contains v if {
 	v := {
 		"msg": sprintf("%s: key %s %s, a credential in a ConfigMap (which anyone who may read the namespace's configuration reads): move it to a Secret that Vault fills and reference that", [describe, f.key, f.why]),
 		"resource": input.id,
-		"evidence": {"key": f.key, "finding": f.why},
+		"evidence": {"key": f.key, "finding": f.why, "field_path": f.path},
 	}
 }
 

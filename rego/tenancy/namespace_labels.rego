@@ -33,7 +33,7 @@ violation contains v if {
 	v := {
 		"msg": sprintf("Namespace %s has neither a kaze.io/tenant nor a kaze.io/plane label: label it with the tenant that owns it, or with kaze.io/plane=shared|system", [k8s.name(input.object)]),
 		"resource": input.id,
-		"evidence": {"labels": labels},
+		"evidence": {"labels": labels, "field_path": ["metadata", "labels"]},
 	}
 }
 
@@ -46,6 +46,11 @@ violation contains v if {
 	v := {
 		"msg": sprintf("Namespace %s of tenant %s enforces Pod Security %v: set the label pod-security.kubernetes.io/enforce=restricted", [k8s.name(input.object), tenant, enforce]),
 		"resource": input.id,
-		"evidence": {"pod-security.kubernetes.io/enforce": enforce},
+		"evidence": {"pod-security.kubernetes.io/enforce": enforce, "field_path": enforce_path(enforce)},
 	}
 }
+
+# enforce_path is the enforce label's path, or the labels' when it is not set.
+enforce_path(null) := ["metadata", "labels"]
+
+enforce_path(enforce) := ["metadata", "labels", "pod-security.kubernetes.io/enforce"] if enforce != null

@@ -64,14 +64,14 @@ subject_namespace(s) := trim_prefix(s.name, "system:serviceaccounts:") if {
 # Groups that hold every tenant's ServiceAccounts.
 everyone_groups := {"system:serviceaccounts", "system:authenticated"}
 
-cross_tenant contains {"subject": s, "tenant": t, "why": sprintf("a subject of tenant %s", [t])} if {
-	some s in object.get(input.object, "subjects", [])
+cross_tenant contains {"subject": s, "tenant": t, "why": sprintf("a subject of tenant %s", [t]), "index": i} if {
+	some i, s in object.get(input.object, "subjects", [])
 	t := tenant_of(subject_namespace(s))
 	t != binding_tenant
 }
 
-cross_tenant contains {"subject": s, "tenant": "*", "why": "a group that includes every tenant's ServiceAccounts"} if {
-	some s in object.get(input.object, "subjects", [])
+cross_tenant contains {"subject": s, "tenant": "*", "why": "a group that includes every tenant's ServiceAccounts", "index": i} if {
+	some i, s in object.get(input.object, "subjects", [])
 	s.kind == "Group"
 	s.name in everyone_groups
 }
@@ -87,6 +87,6 @@ violation contains v if {
 	v := {
 		"msg": sprintf("RoleBinding %s/%s in the namespace of tenant %s grants %s %s to %s, %s: remove that subject from the binding", [binding_namespace, k8s.name(input.object), binding_tenant, object.get(input.object, ["roleRef", "kind"], "role"), object.get(input.object, ["roleRef", "name"], ""), subject_text(c.subject), c.why]),
 		"resource": input.id,
-		"evidence": {"binding_tenant": binding_tenant, "subject": c.subject, "subject_tenant": c.tenant, "roleRef": object.get(input.object, "roleRef", {})},
+		"evidence": {"binding_tenant": binding_tenant, "subject": c.subject, "subject_tenant": c.tenant, "roleRef": object.get(input.object, "roleRef", {}), "field_path": ["subjects", c.index]},
 	}
 }
