@@ -19,8 +19,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from kaze_policy.errors import InputError
 from kaze_policy.inventory import KUBERNETES_SOURCES
 from kaze_policy.results import Finding
+from kaze_policy.sources.files import read_bytes
 
 # The files whose lines are looked up: YAML, and JSON (which is YAML). Not Terraform.
 _SUFFIXES = frozenset({".yaml", ".yml", ".json"})
@@ -75,10 +77,9 @@ def _lines(file: str, mtime: int, size: int) -> tuple[str, ...]:
     """The file's lines; () when it cannot be read."""
     if mtime < 0:
         return ()
-    try:
-        with open(file, encoding="utf-8") as handle:
-            return tuple(handle.read().split("\n"))
-    except (OSError, UnicodeDecodeError):
+    try:  # the scan's own reader: a regular file only, bounded (the file may have changed since)
+        return tuple(read_bytes(Path(file)).decode("utf-8").split("\n"))
+    except (InputError, UnicodeDecodeError):
         return ()
 
 

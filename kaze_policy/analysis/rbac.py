@@ -32,7 +32,7 @@ import functools
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -362,13 +362,17 @@ def check_binding(res: Mapping[str, Any]) -> None:
     problem = _rbac_name_problem(ref.get("name"))
     if problem:
         raise _reject(res, f"roleRef.name {problem}")
-    subjects = obj.get("subjects") or []
-    if not isinstance(subjects, list):
-        raise _reject(res, "subjects must be a list")
-    for i, s in enumerate(subjects):
-        problem = _subject_problem(s, cluster)
+    _check_items(res, "subjects", obj.get("subjects") or [], lambda s: _subject_problem(s, cluster))
+
+
+def _check_items(res: Mapping[str, Any], field: str, items: Any, problem_of: Callable[[Any], str | None]) -> None:
+    """Reject at the first item of a list field that the API server would refuse, naming it."""
+    if not isinstance(items, list):
+        raise _reject(res, f"{field} must be a list")
+    for i, item in enumerate(items):
+        problem = problem_of(item)
         if problem:
-            raise _reject(res, f"subjects[{i}]: {problem}")
+            raise _reject(res, f"{field}[{i}]: {problem}")
 
 
 def _subject_problem(s: Any, cluster: bool) -> str | None:
@@ -396,13 +400,7 @@ def check_role(res: Mapping[str, Any]) -> None:
     """Raise InputError when the API server would reject this Role or ClusterRole."""
     obj = res.get("object") or {}
     namespaced = res.get("kind") == "Role"
-    rules = obj.get("rules") or []
-    if not isinstance(rules, list):
-        raise _reject(res, "rules must be a list")
-    for i, rule in enumerate(rules):
-        problem = _rule_problem(rule, namespaced)
-        if problem:
-            raise _reject(res, f"rules[{i}]: {problem}")
+    _check_items(res, "rules", obj.get("rules") or [], lambda rule: _rule_problem(rule, namespaced))
     agg = obj.get("aggregationRule")
     if namespaced or agg is None:
         return
