@@ -102,8 +102,23 @@ def _one_line(err: BaseException) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
+def _show_completion(ctx: click.Context, _param: click.Parameter, shell: str | None) -> None:
+    """Print the shell's completion script (what Click's _KAZE_POLICY_COMPLETE=<shell>_source prints)."""
+    if shell is None or ctx.resilient_parsing:
+        return
+    from click.shell_completion import get_completion_class
+
+    completion = get_completion_class(shell)
+    assert completion is not None  # click.Choice admitted only the shells Click knows
+    click.echo(completion(main, {}, "kaze-policy", "_KAZE_POLICY_COMPLETE").source(), nl=False)
+    ctx.exit()
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kaze-policy")
+@click.option("--show-completion", type=click.Choice(["bash", "zsh", "fish"]), expose_value=False,
+              is_eager=True, callback=_show_completion,
+              help="Print the completion script of a shell, for its startup file, and exit.")
 @click.option("--debug", is_flag=True, envvar="KAZE_DEBUG",
               help="On an internal error, print the traceback (otherwise one line, exit 3). "
                    "Give it before the command: kaze-policy --debug scan …")

@@ -296,11 +296,16 @@ def _selected(catalog: Catalog, wanted: list[str]) -> list[Control]:
     return [known[w] for w in wanted]
 
 
+def _files_read(inventory: Inventory) -> int:
+    """The files the target's resources came from (its configuration's, an SBOM folder, among them)."""
+    return len({r.origin.file for r in inventory.resources})
+
+
 def _report(controls: list[Control], per_target: list[dict[str, TargetResult]], loaded: Loaded,
             engine: str) -> ScanReport:
     targets = [{
         "name": inv.target.name, "path": inv.target.path, "kind": inv.target.kind,
-        "resources": len(inv.resources), "skipped": skipped,
+        "resources": len(inv.resources), "files": _files_read(inv), "skipped": skipped,
         "config": inv.config_file, "scopes": sorted(inv.scopes),
     } for inv, skipped in zip(loaded.inventories, loaded.skipped_per_target)]
     return ScanReport(results=merge(controls, per_target), targets=targets, engine=engine,

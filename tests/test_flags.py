@@ -243,3 +243,11 @@ def test_bash_completion_script_is_produced_and_completes_the_scan_flags() -> No
     words = _complete(_KAZE_POLICY_COMPLETE="bash_complete", COMP_WORDS="kaze-policy scan --skip-c",
                       COMP_CWORD="2")
     assert "--skip-control" in words.stdout, words.stdout + words.stderr
+
+
+def test_show_completion_prints_the_same_script_as_clicks_variable() -> None:
+    for shell in ("bash", "zsh", "fish"):
+        shown = run_cli("--show-completion", shell)
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout == _complete(_KAZE_POLICY_COMPLETE=f"{shell}_source").stdout
+    assert run_cli("--show-completion", "powershell").returncode == 2

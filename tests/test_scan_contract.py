@@ -188,6 +188,7 @@ def test_non_kubernetes_yaml_is_skipped_and_counted(passing: Path) -> None:
     target = report["targets"][0]
     assert target["skipped"] == 3  # hidden folders are walked as kubectl -R walks them
     assert target["resources"] == 4  # the three objects and the configuration
+    assert target["files"] == 2  # the manifests' file and the configuration's: not the skipped ones
     assert sorted(Path(s["path"]).relative_to(passing).as_posix() for s in report["skipped"]) == [
         ".github/workflows/ci.yml", "helm/values.yaml", "values.yaml"]
 

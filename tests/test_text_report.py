@@ -34,7 +34,7 @@ def finding(target: str, name: str = "agent", waiver: dict | None = None, messag
 def report_of(*results: ControlResult, targets: tuple[str, ...] = ("cell",),
               skipped: tuple[Skipped, ...] = ()) -> ScanReport:
     return ScanReport(results=list(results), engine="embedded", tool_version="0", skipped=list(skipped),
-                      targets=[{"name": t, "path": t, "kind": "kustomize", "resources": 3, "skipped": 0,
+                      targets=[{"name": t, "path": t, "kind": "kustomize", "resources": 3, "files": 2, "skipped": 0,
                                 "config": None} for t in targets])
 
 
@@ -70,7 +70,7 @@ def test_failures_then_counts_then_not_applicable_then_what_was_read() -> None:
     read = lines.index("Read:")
     assert 0 < counts < not_applicable < read
     assert lines[not_applicable + 1].startswith("  KZ-AUD-01: ")
-    assert lines[read + 1] == "  cell (kustomize): 3 resources, 0 skipped, configuration: none"
+    assert lines[read + 1] == "  cell (kustomize): 3 resources from 2 files, 0 skipped, configuration: none"
     assert "1 skipped: 1 not a manifest (cell/notes.txt)" in lines[read + 2:]
 
 

@@ -138,7 +138,8 @@ class TextReporter(Reporter):
         yield "Read:"
         for target in report.targets:
             config = target.get("config")
-            yield f"  {_clean(target['name'])} ({target['kind']}): {target['resources']} resources, " \
+            files = f" from {target['files']} files" if "files" in target else ""
+            yield f"  {_clean(target['name'])} ({target['kind']}): {target['resources']} resources{files}, " \
                   f"{target['skipped']} skipped, configuration: {_clean(_shown(config)) if config else 'none'}"
         if report.skipped:
             yield f"{len(report.skipped)} skipped: {_clean(describe_skipped(report.skipped))}"
