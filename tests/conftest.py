@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from kaze_policy.tools import find_tool
 
@@ -16,6 +17,15 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 INFRA = ROOT / "infra"
 IN_CI = os.environ.get("CI") == "true"
+
+# CI runs every property test the same way each time: derandomized, with no example database
+# (a failure found elsewhere must not change which examples CI draws). A test's own settings
+# object, made when its module is imported, starts from this profile. Recent Hypothesis loads
+# a profile like it by itself when CI is set; pyproject.toml admits versions that do not.
+settings.register_profile("kaze-ci", derandomize=True, database=None, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+if IN_CI:
+    settings.load_profile("kaze-ci")
 # The catalog's contract and the corpora live beside the checkout, not in it.
 SHARED = ROOT.parent / "shared"
 
