@@ -80,3 +80,11 @@ def test_every_control_has_a_rationale_and_a_remediation() -> None:
     for control in load_catalog().controls:
         assert len(control.description.split()) >= 15, f"{control.id}: no rationale (METADATA description)"
         assert len(control.remediation.split()) >= 8, f"{control.id}: no remediation (custom.remediation)"
+
+
+@pytest.mark.parametrize("ci, outcome", [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_a_missing_contract_fails_in_ci_and_only_skips_elsewhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                                ci: str, outcome: type[BaseException]) -> None:
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="not beside the checkout"):
+        contract_rows(tmp_path / "CONTROLS.md")

@@ -73,8 +73,11 @@ def test_fixture_case(case: Path, opa_url: str, tmp_path: Path) -> None:
     assert embedded == on_opa, "the engines disagree"
     assert embedded["status"] == expect["status"], f"{embedded['status']}: {embedded['reason']} {embedded['findings']}"
     named = {f["resource"]["id"] for f in embedded["findings"]}
-    missing = set(expect.get("resources") or []) - named
-    assert not missing, f"expected findings on {sorted(missing)}, got {sorted(named)}"
+    expected = set(expect.get("resources") or [])
+    assert not expected - named, f"expected findings on {sorted(expected - named)}, got {sorted(named)}"
+    # fixtures/README.md: no other resource of the case is in violation (a control that
+    # over-reports must fail here, not only one that misses)
+    assert not named - expected, f"findings on {sorted(named - expected)}, which expect.yaml does not name"
 
 
 def test_every_control_has_a_failing_and_a_passing_fixture() -> None:

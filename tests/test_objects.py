@@ -197,3 +197,18 @@ def test_snapshots_and_objects_without_containers_need_no_pod_template(tmp_path:
                                       "metadata: {name: m, namespace: tenant-acme}\nspec: {endpoints: [{port: web}]}\n")
     code, control = ten_05(tmp_path)
     assert (code, control["status"]) == (0, "pass"), control
+
+
+def test_an_object_with_only_a_generate_name_is_named_by_its_prefix() -> None:
+    """`generateName` is the name the API server completes: the findings must point at it."""
+    data = b"apiVersion: batch/v1\nkind: Job\nmetadata: {generateName: migrate-, namespace: a}\nspec: {template: {spec: {containers: []}}}\n"
+    (resource,) = load_manifest(data, "job.yaml").resources
+    assert (resource.id, resource.name, resource.namespace) == ("Job/a/migrate-", "migrate-", "a")
+
+
+def test_a_cilium_clusterwide_network_policy_is_cluster_scoped() -> None:
+    """Cilium's CRD declares it `scope: Cluster`: no namespace, whatever its metadata says."""
+    data = (b"apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: deny-world, namespace: kube-system}\n"
+            b"spec: {endpointSelector: {}}\n")
+    (resource,) = load_manifest(data, "ccnp.yaml").resources
+    assert (resource.id, resource.namespace) == ("CiliumClusterwideNetworkPolicy/deny-world", None)

@@ -10,25 +10,23 @@ from pathlib import Path
 import pytest
 
 from kaze_policy.sources.sbom import describe, validate
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, SHARED, require_input, run_cli
 
-CORPUS = ROOT.parent / "shared" / "corpora" / "cyclonedx"
+CORPUS = SHARED / "corpora" / "cyclonedx"
 
 
 def corpus_files() -> list[Path]:
-    if not CORPUS.is_dir():
-        return []
-    return sorted(p for p in CORPUS.glob("*/*") if p.suffix in (".json", ".xml"))
+    return sorted(p for p in require_input(CORPUS).glob("*/*") if p.suffix in (".json", ".xml"))
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpora/cyclonedx is not beside the checkout")
 def test_cyclonedx_corpus_verdicts() -> None:
     wrong = []
-    for path in corpus_files():
+    files = corpus_files()
+    for path in files:
         errors = validate(path.read_text(), path.suffix[1:], path.parent.name)
         if (not errors) != path.name.startswith("valid-"):
             wrong.append((str(path.relative_to(CORPUS)), errors[:1]))
-    assert len(corpus_files()) > 300
+    assert len(files) > 300
     assert wrong == []
 
 
@@ -73,3 +71,12 @@ def test_sboms_folder_that_does_not_exist_is_bad_input(tmp_path: Path) -> None:
     shutil.rmtree(cell / "sboms")
     result = run_cli("scan", str(cell), "--format", "json")
     assert result.returncode == 2 and "sboms" in result.stderr and "kaze-policy.yaml" in result.stderr
+
+
+def test_a_missing_corpus_fails_in_ci(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The corpus test must not pass by skipping where CI promises every input."""
+    import tests.test_sbom as module
+    monkeypatch.setattr(module, "CORPUS", tmp_path / "cyclonedx")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="not beside the checkout"):
+        test_cyclonedx_corpus_verdicts()

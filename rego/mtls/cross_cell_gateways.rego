@@ -8,7 +8,9 @@
 #   every listener: an nginx Ingress with auth-tls-verify-client "on", a Gateway API Gateway
 #   whose frontend validation accepts only valid certificates (AllowValidOnly) and has no
 #   plaintext or pass-through listener, or an Istio Gateway in MUTUAL mode. A Service that
-#   exposes a workload outside the cluster directly bypasses the gateway altogether.
+#   exposes a workload outside the cluster directly bypasses the gateway altogether, and so
+#   does an unlabelled Ingress on the host of a cross-cell Ingress: ingress-nginx serves every
+#   Ingress of a host as one server, so the same requirements hold for it.
 # custom:
 #   id: KZ-MTL-04
 #   severity: high
@@ -44,6 +46,36 @@ violation contains v if {
 		"msg": sprintf("Cross-cell %s %s: %s", [subject, problem.what, problem.fix]),
 		"resource": input.id,
 		"evidence": problem.evidence,
+	}
+}
+
+# An Ingress not labelled cross-cell that serves a cross-cell Ingress's host is part of that
+# entry point: ingress-nginx merges the Ingresses of a host into one server, so one that asks
+# for no client certificate opens a route around mutual TLS to the same host (and, with the
+# same path, the same backend). The label cannot exempt it.
+cross_cell_hosts contains lower(host) if {
+	some ingress in k8s.resources_of_kind("Ingress")
+	k8s.labels(ingress.object)["kaze.io/traffic"] == "cross-cell"
+	some rule in object.get(ingress.object, ["spec", "rules"], [])
+	host := object.get(rule, "host", "")
+	host != ""
+}
+
+shared_hosts contains lower(host) if {
+	input.object.kind == "Ingress"
+	not cross_cell
+	some rule in object.get(input.object, ["spec", "rules"], [])
+	host := object.get(rule, "host", "")
+	lower(host) in cross_cell_hosts
+}
+
+violation contains v if {
+	count(shared_hosts) > 0
+	some problem in problems
+	v := {
+		"msg": sprintf("%s serves the cross-cell host %s without the kaze.io/traffic: cross-cell label, and %s: %s, or serve another host", [subject, concat(", ", sort(shared_hosts)), problem.what, problem.fix]),
+		"resource": input.id,
+		"evidence": object.union(problem.evidence, {"cross_cell_hosts": sort(shared_hosts)}),
 	}
 }
 

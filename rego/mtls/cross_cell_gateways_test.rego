@@ -114,3 +114,25 @@ test_unlabelled_load_balancer_is_not_judged if {
 	svc := {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "n"}, "spec": {"type": "LoadBalancer"}}
 	count(check(svc)) == 0
 }
+
+routed(obj, host) := object.union(obj, {"spec": {"tls": [{"hosts": [host], "secretName": "tls"}], "rules": [{"host": host}]}})
+
+# the inventory holds a cross-cell Ingress, requiring client certificates, on cell.example
+with_cross_cell_host(obj) := found if {
+	gateway_ingress := routed(ingress(cross_cell, mtls_annotations), "cell.example")
+	inventory := {"resources": {"Ingress/kaze-cell-gateway/cross-cell": {"object": gateway_ingress}}, "by_kind": {"Ingress": ["Ingress/kaze-cell-gateway/cross-cell"]}}
+	found := cross_cell_gateways.violation with input as {"id": "x", "object": obj} with data.inventory as inventory
+}
+
+test_unlabelled_ingress_on_the_cross_cell_host_without_client_cert_fails if {
+	some v in with_cross_cell_host(routed(ingress({}, {}), "Cell.Example"))
+	v.evidence == {"auth-tls-verify-client": null, "cross_cell_hosts": ["cell.example"]}
+}
+
+test_unlabelled_ingress_on_the_cross_cell_host_with_client_cert_passes if {
+	count(with_cross_cell_host(routed(ingress({}, mtls_annotations), "cell.example"))) == 0
+}
+
+test_unlabelled_ingress_on_another_host_is_not_judged if {
+	count(with_cross_cell_host(routed(ingress({}, {}), "console.example"))) == 0
+}

@@ -300,6 +300,27 @@ def test_named_port_resolves_differently_on_two_destination_pods() -> None:
     assert c[("Deployment/b/client", "Deployment/b/s2")].ports == (((9090, 9090),), (), ())
 
 
+def with_init_containers(res: dict[str, Any], *init: dict[str, Any]) -> dict[str, Any]:
+    """The workload `res` (from `workload`), its pod template also running `init`."""
+    res["object"]["spec"]["template"]["spec"]["initContainers"] = list(init)
+    return res
+
+
+SIDECAR = {"name": "proxy", "image": "x", "restartPolicy": "Always",
+           "ports": [{"containerPort": 9901, "name": "admin"}]}
+PLAIN_INIT = {"name": "setup", "image": "x", "ports": [{"containerPort": 7000, "name": "setup"}]}
+
+
+def test_named_port_of_a_sidecar_init_container_resolves_and_a_plain_init_containers_does_not() -> None:
+    """A sidecar (`restartPolicy: Always`) runs beside the containers, its ports are the pod's;
+    an ordinary init container has exited before the pod serves."""
+    res = [tenant_ns("b", "beta"), workload("b", "client"),
+           with_init_containers(workload("b", "srv", {"role": "srv"}, [8080]), SIDECAR, PLAIN_INIT),
+           policy("b", "p", {"podSelector": {"matchLabels": {"role": "srv"}},
+                             "ingress": [{"ports": [{"port": "admin"}, {"port": "setup"}]}]})]
+    assert conns(res)[("Deployment/b/client", "Deployment/b/srv")].ports == (((9901, 9901),), (), ())
+
+
 def test_named_port_absent_on_destination_matches_nothing() -> None:
     res = two_namespaces(policy("b", "p", ingress_ports({"port": "http"})))  # db names only `pg`
     assert (A, B) not in conns(res)
@@ -465,6 +486,14 @@ def test_shared_plane_on_undeclared_port_is_reported() -> None:
     assert facts["tenant_violations"] == []
 
 
+@pytest.mark.parametrize("port,undeclared", [(9901, []), (7000, [7000])])
+def test_shared_plane_on_a_sidecar_init_containers_port_is_declared(port: int, undeclared: list[int]) -> None:
+    """The sidecar's 9901 is the pod's; the plain init container's 7000 is not."""
+    res = shared_setup([{"port": port}])
+    res[3] = with_init_containers(res[3], SIDECAR, PLAIN_INIT)
+    assert [e["port"] for e in netpol.analyze(res, None)["shared_undeclared"]] == undeclared
+
+
 # ------------------------------------------------------------------------------------------
 # facts.netpol: egress
 
@@ -512,6 +541,13 @@ def test_zero_cidr_minus_private_ranges_is_still_unrestricted() -> None:
 def test_zero_cidr_minus_a_public_range_is_not_unrestricted() -> None:
     e = egress_of(two_namespaces(egress_policy({"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["8.0.0.0/8"]}}]})))
     assert e["unrestricted"] is False
+
+
+@pytest.mark.parametrize("cidr", ["0.0.0.0/1", "128.0.0.0/1", "::/1", "8000::/1"])
+def test_half_the_address_space_is_not_the_whole_internet(cidr: str) -> None:
+    e = egress_of(two_namespaces(egress_policy({"to": [{"ipBlock": {"cidr": cidr}}]})))
+    assert e["unrestricted"] is False
+    assert [c["cidr"] for c in e["cidrs"]] == [cidr]
 
 
 def test_egress_to_pods_only_reaches_nothing_external() -> None:

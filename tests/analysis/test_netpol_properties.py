@@ -376,3 +376,17 @@ def test_egress_unrestricted_agrees_with_the_specification(resources: list[dict[
             and (not r.get("ports") or any(not isinstance(e.get("port"), str) for e in r["ports"]))
             for p in selecting for r in p["object"]["spec"].get("egress") or [])
         assert facts["egress"][pod["id"]]["unrestricted"] == (not selecting or open_rule), pod["id"]
+
+
+def test_ci_draws_the_same_examples_every_run_and_keeps_no_database() -> None:
+    """Under CI=true the property tests above are derandomized and store no examples."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    probe = "import tests.conftest, tests.analysis.test_netpol_properties as m; print(m.SETTINGS.derandomize, m.SETTINGS.database)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                          env={**os.environ, "CI": "true", "PYTHONPATH": str(ROOT)})
+    assert done.stdout.split() == ["True", "None"], done.stderr

@@ -403,3 +403,87 @@ def test_analyzer_decides_as_the_kubernetes_authorizer(oracle: str) -> None:
     assert stats["explained: BOOTSTRAP_BINDINGS"] > 0, stats
     assert stats["explained: AGGREGATED_OWN_RULES"] > 0, stats
     assert stats["unsettled worlds"] > 0, stats
+
+
+# ------------------------------------------------------------------ the facts against the authorizer
+# The facts list subjects, not answers: each ServiceAccount the authorizer lets read Secrets or
+# deploy workloads must be listed as doing so. The questions are written out here, as the
+# Kubernetes API asks them, never taken from the analyzer's own constants.
+
+DEPLOY_QUESTIONS = [(verb, group, resource) for verb in ("create", "update", "patch")
+                    for group, resource in (("apps", "deployments"), ("apps", "statefulsets"), ("apps", "daemonsets"),
+                                            ("apps", "replicasets"), ("batch", "jobs"), ("batch", "cronjobs"),
+                                            ("", "pods"))]
+SECRET_QUESTIONS = [(verb, "", "secrets") for verb in ("get", "list", "watch")]
+
+
+def _rule(verbs: list[str], group: str, resource: str) -> dict[str, Any]:
+    return {"apiGroups": [group], "resources": [resource], "verbs": verbs}
+
+
+def _bind(name: str, role_name: str, subjects: list[dict[str, Any]], namespace: str | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, **({"namespace": namespace} if namespace else {})}
+    return {"apiVersion": f"{RBAC_GROUP}/v1", "kind": "RoleBinding" if namespace else "ClusterRoleBinding",
+            "metadata": meta, "roleRef": {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": role_name},
+            "subjects": subjects}
+
+
+FACTS_WORLD: list[dict[str, Any]] = [
+    {"apiVersion": f"{RBAC_GROUP}/v1", "kind": "ClusterRole", "metadata": {"name": "secret-getter"},
+     "rules": [_rule(["get"], "", "secrets")]},
+    {"apiVersion": f"{RBAC_GROUP}/v1", "kind": "ClusterRole", "metadata": {"name": "deployment-updater"},
+     "rules": [_rule(["update"], "apps", "deployments")]},
+    # every authenticated request, so every ServiceAccount of the cluster, reads Secrets
+    _bind("everyone-reads", "secret-getter", [{"kind": "Group", "apiGroup": RBAC_GROUP, "name": "system:authenticated"}]),
+    # `update` alone replaces a Deployment's pod template: that deploys
+    _bind("ci-updates", "deployment-updater", [{"kind": "ServiceAccount", "name": "ci", "namespace": "a"}], "a"),
+    {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "ci", "namespace": "a"}},
+    {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "app", "namespace": "b"}},
+]
+
+
+def _oracle_allowed(oracle: str, objects: list[dict[str, Any]], accounts: list[Subject],
+                    questions: list[tuple[str, str, str]], namespace: str) -> set[tuple[str, str, str, str]]:
+    """(account key, verb, group, resource) the authorizer allows in `namespace`, leaving out
+    what only the bootstrap bindings allow (the analyzer does not load them, see above)."""
+    queries = [Query(f"system:serviceaccount:{sa.namespace}:{sa.name}",
+                     ("system:serviceaccounts", f"system:serviceaccounts:{sa.namespace}", "system:authenticated"),
+                     verb, group, resource, "", namespace, "", service_account=sa)
+               for sa in accounts for verb, group, resource in questions]
+    answers = ask_oracle(oracle, objects, queries)
+    assert answers is not None
+    return {(str(q.service_account.key), q.verb, q.api_group, q.resource)  # type: ignore[union-attr]
+            for q, a in zip(queries, answers) if a["allowed"] and a["allowedWithoutBootstrapBindings"]}
+
+
+def _listed(entries: list[dict[str, Any]], namespace: str) -> set[tuple[str, str, str, str]]:
+    """(subject key, verb, group, resource) the facts list for accounts, in `namespace`."""
+    out = set()
+    for e in entries:
+        s = e["subject"]
+        if s["kind"] != "ServiceAccount" or e["namespace"] not in ("*", namespace):
+            continue
+        key = Subject("ServiceAccount", s["name"], s["namespace"]).key
+        for verb in e.get("verbs", []):
+            out.add((key, verb, "", "secrets"))
+        for permission in e.get("permissions", []):
+            verb, _, label = permission.partition(" ")
+            resource, _, group = label.partition(".")
+            out.add((key, verb, group, resource))
+    return out
+
+
+@pytest.mark.parametrize("namespace", ["a", "b"])
+def test_facts_list_every_account_the_authorizer_lets_read_secrets_or_deploy(oracle: str, namespace: str) -> None:
+    """`system:authenticated` reaches every ServiceAccount (secret_readers), and `update` on a
+    workload deploys (deployers): the facts say what the authorizer allows, no less."""
+    from kaze_policy.analysis.rbac import analyze
+
+    accounts = sorted(listed_accounts(FACTS_WORLD))
+    facts = analyze(as_inventory(FACTS_WORLD), None)
+    readers = _oracle_allowed(oracle, FACTS_WORLD, accounts, SECRET_QUESTIONS, namespace)
+    deployers = _oracle_allowed(oracle, FACTS_WORLD, accounts, DEPLOY_QUESTIONS, namespace)
+    assert {sa for sa, *_ in readers} == {sa.key for sa in accounts}, "the world must exercise the group"
+    assert _listed(facts["secret_readers"], namespace) >= readers
+    assert _listed(facts["deployers"], namespace) >= deployers
+    assert deployers == ({("ServiceAccount:a:ci", "update", "apps", "deployments")} if namespace == "a" else set())

@@ -346,6 +346,16 @@ def test_secret_readers_need_read_and_cover_platform_keys() -> None:
     assert clients_reached(facts, "lister") == {"acme", "globex", UNKNOWN_CLIENT}
 
 
+def test_secret_readers_list_a_reader_of_every_clients_keys() -> None:
+    """A policy reading every client's folder reads the keys of clients the config does not
+    name (the unknown client) as well as the named ones: secret_readers lists each of them."""
+    text = p("kv/data/clients/+/*", "read")
+    facts = analyze([vault_policy("ops", text)], CONFIG)
+    assert {e["client"] for e in facts["secret_readers"] if e["policy"] == "ops"} == {"acme", "globex", UNKNOWN_CLIENT}
+    facts = analyze([vault_policy("ops", text)], None)
+    assert {(e["client"], e["scope"]) for e in facts["secret_readers"]} == {(UNKNOWN_CLIENT, "client")}
+
+
 def test_snapshot_policies_are_analyzed_too() -> None:
     facts = analyze([], CONFIG, {"client-globex-agent": p("kv/data/clients/globex/*", "read")})
     assert clients_reached(facts, "client-globex-agent") == {"globex"}

@@ -4,7 +4,9 @@ The stack is materialized once: each Kustomize overlay rendered by the real kust
 one YAML stream (with the overlay's configuration beside it), and the other files of infra/
 (Terraform, Vault, Dockerfiles, SBOMs) copied as they are. A mutation edits one target's
 copy — documents of a rendered overlay, or the text of a file — and the target is scanned.
-It is *killed* when the control it names fails; the report lists every other control it trips.
+It is *killed* when the control it names fails with a finding on the resource the mutation
+names (a failure elsewhere is not this mutation caught); the report lists every other control
+it trips.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ class Mutation:
     # Edits a copy of the whole infra/ tree, scanned as it is (overlays stay Kustomize
     # targets): for controls that compare overlays.
     source: Callable[[Path], None] | None = None
+    # The id of the resource a finding of the control must name: the mutated one, or for a
+    # removal the object that now lacks it (the namespace, the cell's configuration).
+    names: str = ""
 
     @property
     def family(self) -> str:
@@ -50,6 +55,7 @@ class Outcome:
     control_status: str
     also_failed: list[str] = field(default_factory=list)
     note: str = ""
+    named: list[str] = field(default_factory=list)  # the resources the control's findings name
 
 
 SOURCE = "infra"
@@ -116,29 +122,43 @@ def _copy_config(config: Path, folder: Path) -> None:
     (folder / "kaze-policy.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
 
 
-def scan_statuses(folder: Path, catalog: Catalog) -> dict[str, str]:
-    report = run_scan(ScanOptions(paths=[str(folder)]), catalog)
-    return {r.control.id: r.status for r in report.results}
+def scan_statuses(folder: Path, catalog: Catalog, controls: list[str] | None = None) -> dict[str, str]:
+    return {control: status for control, (status, _) in scan_results(folder, catalog, controls).items()}
 
 
-def run_mutations(stack: MaterializedStack, mutations: list[Mutation], catalog: Catalog, workdir: Path) -> list[Outcome]:
+def scan_results(folder: Path, catalog: Catalog, controls: list[str] | None = None) -> dict[str, tuple[str, set[str]]]:
+    """Each control's status (of `controls`, None: all), and the ids of the resources its findings name."""
+    report = run_scan(ScanOptions(paths=[str(folder)], controls=controls or []), catalog)
+    return {r.control.id: (r.status, {str(f.resource.get("id")) for f in r.findings}) for r in report.results}
+
+
+def run_mutations(stack: MaterializedStack, mutations: list[Mutation], catalog: Catalog, workdir: Path,
+                  controls: list[str] | None = None) -> list[Outcome]:
+    """Each mutation's outcome; `controls` limits the scans to those (None: every control)."""
     known = catalog.by_id()
-    baseline = {target: scan_statuses(stack.base / target, catalog) for target in stack.targets}
+    baseline = {target: scan_statuses(stack.base / target, catalog, controls) for target in stack.targets}
+    unnamed = [m.name for m in mutations if not m.names]
+    if unnamed:
+        raise AssertionError(f"mutations that name no resource for their finding: {unnamed}")
     if any(m.source for m in mutations):
-        baseline[SOURCE] = scan_statuses(stack.infra, catalog)
+        baseline[SOURCE] = scan_statuses(stack.infra, catalog, controls)
     outcomes = []
     for mutation in mutations:
         # Applied and scanned even when its control is absent: the mutation itself is checked.
-        statuses = scan_statuses(stack.mutated_copy(mutation, workdir), catalog)
+        results = scan_results(stack.mutated_copy(mutation, workdir), catalog, controls)
+        statuses = {control: status for control, (status, _) in results.items()}
         if mutation.control not in known:
             also = sorted(c for c, s in statuses.items() if s == "fail")
             outcomes.append(Outcome(mutation, False, "absent", also, note="control not written yet"))
             continue
         before = baseline[SOURCE if mutation.source else mutation.target]
         also = sorted(c for c, s in statuses.items() if s == "fail" and before.get(c) != "fail" and c != mutation.control)
+        named = sorted(results.get(mutation.control, ("absent", set()))[1])
         note = "" if before.get(mutation.control) != "fail" else "control already failed before the mutation"
+        if not note and statuses.get(mutation.control) == "fail" and mutation.names not in named:
+            note = f"no finding names {mutation.names}; findings name {named}"
         killed = statuses.get(mutation.control) == "fail" and not note
-        outcomes.append(Outcome(mutation, killed, statuses.get(mutation.control, "absent"), also, note))
+        outcomes.append(Outcome(mutation, killed, statuses.get(mutation.control, "absent"), also, note, named))
     return outcomes
 
 
