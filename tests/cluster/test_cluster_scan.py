@@ -1,0 +1,145 @@
+"""`scan --kubeconfig` against the real kube-apiserver: what a live read of an applied overlay
+gives equals what the scan of its files gives; pages, a 403 and an unreachable server.
+
+One API server for the session (tests/cluster/conftest.py); the overlay is applied once, and
+the tests that add objects remove them after.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kaze_policy.sources.kubernetes import CLUSTER_SCOPED_KINDS
+from kaze_policy.sources.openapi import is_builtin_group
+from tests.cluster.apiserver import RESTRICTED_CONTEXT, RESTRICTED_USER, LiveCluster, api_client, apply, crds_for
+from tests.conftest import INFRA, ROOT, run_cli
+
+pytestmark = pytest.mark.cluster
+
+# The largest overlay of the shipped stack (agency cells hold the most objects).
+OVERLAY = INFRA / "kubernetes" / "overlays" / "agency-aws"
+CONFIG = INFRA / "kaze-policy.yaml"
+# What the API server makes itself at start (its namespaces, the `kubernetes` Service, the
+# bootstrap roles and bindings): a file of the overlay holds none of it. The file scan knows
+# the bootstrap roles from analysis/data/bootstrap_rbac.json.
+SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
+
+
+def _report(result: subprocess.CompletedProcess) -> dict[str, Any]:
+    assert result.stdout, result.stderr
+    return json.loads(result.stdout)
+
+
+def _verdicts(report: dict[str, Any]) -> dict[str, tuple[str, list[str]]]:
+    """Control id → (status, the resource ids of its findings)."""
+    return {c["id"]: (c["status"], sorted(f["resource"]["id"] for f in c["findings"])) for c in report["controls"]}
+
+
+def _cluster_scoped(report: dict[str, Any]) -> set[str]:
+    return {c["id"] for c in report["controls"] if "cluster" in c["scopes"]}
+
+
+@pytest.fixture(scope="module")
+def applied(live_cluster: LiveCluster, kustomize: str) -> list[dict[str, Any]]:
+    """The overlay, rendered by kustomize and created on the API server (CRDs for its custom kinds first)."""
+    rendered = subprocess.run([kustomize, "build", str(OVERLAY)], capture_output=True, text=True, check=True,
+                              timeout=120).stdout
+    objects = [o for o in yaml.safe_load_all(rendered) if o]
+    apply(live_cluster.kubeconfig, crds_for(objects, is_builtin_group, CLUSTER_SCOPED_KINDS.__contains__) + objects)
+    return objects
+
+
+def live_scan(cluster: LiveCluster, *args: str) -> subprocess.CompletedProcess:
+    return run_cli("scan", "--kubeconfig", str(cluster.kubeconfig), "--config", str(CONFIG), "--root", str(INFRA),
+                   "--format", "json", "--no-progress", *args)
+
+
+def test_live_scan_of_an_applied_overlay_gives_the_verdicts_of_its_files(live_cluster: LiveCluster,
+                                                                        applied: list[dict[str, Any]]) -> None:
+    started = time.monotonic()
+    live = live_scan(live_cluster)
+    seconds = time.monotonic() - started
+    files = run_cli("scan", str(OVERLAY), "--root", str(INFRA), "--format", "json", "--no-progress")
+    live_report, file_report = _report(live), _report(files)
+    print(f"live scan of {len(applied)} objects: {seconds:.1f} s")
+    assert live_report["targets"][0]["kind"] == "cluster"
+    assert live_report["targets"][0]["resources"] >= len(applied)
+    cluster_controls = _cluster_scoped(live_report)
+    live_verdicts, file_verdicts = _verdicts(live_report), _verdicts(file_report)
+    differ = {cid: (live_verdicts[cid], file_verdicts[cid]) for cid in sorted(cluster_controls)
+              if live_verdicts[cid] != file_verdicts[cid]}
+    assert differ == {}
+    # The controls of files only are not applicable to a cluster, and say why.
+    for control in live_report["controls"]:
+        if control["id"] not in cluster_controls:
+            assert control["status"] == "not_applicable", control
+    assert live.returncode == files.returncode
+
+
+def test_a_list_longer_than_a_page_is_read_whole(live_cluster: LiveCluster) -> None:
+    from kubernetes import client
+
+    from kaze_policy.sources.cluster import ReadOptions, read_cluster
+
+    api = api_client(live_cluster.kubeconfig)
+    core = client.CoreV1Api(api)
+    label = "kaze.io/test=pages"
+    try:
+        for i in range(25):
+            core.create_namespaced_config_map("default", {"metadata": {"name": f"page-{i:02d}",
+                                                                        "labels": {"kaze.io/test": "pages"}}})
+        read = read_cluster(ReadOptions(live_cluster.kubeconfig, page_size=4), frozenset({"ConfigMap"}))
+    finally:
+        core.delete_collection_namespaced_config_map("default", label_selector=label)
+        api.close()
+    names = sorted(r.name for r in read.inventory.resources if r.name.startswith("page-"))
+    assert names == [f"page-{i:02d}" for i in range(25)]
+    assert all(r.origin.file == f"{live_cluster.server}/api/v1/namespaces/default/configmaps/{r.name}"
+               and r.origin.line is None for r in read.inventory.resources if r.name.startswith("page-"))
+
+
+def _everything_but_network_policies(api: Any) -> list[dict[str, Any]]:
+    """Read rules on every API group the server serves, less `networkpolicies`."""
+    from kubernetes import client
+
+    groups = [g.name for g in client.ApisApi(api).get_api_versions().groups if g.name != "networking.k8s.io"]
+    verbs = ["get", "list", "watch"]
+    return [{"apiGroups": ["", *groups], "resources": ["*"], "verbs": verbs},
+            {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses", "ingressclasses"], "verbs": verbs}]
+
+
+def test_a_kind_the_credentials_may_not_list_makes_the_controls_that_need_it_errors(
+        live_cluster: LiveCluster, applied: list[dict[str, Any]]) -> None:
+    from kubernetes import client
+
+    api = api_client(live_cluster.kubeconfig)
+    rbac = client.RbacAuthorizationV1Api(api)
+    name = "kaze-test-restricted"
+    try:
+        rbac.create_cluster_role({"metadata": {"name": name}, "rules": _everything_but_network_policies(api)})
+        rbac.create_cluster_role_binding({"metadata": {"name": name},
+                                          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                                      "name": name},
+                                          "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
+                                                        "name": RESTRICTED_USER}]})
+        result = live_scan(live_cluster, "--context", RESTRICTED_CONTEXT)
+    finally:
+        rbac.delete_cluster_role_binding(name)
+        rbac.delete_cluster_role(name)
+        api.close()
+    assert result.returncode == 3, result.stderr
+    verdicts = {c["id"]: c for c in _report(result)["controls"]}
+    # KZ-EGR-02 judges NetworkPolicies one by one: it could not see them.
+    assert verdicts["KZ-EGR-02"]["status"] == "error"
+    assert "list networkpolicies.networking.k8s.io" in verdicts["KZ-EGR-02"]["reason"]
+    # Cross-resource controls read everything: the reachability of KZ-TEN-02 needs the policies too.
+    assert verdicts["KZ-TEN-02"]["status"] == "error"
+    # A per-object control whose kinds were all read is judged as usual.
+    assert verdicts["KZ-SUP-01"]["status"] == "pass"
