@@ -57,9 +57,13 @@ bootstrap-rbac: $(BOOTSTRAP_RBAC)
 # the same pinned Kubernetes (a `tool` of tools/k8s/go.mod), and etcd from a module of its own
 # (its gRPC and OpenTelemetry pins differ from Kubernetes'). Some 6 minutes from a cold Go
 # build cache, seconds to link from a warm one; only `make test` and `make tools` build them.
+# Its version (in /version, and in a snapshot's header) is the module's, stamped as Kubernetes' release build does.
 $(TOOLS)/kube-apiserver: tools/k8s/go.mod tools/k8s/go.sum
 	mkdir -p $(TOOLS)
-	cd tools/k8s && go build -o ../../$(TOOLS)/ k8s.io/kubernetes/cmd/kube-apiserver
+	cd tools/k8s && v=$$(go list -m -f '{{.Version}}' k8s.io/kubernetes) && m=$${v#v} && \
+		go build -ldflags "-X k8s.io/component-base/version.gitVersion=$$v \
+			-X k8s.io/component-base/version.gitMajor=$${m%%.*} -X k8s.io/component-base/version.gitMinor=$$(echo $$m | cut -d. -f2)" \
+			-o ../../$(TOOLS)/ k8s.io/kubernetes/cmd/kube-apiserver
 	touch $@
 
 $(TOOLS)/etcd: tools/etcd/go.mod tools/etcd/go.sum

@@ -208,6 +208,35 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
     sys.exit(exit_code(report, fail_on))
 
 
+@main.command()
+@click.option("--kubeconfig", required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="The kubeconfig whose credentials read the cluster (read only: list).")
+@click.option("--context", "kube_context", metavar="NAME", help="The kubeconfig's context (default: its current one).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The snapshot file (JSON); `-` for standard output.")
+@click.option("--page-size", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Objects per list request to the API server.")
+@click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR)
+def snapshot(kubeconfig: Path, kube_context: str | None, output: Path, page_size: int, policies: Path) -> None:
+    """Save what a live scan reads (the objects every control needs, with the server, its
+    version, the time and the identity used) to a file: `scan FILE` judges it as the live scan would."""
+    import datetime as dt
+
+    from kaze_policy.sources.cluster import ReadOptions, kinds_to_read, read_cluster, snapshot_document
+
+    kinds = kinds_to_read(load_catalog(policies).controls)
+    read = read_cluster(ReadOptions(kubeconfig, kube_context, page_size), kinds)  # unreachable: one line, exit 3
+    taken = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    text = json.dumps(snapshot_document(read, taken), indent=1, sort_keys=True) + "\n"
+    if str(output) == "-":
+        click.echo(text, nl=False)
+    else:
+        _atomic_write(output, text)
+    if read.forbidden:  # saved all the same: a scan of the file makes the controls that need them errors
+        click.echo(f"kaze-policy: could not list: {'; '.join(sorted(read.forbidden.values()))}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
 def _scan_with_progress(options: Any, catalog: Any) -> ScanReport:
     """A line per phase of the scan as it starts, each with its count, on stderr; gone at the end."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +19,9 @@ from kaze_policy.errors import InputError, KazePolicyError, UsageError
 from kaze_policy.evaluate import Waivers, default_workers, evaluate_target, merge
 from kaze_policy.inventory import CONFIG_ID, CONFIG_KIND, Inventory, Origin, Resource
 from kaze_policy.results import ERROR, NOT_APPLICABLE, ScanReport, TargetResult
-from kaze_policy.sources.cluster import CLUSTER_SCOPE, DEFAULT_PAGE_SIZE, needs
+from kaze_policy.sources.cluster import CLUSTER_SCOPE, DEFAULT_PAGE_SIZE, ClusterRead, is_snapshot, load_snapshot, needs
 from kaze_policy.sources.discover import CONFIG_FILE, Found, TargetSpec, discover, nearest_config
-from kaze_policy.sources.files import DEFAULT_MAX_FILE_BYTES, STDIN, STDIN_NAME, Skipped, describe_skipped
+from kaze_policy.sources.files import DEFAULT_MAX_FILE_BYTES, STDIN, STDIN_NAME, Skipped, describe_skipped, read_bytes
 from kaze_policy.sources.kustomize import ToolMissingError
 from kaze_policy.sources.load import load_target
 from kaze_policy.sources.sbom import SbomFolder, read_sbom_folder
@@ -136,6 +137,23 @@ def _load_cluster(options: ScanOptions, loaded: Loaded, explicit: dict | None,
     except ClusterUnreachable as err:
         loaded.unreachable.append((err.file or str(options.kubeconfig), err.message))
         return
+    _add_cluster(read, loaded, explicit, options)
+
+
+def _cluster_snapshot(spec: TargetSpec, max_bytes: int) -> dict | None:
+    """The cluster snapshot a target of one JSON file holds (`kaze-policy snapshot`), if it holds one."""
+    if spec.kind != "files" or spec.stdin or len(spec.files) != 1 or spec.files[0].suffix != ".json":
+        return None
+    try:
+        value = json.loads(read_bytes(spec.files[0], max_bytes))
+    except (ValueError, RecursionError):
+        return None  # not JSON: the file sources say what is wrong with it
+    return value if is_snapshot(value) else None
+
+
+def _add_cluster(read: ClusterRead, loaded: Loaded, explicit: dict | None, options: ScanOptions) -> None:
+    """A live read (or its snapshot) as a target, configured as standard input is: the nearest
+    configuration to the current folder, SBOMs from within --root or the current folder."""
     inventory = read.inventory
     tree = (options.root or Path.cwd()).resolve()
     _configure(inventory, Path.cwd(), tree, explicit, options, loaded)
@@ -151,6 +169,13 @@ def _load_path(found: Found, loaded: Loaded, explicit: dict | None, options: Sca
     loaded.skipped.extend(found.skipped)
     judged, missing_tool = 0, False
     for spec in found.targets:
+        snapshot = _cluster_snapshot(spec, options.max_file_bytes)
+        if snapshot is not None:
+            phases.advance(READING)
+            _add_cluster(load_snapshot(snapshot, str(spec.files[0])), loaded, explicit, options)
+            phases.advance(ANALYSING)
+            judged += 1
+            continue
         try:
             inventory = load_target(spec, options.max_file_bytes, options.allow_remote)
         except ToolMissingError as err:

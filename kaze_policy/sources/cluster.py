@@ -99,7 +99,8 @@ class ClusterRead:
     inventory: Inventory
     forbidden: dict[str, str] = field(default_factory=dict)  # kind → the missing permission, with the server's word
     server_version: str = ""
-    identity: str = ""
+    identity: str = ""  # the kubeconfig context (and user) the objects were read with
+    kinds: tuple[str, ...] = ()  # the kinds asked for
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ class _Client:
             raise InputError(f"not a usable kubeconfig: {err}", shown) from None
         configuration.retries = False  # our own retries, with backoff and Retry-After
         self.server = configuration.host.rstrip("/")
+        self.identity = _identity(options)
         self.api = client.ApiClient(configuration)
         self.timeout = options.timeout
 
@@ -190,6 +192,19 @@ class _Client:
 
     def close(self) -> None:
         self.api.close()
+
+
+def _identity(options: ReadOptions) -> str:
+    """`context <name> (user <name>)` of the kubeconfig: who the objects were read as."""
+    from kubernetes import config
+
+    try:
+        contexts, current = config.list_kube_config_contexts(config_file=str(options.kubeconfig))
+    except Exception:  # the loader has already accepted the file; this is only a label
+        return ""
+    chosen = next((c for c in contexts if c.get("name") == options.context), current) if options.context else current
+    user = ((chosen or {}).get("context") or {}).get("user")
+    return f"context {(chosen or {}).get('name')} (user {user})" if chosen else ""
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -265,7 +280,8 @@ def read_cluster(options: ReadOptions, kinds: frozenset[str]) -> ClusterRead:
         version = client.get("/version")
         inventory = Inventory(target=Target(name=client.server, path=client.server, kind="cluster"),
                               scopes={CLUSTER_SCOPE})
-        read = ClusterRead(inventory, server_version=str(version.get("gitVersion") or ""))
+        read = ClusterRead(inventory, server_version=str(version.get("gitVersion") or ""),
+                           identity=client.identity, kinds=tuple(sorted(kinds)))
         for api in discover(client, kinds):
             try:
                 objects = _list(client, api, options.page_size)
@@ -289,3 +305,52 @@ def _resource(obj: dict[str, Any], api: ApiResource, server: str) -> Resource:
     return Resource(kind=api.kind, name=name, obj=obj, origin=Origin(server + object_path(api, namespace, name)),
                     source=SOURCE, api_version=api.api_version, namespace=namespace)
 
+
+
+# ----------------------------------------------------------------------------- snapshots
+# `kaze-policy snapshot` saves a live read as one JSON document; scanning that file gives the
+# verdicts of the live scan, so that an auditor can work without access to the cluster.
+SNAPSHOT_API_VERSION = "snapshot.kaze.io/v1"
+SNAPSHOT_KIND = "ClusterSnapshot"
+
+
+def snapshot_document(read: ClusterRead, taken: str) -> dict[str, Any]:
+    """What was read: a header (server, its version, the time, the identity, the kinds asked
+    for and those refused) and every object with the API path it was read at."""
+    server = read.inventory.target.path
+    items = [{"path": r.origin.file.removeprefix(server), "object": r.obj}
+             for r in read.inventory.resources if r.source == SOURCE]
+    return {"apiVersion": SNAPSHOT_API_VERSION, "kind": SNAPSHOT_KIND,
+            "header": {"server": server, "serverVersion": read.server_version, "time": taken,
+                       "identity": read.identity, "kinds": list(read.kinds), "forbidden": read.forbidden},
+            "items": items}
+
+
+def is_snapshot(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("apiVersion") == SNAPSHOT_API_VERSION and \
+        value.get("kind") == SNAPSHOT_KIND
+
+
+def load_snapshot(value: dict[str, Any], shown: str) -> ClusterRead:
+    """A snapshot file as the live read it records (target: the file; scope: cluster)."""
+    header, items = value.get("header"), value.get("items")
+    if not isinstance(header, dict) or not isinstance(items, list):
+        raise InputError(f"a {SNAPSHOT_KIND} needs a `header` object and an `items` list", shown)
+    forbidden = header.get("forbidden") or {}
+    if not isinstance(forbidden, dict) or not all(isinstance(v, str) for v in forbidden.values()):
+        raise InputError("header.forbidden must map kinds to the permission that was missing", shown)
+    inventory = Inventory(target=Target(name=shown, path=shown, kind="cluster"), scopes={CLUSTER_SCOPE})
+    resources = []
+    for i, item in enumerate(items):
+        obj = item.get("object") if isinstance(item, dict) else None
+        metadata = obj.get("metadata") if isinstance(obj, dict) else None
+        if not isinstance(metadata, dict) or not isinstance(item.get("path"), str) or not metadata.get("name") \
+                or not isinstance(obj.get("kind"), str) or not isinstance(obj.get("apiVersion"), str):
+            raise InputError(f"items[{i}] is not {{path, object}} with a kind, an apiVersion and a name", shown)
+        namespace = metadata.get("namespace")
+        resources.append(Resource(kind=obj["kind"], name=str(metadata["name"]), obj=obj,
+                                  origin=Origin(f"{shown}#{item['path']}"), source=SOURCE,
+                                  api_version=obj["apiVersion"], namespace=str(namespace) if namespace else None))
+    inventory.add(resources)
+    return ClusterRead(inventory, dict(forbidden), str(header.get("serverVersion") or ""),
+                       str(header.get("identity") or ""), tuple(header.get("kinds") or ()))

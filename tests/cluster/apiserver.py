@@ -154,6 +154,7 @@ def _apiserver_args(binary: str, folder: Path, etcd_url: str, port: int, pki: di
             "--service-account-signing-key-file", str(pki["sa_key"]),
             "--service-account-issuer", "https://kubernetes.default.svc",
             "--authorization-mode", "RBAC", "--service-cluster-ip-range", "10.96.0.0/24",
+            "--endpoint-reconciler-type", "none",  # a loopback address may not be reconciled
             "--enable-priority-and-fairness=false", "--profiling=false", "--v", "0"]
 
 
