@@ -227,19 +227,25 @@ def _message(body: bytes, reason: Any) -> str:
 
 
 def discover(client: _Client, kinds: frozenset[str]) -> list[ApiResource]:
-    """The listable resources that hold `kinds`, in each group's preferred version."""
-    versions = [("", v) for v in client.get("/api").get("versions") or []][:1]
+    """The listable resources that hold `kinds`: for each group, each kind in the first of the
+    group's versions that serves it, the preferred version first (a group's kinds may live in
+    different versions: monitoring.coreos.com serves Prometheus in v1, AlertmanagerConfig in v1alpha1)."""
+    groups = [("", list(client.get("/api").get("versions") or []))]
     for group in client.get("/apis").get("groups") or []:
         preferred = (group.get("preferredVersion") or {}).get("version")
-        if preferred:
-            versions.append((group["name"], preferred))
+        versions = [v.get("version") for v in group.get("versions") or [] if v.get("version")]
+        groups.append((group["name"], sorted(versions, key=lambda v: v != preferred)))
     found = []
-    for group, version in versions:
-        path = f"/apis/{group}/{version}" if group else f"/api/{version}"
-        for entry in client.get(path).get("resources") or []:
-            if "/" in entry["name"] or entry.get("kind") not in kinds or "list" not in (entry.get("verbs") or []):
-                continue  # a subresource, a kind no control reads, or nothing to list
-            found.append(ApiResource(group, version, entry["name"], entry["kind"], bool(entry.get("namespaced"))))
+    for group, versions in groups:
+        seen: set[str] = set()
+        for version in versions:
+            path = f"/apis/{group}/{version}" if group else f"/api/{version}"
+            for entry in client.get(path).get("resources") or []:
+                kind = entry.get("kind")
+                if "/" in entry["name"] or kind not in kinds or kind in seen or "list" not in (entry.get("verbs") or []):
+                    continue  # a subresource, a kind no control reads or already found, or nothing to list
+                seen.add(kind)
+                found.append(ApiResource(group, version, entry["name"], kind, bool(entry.get("namespaced"))))
     return found
 
 

@@ -209,7 +209,8 @@ def api_client(kubeconfig: Path, context: str | None = None) -> Any:
 
 def _crd(group: str, kind: str, versions: list[str], namespaced: bool) -> dict[str, Any]:
     """A CustomResourceDefinition that takes any object of the kind (no schema but the kind's)."""
-    plural = kind.lower() + ("es" if kind.endswith("s") else "s")
+    lower = kind.lower()
+    plural = lower[:-1] + "ies" if lower.endswith("y") else lower + ("es" if lower.endswith("s") else "s")
     return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
             "metadata": {"name": f"{plural}.{group}"},
             "spec": {"group": group, "scope": "Namespaced" if namespaced else "Cluster",

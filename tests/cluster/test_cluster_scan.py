@@ -187,3 +187,37 @@ def test_a_snapshot_gives_the_verdicts_of_the_live_scan(live_cluster: LiveCluste
     from_file = run_cli("scan", str(snapshot), "--config", str(CONFIG), "--root", str(INFRA), "--format", "json")
     assert _verdicts(_report(from_file)) == _verdicts(_report(live))
     assert from_file.returncode == live.returncode
+
+
+def _bind_to_restricted(api: Any, role: str) -> str:
+    from kubernetes import client
+
+    name = f"kaze-test-{role}"
+    client.RbacAuthorizationV1Api(api).create_cluster_role_binding({
+        "metadata": {"name": name},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": RESTRICTED_USER}]})
+    return name
+
+
+def test_the_shipped_audit_role_is_all_a_live_scan_needs(live_cluster: LiveCluster, applied: Applied) -> None:
+    """infra's ClusterRole kaze-policy-audit (what the in-cluster audit runs with), bound to a
+    user who holds nothing else, reads everything the admin's scan reads: the same verdicts.
+    Without it, every cluster control is an error."""
+    from kubernetes import client
+
+    without = live_scan(live_cluster, "--context", RESTRICTED_CONTEXT)
+    api = api_client(live_cluster.kubeconfig)
+    binding = _bind_to_restricted(api, "kaze-policy-audit")
+    try:
+        restricted = live_scan(live_cluster, "--context", RESTRICTED_CONTEXT)
+        admin = live_scan(live_cluster)
+    finally:
+        client.RbacAuthorizationV1Api(api).delete_cluster_role_binding(binding)
+        api.close()
+    assert _verdicts(_report(restricted)) == _verdicts(_report(admin))
+    assert restricted.returncode == admin.returncode != 3
+    assert without.returncode == 3
+    for control in _report(without)["controls"]:
+        if "cluster" in control["scopes"]:
+            assert control["status"] == "error" and "HTTP 403" in control["reason"], control
