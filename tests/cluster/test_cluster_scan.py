@@ -221,3 +221,18 @@ def test_the_shipped_audit_role_is_all_a_live_scan_needs(live_cluster: LiveClust
     for control in _report(without)["controls"]:
         if "cluster" in control["scopes"]:
             assert control["status"] == "error" and "HTTP 403" in control["reason"], control
+
+
+def test_every_applied_object_of_a_kind_the_controls_read_is_read_back(live_cluster: LiveCluster,
+                                                                       applied: Applied) -> None:
+    """Whatever version of its group serves it (AlertmanagerConfig: v1alpha1 beside v1)."""
+    from kaze_policy.inventory import resource_id
+
+    kinds = kinds_to_read(load_catalog().controls)
+    read = read_cluster(ReadOptions(live_cluster.kubeconfig), kinds)
+    ids = {r.id for r in read.inventory.resources}
+    wanted = {resource_id(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"])
+              for o in applied.objects if o["kind"] in kinds}
+    assert wanted - ids == set()
+    assert {"AlertmanagerConfig", "CiliumNetworkPolicy", "Cluster", "Server"} <= {r.kind for r in read.inventory.resources}
+    assert read.forbidden == {}
