@@ -168,6 +168,8 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Read a live cluster too, with the credentials of this kubeconfig (read only: list).")
 @click.option("--context", "kube_context", metavar="NAME", help="The kubeconfig's context (default: its current one).")
+@click.option("--in-cluster", is_flag=True,
+              help="Read the cluster this runs in, with the pod's service-account credentials.")
 @click.option("--page-size", type=click.IntRange(min=1), default=500, show_default=True,
               help="Objects per list request to the API server.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
@@ -175,7 +177,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], outputs: tuple[Path, ...],
          fail_on: str, engine: str, opa_url: str | None, policies: Path, controls: tuple[str, ...],
          skip_controls: tuple[str, ...], max_file_size: int, exclude: tuple[str, ...], allow_remote: bool,
-         root: Path | None, kubeconfig: Path | None, kube_context: str | None, page_size: int,
+         root: Path | None, kubeconfig: Path | None, kube_context: str | None, in_cluster: bool, page_size: int,
          progress: bool | None, quiet: bool) -> None:
     """Scan Kubernetes manifests, Kustomize overlays, Terraform and Vault policies, and live clusters.
 
@@ -186,10 +188,9 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
     """
     from kaze_policy.scan import ScanOptions, run_scan
 
-    if not paths and kubeconfig is None:
-        raise UsageError("nothing to scan: give PATHS, or --kubeconfig FILE for a live cluster")
-    if kube_context is not None and kubeconfig is None:
-        raise UsageError("--context needs --kubeconfig")
+    _check_cluster_options(kubeconfig, kube_context, in_cluster)
+    if not paths and kubeconfig is None and not in_cluster:
+        raise UsageError("nothing to scan: give PATHS, or --kubeconfig FILE (or --in-cluster) for a live cluster")
     plan = _output_plan(formats, outputs)
     if config is not None and not config.is_file():
         raise UsageError("no such file", str(config))
@@ -198,7 +199,7 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
     options = ScanOptions(paths=list(paths), config=config, engine=engine, opa_url=opa_url,
                           max_file_bytes=max_file_size, controls=selected, exclude=list(exclude),
                           allow_remote=allow_remote, root=root, kubeconfig=kubeconfig, context=kube_context,
-                          page_size=page_size)
+                          in_cluster=in_cluster, page_size=page_size)
     show_progress = progress if progress is not None else sys.stderr.isatty()
     if show_progress:
         report = _scan_with_progress(options, catalog)
@@ -209,21 +210,27 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
 
 
 @main.command()
-@click.option("--kubeconfig", required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="The kubeconfig whose credentials read the cluster (read only: list).")
 @click.option("--context", "kube_context", metavar="NAME", help="The kubeconfig's context (default: its current one).")
+@click.option("--in-cluster", is_flag=True,
+              help="Read the cluster this runs in, with the pod's service-account credentials.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The snapshot file (JSON); `-` for standard output.")
 @click.option("--page-size", type=click.IntRange(min=1), default=500, show_default=True,
               help="Objects per list request to the API server.")
 @click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR)
-def snapshot(kubeconfig: Path, kube_context: str | None, output: Path, page_size: int, policies: Path) -> None:
+def snapshot(kubeconfig: Path | None, kube_context: str | None, in_cluster: bool, output: Path, page_size: int,
+             policies: Path) -> None:
     """Save what a live scan reads (the objects every control needs, with the server, its
     version, the time and the identity used) to a file: `scan FILE` judges it as the live scan would."""
     import datetime as dt
 
     from kaze_policy.sources.cluster import ReadOptions, kinds_to_read, read_cluster, snapshot_document
 
+    _check_cluster_options(kubeconfig, kube_context, in_cluster)
+    if kubeconfig is None and not in_cluster:
+        raise UsageError("give --kubeconfig FILE, or --in-cluster")
     kinds = kinds_to_read(load_catalog(policies).controls)
     read = read_cluster(ReadOptions(kubeconfig, kube_context, page_size), kinds)  # unreachable: one line, exit 3
     taken = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -235,6 +242,13 @@ def snapshot(kubeconfig: Path, kube_context: str | None, output: Path, page_size
     if read.forbidden:  # saved all the same: a scan of the file makes the controls that need them errors
         click.echo(f"kaze-policy: could not list: {'; '.join(sorted(read.forbidden.values()))}", err=True)
         sys.exit(EXIT_ERROR)
+
+
+def _check_cluster_options(kubeconfig: Path | None, kube_context: str | None, in_cluster: bool) -> None:
+    if in_cluster and kubeconfig is not None:
+        raise UsageError("--in-cluster and --kubeconfig: give one of them")
+    if kube_context is not None and kubeconfig is None:
+        raise UsageError("--context needs --kubeconfig")
 
 
 def _scan_with_progress(options: Any, catalog: Any) -> ScanReport:

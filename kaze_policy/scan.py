@@ -45,6 +45,7 @@ class ScanOptions:
     # A live cluster to read besides the paths (sources/cluster.py): its kubeconfig and context.
     kubeconfig: Path | None = None
     context: str | None = None
+    in_cluster: bool = False  # the pod's own service account, instead of a kubeconfig
     page_size: int = DEFAULT_PAGE_SIZE
 
 
@@ -117,7 +118,7 @@ def load_inventories(options: ScanOptions, phases: _Phases | None = None,
     for found in founds:
         parts.update(spec.name for spec in found.targets if spec.included)
         _load_path(found, loaded, explicit, options, phases)
-    if options.kubeconfig is not None:
+    if options.kubeconfig is not None or options.in_cluster:
         _load_cluster(options, loaded, explicit, controls)
     add_overlay_facts(loaded.inventories, parts)
     return loaded
@@ -129,13 +130,12 @@ def _load_cluster(options: ScanOptions, loaded: Loaded, explicit: dict | None,
     from kaze_policy.catalog import load_catalog
     from kaze_policy.sources.cluster import ClusterUnreachable, ReadOptions, kinds_to_read, read_cluster
 
-    assert options.kubeconfig is not None
     kinds = kinds_to_read(controls if controls is not None else load_catalog().controls)
     read_options = ReadOptions(options.kubeconfig, options.context, options.page_size)
     try:
         read = read_cluster(read_options, kinds)
     except ClusterUnreachable as err:
-        loaded.unreachable.append((err.file or str(options.kubeconfig), err.message))
+        loaded.unreachable.append((err.file or str(options.kubeconfig or "in-cluster"), err.message))
         return
     _add_cluster(read, loaded, explicit, options)
 

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from kaze_policy.catalog import Control
-from kaze_policy.errors import InputError, KazePolicyError
+from kaze_policy.errors import InputError, KazePolicyError, UsageError
 from kaze_policy.inventory import WORKLOAD_KINDS, Inventory, Origin, Resource, Target
 
 # The scope a live read turns on: the controls written for a running cluster (catalog
@@ -105,7 +105,7 @@ class ClusterRead:
 
 @dataclass(frozen=True)
 class ReadOptions:
-    kubeconfig: Path
+    kubeconfig: Path | None  # None: the pod's own service account (in-cluster credentials)
     context: str | None = None
     page_size: int = DEFAULT_PAGE_SIZE
     timeout: float = DEFAULT_TIMEOUT
@@ -131,19 +131,22 @@ class _Client:
 
     def __init__(self, options: ReadOptions) -> None:
         from kubernetes import client, config
-        from kubernetes.config.config_exception import ConfigException
 
-        shown = str(options.kubeconfig)
-        if not options.kubeconfig.is_file():
-            raise InputError("no such file", shown)
         configuration = client.Configuration()
-        try:
-            config.load_kube_config(config_file=shown, context=options.context,
-                                    client_configuration=configuration, persist_config=False)
-        except (ConfigException, ValueError, TypeError, OSError) as err:
-            raise InputError(f"not a usable kubeconfig: {err}", shown) from None
-        except Exception as err:  # the loader raises what YAML raises on a malformed file
-            raise InputError(f"not a usable kubeconfig: {err}", shown) from None
+        if options.kubeconfig is None:
+            try:
+                config.load_incluster_config(client_configuration=configuration)
+            except config.ConfigException as err:
+                raise UsageError(f"--in-cluster: no service-account credentials here ({_first_line(err)})") from None
+        else:
+            shown = str(options.kubeconfig)
+            if not options.kubeconfig.is_file():
+                raise InputError("no such file", shown)
+            try:
+                config.load_kube_config(config_file=shown, context=options.context,
+                                        client_configuration=configuration, persist_config=False)
+            except Exception as err:  # ConfigException, and whatever YAML or a field's type raises
+                raise InputError(f"not a usable kubeconfig: {_first_line(err)}", shown) from None
         configuration.retries = False  # our own retries, with backoff and Retry-After
         self.server = configuration.host.rstrip("/")
         self.identity = _identity(options)
@@ -187,8 +190,7 @@ class _Client:
                 delay = _retry_after(response.headers) or delay
             if attempt + 1 < ATTEMPTS:
                 time.sleep(delay)
-        raise ClusterUnreachable(f"cannot read the API server {self.server} ({ATTEMPTS} attempts): {last}",
-                                 self.server)
+        raise ClusterUnreachable(f"cannot read the API server ({ATTEMPTS} attempts): {last}", self.server)
 
     def close(self) -> None:
         self.api.close()
@@ -198,6 +200,8 @@ def _identity(options: ReadOptions) -> str:
     """`context <name> (user <name>)` of the kubeconfig: who the objects were read as."""
     from kubernetes import config
 
+    if options.kubeconfig is None:
+        return "in-cluster service account"
     try:
         contexts, current = config.list_kube_config_contexts(config_file=str(options.kubeconfig))
     except Exception:  # the loader has already accepted the file; this is only a label
@@ -250,7 +254,19 @@ def discover(client: _Client, kinds: frozenset[str]) -> list[ApiResource]:
 
 
 def _list(client: _Client, api: ApiResource, page_size: int) -> list[dict[str, Any]]:
-    """Every object of one resource, across all namespaces, page by page."""
+    """Every object of one resource, across all namespaces, page by page. A `continue` token
+    that expired (410 Gone: the list took longer than etcd keeps its revision) starts the
+    list again, a few times."""
+    for _ in range(ATTEMPTS):
+        try:
+            return _pages(client, api, page_size)
+        except Refused as err:
+            if err.status != 410:
+                raise
+    raise Refused(410, f"the list of {api.resource} kept expiring before its last page")
+
+
+def _pages(client: _Client, api: ApiResource, page_size: int) -> list[dict[str, Any]]:
     metadata_only = api.kind in METADATA_ONLY
     accept = _METADATA_ACCEPT if metadata_only else "application/json"
     items: list[dict[str, Any]] = []
@@ -295,6 +311,8 @@ def read_cluster(options: ReadOptions, kinds: frozenset[str]) -> ClusterRead:
                 if err.status == 403:
                     read.forbidden.setdefault(api.kind, f"{api.permission} (HTTP 403: {err.message})")
                     continue
+                if err.status == 404:
+                    continue  # its CRD was removed since discovery: absent, as if never installed
                 raise ClusterUnreachable(f"GET {api.path}/{api.resource}: {err}", client.server) from None
             inventory.add([_resource(obj, api, client.server) for obj in objects])
         return read

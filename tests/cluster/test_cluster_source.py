@@ -32,7 +32,8 @@ def test_an_unreachable_server_makes_every_cluster_control_an_error(tmp_path: Pa
     for control in controls:
         if "cluster" in control["scopes"]:
             assert control["status"] == "error", control
-            assert "cannot read the API server" in control["reason"] and server in control["reason"]
+            assert "cannot read the API server" in control["reason"]
+            assert [t["name"] for t in control["targets"]] == [server]
         else:
             assert control["status"] == "not_applicable", control
     assert any("cluster" in c["scopes"] for c in controls)
@@ -51,3 +52,9 @@ def test_a_context_the_kubeconfig_lacks_is_bad_input(tmp_path: Path) -> None:
     result = run_cli("scan", "--kubeconfig", str(config), "--context", "elsewhere", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "elsewhere" in result.stderr
+
+
+def test_in_cluster_outside_a_pod_is_bad_usage(tmp_path: Path) -> None:
+    result = run_cli("scan", "--in-cluster", cwd=tmp_path, env={"KUBERNETES_SERVICE_HOST": "", "KUBERNETES_SERVICE_PORT": ""})
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "--in-cluster" in result.stderr
