@@ -135,7 +135,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
               help="kaze-policy.yaml to use (default: the nearest one in or above each target).")
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
@@ -165,20 +165,32 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--root", type=click.Path(path_type=Path), metavar="DIR",
               help="The repository root: the tree a configuration's sboms folder must lie in "
                    "(default: the path scanned).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Read a live cluster too, with the credentials of this kubeconfig (read only: list).")
+@click.option("--context", "kube_context", metavar="NAME", help="The kubeconfig's context (default: its current one).")
+@click.option("--in-cluster", is_flag=True,
+              help="Read the cluster this runs in, with the pod's service-account credentials.")
+@click.option("--page-size", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Objects per list request to the API server.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
 @click.option("-q", "--quiet", is_flag=True, help="Text report: only the failures and errors, one line each.")
 def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], outputs: tuple[Path, ...],
          fail_on: str, engine: str, opa_url: str | None, policies: Path, controls: tuple[str, ...],
          skip_controls: tuple[str, ...], max_file_size: int, exclude: tuple[str, ...], allow_remote: bool,
-         root: Path | None, progress: bool | None, quiet: bool) -> None:
-    """Scan Kubernetes manifests, Kustomize overlays, Terraform and Vault policies.
+         root: Path | None, kubeconfig: Path | None, kube_context: str | None, in_cluster: bool, page_size: int,
+         progress: bool | None, quiet: bool) -> None:
+    """Scan Kubernetes manifests, Kustomize overlays, Terraform and Vault policies, and live clusters.
 
     PATHS are files and folders; - reads a stream of manifests from standard input
     (`kubectl get -o yaml … | kaze-policy scan -`). A path in which nothing is found to
-    judge is bad input (exit 2).
+    judge is bad input (exit 2). --kubeconfig reads a running cluster as one more target
+    (a server that cannot be read makes its controls errors, exit 3).
     """
     from kaze_policy.scan import ScanOptions, run_scan
 
+    _check_cluster_options(kubeconfig, kube_context, in_cluster)
+    if not paths and kubeconfig is None and not in_cluster:
+        raise UsageError("nothing to scan: give PATHS, or --kubeconfig FILE (or --in-cluster) for a live cluster")
     plan = _output_plan(formats, outputs)
     if config is not None and not config.is_file():
         raise UsageError("no such file", str(config))
@@ -186,7 +198,8 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
     selected = select_controls(catalog, list(controls), list(skip_controls))  # before any input is read
     options = ScanOptions(paths=list(paths), config=config, engine=engine, opa_url=opa_url,
                           max_file_bytes=max_file_size, controls=selected, exclude=list(exclude),
-                          allow_remote=allow_remote, root=root)
+                          allow_remote=allow_remote, root=root, kubeconfig=kubeconfig, context=kube_context,
+                          in_cluster=in_cluster, page_size=page_size)
     show_progress = progress if progress is not None else sys.stderr.isatty()
     if show_progress:
         report = _scan_with_progress(options, catalog)
@@ -194,6 +207,48 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
         report = run_scan(options, catalog)
     _write_reports(report, plan, quiet)
     sys.exit(exit_code(report, fail_on))
+
+
+@main.command()
+@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="The kubeconfig whose credentials read the cluster (read only: list).")
+@click.option("--context", "kube_context", metavar="NAME", help="The kubeconfig's context (default: its current one).")
+@click.option("--in-cluster", is_flag=True,
+              help="Read the cluster this runs in, with the pod's service-account credentials.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The snapshot file (JSON); `-` for standard output.")
+@click.option("--page-size", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Objects per list request to the API server.")
+@click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR)
+def snapshot(kubeconfig: Path | None, kube_context: str | None, in_cluster: bool, output: Path, page_size: int,
+             policies: Path) -> None:
+    """Save what a live scan reads (the objects every control needs, with the server, its
+    version, the time and the identity used) to a file: `scan FILE` judges it as the live scan would."""
+    import datetime as dt
+
+    from kaze_policy.sources.cluster import ReadOptions, kinds_to_read, read_cluster, snapshot_document
+
+    _check_cluster_options(kubeconfig, kube_context, in_cluster)
+    if kubeconfig is None and not in_cluster:
+        raise UsageError("give --kubeconfig FILE, or --in-cluster")
+    kinds = kinds_to_read(load_catalog(policies).controls)
+    read = read_cluster(ReadOptions(kubeconfig, kube_context, page_size), kinds)  # unreachable: one line, exit 3
+    taken = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    text = json.dumps(snapshot_document(read, taken), indent=1, sort_keys=True) + "\n"
+    if str(output) == "-":
+        click.echo(text, nl=False)
+    else:
+        _atomic_write(output, text)
+    if read.forbidden:  # saved all the same: a scan of the file makes the controls that need them errors
+        click.echo(f"kaze-policy: could not list: {'; '.join(sorted(read.forbidden.values()))}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def _check_cluster_options(kubeconfig: Path | None, kube_context: str | None, in_cluster: bool) -> None:
+    if in_cluster and kubeconfig is not None:
+        raise UsageError("--in-cluster and --kubeconfig: give one of them")
+    if kube_context is not None and kubeconfig is None:
+        raise UsageError("--context needs --kubeconfig")
 
 
 def _scan_with_progress(options: Any, catalog: Any) -> ScanReport:

@@ -188,8 +188,8 @@ def resource_id(kind: str, namespace: str | None, name: str) -> str:
     return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
 
 
-# Sources whose resources are Kubernetes objects, one per API identity.
-KUBERNETES_SOURCES = frozenset({"kubernetes", "kustomize"})
+# Sources whose resources are Kubernetes objects, one per API identity (`cluster`: read live).
+KUBERNETES_SOURCES = frozenset({"kubernetes", "kustomize", "cluster"})
 
 
 def api_group(api_version: str) -> str:
@@ -222,7 +222,7 @@ class Target:
 
     name: str
     path: str
-    kind: str  # "kustomize" | "files" | "object"
+    kind: str  # "kustomize" | "files" | "object" | "cluster" (a live API server)
     # A part of a cell: a kustomization that another includes, deployable and so judged on
     # its own, but not a cell (controls about a whole cell are judged in the cells).
     part: bool = False

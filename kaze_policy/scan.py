@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +18,10 @@ from kaze_policy.engine import create_engine
 from kaze_policy.errors import InputError, KazePolicyError, UsageError
 from kaze_policy.evaluate import Waivers, default_workers, evaluate_target, merge
 from kaze_policy.inventory import CONFIG_ID, CONFIG_KIND, Inventory, Origin, Resource
-from kaze_policy.results import ERROR, ScanReport, TargetResult
+from kaze_policy.results import ERROR, NOT_APPLICABLE, ScanReport, TargetResult
+from kaze_policy.sources.cluster import CLUSTER_SCOPE, DEFAULT_PAGE_SIZE, ClusterRead, is_snapshot, load_snapshot, needs
 from kaze_policy.sources.discover import CONFIG_FILE, Found, TargetSpec, discover, nearest_config
-from kaze_policy.sources.files import DEFAULT_MAX_FILE_BYTES, STDIN, STDIN_NAME, Skipped, describe_skipped
+from kaze_policy.sources.files import DEFAULT_MAX_FILE_BYTES, STDIN, STDIN_NAME, Skipped, describe_skipped, read_bytes
 from kaze_policy.sources.kustomize import ToolMissingError
 from kaze_policy.sources.load import load_target
 from kaze_policy.sources.sbom import SbomFolder, read_sbom_folder
@@ -40,6 +42,11 @@ class ScanOptions:
     # The repository root: the tree a configuration's sboms folder must lie in (default: the
     # path of the command line the target was found under).
     root: Path | None = None
+    # A live cluster to read besides the paths (sources/cluster.py): its kubeconfig and context.
+    kubeconfig: Path | None = None
+    context: str | None = None
+    in_cluster: bool = False  # the pod's own service account, instead of a kubeconfig
+    page_size: int = DEFAULT_PAGE_SIZE
 
 
 # The phases of a scan as the progress callback names them: files read, kustomizations
@@ -83,13 +90,19 @@ class Loaded:
     # Configurations and SBOM folders read so far, by resolved path: each is read once.
     configs: dict[Path, dict] = field(default_factory=dict)
     sbom_folders: dict[tuple[Path, Path], SbomFolder] = field(default_factory=dict)
+    # Per live cluster (target name): the kinds its credentials may not list → the missing permission.
+    forbidden: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Live clusters that could not be read, and why (their cluster-scoped controls are errors).
+    unreachable: list[tuple[str, str]] = field(default_factory=list)
 
 
-def load_inventories(options: ScanOptions, phases: _Phases | None = None) -> Loaded:
+def load_inventories(options: ScanOptions, phases: _Phases | None = None,
+                     controls: list[Control] | None = None) -> Loaded:
     """Every target, fully parsed before anything is evaluated: bad input stops here.
 
     A path of the command line in which nothing is found to judge is bad input: a scan that
-    read nothing must not pass.
+    read nothing must not pass. A live cluster (options.kubeconfig) is read for the kinds
+    `controls` need (default: every control's).
     """
     if options.root is not None and not options.root.is_dir():
         raise UsageError("--root: not a folder", str(options.root))
@@ -105,8 +118,49 @@ def load_inventories(options: ScanOptions, phases: _Phases | None = None) -> Loa
     for found in founds:
         parts.update(spec.name for spec in found.targets if spec.included)
         _load_path(found, loaded, explicit, options, phases)
+    if options.kubeconfig is not None or options.in_cluster:
+        _load_cluster(options, loaded, explicit, controls)
     add_overlay_facts(loaded.inventories, parts)
     return loaded
+
+
+def _load_cluster(options: ScanOptions, loaded: Loaded, explicit: dict | None,
+                  controls: list[Control] | None) -> None:
+    """The live cluster as one target; unreachable, it is recorded, and its controls are errors."""
+    from kaze_policy.catalog import load_catalog
+    from kaze_policy.sources.cluster import ClusterUnreachable, ReadOptions, kinds_to_read, read_cluster
+
+    kinds = kinds_to_read(controls if controls is not None else load_catalog().controls)
+    read_options = ReadOptions(options.kubeconfig, options.context, options.page_size)
+    try:
+        read = read_cluster(read_options, kinds)
+    except ClusterUnreachable as err:
+        loaded.unreachable.append((err.file or str(options.kubeconfig or "in-cluster"), err.message))
+        return
+    _add_cluster(read, loaded, explicit, options)
+
+
+def _cluster_snapshot(spec: TargetSpec, max_bytes: int) -> dict | None:
+    """The cluster snapshot a target of one JSON file holds (`kaze-policy snapshot`), if it holds one."""
+    if spec.kind != "files" or spec.stdin or len(spec.files) != 1 or spec.files[0].suffix != ".json":
+        return None
+    try:
+        value = json.loads(read_bytes(spec.files[0], max_bytes))
+    except (ValueError, RecursionError):
+        return None  # not JSON: the file sources say what is wrong with it
+    return value if is_snapshot(value) else None
+
+
+def _add_cluster(read: ClusterRead, loaded: Loaded, explicit: dict | None, options: ScanOptions) -> None:
+    """A live read (or its snapshot) as a target, configured as standard input is: the nearest
+    configuration to the current folder, SBOMs from within --root or the current folder."""
+    inventory = read.inventory
+    tree = (options.root or Path.cwd()).resolve()
+    _configure(inventory, Path.cwd(), tree, explicit, options, loaded)
+    loaded.inventories.append(inventory)
+    loaded.skipped_per_target.append(0)
+    if read.forbidden:
+        loaded.forbidden[inventory.target.name] = read.forbidden
 
 
 def _load_path(found: Found, loaded: Loaded, explicit: dict | None, options: ScanOptions,
@@ -115,6 +169,13 @@ def _load_path(found: Found, loaded: Loaded, explicit: dict | None, options: Sca
     loaded.skipped.extend(found.skipped)
     judged, missing_tool = 0, False
     for spec in found.targets:
+        snapshot = _cluster_snapshot(spec, options.max_file_bytes)
+        if snapshot is not None:
+            phases.advance(READING)
+            _add_cluster(load_snapshot(snapshot, str(spec.files[0])), loaded, explicit, options)
+            phases.advance(ANALYSING)
+            judged += 1
+            continue
         try:
             inventory = load_target(spec, options.max_file_bytes, options.allow_remote)
         except ToolMissingError as err:
@@ -129,7 +190,8 @@ def _load_path(found: Found, loaded: Loaded, explicit: dict | None, options: Sca
             phases.advance(READING, len(spec.files))
         loaded.skipped.extend(spec.skipped)
         judged += len(inventory.resources)
-        _configure(inventory, spec, explicit, options, loaded)
+        _configure(inventory, Path.cwd() if spec.stdin else spec.path, _tree(spec, options), explicit, options,
+                   loaded)
         phases.advance(ANALYSING)
         judged += _reads_its_config(inventory, spec)
         loaded.inventories.append(inventory)
@@ -138,19 +200,20 @@ def _load_path(found: Found, loaded: Loaded, explicit: dict | None, options: Sca
         raise _nothing_to_scan(found)
 
 
-def _configure(inventory: Inventory, spec: TargetSpec, explicit: dict | None, options: ScanOptions,
+def _configure(inventory: Inventory, near: Path, tree: Path, explicit: dict | None, options: ScanOptions,
                loaded: Loaded) -> None:
-    """The target's configuration (explicit, or the nearest), its SBOMs and analyzer facts."""
+    """The target's configuration (explicit, or the nearest to `near`), its SBOMs (from within
+    `tree`) and analyzer facts."""
     if explicit is not None:
         inventory.config, inventory.config_file = explicit, str(options.config)
     else:
-        found = nearest_config(Path.cwd() if spec.stdin else spec.path)
+        found = nearest_config(near)
         if found is not None:
             if found not in loaded.configs:
                 loaded.configs[found] = load_config(found)
             inventory.config, inventory.config_file = loaded.configs[found], str(found)
     _add_config_resource(inventory)
-    _add_shipped_sboms(inventory, _tree(spec, options), options, loaded)
+    _add_shipped_sboms(inventory, tree, options, loaded)
     add_facts(inventory)
 
 
@@ -241,12 +304,15 @@ def run_scan(options: ScanOptions, catalog: Catalog,
              progress: ProgressCallback | None = None) -> ScanReport:
     """The whole scan; `progress(phase, done, total)` is told how far each phase of PHASES is."""
     phases = _Phases(progress)
-    loaded = load_inventories(options, phases)
-    inventories = loaded.inventories
     controls = _selected(catalog, options.controls)
+    loaded = load_inventories(options, phases, controls)
+    inventories = loaded.inventories
     per_target: list[dict[str, TargetResult]] = []
     for name, reason in loaded.unloadable:
         per_target.append({c.id: TargetResult(name, ERROR, reason) for c in controls})
+    for name, reason in loaded.unreachable:
+        per_target.append({c.id: TargetResult(name, ERROR, reason) if CLUSTER_SCOPE in c.scopes
+                           else TargetResult(name, NOT_APPLICABLE, NOT_FOR_A_CLUSTER) for c in controls})
     waivers = _waivers_by_config(inventories)
     try:
         engine = create_engine(options.engine, options.opa_url)
@@ -263,10 +329,29 @@ def run_scan(options: ScanOptions, catalog: Catalog,
     phases.start(EVALUATING, len(controls) * len(inventories))
     with engine:
         for inventory in inventories:
-            per_target.append(evaluate_target(engine, controls, inventory, options.today,
-                                              lambda _: phases.advance(EVALUATING), workers=options.workers,
-                                              waivers=waivers[inventory.config_file]))
+            results = evaluate_target(engine, controls, inventory, options.today,
+                                      lambda _: phases.advance(EVALUATING), workers=options.workers,
+                                      waivers=waivers[inventory.config_file])
+            per_target.append(_unreadable_kinds(results, controls, loaded.forbidden.get(inventory.target.name)))
     return _with_waivers(_report(controls, per_target, loaded, options.engine), waivers, options)
+
+
+NOT_FOR_A_CLUSTER = "needs infrastructure-as-code files (or a snapshot); a live cluster is judged by the cluster scope"
+
+
+def _unreadable_kinds(results: dict[str, TargetResult], controls: list[Control],
+                      forbidden: dict[str, str] | None) -> dict[str, TargetResult]:
+    """A control judged without objects it needs (the credentials could not list them) is an
+    error naming the missing permissions, whatever it found in the rest: never a pass."""
+    if not forbidden:
+        return results
+    for control in controls:
+        missing = [f"{kind}: {why}" for kind, why in sorted(forbidden.items()) if needs(control, kind)]
+        if missing and CLUSTER_SCOPE in control.scopes:
+            target = results[control.id].target
+            results[control.id] = TargetResult(target, ERROR, "cannot list what it needs; the credentials lack "
+                                               + "; ".join(missing))
+    return results
 
 
 def _with_waivers(report: ScanReport, waivers: dict[str | None, Waivers], options: ScanOptions) -> ScanReport:
@@ -297,7 +382,10 @@ def _selected(catalog: Catalog, wanted: list[str]) -> list[Control]:
 
 
 def _files_read(inventory: Inventory) -> int:
-    """The files the target's resources came from (its configuration's, an SBOM folder, among them)."""
+    """The files the target's resources came from (its configuration's, an SBOM folder, among them);
+    a live cluster's objects come from no file."""
+    if inventory.target.kind == "cluster":
+        return sum(1 for r in inventory.resources if r.source != "cluster")
     return len({r.origin.file for r in inventory.resources})
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from kaze_policy.errors import InputError
 from kaze_policy.inventory import Inventory, Resource, Target
 from kaze_policy.sources import dockerfile, kustomize, terraform, vault_policy
+from kaze_policy.sources.cluster import is_snapshot
 from kaze_policy.sources.discover import CONFIG_FILE, TargetSpec, is_dockerfile
 from kaze_policy.sources.files import DEFAULT_MAX_FILE_BYTES, STDIN_NAME, Skipped, read_bytes, read_stdin
 from kaze_policy.sources.kubernetes import load_manifest
@@ -101,6 +102,9 @@ def load_data(data: bytes, shown: str) -> tuple[list[Resource], str | None]:
     """A stream that is either a `terraform show -json` document or Kubernetes manifests."""
     if data.removeprefix(codecs.BOM_UTF8).lstrip()[:1] == b"{":
         value = _json_or_none(data.removeprefix(codecs.BOM_UTF8))
+        if is_snapshot(value):
+            # Its objects are a cluster's, judged by the cluster's controls: a target of its own.
+            raise InputError("a cluster snapshot is scanned on its own: give its file as a path of its own", shown)
         if terraform.is_plan_json(value) and not _is_kubernetes(value):
             return terraform.load_plan(value, shown), None
     return _manifest(data, shown)
