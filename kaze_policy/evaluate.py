@@ -161,11 +161,21 @@ def _violations(engine: Engine, control: Control, ids_by_kind: dict[str, list[st
         if not ids:
             return []
         pairs = engine.query(BATCH_QUERY.format(package=control.package), {"ids": ids})
-        return [(rid, v) for rid, v in (pairs if pairs is not UNDEFINED else [])]
+        if pairs is UNDEFINED or not pairs:
+            # The batch is empty when no object fails, and also when the package has no
+            # `violation` rule at all (a misnamed rule): that one is an error, not a pass.
+            _defined_violation(engine, control)
+            return []
+        return [(rid, v) for rid, v in pairs]
+    return [(None, v) for v in _defined_violation(engine, control)]
+
+
+def _defined_violation(engine: Engine, control: Control) -> Any:
+    """The package's `violation` (on no object: a per-object rule is then empty, but defined)."""
     found = engine.query(f"{control.package}.violation")
     if found is UNDEFINED:
         raise EngineError(f"{control.package}.violation is not defined")
-    return [(None, v) for v in found]
+    return found
 
 
 def _finding(violation: Any, object_id: str | None, resources: dict[str, Any], inventory: Inventory,

@@ -1,0 +1,180 @@
+"""`make mutation`: mutmut over the Python core, each mutant against the tests that reach it.
+
+    python tools/mutation/run.py [--workers N] [FILE_OR_FOLDER ...]
+
+FILE_OR_FOLDER are paths under kaze_policy/ (default: DEFAULT_TARGETS). The run happens in
+.mutation/ (git-ignored): a pyproject.toml made here for mutmut, and mutmut's copy of the
+package in .mutation/mutants/, beside links to the repository's fixtures/, rego/, infra/,
+.tools/ and the rest, which the tests read relative to the checkout. mutmut first runs the
+selected test files once, recording which test reaches which function (also through the CLI
+subprocesses: hooks/), then runs each mutant against those tests alone. The survivors (file,
+line, diff) are written to reports/mutation.md and the score of each file is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+WORK = ROOT / ".mutation"
+MUTANTS = WORK / "mutants"
+HOOKS = Path(__file__).resolve().parent / "hooks"
+REPORT = ROOT / "reports" / "mutation.md"
+
+DEFAULT_TARGETS = ("kaze_policy/evaluate.py", "kaze_policy/analysis", "kaze_policy/sources", "kaze_policy/engine")
+
+# The test files that judge each part of the package (a path prefix under kaze_policy/): mutmut's
+# stats run goes through these once, then each mutant runs only those of them that reach it.
+# tests/test_fixtures.py (288 cases, each on both engines) and tests/test_shipped_stack.py reach
+# almost every function: with them each surviving mutant costs many minutes; they are left to
+# `make test`, and the files below must pin the behaviour on their own.
+TESTS_BY_TARGET: dict[str, tuple[str, ...]] = {
+    "kaze_policy/evaluate.py": (
+        "tests/test_fail_closed.py", "tests/test_scan_contract.py", "tests/test_flags.py",
+        "tests/test_exit_codes.py", "tests/test_without_config.py", "tests/test_evaluate.py"),
+    "kaze_policy/engine": ("tests/test_engines.py", "tests/test_fail_closed.py", "tests/test_exit_codes.py"),
+    "kaze_policy/analysis/netpol.py": ("tests/analysis/test_netpol.py", "tests/analysis/test_netpol_properties.py"),
+    "kaze_policy/analysis/rbac.py": ("tests/analysis/test_rbac.py", "tests/analysis/test_rbac_oracle.py",
+                                     "tests/analysis/test_rbac_bootstrap.py"),
+    "kaze_policy/analysis/vault_acl.py": ("tests/analysis/test_vault_acl.py",
+                                          "tests/analysis/test_vault_acl_openbao.py"),
+    "kaze_policy/analysis/allowlist.py": ("tests/test_allowlist_abuse.py", "tests/test_growth_allowlist.py"),
+    "kaze_policy/analysis/overlays.py": ("tests/test_sources.py", "tests/test_discovery.py", "tests/test_confinement.py"),
+    "kaze_policy/sources": (
+        "tests/test_sources.py", "tests/test_discovery.py", "tests/test_objects.py", "tests/test_openapi.py",
+        "tests/test_sbom.py", "tests/test_yaml_bounds.py", "tests/test_iac_bounds.py",
+        "tests/test_yaml_kubectl_reading.py", "tests/test_bad_input.py"),
+}
+
+# A mutant counts as killed when a test failed or timed out with it (mutmut's statuses); one that
+# survived, or that no selected test reaches, is a survivor.
+KILLED = ("killed", "timeout", "caught by type check", "segfault")
+
+# What the tests read relative to the checkout, linked (not copied) into mutmut's tree.
+NOT_LINKED = {".git", ".mutation", ".venv", "kaze_policy", "tests", "pyproject.toml", "mutants", "reports",
+              "__pycache__", ".hypothesis", ".pytest_cache"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("targets", nargs="*", help="files or folders under kaze_policy/")
+    parser.add_argument("--workers", type=int, default=1, help="mutants run at once (default 1)")
+    args = parser.parse_args(argv)
+    targets = [t.rstrip("/") for t in (args.targets or DEFAULT_TARGETS)]
+    for target in targets:
+        if not (ROOT / target).exists() or not target.startswith("kaze_policy/"):
+            print(f"make mutation: {target} is not a file or folder under kaze_policy/", file=sys.stderr)
+            return 2
+    tests = tests_for(targets)
+    prepare(targets, tests)
+    started = time.monotonic()
+    env = {**os.environ, "PYTHONPATH": str(MUTANTS),
+           "KAZE_MUTATION_HITS": str(WORK / "hits"), "PYTHONDONTWRITEBYTECODE": "1"}
+    run = subprocess.run([sys.executable, "-c", "from mutmut.__main__ import cli; cli()", "run",
+                          "--max-children", str(args.workers)], cwd=WORK, env=env)
+    if run.returncode != 0:
+        print(f"make mutation: mutmut exited with {run.returncode}", file=sys.stderr)
+        return run.returncode
+    scores = report(targets, time.monotonic() - started)
+    for path, (killed, total) in sorted(scores.items()):
+        print(f"{path}: {killed}/{total} killed ({100 * killed / total if total else 100:.1f} %)")
+    print(f"survivors: {REPORT.relative_to(ROOT)}")
+    return 0
+
+
+def tests_for(targets: list[str]) -> list[str]:
+    """The test files of the targets (a file takes those of the folders that hold it and vice versa)."""
+    found: dict[str, None] = {}
+    for target in targets:
+        for prefix, files in TESTS_BY_TARGET.items():
+            if target.startswith(prefix) or prefix.startswith(target + "/"):
+                found.update(dict.fromkeys(f for f in files if (ROOT / f).is_file()))
+    if not found:
+        raise SystemExit(f"make mutation: no tests are mapped to {', '.join(targets)} (tools/mutation/run.py)")
+    return list(found)
+
+
+def prepare(targets: list[str], tests: list[str]) -> None:
+    """A fresh .mutation/: mutmut's configuration and the repository's files it does not copy."""
+    shutil.rmtree(WORK, ignore_errors=True)
+    (WORK / "hits").mkdir(parents=True)
+    MUTANTS.mkdir()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    pytest_options = project["tool"]["pytest"]["ini_options"]
+    only = [t if t.endswith(".py") else f"{t}/*" for t in targets]
+    lines = ["[tool.mutmut]", 'source_paths = ["kaze_policy"]', f"only_mutate = {json.dumps(only)}",
+             f"pytest_add_cli_args_test_selection = {json.dumps(tests)}",
+             # the session's OPA server, hypothesis' database: the plugin records the CLI subprocesses
+             'pytest_add_cli_args = ["-p", "kaze_mutation_hits", "-p", "no:randomly"]',
+             "use_git_change_detection = false", "",
+             "[tool.pytest.ini_options]"]
+    lines += [f"{key} = {json.dumps(value)}" for key, value in pytest_options.items() if key != "testpaths"]
+    (WORK / "pyproject.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (WORK / "kaze_policy").symlink_to(ROOT / "kaze_policy")
+    (WORK / "tests").symlink_to(ROOT / "tests")
+    for entry in ROOT.iterdir():
+        if entry.name not in NOT_LINKED:
+            (MUTANTS / entry.name).symlink_to(entry)
+    # Beside the package, where every subprocess finds them (some tests set PYTHONPATH to the checkout).
+    for hook in HOOKS.glob("*.py"):
+        shutil.copy2(hook, MUTANTS / hook.name)
+    # mutmut copies the package's files, not its link to the catalog.
+    (MUTANTS / "kaze_policy").mkdir()
+    (MUTANTS / "kaze_policy" / "rego").symlink_to(ROOT / "rego")
+
+
+def report(targets: list[str], seconds: float) -> dict[str, tuple[int, int]]:
+    """Write the survivors (file, line, diff) to reports/mutation.md; the score of each file."""
+    from mutmut.stats import status_by_exit_code
+    scores: dict[str, tuple[int, int]] = {}
+    survivors: list[str] = []
+    other: list[str] = []
+    for meta in sorted((MUTANTS / "kaze_policy").rglob("*.py.meta")):
+        source = meta.relative_to(MUTANTS).as_posix()[:-len(".meta")]
+        exit_codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+        statuses = {name: status_by_exit_code[code] for name, code in exit_codes.items()}
+        scores[source] = (sum(1 for s in statuses.values() if s in KILLED), len(statuses))
+        for name, status in sorted(statuses.items()):
+            if status in ("survived", "no tests"):
+                survivors.append(_described(source, name, status))
+            elif status not in KILLED:
+                other.append(f"- `{name}`: {status}")
+    text = [f"# Surviving mutants ({', '.join(targets)})", "",
+            f"Run of {seconds / 60:.1f} min; generated by `make mutation`, not committed.", "", "## Scores", ""]
+    text += [f"- {path}: {k}/{t} killed ({100 * k / t if t else 100:.1f} %)" for path, (k, t) in sorted(scores.items())]
+    text += ["", f"## Survivors ({len(survivors)})", "", *survivors]
+    if other:
+        text += ["", f"## Not run ({len(other)})", "", *other]
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text("\n".join(text) + "\n", encoding="utf-8")
+    return scores
+
+
+def _described(source: str, name: str, status: str) -> str:
+    """`name` at its line of `source`, with the diff of the mutated function against the original."""
+    diff = subprocess.run([sys.executable, "-c", "from mutmut.__main__ import cli; cli()", "show", name],
+                          cwd=WORK, capture_output=True, text=True).stdout.strip()
+    original = (ROOT / source).read_text(encoding="utf-8").splitlines()
+    removed = [line[1:].strip() for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")]
+    line = next((n for n, text in enumerate(original, 1) if removed and text.strip() == removed[0]), None)
+    where = f"{source}:{line}" if line else source
+    return f"### {where} `{name}` ({status})\n\n```diff\n{_trimmed(diff)}\n```\n"
+
+
+def _trimmed(diff: str) -> str:
+    """mutmut's diff names the mangled function: show the original's name."""
+    return re.sub(r"x[ǁ_](\w+?)ǁ?__mutmut_(orig|\d+)", r"\1", diff)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
