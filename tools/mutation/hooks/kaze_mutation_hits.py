@@ -1,4 +1,5 @@
-"""pytest plugin of a `make mutation` run: the functions a test reached through a subprocess.
+"""pytest plugin of a `make mutation` run: the functions a test reached through a subprocess;
+the fastest tests first.
 
 sitecustomize.py (beside this file) makes each subprocess of mutmut's stats run write the
 functions it called into $KAZE_MUTATION_HITS; before mutmut files the test's own hits (its
@@ -16,6 +17,15 @@ import pytest
 
 def pytest_configure(config: Any) -> None:
     os.environ["KAZE_MUTATION_PARENT"] = str(os.getpid())
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    """With a mutant, the fastest tests first: a killed mutant stops at its first failing test."""
+    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
+    if mutant and mutant not in ("stats", "fail", "mutant_generation"):
+        from mutmut.state import state
+        durations = state().duration_by_test
+        items.sort(key=lambda item: durations.get(item.nodeid, float("inf")))
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
