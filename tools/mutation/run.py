@@ -42,7 +42,7 @@ DEFAULT_TARGETS = ("kaze_policy/evaluate.py", "kaze_policy/analysis", "kaze_poli
 # evaluate.py, and with them one survivor cost over 3 minutes; they stay in `make test`.
 TESTS_BY_TARGET: dict[str, tuple[str, ...]] = {
     "kaze_policy/evaluate.py": ("tests/test_evaluate.py", "tests/test_fail_closed.py"),
-    "kaze_policy/engine": ("tests/test_engines.py", "tests/test_fail_closed.py", "tests/test_exit_codes.py"),
+    "kaze_policy/engine": ("tests/test_engine_units.py", "tests/test_engines.py"),
     "kaze_policy/analysis/netpol.py": ("tests/analysis/test_netpol.py", "tests/analysis/test_netpol_properties.py"),
     "kaze_policy/analysis/rbac.py": ("tests/analysis/test_rbac.py", "tests/analysis/test_rbac_oracle.py",
                                      "tests/analysis/test_rbac_bootstrap.py"),
