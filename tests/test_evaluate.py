@@ -62,6 +62,11 @@ POLICIES = {
     "KZ-TST-11": module("KZ-TST-11", NEVER),
     # not_applicable that is not a string, undecided that is not a string: neither counts.
     "KZ-TST-12": module("KZ-TST-12", 'not_applicable := true\n\nundecided := 1\n\nerrors := []\n\n' + NEVER),
+    # A misnamed rule: no `violation`, whole target or per object.
+    "KZ-TST-13": module("KZ-TST-13", 'violations contains "typo" if true'),
+    "KZ-TST-14": module("KZ-TST-14", 'violations contains "typo" if true', kinds="[ConfigMap]"),
+    # Per object, of a kind that runs no pods: every object it is given fails.
+    "KZ-TST-15": module("KZ-TST-15", 'violation contains {"msg": input.object.kind} if true', kinds="[ConfigMap]"),
 }
 CONFIG_MAPS = "".join(f"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {n}, namespace: {NS}}}\n"
                       for n in ("beta", "alpha", "gamma"))
@@ -116,7 +121,7 @@ def shown(result: TargetResult) -> tuple:
 
 def test_each_outcome_of_a_control_with_its_exact_reason(catalog, engine, tmp_path: Path) -> None:
     inv = inventory(tmp_path / "cell", CONFIG_MAPS)
-    ids = [f"KZ-TST-{n:02}" for n in (1, 2, 3, 4, 5, 7, 8, 9, 11, 12)]
+    ids = [f"KZ-TST-{n:02}" for n in (1, 2, 3, 4, 5, 7, 8, 9, 11, 12, 13, 14)]
     results = evaluate_target(engine, controls(catalog, *ids), inv, today=TODAY)
     assert {cid: shown(r) for cid, r in results.items()} == {
         "KZ-TST-01": ("fail", "", False, [
@@ -132,8 +137,10 @@ def test_each_outcome_of_a_control_with_its_exact_reason(catalog, engine, tmp_pa
         "KZ-TST-09": ("fail", "", False, [(None, "whole cell", None, None)]),
         "KZ-TST-11": ("pass", "", False, []),
         "KZ-TST-12": ("pass", "", False, []),
+        "KZ-TST-13": ("error", "data.test.c13.violation is not defined", False, []),
+        "KZ-TST-14": ("error", "data.test.c14.violation is not defined", False, []),
     }
-    assert all(r.target == inv.target.name for r in results.values())
+    assert {r.target for r in results.values()} == {inv.target.name}
 
 
 def test_a_target_without_iac_needs_infrastructure_as_code(catalog, engine, tmp_path: Path) -> None:
@@ -149,6 +156,7 @@ def test_a_whole_cell_control_on_a_part_of_a_cell_is_left_to_the_cells(catalog, 
     results = evaluate_target(engine, controls(catalog, "KZ-TST-09", "KZ-TST-11"), inv, today=TODAY)
     assert shown(results["KZ-TST-09"]) == ("not_applicable", PART_OF_A_CELL, False, [])
     assert shown(results["KZ-TST-11"]) == ("pass", "", False, [])
+    assert {r.target for r in results.values()} == {inv.target.name}
 
 
 def test_findings_of_a_whole_target_rule_name_their_resource_or_none(catalog, engine, tmp_path: Path) -> None:
@@ -168,12 +176,14 @@ def test_findings_of_a_whole_target_rule_name_their_resource_or_none(catalog, en
 
 def test_the_controls_that_judge_pods_judge_custom_workloads_too(catalog, engine, tmp_path: Path) -> None:
     inv = inventory(tmp_path / "cell", CONFIG_MAPS + ROLLOUT + DEPLOYMENT)
-    result = evaluate_target(engine, controls(catalog, "KZ-TST-10"), inv, today=TODAY)["KZ-TST-10"]
-    assert [(f.resource["id"], f.message) for f in result.findings] == [
+    results = evaluate_target(engine, controls(catalog, "KZ-TST-10", "KZ-TST-15"), inv, today=TODAY)
+    assert [(f.resource["id"], f.message) for f in results["KZ-TST-10"].findings] == [
         (f"Deployment/{NS}/web", "Deployment"), (f"Rollout/{NS}/ro", "Rollout")]
+    # A control of other kinds is not given the custom workloads.
+    assert [f.message for f in results["KZ-TST-15"].findings] == ["ConfigMap"] * 3
 
 
-@pytest.mark.parametrize("count, more", [(1, ""), (5, ""), (7, " and 2 more")])
+@pytest.mark.parametrize("count, more", [(1, ""), (5, ""), (6, " and 1 more"), (7, " and 2 more")])
 def test_pods_the_scan_cannot_place_make_the_pod_controls_errors(catalog, engine, tmp_path: Path, count: int,
                                                                  more: str) -> None:
     inv = inventory(tmp_path / "cell", CONFIG_MAPS + unplaced(count))
@@ -184,6 +194,7 @@ def test_pods_the_scan_cannot_place_make_the_pod_controls_errors(catalog, engine
         "error", f"cannot find the pod template of {shown_ids}{more}: its pods are not judged; name the kind's "
                  "template in kaze-policy.yaml podTemplates (apiGroup, kind, path)", False, [])
     assert results["KZ-TST-01"].status == "fail"  # a control that judges no pods is judged as ever
+    assert {r.target for r in results.values()} == {inv.target.name}
 
 
 # --- waivers -------------------------------------------------------------------------------------
@@ -226,11 +237,13 @@ def test_the_first_live_waiver_in_configuration_order_applies(tmp_path: Path) ->
 
 
 def test_a_waiver_without_a_resource_waives_every_resource_of_its_control() -> None:
-    waivers = Waivers([waiver(None, "2099-01-01"), waiver("", "2099-01-01", control="KZ-TST-02")])
+    # (A waiver that names no control before them waives nothing, and hides none of them.)
+    waivers = Waivers([waiver(ALPHA, "2099-01-01", control=7), waiver(None, "2099-01-01"),
+                       waiver("", "2099-01-01", control="KZ-TST-02")])
     assert waivers.match("KZ-TST-01", GAMMA, TODAY) == {"by": "sec", "reason": "why", "until": "2099-01-01"}
     assert waivers.match("KZ-TST-02", GAMMA, TODAY) == {"by": "sec", "reason": "why", "until": "2099-01-01"}
     assert [(o["resource"], o["status"], o["findings"], o["config"]) for o in waivers.outcomes(TODAY)] == [
-        ("*", "applied", 1, None), ("*", "applied", 1, None)]
+        (ALPHA, "not_evaluated", 0, None), ("*", "applied", 1, None), ("*", "applied", 1, None)]
 
 
 def test_a_glob_waiver_waives_only_what_its_pattern_matches() -> None:
@@ -266,6 +279,9 @@ def test_every_finding_waived_is_waived_and_keeps_the_undecided_flag(catalog, en
     assert [(r.status, r.reason, r.undecided) for r in results.values()] == [
         ("waived", "every finding is waived", False), ("waived", "every finding is waived", True),
         ("error", "a: missing; b: unreadable", False)]
+    assert [len(r.findings) for r in results.values()] == [3, 4, 0]
+    assert all(f.waiver for r in results.values() for f in r.findings)
+    assert {r.target for r in results.values()} == {inv.target.name}
     # Judged: the controls evaluated; an error is not (a waiver of it is "not_evaluated").
     errored = Waivers([waiver("*", "2099-01-01", control="KZ-TST-02"), waiver("*", "2099-01-01", control="KZ-TST-11")])
     evaluate_target(engine, controls(catalog, "KZ-TST-02", "KZ-TST-11"), inv, today=TODAY, waivers=errored)
@@ -322,10 +338,11 @@ def test_workers_share_the_controls_and_each_copy_is_closed(catalog, engine, tmp
     ids = ("KZ-TST-01", "KZ-TST-02", "KZ-TST-03", "KZ-TST-05", "KZ-TST-06", "KZ-TST-11")
     alone, log = run_with(engine, catalog, inv, ids, workers=1)
     assert (log["copies"], set(log["threads"]), sorted(log["told"])) == ([], {threading.get_ident()}, sorted(ids))
-    shared, log = run_with(engine, catalog, inv, ids, workers=3)
-    assert (len(log["copies"]), len(log["closed"]), sorted(log["told"])) == (2, 2, sorted(ids))
-    assert threading.get_ident() not in log["threads"]
-    assert {cid: shown(r) for cid, r in shared.items()} == {cid: shown(r) for cid, r in alone.items()}
+    for workers, some in ((3, ids), (2, ids), (2, ids[:2])):
+        shared, log = run_with(engine, catalog, inv, some, workers=workers)
+        assert (len(log["copies"]), len(log["closed"]), sorted(log["told"])) == (workers - 1, workers - 1, sorted(some))
+        assert threading.get_ident() not in log["threads"]
+        assert {cid: shown(r) for cid, r in shared.items()} == {cid: shown(alone[cid]) for cid in some}
 
 
 def test_one_control_or_an_engine_without_copies_runs_in_the_calling_thread(catalog, engine, tmp_path: Path) -> None:
