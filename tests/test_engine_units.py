@@ -3,14 +3,17 @@ EngineError with its file and line (tests/test_engines.py: both engines give the
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 
 from kaze_policy.engine import ENGINES, create_engine
 from kaze_policy.engine.base import UNDEFINED, engine_error
 from kaze_policy.engine.embedded import EmbeddedEngine
-from kaze_policy.engine.opa import OpaEngine, _client_for, _opa_message, _policy_error
+from kaze_policy.engine.opa import REQUEST_TIMEOUT_SECONDS, OpaEngine, _client_for, _opa_message, _policy_error
 from kaze_policy.engine.opa_server import OpaServer, free_port
 from kaze_policy.errors import EngineError
 
@@ -82,7 +85,7 @@ def test_embedded_evaluation_failures_are_errors_not_undefined(tmp_path: Path) -
     engine = embedded(tmp_path, 'package kaze.u\n\nimport rego.v1\n\nbad := concat(",", input.x)\n')
     with pytest.raises(EngineError) as err:
         engine.query("data.kaze.u.bad", {"x": 5})
-    assert err.value.message.startswith("evaluation failed: ")
+    assert err.value.message.startswith("evaluation failed: ") and "concat" in err.value.message
 
 
 def test_embedded_data_that_the_engine_refuses_is_an_error(tmp_path: Path, monkeypatch) -> None:
@@ -96,6 +99,88 @@ def test_embedded_data_that_the_engine_refuses_is_an_error(tmp_path: Path, monke
     with pytest.raises(EngineError) as err:
         engine.set_data({"a": 1})
     assert err.value.message == "data rejected: too deep"
+
+
+class Spy:
+    """Stands for the OPA client or its session: records the calls, raises `error` if given."""
+
+    def __init__(self, error: Exception | None = None, response: Any = None) -> None:
+        self.calls: list[tuple[str, tuple, dict]] = []
+        self.error, self.response = error, response
+
+    def __getattr__(self, name: str):
+        def call(*args, **kwargs):
+            self.calls.append((name, args, kwargs))
+            if self.error:
+                raise self.error
+            return self.response
+        return call
+
+
+def test_an_unreachable_opa_server_mid_scan_is_an_error_naming_it(opa_url: str, tmp_path: Path) -> None:
+    policy = tmp_path / "u.rego"
+    policy.write_text(POLICY)
+    engine = OpaEngine(opa_url)
+    real = engine._client
+    down = requests.ConnectionError("connection refused")
+    try:
+        engine._client = Spy(down)
+        for call, what in ((lambda: engine.load_policies([policy]), "failed"),
+                           (lambda: engine.set_data({}), "rejected the data")):
+            with pytest.raises(EngineError) as err:
+                call()
+            assert err.value.message == f"OPA server at {opa_url} {what}: connection refused"
+        engine._client = real
+        real._session = Spy(down)
+        with pytest.raises(EngineError) as err:
+            engine.query("1")
+        assert err.value.message == f"OPA server at {opa_url} failed: connection refused"
+    finally:
+        engine._client = real
+        real._session = requests.Session()
+        engine.close()
+
+
+def test_an_opa_query_has_a_timeout_and_an_empty_error_body_is_an_error(opa_url: str) -> None:
+    engine = OpaEngine(opa_url + "/")  # a trailing slash is not doubled
+    try:
+        assert engine.query("1 + 1") == 2
+        empty = type("Response", (), {"content": b"", "status_code": 502,
+                                       "json": lambda self: (_ for _ in ()).throw(ValueError("no body"))})()
+        engine._client._session = spy = Spy(response=empty)
+        with pytest.raises(EngineError) as err:
+            engine.query("1", {"a": 1})
+        assert err.value.message == "OPA evaluation failed: {}"
+        [(_, args, kwargs)] = spy.calls
+        assert args == (f"{opa_url}/v1/query",)
+        assert kwargs == {"json": {"query": "x := 1", "input": {"a": 1}}, "timeout": REQUEST_TIMEOUT_SECONDS}
+    finally:
+        engine._client._session = requests.Session()
+        engine.close()
+
+
+def test_opa_loads_every_policy_under_its_own_id_and_refuses_rego_v0(opa_url: str, tmp_path: Path) -> None:
+    first, second, old = tmp_path / "a.rego", tmp_path / "b.rego", tmp_path / "old.rego"
+    first.write_text(POLICY)
+    second.write_text("package kaze.w\n\nimport rego.v1\n\none := 1\n")
+    old.write_text('package kaze.old\n\ndeny[msg] { msg := "v0" }\n')  # Rego v0: the embedded engine refuses it
+    engine = OpaEngine(opa_url)
+    try:
+        engine.load_policies([first, second])
+        assert (engine.query("data.kaze.u.echo", {"k": 1}), engine.query("data.kaze.w.one")) == ({"k": 1}, 1)
+        with pytest.raises(EngineError) as err:
+            engine.load_policies([old])
+        assert err.value.message.startswith("OPA rejected the policy: ") and err.value.file == str(old)
+    finally:
+        engine.close()
+
+
+def test_closing_an_opa_engine_closes_its_connection() -> None:
+    closed = []
+    engine = OpaEngine.__new__(OpaEngine)
+    engine._server, engine._client = None, type("C", (), {"close_connection": lambda self: closed.append(1)})()
+    engine.close()
+    assert closed == [1]
 
 
 def test_opa_urls_are_http_or_https_with_their_default_ports() -> None:
@@ -171,14 +256,53 @@ def test_free_port_is_a_loopback_port_nobody_holds() -> None:
     assert 1024 <= port <= 65535
 
 
-def test_an_opa_server_that_exits_at_start_is_an_error(monkeypatch, tmp_path: Path) -> None:
+def fake_opa(monkeypatch, tmp_path: Path, script: str) -> None:
     fake = tmp_path / "opa"
-    fake.write_text("#!/bin/sh\necho 'bad flag' >&2\nexit 1\n")
+    fake.write_text("#!/bin/sh\n" + script)
     fake.chmod(0o755)
     monkeypatch.setattr("kaze_policy.engine.opa_server.find_tool", lambda name: str(fake))
+
+
+def test_an_opa_server_that_exits_at_start_is_an_error_with_its_message(monkeypatch, tmp_path: Path) -> None:
+    fake_opa(monkeypatch, tmp_path, "printf 'bad flag \\377\\n' >&2\nexit 1\n")
     with pytest.raises(EngineError) as err:
         OpaServer.start()
-    assert err.value.message == "opa server exited at start: bad flag"
+    assert err.value.message == "opa server exited at start: bad flag \ufffd"
+
+
+def test_an_opa_server_that_never_becomes_healthy_is_stopped_and_an_error(monkeypatch, tmp_path: Path) -> None:
+    fake_opa(monkeypatch, tmp_path, "exec sleep 30\n")
+    monkeypatch.setattr("kaze_policy.engine.opa_server.START_TIMEOUT_SECONDS", 0.3)
+    started = []
+    real_popen = subprocess.Popen
+    monkeypatch.setattr("subprocess.Popen", lambda *a, **k: started.append(real_popen(*a, **k)) or started[-1])
+    with pytest.raises(EngineError) as err:
+        OpaServer.start()
+    assert err.value.message == "opa server did not become healthy in 0 s"
+    assert started[0].poll() is not None and started[0].args[-1] == "--disable-telemetry"
+
+
+def test_stopping_gives_opa_five_seconds_then_kills_it() -> None:
+    class Stubborn:
+        def __init__(self) -> None:
+            self.calls: list[Any] = []
+
+        def poll(self):
+            return None
+
+        def terminate(self) -> None:
+            self.calls.append("terminate")
+
+        def wait(self, timeout=None):
+            self.calls.append(("wait", timeout))
+            if timeout is not None:
+                raise subprocess.TimeoutExpired("opa", timeout)
+
+        def kill(self) -> None:
+            self.calls.append("kill")
+    process = Stubborn()
+    OpaServer(process, "http://127.0.0.1:1").stop()
+    assert process.calls == ["terminate", ("wait", 5), "kill", ("wait", None)]
 
 
 def test_without_opa_the_engine_says_how_to_get_it(monkeypatch) -> None:

@@ -14,6 +14,7 @@ line, diff) are written to reports/mutation.md and the score of each file is pri
 from __future__ import annotations
 
 import argparse
+import ast
 import difflib
 import json
 import os
@@ -146,9 +147,10 @@ def report(targets: list[str], seconds: float) -> dict[str, tuple[int, int]]:
         exit_codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
         statuses = {name: status_by_exit_code[code] for name, code in exit_codes.items()}
         scores[source] = (sum(1 for s in statuses.values() if s in KILLED), len(statuses))
-        for name, status in sorted(statuses.items()):
+        functions = _functions(MUTANTS / source)
+        for name, status in sorted(statuses.items(), key=lambda item: _order(item[0])):
             if status in ("survived", "no tests"):
-                survivors.append(_described(source, name, status))
+                survivors.append(_described(source, name, status, functions))
             elif status not in KILLED:
                 other.append(f"- `{name}`: {status}")
     text = [f"# Surviving mutants ({', '.join(targets)})", "",
@@ -162,20 +164,53 @@ def report(targets: list[str], seconds: float) -> dict[str, tuple[int, int]]:
     return scores
 
 
-def _described(source: str, name: str, status: str) -> str:
-    """`name` at its line of `source`, with the diff of the mutated function against the original."""
-    diff = subprocess.run([sys.executable, "-c", "from mutmut.__main__ import cli; cli()", "show", name],
-                          cwd=WORK, capture_output=True, text=True).stdout.strip()
-    original = (ROOT / source).read_text(encoding="utf-8").splitlines()
-    removed = [line[1:].strip() for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")]
-    line = next((n for n, text in enumerate(original, 1) if removed and text.strip() == removed[0]), None)
-    where = f"{source}:{line}" if line else source
-    return f"### {where} `{name}` ({status})\n\n```diff\n{_trimmed(diff)}\n```\n"
+def _order(name: str) -> tuple[str, int]:
+    """Mutants by function, then by number."""
+    base, _, number = name.rpartition("__mutmut_")
+    return base, int(number) if number.isdigit() else 0
 
 
-def _trimmed(diff: str) -> str:
-    """mutmut's diff names the mangled function: show the original's name."""
-    return re.sub(r"x[ǁ_](\w+?)ǁ?__mutmut_(orig|\d+)", r"\1", diff)
+def _described(source: str, name: str, status: str, functions: dict[str, str]) -> str:
+    """The mutant `name` of `source`: its line and the diff of its function against the original."""
+    mangled = name.rpartition(".")[2]
+    base = re.sub(r"__mutmut_\d+$", "", mangled)
+    original, mutant = functions.get(base + "__mutmut_orig", ""), functions.get(mangled, "")
+    diff = list(difflib.unified_diff(original.splitlines(), mutant.replace(mangled, base + "__mutmut_orig").splitlines(),
+                                     lineterm="", n=1))[2:]
+    hunk = re.match(r"@@ -(\d+)", diff[0]) if diff else None
+    start = _def_lines(source).get(_readable(base))
+    where = f"{source}:{start + int(hunk.group(1)) - 1}" if hunk and start else source
+    shown = "\n".join(line for line in diff if not line.startswith("@@")).replace(base + "__mutmut_orig", _readable(base))
+    return f"### {where} `{name}` ({status})\n\n```diff\n{shown}\n```\n"
+
+
+def _functions(mutated: Path) -> dict[str, str]:
+    """Every function of mutmut's mutated file (the original as `<mangled>__mutmut_orig`), by name."""
+    text = mutated.read_text(encoding="utf-8")
+    found: dict[str, str] = {}
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and "__mutmut_" in node.name:
+            found[node.name] = ast.get_source_segment(text, node) or ""
+    return found
+
+
+def _readable(mangled: str) -> str:
+    """mutmut's `x_name` or `xǁClassǁname` as `name` or `Class.name`."""
+    if mangled.startswith("xǁ"):
+        return ".".join(mangled[2:].split("ǁ"))
+    return mangled[2:]
+
+
+def _def_lines(source: str) -> dict[str, int]:
+    """The line of each function (`name`, `Class.name`) of the original file."""
+    lines: dict[str, int] = {}
+    for node in ast.parse((ROOT / source).read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            lines[node.name] = node.lineno
+        elif isinstance(node, ast.ClassDef):
+            lines.update({f"{node.name}.{f.name}": f.lineno for f in node.body
+                          if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))})
+    return lines
 
 
 if __name__ == "__main__":
