@@ -3,7 +3,9 @@ EngineError with its file and line (tests/test_engines.py: both engines give the
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from kaze_policy.engine.embedded import EmbeddedEngine
 from kaze_policy.engine.opa import REQUEST_TIMEOUT_SECONDS, OpaEngine, _client_for, _opa_message, _policy_error
 from kaze_policy.engine.opa_server import OpaServer, free_port
 from kaze_policy.errors import EngineError
+from tests.conftest import ROOT
 
 POLICY = "package kaze.u\n\nimport rego.v1\n\necho := input\n\nnames := [r | some r in data.inventory.names]\n"
 
@@ -310,3 +313,24 @@ def test_without_opa_the_engine_says_how_to_get_it(monkeypatch) -> None:
     with pytest.raises(EngineError) as err:
         OpaServer.start()
     assert err.value.message == "opa is not installed: run `make tools`, or give --opa-url"
+
+
+LOCALE_SCRIPT = """
+import sys
+from pathlib import Path
+from kaze_policy.engine.embedded import EmbeddedEngine
+from kaze_policy.engine.opa import OpaEngine
+policy = Path(sys.argv[1])
+for engine in (EmbeddedEngine(), OpaEngine(sys.argv[2])):
+    engine.load_policies([policy])
+    print(engine.query("data.kaze.l.word").encode("unicode_escape").decode())
+"""
+
+
+def test_policies_are_read_as_utf_8_whatever_the_locale(opa_url: str, tmp_path: Path) -> None:
+    policy = tmp_path / "l.rego"
+    policy.write_text('package kaze.l\n\nimport rego.v1\n\nword := "café"\n', encoding="utf-8")
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    result = subprocess.run([sys.executable, "-c", LOCALE_SCRIPT, str(policy), opa_url], capture_output=True,
+                            text=True, env=env, cwd=ROOT, timeout=60)
+    assert result.stdout.split() == ["caf\\xe9", "caf\\xe9"], result.stderr
