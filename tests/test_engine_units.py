@@ -334,3 +334,24 @@ def test_policies_are_read_as_utf_8_whatever_the_locale(opa_url: str, tmp_path: 
     result = subprocess.run([sys.executable, "-c", LOCALE_SCRIPT, str(policy), opa_url], capture_output=True,
                             text=True, env=env, cwd=ROOT, timeout=60)
     assert result.stdout.split() == ["caf\\xe9", "caf\\xe9"], result.stderr
+
+
+HUNG_OPA = """#!{python}
+import socket, sys, time
+host, port = sys.argv[sys.argv.index("--addr") + 1].split(":")
+server = socket.socket()
+server.bind((host, int(port)))
+server.listen()
+time.sleep(30)  # accepts connections, never answers
+"""
+
+
+def test_an_opa_server_whose_health_check_hangs_is_given_up(monkeypatch, tmp_path: Path) -> None:
+    fake = tmp_path / "opa"
+    fake.write_text(HUNG_OPA.format(python=sys.executable))
+    fake.chmod(0o755)
+    monkeypatch.setattr("kaze_policy.engine.opa_server.find_tool", lambda name: str(fake))
+    monkeypatch.setattr("kaze_policy.engine.opa_server.START_TIMEOUT_SECONDS", 0.2)
+    with pytest.raises(EngineError) as err:
+        OpaServer.start()
+    assert err.value.message == "opa server did not become healthy in 0 s"
