@@ -23,7 +23,6 @@ import shutil
 import subprocess
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,19 +109,17 @@ def prepare(targets: list[str], tests: list[str]) -> None:
     shutil.rmtree(WORK, ignore_errors=True)
     (WORK / "hits").mkdir(parents=True)
     MUTANTS.mkdir()
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    pytest_options = project["tool"]["pytest"]["ini_options"]
     only = [t if t.endswith(".py") else f"{t}/*" for t in targets]
-    lines = ["[tool.mutmut]", 'source_paths = ["kaze_policy"]', f"only_mutate = {json.dumps(only)}",
+    lines = ["", "[tool.mutmut]", 'source_paths = ["kaze_policy"]', f"only_mutate = {json.dumps(only)}",
              f"pytest_add_cli_args_test_selection = {json.dumps(tests)}",
-             # the session's OPA server, hypothesis' database: the plugin records the CLI subprocesses
+             # the plugin records the CLI subprocesses and runs the fastest tests first
              'pytest_add_cli_args = ["-p", "kaze_mutation_hits", "-p", "no:randomly"]',
              "use_git_change_detection = false",
              # a mutant that loops is stopped after 5 times its tests' time (mutmut: 15 times)
-             "timeout_multiplier = 5.0", "timeout_constant = 5.0", "",
-             "[tool.pytest.ini_options]"]
-    lines += [f"{key} = {json.dumps(value)}" for key, value in pytest_options.items() if key != "testpaths"]
-    (WORK / "pyproject.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+             "timeout_multiplier = 5.0", "timeout_constant = 5.0", ""]
+    # The project's own (tests read it, pytest takes its options) with mutmut's section.
+    (WORK / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text(encoding="utf-8") + "\n".join(lines),
+                                         encoding="utf-8")
     (WORK / "kaze_policy").symlink_to(ROOT / "kaze_policy")
     (WORK / "tests").symlink_to(ROOT / "tests")
     for entry in ROOT.iterdir():
