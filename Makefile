@@ -10,7 +10,7 @@ TOOLS := .tools/bin
 REPORTS := reports
 DEMO_TARGET := infra
 
-.PHONY: all demo test tools scan-tools cluster-tools venv bench fuzz soak lint-rego clean bootstrap-rbac
+.PHONY: all demo test tools scan-tools cluster-tools venv bench fuzz soak lint-rego clean bootstrap-rbac mutation
 
 all: test
 
@@ -104,9 +104,17 @@ bench: venv tools
 	$(PY) tests/benchmarks/bench_rbac.py
 	$(PY) tests/benchmarks/bench_vault_acl.py
 
+# Mutation testing of the Python core with mutmut (docs/mutation.md): each mutant runs against the
+# tests that reach its function. MUTATE: files or folders under kaze_policy/ (default: evaluate.py,
+# analysis/, sources/, engine/); MUTATION_WORKERS: mutants at once. Survivors: reports/mutation.md.
+MUTATE ?=
+MUTATION_WORKERS ?= 1
+mutation: venv tools
+	$(PY) tools/mutation/run.py --workers $(MUTATION_WORKERS) $(MUTATE)
+
 lint-rego: tools
 	$(TOOLS)/opa fmt --list --fail rego
 	$(TOOLS)/opa check --strict rego
 
 clean:
-	rm -rf $(VENV) .tools $(REPORTS) native/target
+	rm -rf $(VENV) .tools $(REPORTS) native/target .mutation

@@ -105,7 +105,7 @@ def _evaluate_control(engine: Engine, control: Control, inventory: Inventory, da
     except EngineError as err:
         return TargetResult(target, ERROR, str(err))
     resources = data["resources"]
-    findings = [_finding(v, rid, resources, inventory, target) for rid, v in violations]
+    findings = [_finding(v, rid, resources, target) for rid, v in violations]
     findings.sort(key=lambda f: (str(f.resource.get("id")), f.message))
     locate(findings, resources)
     waivers.judged(control.id)
@@ -161,15 +161,24 @@ def _violations(engine: Engine, control: Control, ids_by_kind: dict[str, list[st
         if not ids:
             return []
         pairs = engine.query(BATCH_QUERY.format(package=control.package), {"ids": ids})
-        return [(rid, v) for rid, v in (pairs if pairs is not UNDEFINED else [])]
+        if pairs is UNDEFINED or not pairs:
+            # The batch is empty when no object fails, and also when the package has no
+            # `violation` rule at all (a misnamed rule): that one is an error, not a pass.
+            _defined_violation(engine, control)
+            return []
+        return [(rid, v) for rid, v in pairs]
+    return [(None, v) for v in _defined_violation(engine, control)]
+
+
+def _defined_violation(engine: Engine, control: Control) -> Any:
+    """The package's `violation` (on no object: a per-object rule is then empty, but defined)."""
     found = engine.query(f"{control.package}.violation")
     if found is UNDEFINED:
         raise EngineError(f"{control.package}.violation is not defined")
-    return [(None, v) for v in found]
+    return found
 
 
-def _finding(violation: Any, object_id: str | None, resources: dict[str, Any], inventory: Inventory,
-             target: str) -> Finding:
+def _finding(violation: Any, object_id: str | None, resources: dict[str, Any], target: str) -> Finding:
     if not isinstance(violation, dict):
         violation = {"msg": str(violation)}
     rid = violation.get("resource") or object_id
@@ -201,7 +210,7 @@ class Waivers:
         self._all = [w for w in waivers if isinstance(w, dict)]
         self._config_file = config_file
         self._exact: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = {}
-        self._globs: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self._globs: dict[str, list[tuple[int, str, dict[str, Any]]]] = {}  # control -> (place, pattern, waiver)
         for place, waiver in enumerate(self._all):
             control, pattern = waiver.get("control"), str(waiver.get("resource") or "*")
             if not isinstance(control, str):
@@ -209,7 +218,7 @@ class Waivers:
             if _GLOB.isdisjoint(pattern):
                 self._exact.setdefault((control, pattern), []).append((place, waiver))
             else:
-                self._globs.setdefault(control, []).append((place, waiver))
+                self._globs.setdefault(control, []).append((place, pattern, waiver))
         self._lock = threading.Lock()
         self._waived: dict[int, int] = {}   # place -> findings it waived
         self._expired: dict[int, int] = {}  # place -> findings it would waive, were it not expired
@@ -222,8 +231,8 @@ class Waivers:
 
     def match(self, control_id: str, resource_id: str, today: dt.date) -> dict[str, Any] | None:
         candidates = self._exact.get((control_id, resource_id), []) + [
-            (place, waiver) for place, waiver in self._globs.get(control_id, [])
-            if fnmatch.fnmatchcase(resource_id, str(waiver.get("resource") or "*"))]
+            (place, waiver) for place, pattern, waiver in self._globs.get(control_id, [])
+            if fnmatch.fnmatchcase(resource_id, pattern)]
         for place, waiver in sorted(candidates, key=lambda candidate: candidate[0]):
             until = _until(waiver)
             if until is None:

@@ -80,9 +80,7 @@ class OpaEngine(Engine):
         return clone
 
     def close(self) -> None:
-        client = getattr(self, "_client", None)
-        if client is not None:
-            client.close_connection()
+        self._client.close_connection()
         if self._server is not None:
             self._server.stop()
             self._server = None

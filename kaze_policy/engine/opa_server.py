@@ -40,7 +40,7 @@ class OpaServer:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                err = process.stderr.read().decode("utf-8", "replace").strip() if process.stderr else ""
+                err = process.stderr.read().decode("utf-8", "replace").strip()  # stderr is a pipe
                 raise EngineError(f"opa server exited at start: {err}")
             try:
                 if requests.get(f"{server.url}/health", timeout=0.5).status_code == 200:

@@ -1,0 +1,219 @@
+"""`make mutation`: mutmut over the Python core, each mutant against the tests that reach it.
+
+    python tools/mutation/run.py [--workers N] [FILE_OR_FOLDER ...]
+
+FILE_OR_FOLDER are paths under kaze_policy/ (default: DEFAULT_TARGETS). The run happens in
+.mutation/ (git-ignored): a pyproject.toml made here for mutmut, and mutmut's copy of the
+package in .mutation/mutants/, beside links to the repository's fixtures/, rego/, infra/,
+.tools/ and the rest, which the tests read relative to the checkout. mutmut first runs the
+selected test files once, recording which test reaches which function (also through the CLI
+subprocesses: hooks/), then runs each mutant against those tests alone. The survivors (file,
+line, diff) are written to reports/mutation.md and the score of each file is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import difflib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+WORK = ROOT / ".mutation"
+MUTANTS = WORK / "mutants"
+HOOKS = Path(__file__).resolve().parent / "hooks"
+REPORT = ROOT / "reports" / "mutation.md"
+
+DEFAULT_TARGETS = ("kaze_policy/evaluate.py", "kaze_policy/analysis", "kaze_policy/sources", "kaze_policy/engine")
+
+# The test files that judge each part of the package (a path prefix under kaze_policy/): mutmut's
+# stats run goes through these once, then each mutant runs only those of them that reach it.
+# A surviving mutant runs every test that reaches its function, so the files are the ones that
+# pin the module's behaviour cheaply: tests/test_fixtures.py (288 cases, each on both engines),
+# tests/test_shipped_stack.py and the CLI contract files (test_scan_contract, test_flags,
+# test_exit_codes, test_without_config: 190 s together) reach almost every function of
+# evaluate.py, and with them one survivor cost over 3 minutes; they stay in `make test`.
+TESTS_BY_TARGET: dict[str, tuple[str, ...]] = {
+    "kaze_policy/evaluate.py": ("tests/test_evaluate.py", "tests/test_fail_closed.py"),
+    "kaze_policy/engine": ("tests/test_engine_units.py", "tests/test_engines.py"),
+    "kaze_policy/analysis/netpol.py": ("tests/analysis/test_netpol.py", "tests/analysis/test_netpol_properties.py"),
+    "kaze_policy/analysis/rbac.py": ("tests/analysis/test_rbac.py", "tests/analysis/test_rbac_oracle.py",
+                                     "tests/analysis/test_rbac_bootstrap.py"),
+    "kaze_policy/analysis/vault_acl.py": ("tests/analysis/test_vault_acl.py",
+                                          "tests/analysis/test_vault_acl_openbao.py"),
+    "kaze_policy/analysis/allowlist.py": ("tests/test_allowlist_abuse.py", "tests/test_growth_allowlist.py"),
+    "kaze_policy/analysis/overlays.py": ("tests/test_sources.py", "tests/test_discovery.py", "tests/test_confinement.py"),
+    "kaze_policy/sources": (
+        "tests/test_sources.py", "tests/test_discovery.py", "tests/test_objects.py", "tests/test_openapi.py",
+        "tests/test_sbom.py", "tests/test_yaml_bounds.py", "tests/test_iac_bounds.py",
+        "tests/test_yaml_kubectl_reading.py", "tests/test_bad_input.py"),
+}
+
+# A mutant counts as killed when a test failed or timed out with it (mutmut's statuses); one that
+# survived, or that no selected test reaches, is a survivor.
+KILLED = ("killed", "timeout", "caught by type check", "segfault")
+
+# What the tests read relative to the checkout, linked (not copied) into mutmut's tree.
+NOT_LINKED = {".git", ".mutation", ".venv", "kaze_policy", "tests", "pyproject.toml", "mutants", "reports",
+              "__pycache__", ".hypothesis", ".pytest_cache"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("targets", nargs="*", help="files or folders under kaze_policy/")
+    parser.add_argument("--workers", type=int, default=1, help="mutants run at once (default 1)")
+    args = parser.parse_args(argv)
+    targets = [t.rstrip("/") for t in (args.targets or DEFAULT_TARGETS)]
+    for target in targets:
+        if not (ROOT / target).exists() or not target.startswith("kaze_policy/"):
+            print(f"make mutation: {target} is not a file or folder under kaze_policy/", file=sys.stderr)
+            return 2
+    tests = tests_for(targets)
+    prepare(targets, tests)
+    started = time.monotonic()
+    env = {**os.environ, "PYTHONPATH": str(MUTANTS),
+           "KAZE_MUTATION_HITS": str(WORK / "hits"), "PYTHONDONTWRITEBYTECODE": "1"}
+    run = subprocess.run([sys.executable, "-c", "from mutmut.__main__ import cli; cli()", "run",
+                          "--max-children", str(args.workers)], cwd=WORK, env=env)
+    if run.returncode != 0:
+        print(f"make mutation: mutmut exited with {run.returncode}", file=sys.stderr)
+        return run.returncode
+    scores = report(targets, time.monotonic() - started)
+    for path, (killed, total) in sorted(scores.items()):
+        print(f"{path}: {killed}/{total} killed ({100 * killed / total if total else 100:.1f} %)")
+    print(f"survivors: {REPORT.relative_to(ROOT)}")
+    return 0
+
+
+def tests_for(targets: list[str]) -> list[str]:
+    """The test files of the targets (a file takes those of the folders that hold it and vice versa)."""
+    found: dict[str, None] = {}
+    for target in targets:
+        for prefix, files in TESTS_BY_TARGET.items():
+            if target.startswith(prefix) or prefix.startswith(target + "/"):
+                found.update(dict.fromkeys(f for f in files if (ROOT / f).is_file()))
+    if not found:
+        raise SystemExit(f"make mutation: no tests are mapped to {', '.join(targets)} (tools/mutation/run.py)")
+    return list(found)
+
+
+def prepare(targets: list[str], tests: list[str]) -> None:
+    """A fresh .mutation/: mutmut's configuration and the repository's files it does not copy."""
+    shutil.rmtree(WORK, ignore_errors=True)
+    (WORK / "hits").mkdir(parents=True)
+    MUTANTS.mkdir()
+    only = [t if t.endswith(".py") else f"{t}/*" for t in targets]
+    lines = ["", "[tool.mutmut]", 'source_paths = ["kaze_policy"]', f"only_mutate = {json.dumps(only)}",
+             f"pytest_add_cli_args_test_selection = {json.dumps(tests)}",
+             # the plugin records the CLI subprocesses and runs the fastest tests first
+             'pytest_add_cli_args = ["-p", "kaze_mutation_hits", "-p", "no:randomly"]',
+             "use_git_change_detection = false",
+             # a mutant that loops is stopped after 5 times its tests' time (mutmut: 15 times)
+             "timeout_multiplier = 5.0", "timeout_constant = 5.0", ""]
+    # The project's own (tests read it, pytest takes its options) with mutmut's section.
+    (WORK / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text(encoding="utf-8") + "\n".join(lines),
+                                         encoding="utf-8")
+    (WORK / "kaze_policy").symlink_to(ROOT / "kaze_policy")
+    (WORK / "tests").symlink_to(ROOT / "tests")
+    for entry in ROOT.iterdir():
+        if entry.name not in NOT_LINKED:
+            (MUTANTS / entry.name).symlink_to(entry)
+    # Beside the package, where every subprocess finds them (some tests set PYTHONPATH to the checkout).
+    for hook in HOOKS.glob("*.py"):
+        shutil.copy2(hook, MUTANTS / hook.name)
+    # mutmut copies the package's files, not its link to the catalog.
+    (MUTANTS / "kaze_policy").mkdir()
+    (MUTANTS / "kaze_policy" / "rego").symlink_to(ROOT / "rego")
+
+
+def report(targets: list[str], seconds: float) -> dict[str, tuple[int, int]]:
+    """Write the survivors (file, line, diff) to reports/mutation.md; the score of each file."""
+    from mutmut.stats import status_by_exit_code
+    scores: dict[str, tuple[int, int]] = {}
+    survivors: list[str] = []
+    other: list[str] = []
+    unrun: dict[str, int] = {}  # an interrupted run leaves mutants not checked
+    for meta in sorted((MUTANTS / "kaze_policy").rglob("*.py.meta")):
+        source = meta.relative_to(MUTANTS).as_posix()[:-len(".meta")]
+        exit_codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+        statuses = {name: status_by_exit_code[code] for name, code in exit_codes.items()}
+        scores[source] = (sum(1 for s in statuses.values() if s in KILLED), len(statuses))
+        unrun[source] = sum(1 for s in statuses.values() if s == "not checked")
+        functions, def_lines = _functions(MUTANTS / source), _def_lines(source)
+        for name, status in sorted(statuses.items(), key=lambda item: _order(item[0])):
+            if status in ("survived", "no tests"):
+                survivors.append(_described(source, name, status, functions, def_lines))
+            elif status not in KILLED:
+                other.append(f"- `{name}`: {status}")
+    text = [f"# Surviving mutants ({', '.join(targets)})", "",
+            f"Run of {seconds / 60:.1f} min; generated by `make mutation`, not committed.", "", "## Scores", ""]
+    text += [f"- {path}: {k}/{t} killed ({100 * k / t if t else 100:.1f} %)"
+             + (f", {unrun[path]} not run (the run was interrupted)" if unrun[path] else "")
+             for path, (k, t) in sorted(scores.items())]
+    text += ["", f"## Survivors ({len(survivors)})", "", *survivors]
+    if other:
+        text += ["", f"## Not run ({len(other)})", "", *other]
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text("\n".join(text) + "\n", encoding="utf-8")
+    return scores
+
+
+def _order(name: str) -> tuple[str, int]:
+    """Mutants by function, then by number."""
+    base, _, number = name.rpartition("__mutmut_")
+    return base, int(number) if number.isdigit() else 0
+
+
+def _described(source: str, name: str, status: str, functions: dict[str, str], def_lines: dict[str, int]) -> str:
+    """The mutant `name` of `source`: its line and the diff of its function against the original."""
+    mangled = name.rpartition(".")[2]
+    base = re.sub(r"__mutmut_\d+$", "", mangled)
+    original, mutant = functions.get(base + "__mutmut_orig", ""), functions.get(mangled, "")
+    diff = list(difflib.unified_diff(original.splitlines(), mutant.replace(mangled, base + "__mutmut_orig").splitlines(),
+                                     lineterm="", n=1))[2:]
+    hunk = re.match(r"@@ -(\d+)", diff[0]) if diff else None
+    start = def_lines.get(_readable(base))
+    where = f"{source}:{start + int(hunk.group(1)) - 1}" if hunk and start else source
+    shown = "\n".join(line for line in diff if not line.startswith("@@")).replace(base + "__mutmut_orig", _readable(base))
+    return f"### {where} `{name}` ({status})\n\n```diff\n{shown}\n```\n"
+
+
+def _functions(mutated: Path) -> dict[str, str]:
+    """Every function of mutmut's mutated file (the original as `<mangled>__mutmut_orig`), by name."""
+    text = mutated.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    found: dict[str, str] = {}
+    for node in ast.walk(ast.parse(text)):  # by lines: ast.get_source_segment splits the file each time
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and "__mutmut_" in node.name:
+            found[node.name] = "\n".join(lines[node.lineno - 1:node.end_lineno])
+    return found
+
+
+def _readable(mangled: str) -> str:
+    """mutmut's `x_name` or `xǁClassǁname` as `name` or `Class.name`."""
+    if mangled.startswith("xǁ"):
+        return ".".join(mangled[2:].split("ǁ"))
+    return mangled[2:]
+
+
+def _def_lines(source: str) -> dict[str, int]:
+    """The line of each function (`name`, `Class.name`) of the original file."""
+    lines: dict[str, int] = {}
+    for node in ast.parse((ROOT / source).read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            lines[node.name] = node.lineno
+        elif isinstance(node, ast.ClassDef):
+            lines.update({f"{node.name}.{f.name}": f.lineno for f in node.body
+                          if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))})
+    return lines
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
