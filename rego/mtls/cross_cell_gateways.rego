@@ -10,7 +10,10 @@
 #   plaintext or pass-through listener, or an Istio Gateway in MUTUAL mode. A Service that
 #   exposes a workload outside the cluster directly bypasses the gateway altogether, and so
 #   does an unlabelled Ingress on the host of a cross-cell Ingress: ingress-nginx serves every
-#   Ingress of a host as one server, so the same requirements hold for it.
+#   Ingress of a host as one server, so the same requirements hold for it. So, too, for an
+#   unlabelled Ingress on any other host that routes (by a path or its defaultBackend) to the
+#   backend of a cross-cell Ingress: the same Service port of the same namespace, a port named
+#   by name or by number being the Service port (and the target port) the Service maps it to.
 # custom:
 #   id: KZ-MTL-04
 #   severity: high
@@ -31,6 +34,7 @@ package kaze.mtls.cross_cell_gateways
 
 import rego.v1
 
+import data.kaze.lib.inventory
 import data.kaze.lib.k8s
 
 cross_cell if k8s.labels(input.object)["kaze.io/traffic"] == "cross-cell"
@@ -78,6 +82,71 @@ violation contains v if {
 		"evidence": object.union(problem.evidence, {"cross_cell_hosts": sort(shared_hosts)}),
 	}
 }
+
+# An unlabelled Ingress on another host that routes to a cross-cell Ingress's backend is a route
+# around mutual TLS all the same: https://<its host>/<the cross-cell path> reaches the same
+# Service port, and so the same pods and port, without a client certificate.
+violation contains v if {
+	some shared in shared_backends
+	some problem in problems
+	v := {
+		"msg": sprintf("%s routes to %s, the backend of the cross-cell Ingress %s, without the kaze.io/traffic: cross-cell label, and %s: %s, or serve the cross-cell API on a Service port of its own that only the cross-cell Ingress routes to", [subject, backend_text(shared.backend), id_text(shared.ingress), problem.what, problem.fix]),
+		"resource": input.id,
+		"evidence": object.union(problem.evidence, {"cross_cell_ingress": shared.ingress, "backend": shared.backend}),
+	}
+}
+
+# The backends of the cross-cell Ingresses, each with the id of the Ingress routing to it. Read
+# for an unlabelled Ingress only: other objects never walk the inventory for it.
+cross_cell_backends contains {"backend": backend_key(k8s.namespace(ingress.object), backend.service), "ingress": ingress.id} if {
+	input.object.kind == "Ingress"
+	not cross_cell
+	some ingress in k8s.resources_of_kind("Ingress")
+	k8s.labels(ingress.object)["kaze.io/traffic"] == "cross-cell"
+	some backend in ingress_backends(ingress.object)
+}
+
+shared_backends contains shared if {
+	count(cross_cell_backends) > 0
+	some backend in ingress_backends(input.object)
+	key := backend_key(k8s.namespace(input.object), backend.service)
+	some shared in cross_cell_backends
+	shared.backend == key
+}
+
+# ingress_backends lists the Service backends of an Ingress: its defaultBackend and every path's.
+ingress_backends(obj) := [backend |
+	paths := [path | some rule in object.get(obj, ["spec", "rules"], []); some path in object.get(rule, ["http", "paths"], [])]
+	some backend in array.concat([object.get(obj, ["spec", "defaultBackend"], {})], [object.get(path, "backend", {}) | some path in paths])
+	is_object(object.get(backend, "service", null))
+]
+
+# backend_key is what a Service backend reaches: an Ingress names the Service port by name or by
+# number, which the Service maps to one of its ports and that to a target port on the pods. Two
+# backends that reach the same target port of the same Service are one. Without the Service in
+# the inventory (or without that port in it), the port is compared as the Ingress gives it.
+backend_key(ns, service) := {"namespace": ns, "service": object.get(service, "name", ""), "port": port} if {
+	port := service_port(ns, object.get(service, "name", ""), object.get(service, "port", {}))
+}
+
+service_port(ns, name, port) := {"targetPort": object.get(p, "targetPort", p.port)} if {
+	some svc in inventory.resources_in(ns, "Service")
+	svc.apiVersion == "v1"
+	svc.name == name
+	some p in object.get(svc.object, ["spec", "ports"], [])
+	object.get(p, "protocol", "TCP") == "TCP" # an Ingress proxies TCP: 53/UDP beside 53/TCP is another port
+	names_port(p, port)
+} else := port
+
+names_port(p, port) if p.name == port.name
+
+names_port(p, port) if p.port == port.number
+
+backend_text(b) := sprintf("Service %s/%s target port %v", [b.namespace, b.service, b.port.targetPort]) if {
+	b.port.targetPort
+} else := sprintf("Service %s/%s port %v", [b.namespace, b.service, object.get(b.port, "name", object.get(b.port, "number", null))])
+
+id_text(id) := concat("/", array.slice(parts, 1, count(parts))) if parts := split(id, "/")
 
 # nginx Ingress ---------------------------------------------------------------------------
 

@@ -136,3 +136,66 @@ test_unlabelled_ingress_on_the_cross_cell_host_with_client_cert_passes if {
 test_unlabelled_ingress_on_another_host_is_not_judged if {
 	count(with_cross_cell_host(routed(ingress({}, {}), "console.example"))) == 0
 }
+
+# The inventory holds the Service ns/api (ports http 8080 → http, federation 8081 → federation)
+# and a cross-cell Ingress, requiring client certificates, on federation.example routing to
+# port federation, by name.
+api_service := {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api", "namespace": "ns"}, "spec": {"ports": [
+	{"name": "http", "port": 8080, "targetPort": "http"},
+	{"name": "federation", "port": 8081, "targetPort": "federation"},
+]}}
+
+backend(port) := {"service": {"name": "api", "port": port}}
+
+on_path(obj, host, be) := object.union(obj, {"metadata": {"name": host, "namespace": "ns"}, "spec": {"tls": [{"hosts": [host], "secretName": "tls"}], "rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": be}]}}]}})
+
+federation_ingress := on_path(ingress(cross_cell, mtls_annotations), "federation.example", backend({"name": "federation"}))
+
+with_cross_cell_backend(obj, services) := found if {
+	resources := object.union(
+		{"Ingress/ns/federation.example": {"id": "Ingress/ns/federation.example", "kind": "Ingress", "apiVersion": "networking.k8s.io/v1", "namespace": "ns", "name": "federation.example", "object": federation_ingress}},
+		{sprintf("Service/ns/%s", [s.metadata.name]): {"id": sprintf("Service/ns/%s", [s.metadata.name]), "kind": "Service", "apiVersion": "v1", "namespace": "ns", "name": s.metadata.name, "object": s} | some s in services},
+	)
+	inventory := {
+		"resources": resources,
+		"by_kind": {"Ingress": ["Ingress/ns/federation.example"]},
+		"by_namespace": {"ns": [id | some id, _ in resources]},
+	}
+	found := cross_cell_gateways.violation with input as {"id": "Ingress/ns/api.example", "object": obj} with data.inventory as inventory
+}
+
+test_unlabelled_ingress_to_the_cross_cell_backend_by_number_fails if {
+	obj := on_path(ingress({}, {}), "api.example", backend({"number": 8081}))
+	some v in with_cross_cell_backend(obj, [api_service])
+	v.evidence == {
+		"auth-tls-verify-client": null, "cross_cell_ingress": "Ingress/ns/federation.example",
+		"backend": {"namespace": "ns", "service": "api", "port": {"targetPort": "federation"}},
+	}
+	contains(v.msg, "the backend of the cross-cell Ingress ns/federation.example")
+}
+
+test_unlabelled_default_backend_to_another_port_on_the_same_target_fails if {
+	# port http of this Service forwards to the federation API's container port as well
+	aliased := json.patch(api_service, [{"op": "replace", "path": "/spec/ports/0/targetPort", "value": "federation"}])
+	obj := object.union(ingress({}, {}), {"metadata": {"namespace": "ns"}, "spec": {"defaultBackend": backend({"name": "http"})}})
+	count(with_cross_cell_backend(obj, [aliased])) == 2
+}
+
+test_unlabelled_ingress_to_another_service_port_passes if {
+	count(with_cross_cell_backend(on_path(ingress({}, {}), "api.example", backend({"name": "http"})), [api_service])) == 0
+	count(with_cross_cell_backend(on_path(ingress({}, {}), "api.example", backend({"number": 8080})), [api_service])) == 0
+}
+
+test_unlabelled_ingress_to_the_cross_cell_backend_with_client_cert_passes if {
+	count(with_cross_cell_backend(on_path(ingress({}, mtls_annotations), "api.example", backend({"name": "federation"})), [api_service])) == 0
+}
+
+test_without_the_service_ports_are_compared_as_given if {
+	count(with_cross_cell_backend(on_path(ingress({}, {}), "api.example", backend({"name": "federation"})), [])) == 2
+	count(with_cross_cell_backend(on_path(ingress({}, {}), "api.example", backend({"number": 8081})), [])) == 0
+}
+
+test_backend_in_another_namespace_is_not_shared if {
+	obj := json.patch(on_path(ingress({}, {}), "api.example", backend({"name": "federation"})), [{"op": "replace", "path": "/metadata/namespace", "value": "other"}])
+	count(with_cross_cell_backend(obj, [api_service])) == 0
+}

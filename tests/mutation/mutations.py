@@ -187,6 +187,17 @@ def _cross_cell_without_client_cert(docs: Docs) -> None:
         annotations.pop(key)
 
 
+def _cross_cell_backend_shared(docs: Docs) -> None:
+    """The cross-cell Ingress routes to the backend of the Ingress beside it that asks for no client
+    certificate (the Kaze API): that one's host then reaches the cross-cell API without one."""
+    cross_cell = find(docs, "Ingress", where=lambda d: (_meta(d).get("labels") or {}).get("kaze.io/traffic") == "cross-cell")
+    beside = find(docs, "Ingress", _meta(cross_cell)["namespace"], where=lambda d: d is not cross_cell)
+    shared = beside["spec"]["rules"][0]["http"]["paths"][0]["backend"]
+    for rule in cross_cell["spec"]["rules"]:
+        for path in rule["http"]["paths"]:
+            path["backend"] = dict(shared)
+
+
 def _image(value: str) -> Callable[[Docs], None]:
     def apply(docs: Docs) -> None:
         container(tenant_workload(docs))["image"] = value
@@ -311,6 +322,8 @@ MUTATIONS: list[Mutation] = [
              names="Namespace/tenant-acme"),
     Mutation("cross-cell-ingress-without-client-cert", "KZ-MTL-04", VPC, docs=_cross_cell_without_client_cert,
              names="Ingress/agent-runtime/cell-federation"),
+    Mutation("cross-cell-backend-reached-without-cert", "KZ-MTL-04", VPC, docs=_cross_cell_backend_shared,
+             names="Ingress/agent-runtime/kaze-api"),
     # supply chain
     Mutation("image-by-tag", "KZ-SUP-01", AGENCY, docs=_image("registry.kaze.io/kaze/agent-runtime:1.4.0"),
              names="Deployment/tenant-acme/agent"),
