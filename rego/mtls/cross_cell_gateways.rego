@@ -130,13 +130,22 @@ backend_key(ns, service) := {"namespace": ns, "service": object.get(service, "na
 }
 
 service_port(ns, name, port) := {"targetPort": object.get(p, "targetPort", p.port)} if {
-	some svc in inventory.resources_in(ns, "Service")
-	svc.apiVersion == "v1"
-	svc.name == name
+	svc := v1_service(ns, name)
 	some p in object.get(svc.object, ["spec", "ports"], [])
 	object.get(p, "protocol", "TCP") == "TCP" # an Ingress proxies TCP: 53/UDP beside 53/TCP is another port
 	names_port(p, port)
 } else := port
+
+# v1_service is the core Service ns/name: by its id (one look-up, not a walk per backend), or
+# through the namespace index when a Service of another API group (Knative's) holds that id.
+v1_service(ns, name) := svc if {
+	svc := data.inventory.resources[sprintf("Service/%s/%s", [ns, name])]
+	svc.apiVersion == "v1"
+} else := svc if {
+	some svc in inventory.resources_in(ns, "Service")
+	svc.apiVersion == "v1"
+	svc.name == name
+}
 
 names_port(p, port) if p.name == port.name
 

@@ -199,3 +199,13 @@ test_backend_in_another_namespace_is_not_shared if {
 	obj := json.patch(on_path(ingress({}, {}), "api.example", backend({"name": "federation"})), [{"op": "replace", "path": "/metadata/namespace", "value": "other"}])
 	count(with_cross_cell_backend(obj, [api_service])) == 0
 }
+
+test_the_core_service_is_found_when_a_knative_service_holds_its_id if {
+	knative := {"id": "Service/ns/api", "kind": "Service", "apiVersion": "serving.knative.dev/v1", "namespace": "ns", "name": "api", "object": {}}
+	core := {"id": "Service/ns/api#2", "kind": "Service", "apiVersion": "v1", "namespace": "ns", "name": "api", "object": api_service}
+	found := cross_cell_gateways.service_port("ns", "api", {"number": 8081}) with data.inventory as {
+		"resources": {"Service/ns/api": knative, "Service/ns/api#2": core},
+		"by_namespace": {"ns": ["Service/ns/api", "Service/ns/api#2"]},
+	}
+	found == {"targetPort": "federation"}
+}
