@@ -133,3 +133,9 @@ namespace(obj) := object.get(obj, ["metadata", "namespace"], "default")
 name(obj) := object.get(obj, ["metadata", "name"], "")
 
 resources_of_kind(kind) := [data.inventory.resources[id] | some id in object.get(data.inventory.by_kind, kind, [])]
+
+# labelled lists the resources carrying a kaze.io/ label with the given value, from the
+# inventory's index: a per-object rule looking for them costs their number, not the kind's.
+labelled(key, value) := [data.inventory.resources[id] |
+	some id in data.inventory.by_kaze_label[sprintf("%s=%s", [key, value])]
+]

@@ -120,7 +120,11 @@ routed(obj, host) := object.union(obj, {"spec": {"tls": [{"hosts": [host], "secr
 # the inventory holds a cross-cell Ingress, requiring client certificates, on cell.example
 with_cross_cell_host(obj) := found if {
 	gateway_ingress := routed(ingress(cross_cell, mtls_annotations), "cell.example")
-	inventory := {"resources": {"Ingress/kaze-cell-gateway/cross-cell": {"object": gateway_ingress}}, "by_kind": {"Ingress": ["Ingress/kaze-cell-gateway/cross-cell"]}}
+	inventory := {
+		"resources": {"Ingress/kaze-cell-gateway/cross-cell": {"kind": "Ingress", "object": gateway_ingress}},
+		"by_kind": {"Ingress": ["Ingress/kaze-cell-gateway/cross-cell"]},
+		"by_kaze_label": {"kaze.io/traffic=cross-cell": ["Ingress/kaze-cell-gateway/cross-cell"]},
+	}
 	found := cross_cell_gateways.violation with input as {"id": "x", "object": obj} with data.inventory as inventory
 }
 
@@ -159,6 +163,7 @@ with_cross_cell_backend(obj, services) := found if {
 	inventory := {
 		"resources": resources,
 		"by_kind": {"Ingress": ["Ingress/ns/federation.example"]},
+		"by_kaze_label": {"kaze.io/traffic=cross-cell": ["Ingress/ns/federation.example"]},
 		"by_namespace": {"ns": [id | some id, _ in resources]},
 	}
 	found := cross_cell_gateways.violation with input as {"id": "Ingress/ns/api.example", "object": obj} with data.inventory as inventory
