@@ -352,7 +352,8 @@ def _kaze_labels(obj: Any) -> list[str]:
     """The platform's own labels of an object, as `key=value`: a per-object rule that looks for
     the few objects so labelled (the cross-cell Ingresses) reads them from this index instead
     of walking every object of a kind, which made it quadratic."""
-    labels = (obj.get("metadata") or {}).get("labels") if isinstance(obj, dict) else None
+    metadata = obj.get("metadata") if isinstance(obj, dict) else None
+    labels = metadata.get("labels") if isinstance(metadata, dict) else None  # a Terraform block's may be a list
     if not isinstance(labels, dict):
         return []
     return [f"{key}={value}" for key, value in labels.items()
