@@ -108,6 +108,8 @@ def prepare(targets: list[str], tests: list[str]) -> None:
     """A fresh .mutation/: mutmut's configuration and the repository's files it does not copy."""
     shutil.rmtree(WORK, ignore_errors=True)
     (WORK / "hits").mkdir(parents=True)
+    # Writable by the subprocesses that a test runs as another user (tests/test_discovery.py).
+    (WORK / "hits").chmod(0o1777)
     MUTANTS.mkdir()
     only = [t if t.endswith(".py") else f"{t}/*" for t in targets]
     lines = ["", "[tool.mutmut]", 'source_paths = ["kaze_policy"]', f"only_mutate = {json.dumps(only)}",
