@@ -44,3 +44,28 @@ def test_the_make_target_runs_the_mutation_runner() -> None:
 def test_an_unknown_target_is_refused(capsys) -> None:
     assert runner().main(["kaze_policy/nowhere.py"]) == 2
     assert "kaze_policy/nowhere.py is not a file or folder under kaze_policy/" in capsys.readouterr().err
+
+
+def test_a_resumed_run_names_the_last_runs_survivors_again(tmp_path) -> None:
+    run = runner()
+    run.MUTANTS = tmp_path
+    meta = tmp_path / "kaze_policy" / "analysis" / "netpol.py.meta"
+    meta.parent.mkdir(parents=True)
+    # mutmut's exit codes: 0 survived, 1 killed, 33 reached by no test, None not run yet
+    meta.write_text('{"exit_code_by_key": {"a__mutmut_1": 0, "a__mutmut_2": 1, "a__mutmut_3": 33,'
+                    ' "a__mutmut_4": null}}', encoding="utf-8")
+    assert run.survivors() == ["a__mutmut_1", "a__mutmut_3"]
+
+
+def test_a_resumed_run_drops_stale_copies_of_the_files_it_does_not_mutate(tmp_path) -> None:
+    run = runner()
+    run.ROOT, run.MUTANTS = tmp_path / "checkout", tmp_path / "mutants"
+    for tree, text in ((run.ROOT, "new"), (run.MUTANTS, "old")):
+        (tree / "kaze_policy").mkdir(parents=True)
+        for name in ("cli.py", "same.py", "netpol.py"):
+            (tree / "kaze_policy" / name).write_text("same" if name == "same.py" else text, encoding="utf-8")
+    (run.MUTANTS / "kaze_policy" / "netpol.py.meta").write_text("{}", encoding="utf-8")
+    run._drop_stale_copies()
+    left = sorted(p.name for p in (run.MUTANTS / "kaze_policy").iterdir())
+    # cli.py changed: mutmut copies it again; netpol.py is mutmut's own (it remakes it when the source is newer)
+    assert left == ["netpol.py", "netpol.py.meta", "same.py"]

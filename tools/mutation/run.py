@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("targets", nargs="*", help="files or folders under kaze_policy/")
     parser.add_argument("--workers", type=int, default=1, help="mutants run at once (default 1)")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on from the last run's results (same targets): run its survivors again, "
+                             "then the mutants it did not reach")
     args = parser.parse_args(argv)
     targets = [t.rstrip("/") for t in (args.targets or DEFAULT_TARGETS)]
     for target in targets:
@@ -76,20 +79,42 @@ def main(argv: list[str] | None = None) -> int:
             print(f"make mutation: {target} is not a file or folder under kaze_policy/", file=sys.stderr)
             return 2
     tests = tests_for(targets)
-    prepare(targets, tests)
+    resuming = args.resume and (MUTANTS / "kaze_policy").is_dir()
+    if args.resume and not resuming:
+        print("make mutation: no run to resume in .mutation/, starting afresh", file=sys.stderr)
+    # A survivor keeps its verdict in mutmut's results until it is named again: new tests may kill it.
+    again = survivors() if resuming else []
+    prepare(targets, tests, fresh=not resuming)
     started = time.monotonic()
-    env = {**os.environ, "PYTHONPATH": str(MUTANTS),
-           "KAZE_MUTATION_HITS": str(WORK / "hits"), "PYTHONDONTWRITEBYTECODE": "1"}
-    run = subprocess.run([sys.executable, "-c", "from mutmut.__main__ import cli; cli()", "run",
-                          "--max-children", str(args.workers)], cwd=WORK, env=env)
-    if run.returncode != 0:
-        print(f"make mutation: mutmut exited with {run.returncode}", file=sys.stderr)
-        return run.returncode
+    for names in ([again] if again else []) + [[]]:
+        returncode = run_mutmut(args.workers, names)
+        if returncode != 0:
+            print(f"make mutation: mutmut exited with {returncode}", file=sys.stderr)
+            return returncode
     scores = report(targets, time.monotonic() - started)
     for path, (killed, total) in sorted(scores.items()):
         print(f"{path}: {killed}/{total} killed ({100 * killed / total if total else 100:.1f} %)")
     print(f"survivors: {REPORT.relative_to(ROOT)}")
     return 0
+
+
+def run_mutmut(workers: int, names: list[str]) -> int:
+    """mutmut's run in .mutation/: the mutants `names`, or (none given) every mutant without a result."""
+    env = {**os.environ, "PYTHONPATH": str(MUTANTS),
+           "KAZE_MUTATION_HITS": str(WORK / "hits"), "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run([sys.executable, "-c", "from mutmut.__main__ import cli; cli()", "run",
+                           "--max-children", str(workers), *names], cwd=WORK, env=env).returncode
+
+
+def survivors() -> list[str]:
+    """The mutants the last run left alive (survived, or reached by no test)."""
+    from mutmut.stats import status_by_exit_code
+    names: list[str] = []
+    for meta in sorted((MUTANTS / "kaze_policy").rglob("*.py.meta")):
+        exit_codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+        names += [name for name, code in exit_codes.items()
+                  if code is not None and status_by_exit_code[code] in ("survived", "no tests")]
+    return names
 
 
 def tests_for(targets: list[str]) -> list[str]:
@@ -104,13 +129,16 @@ def tests_for(targets: list[str]) -> list[str]:
     return list(found)
 
 
-def prepare(targets: list[str], tests: list[str]) -> None:
-    """A fresh .mutation/: mutmut's configuration and the repository's files it does not copy."""
-    shutil.rmtree(WORK, ignore_errors=True)
-    (WORK / "hits").mkdir(parents=True)
+def prepare(targets: list[str], tests: list[str], fresh: bool = True) -> None:
+    """.mutation/ (afresh, or kept with its results): mutmut's configuration and the files it does not copy.
+
+    When resuming, mutmut itself keeps each mutant's verdict unless its function changed, and drops
+    them all when the selected tests changed (a new file in TESTS_BY_TARGET)."""
+    if fresh:
+        shutil.rmtree(WORK, ignore_errors=True)
+    (WORK / "hits").mkdir(parents=True, exist_ok=True)
     # Writable by the subprocesses that a test runs as another user (tests/test_discovery.py).
     (WORK / "hits").chmod(0o1777)
-    MUTANTS.mkdir()
     only = [t if t.endswith(".py") else f"{t}/*" for t in targets]
     lines = ["", "[tool.mutmut]", 'source_paths = ["kaze_policy"]', f"only_mutate = {json.dumps(only)}",
              f"pytest_add_cli_args_test_selection = {json.dumps(tests)}",
@@ -122,17 +150,38 @@ def prepare(targets: list[str], tests: list[str]) -> None:
     # The project's own (tests read it, pytest takes its options) with mutmut's section.
     (WORK / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text(encoding="utf-8") + "\n".join(lines),
                                          encoding="utf-8")
-    (WORK / "kaze_policy").symlink_to(ROOT / "kaze_policy")
-    (WORK / "tests").symlink_to(ROOT / "tests")
+    MUTANTS.mkdir(exist_ok=True)
+    _link(WORK / "kaze_policy", ROOT / "kaze_policy")
+    _link(WORK / "tests", ROOT / "tests")
     for entry in ROOT.iterdir():
         if entry.name not in NOT_LINKED:
-            (MUTANTS / entry.name).symlink_to(entry)
+            _link(MUTANTS / entry.name, entry)
     # Beside the package, where every subprocess finds them (some tests set PYTHONPATH to the checkout).
     for hook in HOOKS.glob("*.py"):
         shutil.copy2(hook, MUTANTS / hook.name)
     # mutmut copies the package's files, not its link to the catalog.
-    (MUTANTS / "kaze_policy").mkdir()
-    (MUTANTS / "kaze_policy" / "rego").symlink_to(ROOT / "rego")
+    (MUTANTS / "kaze_policy").mkdir(exist_ok=True)
+    _link(MUTANTS / "kaze_policy" / "rego", ROOT / "rego")
+    _drop_stale_copies()
+
+
+def _link(link: Path, target: Path) -> None:
+    if link.is_symlink():
+        link.unlink()
+    link.symlink_to(target)
+
+
+def _drop_stale_copies() -> None:
+    """Remove mutmut's copies of unmutated package files that changed since (mutmut copies them again).
+
+    mutmut copies a file only when its copy is missing; it makes the mutants of a target file again
+    when the source is newer, so only the files it does not mutate (those without a .meta) go stale."""
+    copies = MUTANTS / "kaze_policy"
+    for copy in [c for c in copies.rglob("*") if c.is_file() and not c.is_symlink()]:
+        source = ROOT / copy.relative_to(MUTANTS)
+        mutated = copy.with_name(copy.name + ".meta").exists() or copy.suffix == ".meta"
+        if not mutated and (not source.is_file() or source.read_bytes() != copy.read_bytes()):
+            copy.unlink()
 
 
 def report(targets: list[str], seconds: float) -> dict[str, tuple[int, int]]:
