@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import hashlib
 import json
 import os
 import re
@@ -84,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         print("make mutation: no run to resume in .mutation/, starting afresh", file=sys.stderr)
     # A survivor keeps its verdict in mutmut's results until it is named again: new tests may kill it.
     again = survivors() if resuming else []
+    if resuming:
+        keep_verdicts_when_tests_are_added(tests)
     prepare(targets, tests, fresh=not resuming)
     started = time.monotonic()
     for names in ([again] if again else []) + [[]]:
@@ -117,6 +120,31 @@ def survivors() -> list[str]:
     return names
 
 
+def keep_verdicts_when_tests_are_added(tests: list[str]) -> None:
+    """Tell mutmut the selected test files are unchanged when the new selection only adds files.
+
+    mutmut drops every verdict when the selection changes. Added tests cannot revive a killed
+    mutant, and mutmut's own incremental stats then map the new tests to the functions they reach;
+    the survivors are run again by name. A selection that lost a file is left to mutmut (all again)."""
+    stats_file = MUTANTS / "mutmut-stats.json"
+    selection_file = WORK / "selection.json"
+    if not stats_file.is_file() or not selection_file.is_file():
+        return
+    before = json.loads(selection_file.read_text(encoding="utf-8"))
+    if not set(before) <= set(tests):
+        return
+    stats = json.loads(stats_file.read_text(encoding="utf-8"))
+    fingerprint = stats.get("config_fingerprint") or {}
+    if fingerprint.get("test_selection") == _fingerprint(before):
+        fingerprint["test_selection"] = _fingerprint(tests)
+        stats_file.write_text(json.dumps(stats), encoding="utf-8")
+
+
+def _fingerprint(tests: list[str]) -> str:
+    """mutmut's hash of its test selection (mutmut.configuration.Config.config_fingerprint)."""
+    return hashlib.sha256(repr(tuple(tests)).encode()).hexdigest()[:12]
+
+
 def tests_for(targets: list[str]) -> list[str]:
     """The test files of the targets (a file takes those of the folders that hold it and vice versa)."""
     found: dict[str, None] = {}
@@ -132,8 +160,8 @@ def tests_for(targets: list[str]) -> list[str]:
 def prepare(targets: list[str], tests: list[str], fresh: bool = True) -> None:
     """.mutation/ (afresh, or kept with its results): mutmut's configuration and the files it does not copy.
 
-    When resuming, mutmut itself keeps each mutant's verdict unless its function changed, and drops
-    them all when the selected tests changed (a new file in TESTS_BY_TARGET)."""
+    When resuming, mutmut itself keeps each mutant's verdict unless its function changed (or the
+    selected tests lost a file: keep_verdicts_when_tests_are_added)."""
     if fresh:
         shutil.rmtree(WORK, ignore_errors=True)
     (WORK / "hits").mkdir(parents=True, exist_ok=True)
@@ -147,6 +175,7 @@ def prepare(targets: list[str], tests: list[str], fresh: bool = True) -> None:
              "use_git_change_detection = false",
              # a mutant that loops is stopped after 5 times its tests' time (mutmut: 15 times)
              "timeout_multiplier = 5.0", "timeout_constant = 5.0", ""]
+    (WORK / "selection.json").write_text(json.dumps(tests), encoding="utf-8")
     # The project's own (tests read it, pytest takes its options) with mutmut's section.
     (WORK / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text(encoding="utf-8") + "\n".join(lines),
                                          encoding="utf-8")
