@@ -80,3 +80,29 @@ def test_a_missing_corpus_fails_in_ci(monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="not beside the checkout"):
         test_cyclonedx_corpus_verdicts()
+
+
+XML_BOM = ('<?xml version="1.0"?><bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1"><components>'
+           '<component type="library"><name>a</name></component></components></bom>')
+
+
+def test_an_xml_sbom_is_validated_against_its_spec_version() -> None:
+    assert validate(XML_BOM, "xml", "1.6") == []
+    (error,) = validate(XML_BOM.replace('type="library"', 'type="librarie"'), "xml", "1.6")
+    assert "SCHEMAV_CVC_ENUMERATION_VALID" in error and "'librarie'" in error
+
+
+def test_an_xml_schema_error_is_cut_to_500_characters() -> None:
+    (error,) = validate(XML_BOM.replace('type="library"', f'type="{"x" * 700}"'), "xml", "1.6")
+    assert len(error) == 500 and error.startswith("<string>:1:0:ERROR:SCHEMASV:SCHEMAV_CVC_ENUMERATION_VALID")
+
+
+def test_an_xml_sbom_of_an_unknown_spec_version_is_an_error_not_a_crash() -> None:
+    assert validate(XML_BOM, "xml", "9.9") == ["(9, 9) is not a valid SchemaVersion"]
+
+
+def test_an_xml_sbom_that_is_not_well_formed_is_an_error_not_a_crash() -> None:
+    # lxml's XMLSyntaxError escaped validate() (issue 11)
+    assert validate("<bom", "xml", "1.6") == ["not XML: Couldn't find end of Start Tag bom line 1, line 1, column 5"]
+    (error,) = validate(f"<{'b' * 600}>", "xml", "1.6")
+    assert len(error) == 500 and error.startswith("not XML: Premature end of data in tag bbb")
