@@ -58,6 +58,7 @@ TESTS_BY_TARGET: dict[str, tuple[str, ...]] = {
     "kaze_policy/sources/dockerfile.py": ("tests/test_dockerfile_source.py",),
     "kaze_policy/sources/terraform.py": ("tests/test_terraform_source.py",),
     "kaze_policy/sources/kustomize.py": ("tests/test_kustomize_source.py",),
+    "kaze_policy/sources/cyclonedx_schema.py": ("tests/test_cyclonedx_schema.py",),
 }
 
 # A mutant counts as killed when a test failed or timed out with it (mutmut's statuses); one that
