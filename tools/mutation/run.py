@@ -57,7 +57,7 @@ TESTS_BY_TARGET: dict[str, tuple[str, ...]] = {
     "kaze_policy/sources/vault_policy.py": ("tests/test_vault_policy_source.py",),
     "kaze_policy/sources/dockerfile.py": ("tests/test_dockerfile_source.py",),
     "kaze_policy/sources/terraform.py": ("tests/test_terraform_source.py",),
-    "kaze_policy/sources/kustomize.py": ("tests/test_kustomize_source.py",),
+    "kaze_policy/sources/kustomize.py": ("tests/test_kustomize_source.py", "tests/test_confinement.py"),
     "kaze_policy/sources/cyclonedx_schema.py": ("tests/test_cyclonedx_schema.py",),
 }
 
