@@ -80,3 +80,82 @@ def test_a_missing_corpus_fails_in_ci(monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="not beside the checkout"):
         test_cyclonedx_corpus_verdicts()
+
+
+XML_BOM = ('<?xml version="1.0"?><bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1"><components>'
+           '<component type="library"><name>a</name></component></components></bom>')
+
+
+def test_an_xml_sbom_is_validated_against_its_spec_version() -> None:
+    assert validate(XML_BOM, "xml", "1.6") == []
+    (error,) = validate(XML_BOM.replace('type="library"', 'type="librarie"'), "xml", "1.6")
+    assert "SCHEMAV_CVC_ENUMERATION_VALID" in error and "'librarie'" in error
+
+
+def test_an_xml_schema_error_is_cut_to_500_characters() -> None:
+    (error,) = validate(XML_BOM.replace('type="library"', f'type="{"x" * 700}"'), "xml", "1.6")
+    assert len(error) == 500 and error.startswith("<string>:1:0:ERROR:SCHEMASV:SCHEMAV_CVC_ENUMERATION_VALID")
+
+
+def test_an_xml_sbom_of_an_unknown_spec_version_is_an_error_not_a_crash() -> None:
+    assert validate(XML_BOM, "xml", "9.9") == ["(9, 9) is not a valid SchemaVersion"]
+
+
+def test_an_xml_sbom_that_is_not_well_formed_is_an_error_not_a_crash() -> None:
+    # lxml's XMLSyntaxError escaped validate() (issue 11)
+    assert validate("<bom", "xml", "1.6") == ["not XML: Couldn't find end of Start Tag bom line 1, line 1, column 5"]
+    (error,) = validate(f"<{'b' * 600}>", "xml", "1.6")
+    assert len(error) == 500 and error.startswith("not XML: Premature end of data in tag bbb")
+
+
+DIGEST_A, DIGEST_B = "a" * 64, "b" * 64
+
+
+def _bom_bytes(component: dict, components: tuple = ()) -> bytes:
+    return json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "metadata": {"component": component},
+                       "components": list(components)}).encode()
+
+
+@pytest.mark.parametrize(("component", "image", "digest"), [
+    # the name and its SHA-256 hash
+    ({"type": "container", "name": "registry.kaze.io/kaze/loki", "hashes": [{"alg": "SHA-256", "content": DIGEST_A}]},
+     f"registry.kaze.io/kaze/loki@sha256:{DIGEST_A}", f"sha256:{DIGEST_A}"),
+    # the OCI purl: its repository_url and its (escaped) digest
+    ({"type": "container", "name": "loki",
+      "purl": f"pkg:oci/loki@sha256%3A{DIGEST_B}?repository_url=registry.kaze.io/kaze/loki&tag=3"},
+     f"registry.kaze.io/kaze/loki@sha256:{DIGEST_B}", f"sha256:{DIGEST_B}"),
+    # the hash wins over the purl's digest
+    ({"type": "container", "name": "loki", "hashes": [{"alg": "SHA-256", "content": DIGEST_A}],
+      "purl": f"pkg:oci/loki@sha256%3A{DIGEST_B}"}, f"loki@sha256:{DIGEST_A}", f"sha256:{DIGEST_A}"),
+    # no digest: the name alone; another algorithm, or a purl that is not OCI, gives none
+    ({"type": "container", "name": "loki", "purl": "pkg:oci/loki?tag=3"}, "loki", None),
+    ({"type": "container", "name": "loki", "hashes": [{"alg": "SHA-512", "content": DIGEST_A}]}, "loki", None),
+    ({"type": "container", "name": "loki", "purl": f"pkg:deb/loki@sha256%3A{DIGEST_B}"}, "loki", None),
+])
+def test_the_image_an_sbom_covers_is_its_name_or_oci_purl_with_its_digest(component: dict, image: str,
+                                                                          digest: str | None) -> None:
+    entry = describe(Path("x.cdx.json"), _bom_bytes(component))
+    assert (entry["image"], entry["subjectDigest"], entry["valid"]) == (image, digest, True)
+
+
+def test_components_are_listed_with_their_hashes_and_licences() -> None:
+    component = {"type": "library", "name": "a", "version": "1", "purl": "pkg:pypi/a@1",
+                 "hashes": [{"alg": "SHA-256", "content": DIGEST_A}, "x"],
+                 "licenses": [{"expression": "MIT OR Apache-2.0"}, {"license": {"id": "BSD-3-Clause"}},
+                              {"license": {"name": "Custom"}}, {"license": {}}, "junk"]}
+    entry = describe(Path("x.cdx.json"), _bom_bytes({"type": "container", "name": "n"}, (component, "y")))
+    assert entry["components"] == [{"name": "a", "version": "1", "purl": "pkg:pypi/a@1",
+                                    "hashes": [{"alg": "SHA-256", "content": DIGEST_A}],
+                                    "licenses": ["MIT OR Apache-2.0", "BSD-3-Clause", "Custom"]}]
+    assert entry["valid"] is False and entry["errors"] == ["components/0/hashes/1: 'x' is not of type 'object'"]
+
+
+@pytest.mark.parametrize(("name", "data", "error"), [
+    ("x.cdx.xml", b"<bom/>", "XML SBOMs are validated but not indexed; ship the JSON form"),
+    ("x.cdx.json", b"{", "not JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+    ("x.cdx.json", b"[]", "not a CycloneDX document (bomFormat)"),
+    ("x.cdx.json", b'{"bomFormat": "SPDX"}', "not a CycloneDX document (bomFormat)"),
+])
+def test_a_file_that_is_no_cyclonedx_json_is_an_invalid_entry(name: str, data: bytes, error: str) -> None:
+    assert describe(Path(name), data) == {"file": name, "image": None, "valid": False, "errors": [error],
+                                          "specVersion": None, "subjectDigest": None, "components": []}

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from kaze_policy.inventory import Origin, Resource
 
-_FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.I | re.M)
+# `[ \t]*`, not `\s*`: `\s` spans a blank line before the FROM, which then counted one line early.
+_FROM = re.compile(r"^[ \t]*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.I | re.M)
 
 
 def load_dockerfile(data: bytes, file: str, root: Path) -> list[Resource]:

@@ -78,6 +78,8 @@ def validate(text: str, fmt: str, version: str) -> list[str]:
         error = _xml_validator(version).validate_str(text)
     except ValueError as err:  # unknown spec version
         return [str(err)]
+    except SyntaxError as err:  # lxml's XMLSyntaxError: the text is not well-formed XML
+        return [f"not XML: {err.msg}"[:500]]
     return [] if error is None else [str(error)[:500]]
 
 

@@ -55,6 +55,11 @@ TESTS_BY_TARGET: dict[str, tuple[str, ...]] = {
         "tests/test_sources.py", "tests/test_discovery.py", "tests/test_objects.py", "tests/test_openapi.py",
         "tests/test_sbom.py", "tests/test_yaml_bounds.py", "tests/test_iac_bounds.py",
         "tests/test_yaml_kubectl_reading.py", "tests/test_bad_input.py"),
+    "kaze_policy/sources/vault_policy.py": ("tests/test_vault_policy_source.py",),
+    "kaze_policy/sources/dockerfile.py": ("tests/test_dockerfile_source.py",),
+    "kaze_policy/sources/terraform.py": ("tests/test_terraform_source.py",),
+    "kaze_policy/sources/kustomize.py": ("tests/test_kustomize_source.py", "tests/test_confinement.py"),
+    "kaze_policy/sources/cyclonedx_schema.py": ("tests/test_cyclonedx_schema.py",),
 }
 
 # A mutant counts as killed when a test failed or timed out with it (mutmut's statuses); one that
