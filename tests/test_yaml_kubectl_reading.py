@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kaze_policy.errors import InputError
 from kaze_policy.sources.yaml_stream import load_stream
-from tests.conftest import FIXTURES, run_cli
+from tests.conftest import FIXTURES, require_tool, run_cli
 
 CASES = FIXTURES / "KZ-TEN-05" / "fail"
 
@@ -106,3 +109,82 @@ def test_documents_keep_their_lines_when_some_need_go_yaml_rules() -> None:
     with pytest.raises(InputError) as err:
         load_stream(b"a: 1\n---\nb: 2\n---\n\nc: !!int x\n", "s.yaml")
     assert err.value.line == 6 and "!!int" in err.value.message
+
+
+# --- go-yaml v2's rules, value by value ----------------------------------------------------------
+# What kubectl makes of each stream: its documents, or a refusal (line, message). The table is
+# checked against kubectl's own decoder by test_the_go_yaml_table_is_kubectls_reading; types
+# are strict (1e21 stays a float, 2e20 is an integer).
+
+@dataclass(frozen=True)
+class Refusal:
+    line: int
+    message: str
+
+
+def timestamp(text: str) -> tuple[str, list[Any]]:
+    return f"a: !!timestamp {text}\n", [{"a": text}]
+
+
+def bad_timestamp(text: str) -> tuple[str, Refusal]:
+    return f"a: !!timestamp {text}\n", Refusal(1, f"cannot decode !!str `{text}` as a !!timestamp")
+
+
+def bad_binary(text: str) -> tuple[str, Refusal]:
+    return f"a: !!binary {text}\n", Refusal(1, "!!binary value contains invalid base64 data")
+
+
+GO_YAML_READINGS: list[tuple[str, list[Any] | Refusal]] = [
+    # a `!!timestamp` is a date Go's time.Parse takes: each field in its range, 29 February in
+    # leap years only, a zone offset up to +24:00 and +00:60 (Go checks it with >)
+    timestamp("2001-12-14T23:59:59Z"), timestamp("2001-12-14 23:59:59"), timestamp("2001-02-28"),
+    timestamp("2000-02-29"), timestamp("2004-02-29"),
+    timestamp("2001-12-14T00:00:00+24:00"), timestamp("2001-12-14T00:00:00+00:60"),
+    *map(bad_timestamp, [
+        "2001-12-14T24:00:00Z", "2001-12-14T23:60:00Z", "2001-12-14T23:59:60Z", "2001-12-14T24:00:00+00:00",
+        "2001-12-14 24:00:00", "2001-12-14 23:60:00", "2001-12-14 23:00:60",
+        "2002-13-01", "2002-00-01", "2002-12-00", "1900-02-29", "2001-02-29", "2100-02-29",
+        "2001-12-14T00:00:00+25:00", "2001-12-14T00:00:00+00:61", "2001-12-14T00:00:00+25:60"]),
+    # `!!binary` is Go's base64.StdEncoding: line breaks (\r too) skipped, padding required,
+    # nothing after it, no other character
+    ('a: !!binary "c2hh\\r\\ncmVk"\n', [{"a": "shared"}]),
+    ('a: !!binary "c2hh\\rcmVk"\n', [{"a": "shared"}]),
+    *map(bad_binary, ["c2hhcmVk=", "c2h=cmVk", '"YQ==YQ=="', '"c2hh    "', '"c2hh\\tcmVk"', '"c2hh!mVk"']),
+    ("a: 1\nb: !!binary x===\n", Refusal(2, "!!binary value contains invalid base64 data")),
+    # a float is what Go's json.Marshal writes: integral below 1e21 as its shortest digits
+    # padded with zeros, an integer; from 1e21 on a float
+    ("a: 1e21\n", [{"a": 1e21}]),
+    ("a: 2e20\n", [{"a": 200000000000000000000}]),
+    ("a: 123456789012345678901.0\n", [{"a": 123456789012345680000}]),
+    ("a: 9007199254740993.0\n", [{"a": 9007199254740992}]),
+    # the same numbers where a tag sends the document to go_yaml.py
+    ("x: !!str y\na: 1.5\nb: .5\nc: 123456789012345678901.0\nd: 1e21\ne: -2.5e3\n",
+     [{"x": "y", "a": 1.5, "b": 0.5, "c": 123456789012345680000, "d": 1e21, "e": -2500}]),
+]
+
+
+def canonical(value: Any) -> str:
+    """Type-strict: 1, 1.0 and True are three answers."""
+    return json.dumps(value, sort_keys=True)
+
+
+@pytest.mark.parametrize("stream, expected", GO_YAML_READINGS, ids=[s for s, _ in GO_YAML_READINGS])
+def test_go_yaml_scalar_rules_read_as_kubectl(stream: str, expected: list[Any] | Refusal) -> None:
+    if isinstance(expected, Refusal):
+        with pytest.raises(InputError) as err:
+            load_stream(stream.encode(), "s.yaml")
+        assert (err.value.line, err.value.message) == (expected.line, expected.message)
+    else:
+        assert canonical([doc.value for doc in load_stream(stream.encode(), "s.yaml")]) == canonical(expected)
+
+
+def test_the_go_yaml_table_is_kubectls_reading() -> None:
+    tool = require_tool("yaml2json")
+    streams = [stream for stream, _ in GO_YAML_READINGS]
+    done = subprocess.run([tool, "-batch"], input=json.dumps(streams), capture_output=True, text=True,
+                          timeout=60, check=True)
+    for (stream, expected), got in zip(GO_YAML_READINGS, json.loads(done.stdout), strict=True):
+        if isinstance(expected, Refusal):
+            assert got.get("error", "").endswith(f"yaml: {expected.message}"), stream
+        else:
+            assert canonical(got.get("docs")) == canonical(expected), stream
