@@ -178,12 +178,42 @@ def test_go_yaml_scalar_rules_read_as_kubectl(stream: str, expected: list[Any] |
         assert canonical([doc.value for doc in load_stream(stream.encode(), "s.yaml")]) == canonical(expected)
 
 
-def test_the_go_yaml_table_is_kubectls_reading() -> None:
+# A stream that starts with a JSON value and goes on otherwise: kubectl reads the first value
+# as JSON and the rest as YAML (after two JSON values it refuses the stream). Each document
+# with its line; a Pod there was once dropped without a word.
+JSON_THEN_YAML: list[tuple[str, list[tuple[Any, int]]]] = [
+    ('{"kind": "List"}\nkind: Pod\nspec: {hostNetwork: yes}\n',
+     [({"kind": "List"}, 1), ({"kind": "Pod", "spec": {"hostNetwork": True}}, 2)]),
+    ('{"a": 1}\n\n{"b": yes}\n---\n{"c": 2}\n', [({"a": 1}, 1), ({"b": True}, 3), ({"c": 2}, 5)]),
+    ('{"a": 1} {"b": -Infinity}\n', [({"a": 1}, 1), ({"b": "-Infinity"}, 1)]),
+    ('{"a": 1}\n  b: 2\n  c: 3\n', [({"a": 1}, 1), ({"b": 2, "c": 3}, 2)]),  # the indent is kept
+    ('{"a": 1}\n- x\n', [({"a": 1}, 1), (["x"], 2)]),
+    ('{"a": NaN}\n', [({"a": "NaN"}, 1)]),  # not JSON: all of it is YAML
+]
+
+
+@pytest.mark.parametrize("stream, expected", JSON_THEN_YAML, ids=[s for s, _ in JSON_THEN_YAML])
+def test_what_follows_a_first_json_value_is_read_as_yaml(stream: str, expected: list[tuple[Any, int]]) -> None:
+    docs = load_stream(stream.encode(), "s.json")
+    assert canonical([(doc.value, doc.line) for doc in docs]) == canonical(expected)
+
+
+@pytest.mark.parametrize("stream, line, words", [
+    ('{"a": 1}\n\nb: 1\nc: !!int x\n', 4, "!!int"),  # the YAML part's lines count from the file's start
+    ('{"a": 1}\n{"b": 2}\n{"c": Infinity}\n', 3, "not valid JSON"),
+])
+def test_a_json_stream_gone_wrong_is_refused_at_its_line(stream: str, line: int, words: str) -> None:
+    with pytest.raises(InputError) as err:
+        load_stream(stream.encode(), "s.json")
+    assert err.value.line == line and words in err.value.message
+
+
+def test_the_tables_are_kubectls_reading() -> None:
     tool = require_tool("yaml2json")
-    streams = [stream for stream, _ in GO_YAML_READINGS]
-    done = subprocess.run([tool, "-batch"], input=json.dumps(streams), capture_output=True, text=True,
-                          timeout=60, check=True)
-    for (stream, expected), got in zip(GO_YAML_READINGS, json.loads(done.stdout), strict=True):
+    table = GO_YAML_READINGS + [(stream, [value for value, _ in docs]) for stream, docs in JSON_THEN_YAML]
+    done = subprocess.run([tool, "-batch"], input=json.dumps([stream for stream, _ in table]), capture_output=True,
+                          text=True, timeout=60, check=True)
+    for (stream, expected), got in zip(table, json.loads(done.stdout), strict=True):
         if isinstance(expected, Refusal):
             assert got.get("error", "").endswith(f"yaml: {expected.message}"), stream
         else:
