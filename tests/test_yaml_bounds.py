@@ -155,6 +155,16 @@ def test_a_json_number_beyond_float64_is_bad_input(number: str) -> None:
     assert message.startswith("in.json:2: number ") and "out of the range of a float64" in message
 
 
+@pytest.mark.parametrize("number, shown", [
+    ("1" + "0" * 19 + "e400", "1" + "0" * 19 + "e400"),  # 24 characters: shown whole
+    ("1" + "0" * 20 + "e400", "1" + "0" * 19 + "… (25 characters)"),
+    ("9" * 4000, "9" * 20 + "… (4000 characters)"),
+])
+def test_the_message_shows_a_long_number_cut_to_20_characters(number: str, shown: str) -> None:
+    message = refused(json_object(number), "in.json")
+    assert message == f"in.json:1: number {shown} is out of the range of a float64 (kubectl refuses it)"
+
+
 def test_json_numbers_are_what_kubectls_decoder_makes_of_them() -> None:
     (value,) = values('{"a": 9223372036854775807, "b": 9223372036854775808, "c": 1e3, "d": 1.5, "e": -0}')
     assert value == {"a": 9223372036854775807, "b": 9.223372036854775808e18, "c": 1000.0, "d": 1.5, "e": 0}
