@@ -151,6 +151,10 @@ GO_YAML_READINGS: list[tuple[str, list[Any] | Refusal]] = [
     ('a: !!binary "c2hh\\rcmVk"\n', [{"a": "shared"}]),
     *map(bad_binary, ["c2hhcmVk=", "c2h=cmVk", '"YQ==YQ=="', '"c2hh    "', '"c2hh\\tcmVk"', '"c2hh!mVk"']),
     ("a: 1\nb: !!binary x===\n", Refusal(2, "!!binary value contains invalid base64 data")),
+    # a merge key takes a mapping, an alias of one, or a sequence of them: not an alias of a
+    # sequence, nor a scalar
+    ("s: &s [{a: 1}]\nm:\n  <<: *s\n", Refusal(3, "map merge requires map or sequence of maps as the value")),
+    ("m:\n  <<: 1\n", Refusal(2, "map merge requires map or sequence of maps as the value")),
     # a float is what Go's json.Marshal writes: integral below 1e21 as its shortest digits
     # padded with zeros, an integer; from 1e21 on a float
     ("a: 1e21\n", [{"a": 1e21}]),
