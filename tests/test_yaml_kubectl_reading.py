@@ -134,6 +134,8 @@ def bad_binary(text: str) -> tuple[str, Refusal]:
     return f"a: !!binary {text}\n", Refusal(1, "!!binary value contains invalid base64 data")
 
 
+ALIASES = ("a: &a [" + ",".join(["1"] * 10) + "]\nb: &b [" + ",".join(["*a"] * 10) + "]\n"
+           "c: &c [" + ",".join(["*b"] * 10) + "]\n")
 GO_YAML_READINGS: list[tuple[str, list[Any] | Refusal]] = [
     # a `!!timestamp` is a date Go's time.Parse takes: each field in its range, 29 February in
     # leap years only, a zone offset up to +24:00 and +00:60 (Go checks it with >)
@@ -155,6 +157,10 @@ GO_YAML_READINGS: list[tuple[str, list[Any] | Refusal]] = [
     # sequence, nor a scalar
     ("s: &s [{a: 1}]\nm:\n  <<: *s\n", Refusal(3, "map merge requires map or sequence of maps as the value")),
     ("m:\n  <<: 1\n", Refusal(2, "map merge requires map or sequence of maps as the value")),
+    # go-yaml's aliasing ratio: past 1,000 nodes, more than 99 % of them decoded through aliases
+    # is refused (here 99.5 %); 97 % is read
+    (ALIASES + "d: [" + ",".join(["*c"] * 10) + "]\n", Refusal(1, "document contains excessive aliasing")),
+    (ALIASES + "d: 1\n", [{"a": [1] * 10, "b": [[1] * 10] * 10, "c": [[[1] * 10] * 10] * 10, "d": 1}]),
     # a float is what Go's json.Marshal writes: integral below 1e21 as its shortest digits
     # padded with zeros, an integer; from 1e21 on a float
     ("a: 1e21\n", [{"a": 1e21}]),
