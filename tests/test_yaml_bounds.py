@@ -165,6 +165,22 @@ def test_the_message_shows_a_long_number_cut_to_20_characters(number: str, shown
     assert message == f"in.json:1: number {shown} is out of the range of a float64 (kubectl refuses it)"
 
 
+@pytest.mark.parametrize("data, expected", [
+    ("a: é\n".encode("utf-16"), [{"a": "é"}]),  # a byte order mark chooses UTF-16 (here LE)
+    (b"\xfe\xff" + "a: 1\n".encode("utf-16-be"), [{"a": 1}]),
+    (b"\xef\xbb\xbfa: 1\n", [{"a": 1}]),
+    (b"\xff\xfea\x00:\x00 \x00\x00\xd8\n\x00", "in.yaml: invalid UTF-16 (byte 8)"),  # a lone surrogate
+    (b"\xff\xfea\x00:", "in.yaml: invalid UTF-16 (byte 4)"),  # an odd byte
+    # kubectl reads U+FFFD there: we refuse rather than guess what the file meant
+    (b"a: 1\nb: \xff\n", "in.yaml:2: invalid UTF-8 (byte 8)"),
+])
+def test_the_encoding_is_chosen_by_a_byte_order_mark_and_checked(data: bytes, expected: list[Any] | str) -> None:
+    if isinstance(expected, str):
+        assert refused(data) == expected
+    else:
+        assert values(data) == expected
+
+
 def test_json_numbers_are_what_kubectls_decoder_makes_of_them() -> None:
     (value,) = values('{"a": 9223372036854775807, "b": 9223372036854775808, "c": 1e3, "d": 1.5, "e": -0}')
     assert value == {"a": 9223372036854775807, "b": 9.223372036854775808e18, "c": 1000.0, "d": 1.5, "e": 0}

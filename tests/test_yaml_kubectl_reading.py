@@ -240,10 +240,34 @@ JSON_THEN_YAML: list[tuple[str, list[tuple[Any, int]]]] = [
 ]
 
 
-@pytest.mark.parametrize("stream, expected", JSON_THEN_YAML, ids=[s for s, _ in JSON_THEN_YAML])
-def test_what_follows_a_first_json_value_is_read_as_yaml(stream: str, expected: list[tuple[Any, int]]) -> None:
-    docs = load_stream(stream.encode(), "s.json")
-    assert canonical([(doc.value, doc.line) for doc in docs]) == canonical(expected)
+# kubectl's documents: `---` lines (one with other text refused), `...`, directives (refused
+# after a `---`: kubectl reads a document start), anchors, duplicate keys (kubectl keeps the
+# last silently, we refuse), numbers rapidyaml reads as YAML 1.2 and Go otherwise. Lines too.
+STREAM_READINGS: list[tuple[str, list[tuple[Any, int]] | Refusal]] = [
+    *JSON_THEN_YAML,
+    ("a: 1e400\nb: -9223372036854775809\nc: 123456789012345678901234\nd: 18446744073709551616\n",
+     [({"a": "1e400", "b": -9223372036854776000, "c": 1.2345678901234569e+23, "d": 18446744073709552000}, 1)]),
+    ("a: x&y\nb: x*y\nc: [&q 1, *q]\n", [({"a": "x&y", "b": "x*y", "c": [1, 1]}, 1)]),
+    ("a: 1\n...\n---\nb: 2\n", [({"a": 1}, 1), ({"b": 2}, 4)]),
+    ("a: 1\n--- # c\n\n# d\nb: 2\n---\n", [({"a": 1}, 1), ({"b": 2}, 5)]),
+    ("- &a x\n- *a\n", [(["x", "x"], 1)]),
+    ("a: 1\n--- x\nb: 2\n", Refusal(2, "invalid YAML document separator: --- x", "other")),
+    ("a: 1\n---\nb: [1\n---\nc: 3\n", Refusal(4, "not valid YAML (did not find expected ',' or ']')", "other")),
+    ("%YAML 1.1\n---\na: yes\n", Refusal(2, "not valid YAML (did not find expected <document start>)", "other")),
+    ("a: 1\na: 2\n", Refusal(1, "duplicate key 'a' in one mapping", "reads")),
+    ("a: 1\n---\nb: &x 2\nc: *x\n---\nd: {e: 1, e: 2}\n", Refusal(6, "duplicate key 'e' in one mapping", "reads")),
+]
+
+
+@pytest.mark.parametrize("stream, expected", STREAM_READINGS, ids=[s for s, _ in STREAM_READINGS])
+def test_streams_are_cut_and_read_as_kubectl(stream: str, expected: list[tuple[Any, int]] | Refusal) -> None:
+    if isinstance(expected, Refusal):
+        with pytest.raises(InputError) as err:
+            load_stream(stream.encode(), "s.yaml")
+        assert (err.value.line, err.value.message) == (expected.line, expected.message)
+    else:
+        docs = load_stream(stream.encode(), "s.yaml")
+        assert canonical([(doc.value, doc.line) for doc in docs]) == canonical(expected)
 
 
 @pytest.mark.parametrize("stream, line, words", [
@@ -258,7 +282,8 @@ def test_a_json_stream_gone_wrong_is_refused_at_its_line(stream: str, line: int,
 
 def test_the_tables_are_kubectls_reading() -> None:
     tool = require_tool("yaml2json")
-    table = GO_YAML_READINGS + [(stream, [value for value, _ in docs]) for stream, docs in JSON_THEN_YAML]
+    table = GO_YAML_READINGS + [(stream, docs if isinstance(docs, Refusal) else [value for value, _ in docs])
+                                for stream, docs in STREAM_READINGS]
     done = subprocess.run([tool, "-batch"], input=json.dumps([stream for stream, _ in table]), capture_output=True,
                           text=True, timeout=60, check=True)
     for (stream, expected), got in zip(table, json.loads(done.stdout), strict=True):
