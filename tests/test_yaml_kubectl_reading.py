@@ -251,7 +251,10 @@ STREAM_READINGS: list[tuple[str, list[tuple[Any, int]] | Refusal]] = [
     ("a: 1\n...\n---\nb: 2\n", [({"a": 1}, 1), ({"b": 2}, 4)]),
     ("a: 1\n--- # c\n\n# d\nb: 2\n---\n", [({"a": 1}, 1), ({"b": 2}, 5)]),
     ("- &a x\n- *a\n", [(["x", "x"], 1)]),
+    ("a: [&q x]\nb: [*q]\n", [({"a": ["x"], "b": ["x"]}, 1)]),  # an anchor, an alias after `[`
+    ("a: 1\n---#\nb: 2\n", [({"a": 1}, 1), ({"b": 2}, 3)]),
     ("a: 1\n--- x\nb: 2\n", Refusal(2, "invalid YAML document separator: --- x", "other")),
+    ("a: 1\n---x", Refusal(2, "invalid YAML document separator: --- x", "other")),  # at the end, no newline
     ("a: 1\n---\nb: [1\n---\nc: 3\n", Refusal(4, "not valid YAML (did not find expected ',' or ']')", "other")),
     ("%YAML 1.1\n---\na: yes\n", Refusal(2, "not valid YAML (did not find expected <document start>)", "other")),
     ("a: 1\na: 2\n", Refusal(1, "duplicate key 'a' in one mapping", "reads")),
