@@ -139,6 +139,18 @@ def bad_binary(text: str) -> tuple[str, Refusal]:
 ALIASES = ("a: &a [" + ",".join(["1"] * 10) + "]\nb: &b [" + ",".join(["*a"] * 10) + "]\n"
            "c: &c [" + ",".join(["*b"] * 10) + "]\n")
 SLOW = "t: !!str t\n"  # a tag: the document goes to go_yaml.py
+
+
+def deep_merge(levels: int) -> str:
+    """A mapping merged from an alias under `levels` flow mappings."""
+    return SLOW + "x: &x {k: v}\nz: " + "{a: " * levels + "{<<: *x}" + "}" * levels + "\n"
+
+
+def nested(levels: int, value: Any) -> Any:
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
 GO_YAML_READINGS: list[tuple[str, list[Any] | Refusal]] = [
     # a `!!timestamp` is a date Go's time.Parse takes: each field in its range, 29 February in
     # leap years only, a zone offset up to +24:00 and +00:60 (Go checks it with >)
@@ -196,6 +208,11 @@ GO_YAML_READINGS: list[tuple[str, list[Any] | Refusal]] = [
     # anchors and merges: earlier maps of a merged sequence win, explicit keys after them win
     (SLOW + "a: &x {p: 1, q: 1}\nb: &y {q: 2, r: 2}\nc:\n  <<: [*x, *y]\n  s: 3\n  r: 4\nd:\n  <<: {p: 9}\n",
      [{"t": "t", "a": {"p": 1, "q": 1}, "b": {"q": 2, "r": 2}, "c": {"p": 1, "q": 1, "r": 4, "s": 3}, "d": {"p": 9}}]),
+    (SLOW + "a: &x {p: 1}\nb:\n  <<: [{p: 7, q: 7}, *x]\n", [{"t": "t", "a": {"p": 1}, "b": {"p": 7, "q": 7}}]),
+    (SLOW + "b:\n  <<: [{p: 7}, 1]\n", Refusal(3, "map merge requires map or sequence of maps as the value")),
+    # the depth limit counts what a merged alias expands to: its value at 64 levels is read, at 65 not
+    (deep_merge(61), [{"t": "t", "x": {"k": "v"}, "z": nested(61, {"k": "v"})}]),
+    (deep_merge(62), Refusal(2, "document nested deeper than 64 levels", "reads")),
     (SLOW + "a: &a [*a]\n", Refusal(2, "anchor 'a' value contains itself")),
     (SLOW + "a: *nope\n", Refusal(2, "unknown anchor 'nope' referenced")),
     (SLOW + "a: " + "[" * 70 + "]" * 70 + "\n", Refusal(2, "document nested deeper than 64 levels", "reads")),
