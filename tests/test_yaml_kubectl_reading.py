@@ -270,6 +270,10 @@ STREAM_READINGS: list[tuple[str, list[tuple[Any, int]] | Refusal]] = [
     ("- &a x\n- *a\n", [(["x", "x"], 1)]),
     ("a: [&q x]\nb: [*q]\n", [({"a": ["x"], "b": ["x"]}, 1)]),  # an anchor, an alias after `[`
     ("a: 1\n---#\nb: 2\n", [({"a": 1}, 1), ({"b": 2}, 3)]),
+    # documents that are null: only a comment (that sends it to go_yaml.py), or a tagged null
+    ("a: 1\n---\n# only a comment, &x\n---\nb: 2\n", [({"a": 1}, 1), ({"b": 2}, 5)]),
+    ("a: 1\n---\n!!null\n---\nb: 2\n", [({"a": 1}, 1), ({"b": 2}, 5)]),
+    ("a: 1\n---\n...\n", Refusal(3, "not valid YAML (did not find expected node content)", "other")),
     ("a: 1\n--- x\nb: 2\n", Refusal(2, "invalid YAML document separator: --- x", "other")),
     ("a: 1\n---x", Refusal(2, "invalid YAML document separator: --- x", "other")),  # at the end, no newline
     ("a: 1\n---\nb: [1\n---\nc: 3\n", Refusal(4, "not valid YAML (did not find expected ',' or ']')", "other")),
