@@ -264,6 +264,21 @@ STREAM_READINGS: list[tuple[str, list[tuple[Any, int]] | Refusal]] = [
     *JSON_THEN_YAML,
     ("a: 1e400\nb: -9223372036854775809\nc: 123456789012345678901234\nd: 18446744073709551616\n",
      [({"a": "1e400", "b": -9223372036854776000, "c": 1.2345678901234569e+23, "d": 18446744073709552000}, 1)]),
+    # plain scalars rapidyaml (YAML 1.2) reads otherwise than go-yaml: found in its output, and
+    # the document read again by go_yaml.py; a quoted one stays a string
+    ("a: 0644\nb: yes\nc: 1_000\nd: ~\ne: 0x1F\nf: +12\ng: 1.0\nh: Null\ni: NO\nj: 0o17\nk: -.5\n"
+     "l: 012345678901234567\nm: '0644'\no: \"yes\"\np: 123\nq: \"123\"\nr: Off\ns: <<\n",
+     [({"a": 420, "b": True, "c": 1000, "d": None, "e": 31, "f": 12, "g": 1, "h": None, "i": False, "j": 15, "k": -0.5,
+        "l": 12345678901234568, "m": "0644", "o": "yes", "p": 123, "q": "123", "r": False, "s": "<<"}, 1)]),
+    # keys too: only a plain decimal of up to 18 digits reads alike in both
+    ("0123: a\n-0: b\n123: c\n123456789012345678: d\n1234567890123456789: e\nyes: f\n1.0: g\n",
+     [({"83": "a", "0": "b", "123": "c", "123456789012345678": "d", "1234567890123456789": "e", "true": "f", "1": "g"},
+       1)]),
+    ("12345678901234567890: a\n", Refusal(1, "unsupported map key: 12345678901234567890", "other")),
+    # one such key alone in its document (each document is judged alone)
+    ("0123: a\n---\n-0: b\n---\n<<: {a: 1}\nb: 2\n---\n123456789012345678: d\n---\nc: [1, 2]\n",
+     [({"83": "a"}, 1), ({"0": "b"}, 3), ({"a": 1, "b": 2}, 5), ({"123456789012345678": "d"}, 8), ({"c": [1, 2]}, 10)]),
+    ("9999999999999999999: a\n", Refusal(1, "unsupported map key: 9999999999999999999", "other")),
     ("a: x&y\nb: x*y\nc: [&q 1, *q]\n", [({"a": "x&y", "b": "x*y", "c": [1, 1]}, 1)]),
     ("a: 1\n...\n---\nb: 2\n", [({"a": 1}, 1), ({"b": 2}, 4)]),
     ("a: 1\n--- # c\n\n# d\nb: 2\n---\n", [({"a": 1}, 1), ({"b": 2}, 5)]),
