@@ -290,6 +290,13 @@ STREAM_READINGS: list[tuple[str, list[tuple[Any, int]] | Refusal]] = [
     ("a: 1\n---\n# only a comment, &x\n---\nb: 2\n", [({"a": 1}, 1), ({"b": 2}, 5)]),
     ("a: 1\n---\n!!null\n---\nb: 2\n", [({"a": 1}, 1), ({"b": 2}, 5)]),
     ("a: 1\n---\n...\n", Refusal(3, "not valid YAML (did not find expected node content)", "other")),
+    # `---#…` cuts documents after content; opening one (at the start, or right after a
+    # separator) kubectl's YAMLReader keeps it in the document, where YAML reads a scalar
+    ("---#x\n---\na: 1\n", [("---#x", 1), ({"a": 1}, 3)]),
+    ("---#x\na: 1\n", Refusal(2, "not valid YAML (mapping values are not allowed in this context)", "other")),
+    ("a: 1\n---\n---#c\nb: 2\n", Refusal(4, "not valid YAML (mapping values are not allowed in this context)", "other")),
+    # what follows a document's root node is read too: here a scalar, then `:`
+    ("foo\nbar: 1\n", Refusal(2, "not valid YAML (mapping values are not allowed in this context)", "other")),
     ("a: 1\n--- x\nb: 2\n", Refusal(2, "invalid YAML document separator: --- x", "other")),
     ("a: 1\n---x", Refusal(2, "invalid YAML document separator: --- x", "other")),  # at the end, no newline
     ("a: 1\n---\nb: [1\n---\nc: 3\n", Refusal(4, "not valid YAML (did not find expected ',' or ']')", "other")),

@@ -134,7 +134,9 @@ class _GoYamlDecoder:
         try:
             for event in events:
                 if isinstance(event, yaml.DocumentStartEvent):
-                    return self._node(events, next(events), 0)
+                    root = self._node(events, next(events), 0)
+                    next(events)  # its end: go-yaml expects it, so an error after a scalar root refuses
+                    return root
                 if isinstance(event, yaml.StreamEndEvent):
                     return None
         except yaml.YAMLError as err:

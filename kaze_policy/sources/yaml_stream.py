@@ -266,7 +266,10 @@ def _separators(data: bytes, file: str) -> list[tuple[int, int]]:
                 raise InputError(f"invalid YAML document separator: --- {rest[:40]}", file, line)
         if len(found) == MAX_DOCUMENTS:
             raise InputError(_too_many_documents(), file, data.count(b"\n", 0, start) + 1)
-        found.append((start, end))
+        # A `---#…` line that opens a document (at the start, or right after another
+        # separator) is kept in it by the YAMLReader, and YAML reads it as a scalar there
+        if not (data.startswith(b"---#", start) and start == (found[-1][1] if found else 0)):
+            found.append((start, end))
         at = data.find(b"\n---", end - 1) if end < len(data) else -1
     return found
 
