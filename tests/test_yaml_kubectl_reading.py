@@ -297,6 +297,10 @@ STREAM_READINGS: list[tuple[str, list[tuple[Any, int]] | Refusal]] = [
     ("a: 1\n---\n---#c\nb: 2\n", Refusal(4, "not valid YAML (mapping values are not allowed in this context)", "other")),
     # what follows a document's root node is read too: here a scalar, then `:`
     ("foo\nbar: 1\n", Refusal(2, "not valid YAML (mapping values are not allowed in this context)", "other")),
+    # `\/` is an escape of YAML 1.2 (libyaml's) that go-yaml v2 refuses; `\\/` is a backslash
+    ('é: 1\nb:\n  c: "ok"\n  d: "\\/"\n', Refusal(4, "not valid YAML (found unknown escape character)", "other")),
+    ('a: "x\\\\\\/"\n', Refusal(1, "not valid YAML (found unknown escape character)", "other")),
+    ('a: "x\\\\/"\nb: \'\\/\'\nc: \\/\nd: |\n  \\/\n', [({"a": "x\\/", "b": "\\/", "c": "\\/", "d": "\\/\n"}, 1)]),
     ("a: 1\n--- x\nb: 2\n", Refusal(2, "invalid YAML document separator: --- x", "other")),
     ("a: 1\n---x", Refusal(2, "invalid YAML document separator: --- x", "other")),  # at the end, no newline
     ("a: 1\n---\nb: [1\n---\nc: 3\n", Refusal(4, "not valid YAML (did not find expected ',' or ']')", "other")),
