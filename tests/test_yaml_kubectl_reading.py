@@ -141,14 +141,15 @@ ALIASES = ("a: &a [" + ",".join(["1"] * 10) + "]\nb: &b [" + ",".join(["*a"] * 1
 SLOW = "t: !!str t\n"  # a tag: the document goes to go_yaml.py
 
 
-def deep_merge(levels: int) -> str:
-    """A mapping merged from an alias under `levels` flow mappings."""
-    return SLOW + "x: &x {k: v}\nz: " + "{a: " * levels + "{<<: *x}" + "}" * levels + "\n"
+def deep_merge(levels: int, merged: str = "*x", depth: int = 1) -> str:
+    """`merged` (an alias of a mapping `depth` levels deep) merged under `levels` flow mappings."""
+    return (SLOW + "x: &x " + "{k: " * depth + "v" + "}" * depth + "\nz: " + "{a: " * levels
+            + "{<<: " + merged + "}" + "}" * levels + "\n")
 
 
-def nested(levels: int, value: Any) -> Any:
+def nested(levels: int, value: Any, key: str = "a") -> Any:
     for _ in range(levels):
-        value = {"a": value}
+        value = {key: value}
     return value
 
 GO_YAML_READINGS: list[tuple[str, list[Any] | Refusal]] = [
@@ -213,6 +214,8 @@ GO_YAML_READINGS: list[tuple[str, list[Any] | Refusal]] = [
     # the depth limit counts what a merged alias expands to: its value at 64 levels is read, at 65 not
     (deep_merge(61), [{"t": "t", "x": {"k": "v"}, "z": nested(61, {"k": "v"})}]),
     (deep_merge(62), Refusal(2, "document nested deeper than 64 levels", "reads")),
+    (deep_merge(32, "[*x]", 30), [{"t": "t", "x": nested(30, "v", "k"), "z": nested(32, nested(30, "v", "k"))}]),
+    (deep_merge(33, "[*x]", 30), Refusal(2, "document nested deeper than 64 levels", "reads")),
     (SLOW + "a: &a [*a]\n", Refusal(2, "anchor 'a' value contains itself")),
     (SLOW + "a: *nope\n", Refusal(2, "unknown anchor 'nope' referenced")),
     (SLOW + "a: " + "[" * 70 + "]" * 70 + "\n", Refusal(2, "document nested deeper than 64 levels", "reads")),
