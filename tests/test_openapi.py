@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kaze_policy.sources.openapi import KUBERNETES_VERSION, field_path
+from kaze_policy.errors import InputError
+from kaze_policy.sources.openapi import KUBERNETES_VERSION, check_object, field_path, is_builtin_group
 from tests.conftest import require_tool, run_cli
 
 NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tenant-acme\n  labels: {kaze.io/tenant: acme}\n---\n"
@@ -81,3 +82,52 @@ def test_the_schemas_are_those_of_the_pinned_kubernetes() -> None:
 def test_field_paths_read_as_kubectl_explains_them() -> None:
     assert field_path(["spec", "containers", 0, "securityContext"]) == "spec.containers[0].securityContext"
     assert field_path([]) == ""
+
+
+# check_object in process: what is refused, and the message that names the object and field
+POD_SPEC_AS_LIST = {"containers": "nginx"}
+
+
+@pytest.mark.parametrize("obj, message", [
+    ({"apiVersion": "apps/v1", "kind": "Widget"}, f"Kubernetes {KUBERNETES_VERSION} has no kind Widget in apps/v1"),
+    ({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "ns"}, "spec": POD_SPEC_AS_LIST},
+     f'Pod ns/web: spec.containers: "nginx" is not of type "array" (Kubernetes {KUBERNETES_VERSION} would refuse it)'),
+    ({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"}, "spec": POD_SPEC_AS_LIST},
+     f'Pod web: spec.containers: "nginx" is not of type "array" (Kubernetes {KUBERNETES_VERSION} would refuse it)'),
+    ({"apiVersion": "v1", "kind": "Pod", "spec": POD_SPEC_AS_LIST},
+     f'Pod (unnamed): spec.containers: "nginx" is not of type "array" (Kubernetes {KUBERNETES_VERSION} would refuse it)'),
+    ({"apiVersion": "v1", "kind": "Pod", "metadata": ["web"], "spec": {"containers": []}},
+     f'Pod (unnamed): metadata: ["web"] is not of types "null", "object" (Kubernetes {KUBERNETES_VERSION} would refuse it)'),
+    ({"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "metadata": {"name": "r"}},
+     f'SubjectAccessReview r: (the object): "spec" is a required property (Kubernetes {KUBERNETES_VERSION} would refuse it)'),
+])
+def test_check_object_names_the_object_and_field_kubernetes_would_refuse(obj: dict, message: str) -> None:
+    with pytest.raises(InputError) as err:
+        check_object(obj, "f.yaml", 3)
+    assert (err.value.file, err.value.line, err.value.message) == ("f.yaml", 3, message)
+
+
+def test_check_object_shows_a_long_value_on_one_line_cut_to_200_characters() -> None:
+    obj = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"}, "spec": {"containers": "x   y " * 60}}
+    with pytest.raises(InputError) as err:
+        check_object(obj, "f.yaml", 3)
+    shown = err.value.message.removeprefix("Pod web: spec.containers: ").removesuffix(
+        f" (Kubernetes {KUBERNETES_VERSION} would refuse it)")
+    assert len(shown) == 200 and shown.endswith("…") and shown.startswith('"x y x y') and "  " not in shown
+
+
+@pytest.mark.parametrize("obj", [
+    {"apiVersion": "example.com/v1", "kind": "Pod", "spec": 5},  # a custom resource: its CRD's schema
+    {"apiVersion": 1, "kind": "Pod", "spec": 5},
+    {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "w"}, "spec": {"containers": [{"name": "a", "image": "b"}]}},
+])
+def test_check_object_passes_custom_resources_and_valid_objects(obj: dict) -> None:
+    check_object(obj, "f.yaml", 3)
+
+
+@pytest.mark.parametrize("api_version, builtin", [
+    ("v1", True), ("apps/v1", True), ("networking.k8s.io/v1", True), ("example.com/v1", False), ("", False),
+    ("apps/", False),
+])
+def test_builtin_groups_are_those_kubernetes_serves(api_version: str, builtin: bool) -> None:
+    assert is_builtin_group(api_version) is builtin

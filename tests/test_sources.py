@@ -40,6 +40,41 @@ items:
     assert [(r.id, r.origin.line) for r in resources] == [("Namespace/a", 4), ("ServiceAccount/a/s", 7)]
 
 
+def test_a_typed_lists_items_take_its_kind_and_api_version_and_their_lines() -> None:
+    data = (b"apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMapList\n"
+            b"items:\n  - metadata: {name: p}\n    data: {k: v}\n  - metadata: {generateName: g-}\n  - {}\n"
+            b"---\napiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n")
+    resources = load_manifest(data, "l.yaml").resources
+    assert [(r.id, r.api_version, r.origin.line) for r in resources] == [
+        ("Namespace/a", "v1", 1), ("ConfigMap/default/p", "v1", 8), ("ConfigMap/default/g-", "v1", 10),
+        ("ConfigMap/default/(unnamed)", "v1", 11), ("Namespace/b", "v1", 13)]
+
+
+def test_flow_list_items_take_the_lists_line_and_a_list_kind_without_items_is_a_resource() -> None:
+    data = (b"apiVersion: v1\nkind: List\nitems: [{apiVersion: v1, kind: Namespace, metadata: {name: a}},"
+            b" {apiVersion: v1, kind: Namespace, metadata: {name: b}}]\n---\n"
+            b"apiVersion: example.com/v1\nkind: WidgetList\nitems: 5\nmetadata: {name: w}\n")
+    resources = load_manifest(data, "l.yaml").resources
+    assert [(r.id, r.origin.line) for r in resources] == [("Namespace/a", 1), ("Namespace/b", 1),
+                                                         ("WidgetList/default/w", 5)]
+
+
+@pytest.mark.parametrize("data, line, message", [
+    (b"apiVersion: v1\nkind: List\nitems:\n- 5\n", 4, "an item of the List is not an object"),
+    # a plain List's items keep no kind of their own; a typed list's keep theirs, and need both
+    (b"apiVersion: v1\nkind: List\nitems:\n- metadata: {name: a}\n", 4,
+     "an item of the List has no kind or no apiVersion"),
+    (b"apiVersion: v1\nkind: PodList\nitems:\n- kind: Pod\n  metadata: {name: a}\n", 4,
+     "an item of the PodList has no kind or no apiVersion"),
+    (b"a: 1\n---\napiVersion: v1\nmetadata: {name: a}\n", 3, "object has an apiVersion but no kind"),
+    (b'apiVersion: v1\nkind: ""\n', 1, "object has an apiVersion but no kind"),
+])
+def test_what_kubectl_refuses_in_a_manifest_is_bad_input_at_its_line(data: bytes, line: int, message: str) -> None:
+    with pytest.raises(InputError) as err:
+        load_manifest(data, "l.yaml")
+    assert (err.value.file, err.value.line, err.value.message) == ("l.yaml", line, message)
+
+
 def test_json_manifest_and_default_namespace() -> None:
     data = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}).encode()
     (resource,) = load_manifest(data, "c.json").resources

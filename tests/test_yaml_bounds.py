@@ -155,6 +155,32 @@ def test_a_json_number_beyond_float64_is_bad_input(number: str) -> None:
     assert message.startswith("in.json:2: number ") and "out of the range of a float64" in message
 
 
+@pytest.mark.parametrize("number, shown", [
+    ("1" + "0" * 19 + "e400", "1" + "0" * 19 + "e400"),  # 24 characters: shown whole
+    ("1" + "0" * 20 + "e400", "1" + "0" * 19 + "… (25 characters)"),
+    ("9" * 4000, "9" * 20 + "… (4000 characters)"),
+])
+def test_the_message_shows_a_long_number_cut_to_20_characters(number: str, shown: str) -> None:
+    message = refused(json_object(number), "in.json")
+    assert message == f"in.json:1: number {shown} is out of the range of a float64 (kubectl refuses it)"
+
+
+@pytest.mark.parametrize("data, expected", [
+    ("a: é\n".encode("utf-16"), [{"a": "é"}]),  # a byte order mark chooses UTF-16 (here LE)
+    (b"\xfe\xff" + "a: 1\n".encode("utf-16-be"), [{"a": 1}]),
+    (b"\xef\xbb\xbfa: 1\n", [{"a": 1}]),
+    (b"\xff\xfea\x00:\x00 \x00\x00\xd8\n\x00", "in.yaml: invalid UTF-16 (byte 8)"),  # a lone surrogate
+    (b"\xff\xfea\x00:", "in.yaml: invalid UTF-16 (byte 4)"),  # an odd byte
+    # kubectl reads U+FFFD there: we refuse rather than guess what the file meant
+    (b"a: 1\nb: \xff\n", "in.yaml:2: invalid UTF-8 (byte 8)"),
+])
+def test_the_encoding_is_chosen_by_a_byte_order_mark_and_checked(data: bytes, expected: list[Any] | str) -> None:
+    if isinstance(expected, str):
+        assert refused(data) == expected
+    else:
+        assert values(data) == expected
+
+
 def test_json_numbers_are_what_kubectls_decoder_makes_of_them() -> None:
     (value,) = values('{"a": 9223372036854775807, "b": 9223372036854775808, "c": 1e3, "d": 1.5, "e": -0}')
     assert value == {"a": 9223372036854775807, "b": 9.223372036854775808e18, "c": 1000.0, "d": 1.5, "e": 0}
@@ -168,7 +194,7 @@ def test_a_lone_surrogate_in_json_is_u_fffd_as_kubectl_reads_it() -> None:
 
 
 def test_keys_that_become_the_same_are_a_duplicate() -> None:
-    assert "duplicate key" in refused(r'{"\ud800": 1, "\udc00": 2}', "in.json")
+    assert refused(r'{"\ud800": 1, "\udc00": 2}', "in.json") == "in.json:1: duplicate key '\ufffd' in one mapping"
 
 
 @pytest.mark.parametrize("name, text, expected", [

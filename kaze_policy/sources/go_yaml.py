@@ -30,6 +30,8 @@ MIN_ALIAS_NODES = 100_000
 MIN_ALIAS_BYTES = 4 * 1024 * 1024
 INT64_MIN, INT64_MAX, UINT64_MAX = -(1 << 63), (1 << 63) - 1, (1 << 64) - 1
 
+# `\/` in a double-quoted scalar: libyaml takes it (YAML 1.2), go-yaml v2 refuses it
+_SLASH_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\/")
 _STR = "tag:yaml.org,2002:str"
 _BOOL = "tag:yaml.org,2002:bool"
 _INT = "tag:yaml.org,2002:int"
@@ -121,6 +123,8 @@ class _GoYamlDecoder:
         self.alias_count = 0
         self.alias_depth = 0
         self.expanding: set[int] = set()
+        self.source: str | None = None  # the text, when it may hold a `\/` escape
+
 
     def decode(self, text: bytes) -> Any:
         root = self._compose(text)
@@ -131,10 +135,14 @@ class _GoYamlDecoder:
     # composing: events to nodes, aliases bound to the last anchor of that name so far
     def _compose(self, text: bytes) -> _Node | None:
         events = yaml.parse(text, Loader=yaml.CSafeLoader)
+        if b"\\/" in text:
+            self.source = text.decode("utf-8")
         try:
             for event in events:
                 if isinstance(event, yaml.DocumentStartEvent):
-                    return self._node(events, next(events), 0)
+                    root = self._node(events, next(events), 0)
+                    next(events)  # its end: go-yaml expects it, so an error after a scalar root refuses
+                    return root
                 if isinstance(event, yaml.StreamEndEvent):
                     return None
         except yaml.YAMLError as err:
@@ -155,6 +163,9 @@ class _GoYamlDecoder:
                 raise Refused(f"unknown anchor {event.anchor!r} referenced", line)
             return _Node("alias", line, value=event.anchor, target=target)
         if isinstance(event, yaml.ScalarEvent):
+            if event.style == '"' and self.source is not None and _SLASH_ESCAPE.search(
+                    self.source, event.start_mark.index, event.end_mark.index):
+                raise Refused("not valid YAML (found unknown escape character)", line)
             node = _Node("scalar", line, tag=event.tag or "", value=event.value,
                          implicit=bool(event.implicit[0]))
             self._anchor(event, node)

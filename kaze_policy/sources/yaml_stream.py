@@ -84,6 +84,11 @@ def load_stream(data: bytes, file: str) -> list[Document]:
         docs = _load_json_stream(data, file)
         if docs is not None:
             return docs
+    return _load_yaml_stream(data, file)
+
+
+def _load_yaml_stream(data: bytes, file: str) -> list[Document]:
+    """Every non-null document of a YAML stream (UTF-8), cut at kubectl's `---` lines."""
     separators = _separators(data, file)
     budget = AliasBudget.for_size(len(data))
     docs = _load_rapid(data, separators, file, budget)
@@ -177,12 +182,15 @@ def _replace_lone_surrogates(value: Any) -> Any:
 
 def _load_json_stream(data: bytes, file: str) -> list[Document] | None:
     """A stream that starts with `{` is read as JSON values one after another, as kubectl
-    does; None when it is not JSON after all (kubectl then reads it as YAML)."""
+    does; None when its first value is not JSON (kubectl then reads it as YAML). When the
+    second is not, kubectl reads the rest after the first as YAML (apimachinery's
+    YAMLOrJSONDecoder: a stream of one JSON value is still ambiguous); after two or more,
+    the stream is refused."""
     text = data.decode("utf-8")
     decoder = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_reject_constant,
                                parse_float=_kubectl_float, parse_int=_kubectl_int)
     surrogates = _SURROGATE_ESCAPE.search(text) is not None
-    docs, at, line = [], 0, 1
+    docs, at, line, count, end = [], 0, 1, 0, 0
     space = re.compile(r"[ \t\r\n]*")
     while True:
         blank = space.match(text, at).end()
@@ -201,15 +209,36 @@ def _load_json_stream(data: bytes, file: str) -> list[Document] | None:
         except _OutOfRange as err:
             raise InputError(str(err), file, line) from None
         except ValueError:
-            if len(docs) > 1:
+            if count > 1:
                 raise InputError("not valid JSON after the first objects of a JSON stream", file, line) from None
-            return None
+            return None if count == 0 else docs + _yaml_after_json(text, end, file)
+        count += 1
         if value is not None:
             if len(docs) == MAX_DOCUMENTS:
                 raise InputError(_too_many_documents(), file, line)
             docs.append(Document(value, line))
         line += text.count("\n", at, end)
         at = end
+
+
+# Go's unicode.IsSpace (the White_Space property); Python's isspace() also takes \x1c-\x1f
+_GO_SPACE = re.compile(r"[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+
+
+def _yaml_after_json(text: str, end: int, file: str) -> list[Document]:
+    """The documents kubectl reads as YAML after a stream's first JSON value, which ends at
+    `end`: it skips the spaces there up to and including the first line break."""
+    start = end
+    while start < len(text) and _GO_SPACE.match(text, start):
+        start += 1
+        if text[start - 1] == "\n":
+            break
+    shift = text.count("\n", 0, start)
+    try:
+        docs = _load_yaml_stream(text[start:].encode("utf-8"), file)
+    except InputError as err:
+        raise InputError(err.message, file, None if err.line is None else err.line + shift) from None
+    return [Document(doc.value, doc.line + shift) for doc in docs]
 
 
 @dataclass(frozen=True)
@@ -237,7 +266,10 @@ def _separators(data: bytes, file: str) -> list[tuple[int, int]]:
                 raise InputError(f"invalid YAML document separator: --- {rest[:40]}", file, line)
         if len(found) == MAX_DOCUMENTS:
             raise InputError(_too_many_documents(), file, data.count(b"\n", 0, start) + 1)
-        found.append((start, end))
+        # A `---#…` line that opens a document (at the start, or right after another
+        # separator) is kept in it by the YAMLReader, and YAML reads it as a scalar there
+        if not (data.startswith(b"---#", start) and start == (found[-1][1] if found else 0)):
+            found.append((start, end))
         at = data.find(b"\n---", end - 1) if end < len(data) else -1
     return found
 
