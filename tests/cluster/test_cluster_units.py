@@ -8,6 +8,7 @@ What depends on the real server (discovery, pages, a 403) is in test_cluster_rea
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -163,9 +164,9 @@ GOOD_ITEM = {"path": "/api/v1/namespaces/a/configmaps/cm",
 
 
 @pytest.mark.parametrize("value, words", [
-    ({"items": []}, "needs a `header` object and an `items` list"),
-    ({"header": [], "items": []}, "needs a `header` object and an `items` list"),
-    ({"header": {}, "items": {}}, "needs a `header` object and an `items` list"),
+    ({"items": []}, "a ClusterSnapshot needs a `header` object and an `items` list"),
+    ({"header": [], "items": []}, "a ClusterSnapshot needs a `header` object and an `items` list"),
+    ({"header": {}, "items": {}}, "a ClusterSnapshot needs a `header` object and an `items` list"),
     ({"header": {"forbidden": ["NetworkPolicy"]}, "items": []}, "header.forbidden must map kinds"),
     ({"header": {"forbidden": {"NetworkPolicy": 403}}, "items": []}, "header.forbidden must map kinds"),
     ({"header": {}, "items": [GOOD_ITEM, "cm"]}, "items[1] is not {path, object}"),
@@ -183,7 +184,7 @@ GOOD_ITEM = {"path": "/api/v1/namespaces/a/configmaps/cm",
 def test_a_snapshot_that_is_not_one_is_bad_input_naming_the_file(value: dict[str, Any], words: str) -> None:
     with pytest.raises(InputError) as raised:
         load_snapshot(value, "cell.json")
-    assert words in raised.value.message and raised.value.file == "cell.json"
+    assert raised.value.message.startswith(words) and raised.value.file == "cell.json"
 
 
 def test_a_snapshot_object_without_namespace_is_cluster_wide() -> None:
@@ -220,11 +221,14 @@ def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             status, headers, body = answer
-            self.send_response(status)
-            for name, value in {"Content-Length": str(len(body)), **headers}.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(status)
+                for name, value in {"Content-Length": str(len(body)), **headers}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+            except OSError:
+                pass  # the client gave up waiting (a timeout the test provoked)
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -241,9 +245,10 @@ def status(code: int, message: str | None = None, headers: dict[str, str] | None
     return code, headers or {}, body
 
 
-def write_kubeconfig(path: Path, server: str, contexts: tuple[str, ...] = ("c",), current: str = "c") -> Path:
+def write_kubeconfig(path: Path, server: str, contexts: tuple[str, ...] = ("c",), current: str | None = "c") -> Path:
+    """A kubeconfig of one cluster, a user per context (`user-<context>`); no current context with None."""
     path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": current,
+        "apiVersion": "v1", "kind": "Config", **({"current-context": current} if current else {}),
         "clusters": [{"name": "k", "cluster": {"server": server}}],
         "users": [{"name": f"user-{c}", "user": {"token": "t"}} for c in contexts],
         "contexts": [{"name": c, "context": {"cluster": "k", "user": f"user-{c}"}} for c in contexts]}))
@@ -327,6 +332,7 @@ def test_a_server_nobody_answers_on_is_unreachable(tmp_path: Path, monkeypatch: 
     with pytest.raises(ClusterUnreachable) as raised:
         client.get("/version")
     assert raised.value.message.startswith("cannot read the API server (5 attempts): GET /version: ")
+    assert "Connection refused" in raised.value.message  # the cause, from the last attempt
     assert raised.value.file == server
 
 
@@ -381,8 +387,10 @@ def test_a_kubeconfig_that_is_missing_or_not_one_or_no_pod_credentials_are_bad_i
     assert raised.value.message.startswith("not a usable kubeconfig: ") and raised.value.file == str(bad)
     assert "\n" not in raised.value.message
     monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "")
-    with pytest.raises(UsageError, match=r"^--in-cluster: no service-account credentials here \("):
+    with pytest.raises(UsageError) as raised:
         _Client(ReadOptions(None))
+    # The client's word for what is missing.
+    assert raised.value.message == "--in-cluster: no service-account credentials here (Service host/port is not set.)"
 
 
 def test_the_identity_is_the_context_and_user_read_with(tmp_path: Path) -> None:
@@ -390,6 +398,9 @@ def test_the_identity_is_the_context_and_user_read_with(tmp_path: Path) -> None:
     assert _Client(ReadOptions(config)).identity == "context c (user user-c)"
     assert _Client(ReadOptions(config, context="d")).identity == "context d (user user-d)"
     assert _Client(ReadOptions(config, timeout=7.5)).timeout == 7.5
+    # --context with a kubeconfig that has no current context (it was an empty identity).
+    bare = write_kubeconfig(tmp_path / "bare", "http://127.0.0.1:1", contexts=("c", "d"), current=None)
+    assert _Client(ReadOptions(bare, context="d")).identity == "context d (user user-d)"
 
 
 # ----------------------------------------------------------------------------- lists and the read
@@ -408,7 +419,9 @@ def test_a_list_is_read_page_by_page_following_the_continue_token(loopback: Loop
 
 
 def test_secrets_are_asked_for_as_metadata_only(loopback: Loopback) -> None:
-    loopback.script.answers["/api/v1/secrets"] = [_list_page(["s"])]
+    # (a server that ignored the Accept would send the values: they are dropped all the same)
+    loopback.script.answers["/api/v1/secrets"] = [ok({"items": [{"metadata": {"name": "s", "namespace": "a"},
+                                                                 "data": {"token": "czNjcjN0"}}]})]
     assert _list(loopback.client(), CORE_SECRET, 500) == [{"apiVersion": "v1", "kind": "Secret",
                                                           "metadata": {"name": "s", "namespace": "a"}}]
     assert loopback.script.requests[0][2] == cluster._METADATA_ACCEPT
@@ -443,12 +456,13 @@ def _discovery(script: Script, lists: dict[str, Any]) -> None:
 
 
 def test_a_read_records_a_kind_it_may_not_list_and_skips_one_removed_since_discovery(loopback: Loopback) -> None:
-    _discovery(loopback.script, {"/api/v1/configmaps": [_list_page(["cm"])],
-                                 "/api/v1/secrets": [status(404)],
-                                 "/apis/networking.k8s.io/v1/networkpolicies": [status(403, "forbidden: no")]})
+    # The refused kind and the removed one come first: the kinds after them are still read.
+    _discovery(loopback.script, {"/api/v1/configmaps": [status(404)],
+                                 "/api/v1/secrets": [status(403, "forbidden: no")],
+                                 "/apis/networking.k8s.io/v1/networkpolicies": [_list_page(["np"])]})
     read = read_cluster(ReadOptions(loopback.kubeconfig), frozenset({"ConfigMap", "Secret", "NetworkPolicy"}))
-    assert [r.id for r in read.inventory.resources] == ["ConfigMap/a/cm"]
-    assert read.forbidden == {"NetworkPolicy": "list networkpolicies.networking.k8s.io (HTTP 403: forbidden: no)"}
+    assert [r.id for r in read.inventory.resources] == ["NetworkPolicy/a/np"]
+    assert read.forbidden == {"Secret": "list secrets (HTTP 403: forbidden: no)"}
     assert read.inventory.target == Target(name=loopback.server, path=loopback.server, kind="cluster")
     assert read.inventory.scopes == {"cluster"}
     assert (read.server_version, read.identity, read.kinds) == ("v1.37.2", "context c (user user-c)",
@@ -470,3 +484,84 @@ def test_a_list_or_a_discovery_refused_otherwise_stops_the_read(loopback: Loopba
 def test_a_server_without_a_version_reads_as_an_empty_one(loopback: Loopback) -> None:
     _discovery(loopback.script, {"/version": [ok({})], "/api/v1/configmaps": [_list_page([])]})
     assert read_cluster(ReadOptions(loopback.kubeconfig), frozenset({"ConfigMap"})).server_version == ""
+
+
+def test_discovery_takes_each_kind_from_the_preferred_version_first_then_from_the_others(loopback: Loopback) -> None:
+    """A group's kinds may live in different versions (monitoring.coreos.com: Prometheus in v1,
+    AlertmanagerConfig in v1alpha1), and a server may list the preferred version anywhere."""
+    def kind(name: str, kind: str, namespaced: bool = True, verbs: tuple[str, ...] = ("get", "list")) -> dict:
+        return {"name": name, "kind": kind, "namespaced": namespaced, "verbs": list(verbs)}
+
+    loopback.script.answers.update({
+        "/api": [ok({"versions": ["v1"]})],
+        "/apis": [ok({"groups": [
+            {"name": "monitoring.coreos.com", "preferredVersion": {"version": "v1"},
+             "versions": [{"version": "v1alpha1"}, {}, {"version": "v1"}]},
+            {"name": "bare.example.com", "versions": [{"version": "v2"}]}]})],
+        "/api/v1": [ok({"resources": [kind("pods/status", "Pod"), kind("pods", "Pod"), kind("bindings", "Binding",
+                                                                                            verbs=("create",)),
+                                      kind("namespaces", "Namespace", False), kind("events", "Event")]})],
+        "/apis/monitoring.coreos.com/v1": [ok({"resources": [kind("prometheuses", "Prometheus"),
+                                                             kind("alertmanagers", "Alertmanager", verbs=())]})],
+        "/apis/monitoring.coreos.com/v1alpha1": [ok({"resources": [kind("prometheuses", "Prometheus"),
+                                                                   kind("alertmanagerconfigs", "AlertmanagerConfig"),
+                                                                   kind("alertmanagers", "Alertmanager")]})],
+        "/apis/bare.example.com/v2": [ok({"resources": [kind("widgets", "Widget", False)]})]})
+    client = loopback.client()
+    found = cluster.discover(client, frozenset({"Pod", "Binding", "Namespace", "Prometheus", "AlertmanagerConfig",
+                                                "Alertmanager", "Widget"}))
+    assert found == [ApiResource("", "v1", "pods", "Pod", True),
+                     ApiResource("", "v1", "namespaces", "Namespace", False),
+                     ApiResource("monitoring.coreos.com", "v1", "prometheuses", "Prometheus", True),
+                     ApiResource("monitoring.coreos.com", "v1alpha1", "alertmanagerconfigs", "AlertmanagerConfig", True),
+                     ApiResource("monitoring.coreos.com", "v1alpha1", "alertmanagers", "Alertmanager", True),
+                     ApiResource("bare.example.com", "v2", "widgets", "Widget", False)]
+    # The versions of a group are asked for, the preferred first; a version without a name is not.
+    assert [path for path, _, _ in loopback.script.requests] == [
+        "/api", "/apis", "/api/v1", "/apis/monitoring.coreos.com/v1", "/apis/monitoring.coreos.com/v1alpha1",
+        "/apis/bare.example.com/v2"]
+
+
+def test_a_discovery_document_without_its_lists_holds_nothing(loopback: Loopback) -> None:
+    loopback.script.answers.update({"/api": [ok({})], "/apis": [ok({"groups": [{"name": "g", "versions": [
+        {"version": "v1"}]}]})], "/apis/g/v1": [ok({})]})
+    assert cluster.discover(loopback.client(), frozenset({"Pod"})) == []
+
+
+@pytest.mark.parametrize("value, line", [
+    ("", ""),
+    ("  first\nsecond", "first"),
+    ("x" * 400, "x" * 300),
+    (ValueError("bad\nworse"), "bad"),
+])
+def test_a_message_is_its_first_line_at_most_300_characters(value: object, line: str) -> None:
+    assert cluster._first_line(value) == line
+
+
+def test_a_3xx_is_not_an_answer(loopback: Loopback) -> None:
+    loopback.script.answers["/version"] = [(300, {}, b'{"kind": "Status", "message": "choose"}')]
+    with pytest.raises(Refused) as raised:
+        loopback.client().get("/version")
+    assert raised.value.status == 300
+
+
+@pytest.mark.timeout(20)  # without its connect timeout, the client would wait for ever
+def test_a_connection_the_server_never_accepts_times_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cluster.time, "sleep", lambda seconds: None)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        # Fill the backlog: the kernel then drops the next connection's SYN, and connect() waits.
+        waiting = [socket.socket() for _ in range(3)]
+        for s in waiting:
+            s.setblocking(False)
+            s.connect_ex(listener.getsockname())
+        try:
+            server = f"http://127.0.0.1:{listener.getsockname()[1]}"
+            client = _Client(ReadOptions(write_kubeconfig(tmp_path / "kubeconfig", server), timeout=0.05))
+            with pytest.raises(ClusterUnreachable) as raised:
+                client.get("/version")
+        finally:
+            for s in waiting:
+                s.close()
+    assert "connect timeout=0.05" in raised.value.message
