@@ -313,6 +313,11 @@ def test_a_server_that_keeps_failing_is_unreachable_after_five_attempts(loopback
     assert raised.value.file == loopback.server and raised.value.exit_code == 3
     assert loopback.sleeps == [0.1, 0.2, 0.4, 0.8]  # none after the last attempt
     assert len(loopback.script.requests) == 5
+    # Without a Status body, the HTTP reason says what failed.
+    loopback.script.answers["/api"] = [status(502)]
+    with pytest.raises(ClusterUnreachable) as raised:
+        loopback.client().get("/api")
+    assert raised.value.message == "cannot read the API server (5 attempts): HTTP 502 on GET /api: Bad Gateway"
 
 
 def test_a_dropped_connection_or_a_timeout_is_tried_again(loopback: Loopback) -> None:
