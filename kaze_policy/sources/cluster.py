@@ -198,17 +198,18 @@ class _Client:
 
 def _identity(options: ReadOptions) -> str:
     """`context <name> (user <name>)` of the kubeconfig: who the objects were read as."""
-    from kubernetes import config
+    from kubernetes.config.kube_config import KubeConfigLoader, KubeConfigMerger
 
     if options.kubeconfig is None:
         return "in-cluster service account"
     try:
-        contexts, current = config.list_kube_config_contexts(config_file=str(options.kubeconfig))
+        # The context the client was configured with: --context, else the current one (a
+        # kubeconfig may have no current context when --context names one).
+        chosen = KubeConfigLoader(config_dict=KubeConfigMerger(str(options.kubeconfig)).config,
+                                  active_context=options.context).current_context
     except Exception:  # the loader has already accepted the file; this is only a label
         return ""
-    chosen = next((c for c in contexts if c.get("name") == options.context), current) if options.context else current
-    user = ((chosen or {}).get("context") or {}).get("user")
-    return f"context {(chosen or {}).get('name')} (user {user})" if chosen else ""
+    return f"context {chosen.get('name')} (user {(chosen.get('context') or {}).get('user')})"
 
 
 def _retry_after(headers: Any) -> float | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import ipaddress
+import json
 import secrets
 import socket
 import ssl
@@ -37,6 +38,9 @@ READY_SECONDS = 60.0
 START_ATTEMPTS = 3
 ADMIN_CONTEXT, RESTRICTED_CONTEXT = "admin", "restricted"
 RESTRICTED_USER = "kaze-restricted"
+# An API server already running, for every pytest session that names it (`make mutation`):
+# JSON {"server", "kubeconfig", "ca_file"}, as shared_cluster_env() writes it.
+SHARED_CLUSTER = "KAZE_TEST_CLUSTER"
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,12 @@ def running_cluster(etcd: str, apiserver: str) -> Iterator[LiveCluster]:
                     return
             logs += [f"{p.name}: {p.read_text(errors='replace')[-2000:]}" for p in folder.glob("*.log")]
         raise RuntimeError("kube-apiserver did not become ready:\n" + "\n".join(logs))
+
+
+def shared_cluster_env(cluster: LiveCluster) -> dict[str, str]:
+    """The environment that makes the tests' `live_cluster` fixture use `cluster`."""
+    return {SHARED_CLUSTER: json.dumps({"server": cluster.server, "kubeconfig": str(cluster.kubeconfig),
+                                        "ca_file": str(cluster.ca_file)})}
 
 
 def api_client(kubeconfig: Path, context: str | None = None) -> Any:

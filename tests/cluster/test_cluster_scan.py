@@ -238,21 +238,3 @@ def test_every_applied_object_of_a_kind_the_controls_read_is_read_back(live_clus
     assert {"AlertmanagerConfig", "CiliumNetworkPolicy", "Cluster", "Server"} <= {r.kind for r in read.inventory.resources}
     assert read.forbidden == {}
 
-
-def test_in_cluster_credentials_read_the_cluster(live_cluster: LiveCluster, monkeypatch: pytest.MonkeyPatch,
-                                                 tmp_path: Path) -> None:
-    """As in a pod: the service host and port from the environment, the token and CA from the
-    service-account files (here the admin's token, at paths the test chooses)."""
-    from kubernetes.config import incluster_config
-
-    config = yaml.safe_load(live_cluster.kubeconfig.read_text())
-    token = tmp_path / "token"
-    token.write_text(next(u["user"]["token"] for u in config["users"] if u["name"] == "admin"))
-    host, port = live_cluster.server.removeprefix("https://").rsplit(":", 1)
-    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", host)
-    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", port)
-    monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(token))
-    monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(live_cluster.ca_file))
-    read = read_cluster(ReadOptions(None), frozenset({"Namespace"}))
-    assert read.identity == "in-cluster service account"
-    assert {"default", "kube-system"} <= {r.name for r in read.inventory.resources}
