@@ -127,7 +127,7 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "/": "/", "b"
 class _Tok:
     kind: str  # string, number, ident, heredoc, punct, eof
     value: str
-    line: int
+    line: int | None  # None in a JSON policy: json.loads gives no line for a value
 
 
 @dataclass
@@ -136,7 +136,7 @@ class _Item:
 
     keys: list[_Tok]
     value: Any
-    line: int
+    line: int | None
 
 
 @dataclass
@@ -337,9 +337,7 @@ def _rules_from_json(name: str, text: str) -> tuple[PathRule, ...]:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise PolicyError(name, exc.lineno, f"invalid JSON: {exc.msg}") from None
-    if not isinstance(doc, dict):
-        raise PolicyError(name, 1, "a JSON policy is an object")
-    rules: list[PathRule] = []
+    rules: list[PathRule] = []  # the text starts with `{`: doc is an object
     for key, paths in doc.items():
         if key not in TOP_LEVEL_KEYS:
             raise PolicyError(name, None, f'invalid key "{key}"')
@@ -350,20 +348,19 @@ def _rules_from_json(name: str, text: str) -> tuple[PathRule, ...]:
         for path, body in paths.items():
             if not isinstance(body, dict):
                 raise PolicyError(name, None, f'path "{path}": expected an object')
-            obj = _Obj([_Item([_Tok("string", k, 0)], _json_value(v), 0) for k, v in body.items()])
-            rules.append(_rule_from_block(name, _Tok("string", path, 0), obj))
+            rules.append(_rule_from_block(name, _Tok("string", path, None), _json_value(body)))
     return tuple(rules)
 
 
 def _json_value(value: Any) -> Any:
     """JSON values in the parser's shape, so both forms share the checks."""
     if isinstance(value, str):
-        return _Tok("string", value, 0)
+        return _Tok("string", value, None)
     if isinstance(value, list):
         return [_json_value(v) for v in value]
     if isinstance(value, dict):
-        return _Obj([_Item([_Tok("string", k, 0)], _json_value(v), 0) for k, v in value.items()])
-    return _Tok("number", json.dumps(value), 0)
+        return _Obj([_Item([_Tok("string", k, None)], _json_value(v), None) for k, v in value.items()])
+    return _Tok("number", json.dumps(value), None)
 
 
 def parse_policy(text: str, name: str = "<policy>") -> ParsedPolicy:
@@ -416,7 +413,6 @@ def _merge(old: frozenset[str] | None, new: frozenset[str]) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class _SegmentRule:
-    path: str  # as written, trailing `*` kept
     parts: tuple[str, ...]  # of the path less its trailing `*`
     is_prefix: bool
     wildcards: int
@@ -498,7 +494,7 @@ def _segment_rule(path: str, caps: frozenset[str]) -> _SegmentRule:
     is_prefix = path.endswith("*")
     body = path[:-1] if is_prefix else path
     parts = tuple(body.split("/"))
-    return _SegmentRule(path, parts, is_prefix, parts.count("+"), path.index("+"), caps)
+    return _SegmentRule(parts, is_prefix, parts.count("+"), path.index("+"), caps)
 
 
 def _as_parsed(policies: Sequence[str | ParsedPolicy]) -> list[ParsedPolicy]:

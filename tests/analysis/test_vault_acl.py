@@ -50,7 +50,7 @@ def test_parse_accepts_hcl1_forms_vault_accepts() -> None:
     path "d"
     {
       capabilities = ["create"]
-      allowed_parameters = { "key" = [] }
+      allowed_parameters = { "key" = [], "flag" = [true, false] }
       min_wrapping_ttl = "1s"
       pagination_limit = 5
       comment = <<EOT
@@ -66,6 +66,37 @@ def test_parse_accepts_hcl1_forms_vault_accepts() -> None:
 def test_parse_json_policy() -> None:
     policy = parse_policy('{"path": {"kv/data/x": {"capabilities": ["read"]}}}', "j")
     assert [(r.path, set(r.capabilities)) for r in policy.rules] == [("kv/data/x", {"read"})]
+
+
+def test_json_policy_reads_paths_after_name_and_any_value_without_lines() -> None:
+    text = json.dumps({"name": "j", "path": {
+        "a": {"capabilities": ["read"], "pagination_limit": 5, "allowed_parameters": {"k": [True, 1, None]}},
+        "b": {"policy": "read"}}})
+    policy = parse_policy(text, "j")
+    assert [(r.path, set(r.capabilities), r.line) for r in policy.rules] == [
+        ("a", {"read"}, None), ("b", {"read", "list"}, None)]
+
+
+@pytest.mark.parametrize(
+    "doc,message",
+    [
+        ({"bogus": 1}, 'invalid key "bogus"'),
+        ({"path": []}, '"path" must map paths to objects'),
+        ({"path": {"x": []}}, 'path "x": expected an object'),
+        ({"path": {"x": {"bogus": 1}}}, 'path "x": invalid key "bogus"'),
+        ({"path": {"x": {"capabilities": "read"}}}, 'path "x": capabilities must be a list of strings'),
+        ({"path": {"x": {"capabilities": [1]}}}, 'path "x": capabilities must be strings'),
+        ({"path": {"x": {"capabilities": ["reed"]}}}, 'path "x": invalid capability "reed"'),
+        ({"path": {"x": {"policy": 1}}}, 'path "x": policy must be a string'),
+        ({"path": {"x": {"policy": "admin"}}}, 'path "x": invalid policy "admin"'),
+        ({"path": {"kv/+*": {}}}, "path \"kv/+*\": invalid use of wildcards ('+*' is forbidden)"),
+    ],
+)
+def test_json_policy_errors_name_the_policy_and_no_line(doc: dict[str, object], message: str) -> None:
+    """JSON carries no line numbers: every error has none, as an error before any block has."""
+    with pytest.raises(PolicyError) as info:
+        parse_policy(json.dumps(doc), "j")
+    assert (info.value.policy, info.value.line, str(info.value)) == ("j", None, f'policy "j": {message}')
 
 
 def test_repeated_capabilities_in_one_block_are_concatenated() -> None:
@@ -106,11 +137,15 @@ def test_extra_labels_are_ignored_like_the_server() -> None:
         ('path "x" { capabilities = ["read"]\n  bogus = 1 }', 2, 'invalid key "bogus"'),
         ('foo = "x"\npath "x" { capabilities = ["read"] }', 1, 'invalid key "foo"'),
         ('path "x" { capabilities = "read" }', 1, "must be a list"),
-        ('path "x" {\n\n  capabilities = [read] }', 3, "IDENT"),
+        ('path "x" {\n\n  capabilities = [read] }', 3, "unexpected token while parsing list: IDENT"),
+        ('path "x" {\n  capabilities = ["read",\n}', 3, "unexpected token '}' where a value belongs"),
+        ('path "x" {\n  capabilities = ["read" }', 2, "expected ',' or ']' in list, got '}'"),
         ('path "x" { capabilities = ["read"] }\n junk', 2, "junk"),
         ('path "x" {\n  capabilities = ["read"]\n', 3, "closing '}'"),
         ('path "x" = { capabilities = ["read"] }', 1, "nested object expected"),
         ('path "x" { policy = "admin" }', 1, 'invalid policy "admin"'),
+        ('path "x" {\n  policy = "admin" }', 2, 'invalid policy "admin"'),
+        ('{\n  "path":\n}', 3, "invalid JSON: Expecting value"),
         ('path "x" { capabilities = ["read"] }\n@', 2, "unexpected character"),
     ],
 )
@@ -190,12 +225,19 @@ def test_priority_not_ending_in_star_wins() -> None:
     pol = [p("a/+/c", "read"), p("a/+/c*", "list")]
     assert capabilities(pol, "a/b/c") == {"read"}
     assert capabilities(pol, "a/b/cd") == {"list"}
+    assert capabilities(list(reversed(pol)), "a/b/c") == {"read"}
 
 
 def test_priority_fewer_plus_wins() -> None:
     pol = [p("a/+/+", "read"), p("a/+/b", "list")]
     assert capabilities(pol, "a/x/b") == {"list"}
     assert capabilities(pol, "a/x/c") == {"read"}
+
+
+def test_priority_a_prefix_rule_has_no_plus_so_it_beats_a_longer_plus_prefix_rule() -> None:
+    pol = [p("secret/*", "read"), p("secret/+/foo*", "list")]
+    assert capabilities(pol, "secret/a/foo") == {"read"}
+    assert capabilities(pol, "secret/a/foobar") == {"read"}
 
 
 def test_priority_longer_wins() -> None:
@@ -209,6 +251,8 @@ def test_priority_lexicographically_larger_wins() -> None:
     pol = [p("+/a/+", "update"), p("+/+/b", "create")]
     assert capabilities(pol, "x/a/b") == {"update"}
     assert capabilities(list(reversed(pol)), "x/a/b") == {"update"}
+    # the text is compared with its `/`s: `+/+0/+` is larger than `+/+/cc` ("0" > "/")
+    assert capabilities([p("+/+/cc", "list"), p("+/+0/+", "read")], "x/+0/cc") == {"read"}
 
 
 def test_longest_prefix_glob_wins() -> None:
@@ -254,13 +298,14 @@ def test_one_trailing_slash_falls_back_to_exact_and_plus_rules() -> None:
 
 
 def test_leading_slashes_of_the_request_are_ignored() -> None:
-    pol = [p("lead", "list"), p("", "read")]
+    pol = [p("lead", "list"), p("", "read"), p("XY", "update")]
     assert capabilities(pol, "///lead") == {"list"}
     assert capabilities(pol, "/") == {"read"}
+    assert capabilities(pol, "/XY") == {"update"}  # only `/`s are removed
 
 
 def test_empty_request_path_is_an_error() -> None:
-    with pytest.raises(ValueError, match="missing path"):
+    with pytest.raises(ValueError, match="^missing path$"):
         capabilities([p("x", "read")], "")
 
 
@@ -268,6 +313,12 @@ def test_policies_may_be_parsed_or_text() -> None:
     parsed = parse_policy(p("a", "read"), "a")
     assert capabilities([parsed, p("a", "list")], "a") == {"read", "list"}
     assert ACL([parsed]).capabilities("a") == {"read"}
+
+
+def test_a_policy_given_as_text_is_named_by_its_position() -> None:
+    with pytest.raises(PolicyError) as info:
+        capabilities([p("a", "read"), p("b", "reed")], "a")
+    assert info.value.policy == "<policy 1>"
 
 
 def test_no_policy_means_deny() -> None:
@@ -327,6 +378,55 @@ def test_mounts_come_from_the_policies() -> None:
     assert ("globex", "clients/globex/kaze-probe-key") in access(facts, "b")
     assert ("acme", "team-kv/data/clients/acme/kaze-probe-key") in access(facts, "c")
     assert ("globex", "kv/metadata/clients/globex/") in access(facts, "d")
+
+
+def test_an_exact_rule_on_a_client_folder_lets_list_it() -> None:
+    # capabilities are computed as a LIST request: the folder `…/acme/` falls back to `…/acme`
+    facts = analyze([vault_policy("f", p("kv/data/clients/acme", "list"))], CONFIG)
+    assert access(facts, "f") == {("acme", "kv/data/clients/acme/")}
+
+
+PRUNING_TENANTS = ("acme", "acmecorp", "globex", "zeta")  # sorted: kaze-probe-unknown-client before zeta
+EVERY = set(PRUNING_TENANTS)
+
+
+@pytest.mark.parametrize(
+    "path,probed",
+    [
+        ("kv/data/clients/acme/*", {"acme"}),
+        ("kv/data/clients/acme/sub/key", {"acme"}),
+        ("kv/data/clients/acme", {"acme"}),
+        ("kv/data/clients/acm*", {"acme", "acmecorp"}),
+        ("kv/data/clients/z*", {"zeta"}),
+        ("kv/+/clients/acme/*", {"acme"}),
+        ("kv/data/clients/*", EVERY),
+        ("kv/data/*", EVERY),
+        ("*", EVERY),
+        ("kv/data/clients/+/*", EVERY),
+        ("kv/data/clients/+", EVERY),
+        # erring towards more: every client, though only `acme…` (or none) can match
+        ("kv/+/clients/acme*", EVERY),
+        ("kv/+/clients", EVERY),
+        ("secret/data/clients/acme/*", set()),
+        ("kv/data/other/*", set()),
+    ],
+)
+def test_a_policy_is_probed_only_on_the_clients_it_may_reach(
+    monkeypatch: pytest.MonkeyPatch, path: str, probed: set[str]
+) -> None:
+    """Probing every client with every policy made the analysis quadratic in the cell's size:
+    a policy is probed on the clients one of its rules may match, and on the unknown client."""
+    seen: set[str] = set()
+    original = ACL.capabilities
+
+    def spy(self: ACL, request: str) -> set[str]:
+        if request.startswith("kv/data/clients/"):
+            seen.add(request.split("/")[3])
+        return original(self, request)
+
+    monkeypatch.setattr(ACL, "capabilities", spy)
+    analyze([vault_policy("x", p(path, "read"))], {"tenants": [{"name": t} for t in PRUNING_TENANTS]})
+    assert seen == probed | {UNKNOWN_CLIENT}
 
 
 def test_exact_key_paths_are_probed() -> None:

@@ -102,6 +102,10 @@ CORNER_CASES: list[tuple[list[str], list[str]]] = [
     ([rule("a/+/+", "read"), rule("a/b/+", "list")], ["a/b/c", "a/x/c"]),
     ([rule("a/+/+", "read"), rule("a/+/b", "list")], ["a/x/b", "a/x/c"]),
     ([rule("a/b", "read"), rule("a/b*", "update")], ["a/b", "a/b/", "a/bc", "a/b/c"]),
+    # a prefix rule against a `+` rule ending in `*`: fewer `+` wins before longer
+    ([rule("secret/*", "read"), rule("secret/+/foo*", "list")], ["secret/a/foo", "secret/a/foobar", "secret/a/bar"]),
+    # the text decides last, compared with its `/` (a `0` sorts after `/`, before letters)
+    ([rule("+/+0/+", "read"), rule("+/+/cc", "list")], ["x/+0/cc", "x/+0/c"]),
     # trailing slashes: one is trimmed for exact and `+` rules, not for prefixes
     ([rule("q/*", "read"), rule("q/y", "update"), rule("r/*", "read"), rule("r/+", "delete")],
      ["q/y/", "q/y//", "r/y/", "r/y"]),
@@ -121,7 +125,14 @@ CORNER_CASES: list[tuple[list[str], list[str]]] = [
      ["n", "o"]),
     (['path "p" "extra" { capabilities = ["scan", "patch"] }', '{"path": {"j/*": {"capabilities": ["read"]}}}'],
      ["p", "j/x", "p/extra"]),
+    # JSON: `name` before `path`; numbers, booleans and objects among a block's values
+    (['{"name": "j", "path": {"j/*": {"capabilities": ["read"], "pagination_limit": 5, '
+      '"allowed_parameters": {"k": [true, 1]}}}}', 'path "b" { capabilities = ["list"]\n'
+      '  allowed_parameters = { "flag" = [true, false] } }'], ["j/x", "b"]),
     # refused by the server, so by the analyzer
+    (['{"path": {"x": {"capabilities": [1]}}}'], ["x"]),
+    (['path "x" { capabilities = ["read", }'], ["x"]),
+    (['path "x" { capabilities = ["read" }'], ["x"]),
     ([rule("kv/+*", "read")], ["kv/x"]),
     ([rule("x", "subscribe")], ["x"]),
     (['path "x" { capabilities = ["read"] bogus = 1 }'], ["x"]),
