@@ -141,6 +141,8 @@ def test_extra_labels_are_ignored_like_the_server() -> None:
         ('path "x" {\n\n  capabilities = [read] }', 3, 'unexpected token while parsing list: IDENT'),
         ('path "x" {\n  capabilities = ["read",\n}', 3, "unexpected token '}' where a value belongs"),
         ('path "x" {\n  capabilities = ["read" }', 2, "expected ',' or ']' in list, got '}'"),
+        ('path "x" {\n  capabilities = ["read"', 2, "expected ',' or ']' in list, got 'end of file'"),
+        ('path "x" {\n  capabilities = [1] }', 2, 'path "x": capabilities must be strings'),
         ('path "x" { capabilities = ["read"] }\n junk', 2,
          "key 'junk' expected start of object ('{') or assignment ('=')"),
         ('path "x" {\n  capabilities = ["read"]\n', 3, "object expected closing '}' before end of file"),
