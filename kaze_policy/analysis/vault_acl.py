@@ -120,7 +120,10 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f"}
+# The escapes OpenBao's HCL reads (checked on the server): Go's, less `\'` and `\/` (refused);
+# `\x` two hex digits, `\ooo` three octal ones, `\u` four and `\U` eight hex digits.
+_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", '"': '"', "\\": "\\"}
+_ESCAPE = re.compile(r"x([0-9a-fA-F]{2})|([0-7]{3})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})")
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,7 @@ class _Obj:
 
 
 def _unquote(raw: str, policy: str, line: int) -> str:
-    """Decode a double-quoted HCL string (Go-style escapes)."""
+    """Decode a double-quoted HCL string (Go-style escapes) as the server reads it."""
     out: list[str] = []
     i, body = 0, raw[1:-1]
     while i < len(body):
@@ -158,16 +161,33 @@ def _unquote(raw: str, policy: str, line: int) -> str:
         if nxt in _ESCAPES:
             out.append(_ESCAPES[nxt])
             i += 2
-        elif nxt in ("u", "U"):
-            width = 4 if nxt == "u" else 8
-            digits = body[i + 2 : i + 2 + width]
-            if len(digits) != width or not all(d in "0123456789abcdefABCDEF" for d in digits):
-                raise PolicyError(policy, line, f"invalid escape in string {raw}")
-            out.append(chr(int(digits, 16)))
-            i += 2 + width
-        else:
+            continue
+        m = _ESCAPE.match(body, i + 1)
+        char = _escaped_char(m) if m else None
+        if m is None or char is None:
             raise PolicyError(policy, line, f"invalid escape in string {raw}")
+        out.append(char)
+        i = m.end()
     return "".join(out)
+
+
+def _escaped_char(m: re.Match[str]) -> str | None:
+    r"""The character of a numeric escape, or None where the server cannot load the policy.
+
+    `\x`/`\ooo` give a byte: below 0x80 its character; above, a byte that is not UTF-8, which
+    no request names exactly (U+FFFD stands for it: erring towards more access); `\400` and
+    above take the server down. `\u`/`\U` give a code point: a surrogate reads as U+FFFD;
+    above U+10FFFF the server goes down too."""
+    byte, octal, code = m.group(1) or m.group(2), m.group(2), m.group(3) or m.group(4)
+    if byte is not None:
+        value = int(byte, 8 if octal else 16)
+        if value > 0xFF:
+            return None
+        return chr(value) if value < 0x80 else "\ufffd"
+    value = int(code, 16)
+    if value > 0x10FFFF:
+        return None
+    return "\ufffd" if 0xD800 <= value <= 0xDFFF else chr(value)
 
 
 def _tokenize(text: str, policy: str) -> list[_Tok]:

@@ -119,6 +119,28 @@ def test_deny_keeps_only_deny_and_stops_checking() -> None:
         parse_policy(p("x", "bogus", "deny"), "x")
 
 
+@pytest.mark.parametrize(
+    "escaped,decoded",
+    [
+        ('\\a\\b\\f\\n\\r\\t\\v\\"\\\\', '\a\b\f\n\r\t\v"\\'),
+        ("\\x41\\x7f\\101\\u00e9\\U0001F600", "A\x7fA\u00e9\U0001F600"),
+        # a byte above 0x80 is not UTF-8, a surrogate reads as U+FFFD on the server
+        ("\\xE9\\377\\uD800\\U0010FFFF", "\ufffd\ufffd\ufffd\U0010FFFF"),
+        # refused by the server (`\\400` and `\\U00110000` take it down)
+        ("\\/", None), ("\\'", None), ("\\q", None), ("\\0", None), ("\\10", None), ("\\400", None),
+        ("\\x4", None), ("\\u12g4", None), ("\\U0001F60", None), ("\\U00110000", None),
+    ],
+)
+def test_quoted_strings_decode_the_escapes_the_server_reads(escaped: str, decoded: str | None) -> None:
+    text = f'path "k{escaped}z" {{\n  capabilities = ["read"] }}'
+    if decoded is not None:
+        assert parse_policy(text, "e").rules[0].path == f"k{decoded}z"
+        return
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text, "e")
+    assert (info.value.line, info.value.message) == (1, f'invalid escape in string "k{escaped}z"')
+
+
 def test_one_leading_slash_is_dropped_from_policy_paths() -> None:
     policy = parse_policy(p("/lead", "read") + p("//dbl", "read"), "x")
     assert [r.path for r in policy.rules] == ["lead", "/dbl"]

@@ -129,7 +129,17 @@ CORNER_CASES: list[tuple[list[str], list[str]]] = [
     (['{"name": "j", "path": {"j/*": {"capabilities": ["read"], "pagination_limit": 5, '
       '"allowed_parameters": {"k": [true, 1]}}}}', 'path "b" { capabilities = ["list"]\n'
       '  allowed_parameters = { "flag" = [true, false] } }'], ["j/x", "b"]),
+    # escapes in a quoted string (a surrogate reads as U+FFFD); a `<<-` heredoc, its end indented
+    (['path "k\\u0076/\\U00000061\\x2f\\142\\tc\\a\\v\\"\\\\" { capabilities = ["read"] }',
+      'path "s\\uD800" { capabilities = ["update"] }',
+      'path "y" {\n  comment = <<-EOT\n    x\n    EOT\n  capabilities = ["list"]\n}'],
+     ["kv/a/b\tc\a\v\"\\", "s\ufffd", "y"]),
     # refused by the server, so by the analyzer
+    (['path "x\\q" { capabilities = ["read"] }'], ["x"]),
+    (['path "x\\/" { capabilities = ["read"] }'], ["x/"]),
+    (['path "x\\x4" { capabilities = ["read"] }'], ["x"]),
+    (['path "x\\u12g4" { capabilities = ["read"] }'], ["x"]),
+    (['path "x" {\n  comment = <<EOT\n  x\n'], ["x"]),
     (['{"path": {"x": {"capabilities": [1]}}}'], ["x"]),
     (['path "x" { capabilities = ["read", }'], ["x"]),
     (['path "x" { capabilities = ["read" }'], ["x"]),
