@@ -70,7 +70,7 @@ def test_parse_json_policy() -> None:
 
 def test_json_policy_reads_paths_after_name_and_any_value_without_lines() -> None:
     text = json.dumps({"name": "j", "path": {
-        "a": {"capabilities": ["read"], "pagination_limit": 5, "allowed_parameters": {"k": [True, 1, None]}},
+        "a": {"capabilities": ["read"], "pagination_limit": 5, "allowed_parameters": {"k": [True, 1]}},
         "b": {"policy": "read"}}})
     policy = parse_policy(text, "j")
     assert [(r.path, set(r.capabilities), r.line) for r in policy.rules] == [
@@ -97,6 +97,28 @@ def test_json_policy_errors_name_the_policy_and_no_line(doc: dict[str, object], 
     with pytest.raises(PolicyError) as info:
         parse_policy(json.dumps(doc), "j")
     assert (info.value.policy, info.value.line, str(info.value)) == ("j", None, f'policy "j": {message}')
+
+
+def test_lines_count_through_comments_heredocs_and_values() -> None:
+    text = """# comment
+name = "lines"
+/* a
+   b */
+path "x" {
+  comment = <<-EOT
+    one
+    EOT
+  pagination_limit = 5, min_wrapping_ttl = "1s"
+  capabilities = ["read",
+                  "list",]
+}
+// last
+path "y" { capabilities = [] }"""
+    assert [(r.path, r.line) for r in parse_policy(text, "l").rules] == [("x", 5), ("y", 14)]
+
+
+def test_a_policy_starting_with_a_brace_after_blank_lines_is_json() -> None:
+    assert [r.path for r in parse_policy('\n  {"path": {"x": {}}}', "j").rules] == ["x"]
 
 
 def test_repeated_capabilities_in_one_block_are_concatenated() -> None:
@@ -126,7 +148,7 @@ def test_deny_keeps_only_deny_and_stops_checking() -> None:
         ("\\x41\\x7f\\101\\u00e9\\U0001F600", "A\x7fA\u00e9\U0001F600"),
         # a byte above 0x80 is not UTF-8, a surrogate reads as U+FFFD on the server
         ("\\xE9\\377\\uD800\\U0010FFFF", "\ufffd\ufffd\ufffd\U0010FFFF"),
-        # refused by the server (`\\400` and `\\U00110000` take it down)
+        # refused by the server (`\400` and `\U00110000` take it down)
         ("\\/", None), ("\\'", None), ("\\q", None), ("\\0", None), ("\\10", None), ("\\400", None),
         ("\\x4", None), ("\\u12g4", None), ("\\U0001F60", None), ("\\U00110000", None),
     ],
@@ -173,6 +195,12 @@ def test_extra_labels_are_ignored_like_the_server() -> None:
         ('path "x" {\n  policy = "admin" }', 2, 'path "x": invalid policy "admin"'),
         ('{\n  "path":\n}', 3, 'invalid JSON: Expecting value'),
         ('path "x" { capabilities = ["read"] }\n@', 2, "unexpected character '@'"),
+        ('name = "n"\npath = "x"', 2, 'expected `path "<path>" { ... }`'),
+        ('path "x" { capabilities = ["read"] },,', 1, "expected a key, got ','"),
+        ('path "x" {\n  capabilities =', 2, "unexpected token 'end of file' where a value belongs"),
+        ('path "x" {\n  comment = <<EOT\n  x\n', 2, "heredoc <<EOT is not closed"),
+        ('# c\n/* a\n b */ path "x" {\n  comment = <<-EOT\n    one\n    EOT\n  bogus = 1 }', 7,
+         'path "x": invalid key "bogus"'),
     ],
 )
 def test_parse_errors_name_the_policy_and_the_line(text: str, line: int, message: str) -> None:
