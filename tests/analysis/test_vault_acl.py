@@ -531,6 +531,38 @@ def test_without_config_only_the_unknown_client_is_probed() -> None:
     assert clients_reached(facts, "all") == {UNKNOWN_CLIENT}
 
 
+def test_facts_hold_each_grant_reader_and_error_in_full() -> None:
+    """The whole facts of a small cell: the client folders and the key paths the policies name
+    (`clients/<client>/k` after any owner, `speedrun/ci/token`) are probed, other kinds are
+    ignored, tenants without a name are skipped, and an empty policy is an error."""
+    resources = {
+        "VaultPolicy/a": vault_policy("a", p("kv/data/clients/acme/*", "read", "list")
+                                      + p("kv/data/speedrun/ci/token", "read")),
+        "VaultPolicy/e": {"id": "VaultPolicy/e", "kind": "VaultPolicy", "name": "e", "object": {}},
+        "ConfigMap/x": {"id": "ConfigMap/x", "kind": "ConfigMap", "name": "x", "object": {"policy": p("*", "read")}},
+    }
+    config = {"tenants": [{"name": "acme"}, {"vertical": "x"}, "junk", {"name": "acme"}]}
+
+    def grant(policy: str, source: str, client: str, path: str, caps: list[str]) -> dict[str, object]:
+        return {"policy": policy, "source": source, "client": client, "path": path, "capabilities": caps,
+                "all_clients": client == UNKNOWN_CLIENT}
+
+    def reader(path: str, caps: list[str], scope: str, client: str | None) -> dict[str, object]:
+        return {"policy": "a", "source": "VaultPolicy/a", "path": path, "capabilities": caps, "scope": scope,
+                "client": client}
+
+    acme = ["kv/data/clients/acme/", "kv/data/clients/acme/k", "kv/data/clients/acme/kaze-probe-key"]
+    assert analyze(resources, config, {"snap": p("clients/+/k", "list")}) == {
+        "client_access": [grant("a", "VaultPolicy/a", "acme", path, ["list", "read"]) for path in acme] + [
+            grant("snap", "VaultSnapshot", "acme", "clients/acme/k", ["list"]),
+            grant("snap", "VaultSnapshot", UNKNOWN_CLIENT, f"clients/{UNKNOWN_CLIENT}/k", ["list"])],
+        "secret_readers": [reader(path, ["list", "read"], "client", "acme") for path in acme] + [
+            reader("kv/data/speedrun/ci/token", ["read"], "platform", None)],
+        "errors": [{"policy": "e", "source": "VaultPolicy/e", "line": None, "error": 'policy "e": policy is empty'}],
+        "unknown_client": UNKNOWN_CLIENT,
+    }
+
+
 def test_facts_are_json_and_deterministic() -> None:
     resources = [vault_policy("x", p("kv/data/clients/+/*", "read") + p("kv/data/speedrun/*", "read"))]
     first, second = analyze(resources, CONFIG), analyze(list(reversed(resources)), CONFIG)
