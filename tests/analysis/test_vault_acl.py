@@ -147,7 +147,8 @@ def test_deny_keeps_only_deny_and_stops_checking() -> None:
         ('\\a\\b\\f\\n\\r\\t\\v\\"\\\\', '\a\b\f\n\r\t\v"\\'),
         ("\\x41\\x7f\\101\\u00e9\\U0001F600", "A\x7fA\u00e9\U0001F600"),
         # a byte above 0x80 is not UTF-8, a surrogate reads as U+FFFD on the server
-        ("\\xE9\\377\\uD800\\U0010FFFF", "\ufffd\ufffd\ufffd\U0010FFFF"),
+        ("\\xE9\\x80\\377\\uD800\\uDFFF\\U0010FFFF", "\ufffd\ufffd\ufffd\ufffd\ufffd\U0010FFFF"),
+        ("\\uD7FF\\uE000\\U0000D7FF", "\uD7FF\uE000\uD7FF"),
         # refused by the server (`\400` and `\U00110000` take it down)
         ("\\/", None), ("\\'", None), ("\\q", None), ("\\0", None), ("\\10", None), ("\\400", None),
         ("\\x4", None), ("\\u12g4", None), ("\\U0001F60", None), ("\\U00110000", None),
@@ -561,6 +562,26 @@ def test_facts_hold_each_grant_reader_and_error_in_full() -> None:
         "errors": [{"policy": "e", "source": "VaultPolicy/e", "line": None, "error": 'policy "e": policy is empty'}],
         "unknown_client": UNKNOWN_CLIENT,
     }
+
+
+def test_given_snapshot_policies_replace_the_snapshot_resources_and_name_probes() -> None:
+    """Snapshot policies come in name order, in place of the VaultSnapshot resources' own; a `+`
+    mount is KV v2's `data`, a `+` key segment the probe key; a platform key read under any
+    mount is a secret reader, a platform path only listed is not."""
+    snapshot = {"id": "VaultSnapshot/cell", "kind": "VaultSnapshot", "name": "cell",
+                "object": {"policies": {"ignored": p("*", "read")}}}
+    policies = {"zeta": p("team/+/clients/acme/+/token", "read"),
+                "alpha": p("ops/platform/db-password", "read") + p("kv/data/speedrun/*", "list")
+                + p("kv/data/clients/acme/*", "list")}
+    facts = analyze([snapshot], {"tenants": [{"name": "acme"}]}, policies)
+    token = "kaze-probe-key/token"
+    assert [(e["policy"], e["source"], e["path"], e["capabilities"]) for e in facts["client_access"]] == [
+        ("alpha", "VaultSnapshot", "kv/data/clients/acme/", ["list"]),
+        ("alpha", "VaultSnapshot", "kv/data/clients/acme/kaze-probe-key", ["list"]),
+        ("alpha", "VaultSnapshot", f"kv/data/clients/acme/{token}", ["list"]),
+        ("zeta", "VaultSnapshot", f"team/data/clients/acme/{token}", ["read"])]
+    assert [(e["policy"], e["path"], e["scope"]) for e in facts["secret_readers"]] == [
+        ("alpha", "ops/platform/db-password", "platform"), ("zeta", f"team/data/clients/acme/{token}", "client")]
 
 
 def test_facts_are_json_and_deterministic() -> None:
