@@ -513,10 +513,12 @@ def test_snapshot_policies_are_analyzed_too() -> None:
     facts = analyze([], CONFIG, {"client-globex-agent": p("kv/data/clients/globex/*", "read")})
     assert clients_reached(facts, "client-globex-agent") == {"globex"}
     snapshot = {"id": "VaultSnapshot/cell", "kind": "VaultSnapshot", "namespace": None, "name": "cell",
-                "object": {"policies": {"snap": p("kv/data/clients/acme/*", "read")}}}
+                "object": {"policies": {"snap": p("kv/data/clients/acme/*", "read"),
+                                        "a-snap": p("kv/data/clients/acme/*", "list")}}}
     facts = analyze({"VaultSnapshot/cell": snapshot}, CONFIG, None)
     assert clients_reached(facts, "snap") == {"acme"}
     assert facts["client_access"][0]["source"] == "VaultSnapshot/cell"
+    assert [e["policy"] for e in facts["client_access"]] == ["a-snap"] * 2 + ["snap"] * 2  # in name order
 
 
 def test_a_broken_policy_is_an_error_not_a_pass() -> None:
@@ -582,6 +584,15 @@ def test_given_snapshot_policies_replace_the_snapshot_resources_and_name_probes(
         ("zeta", "VaultSnapshot", f"team/data/clients/acme/{token}", ["read"])]
     assert [(e["policy"], e["path"], e["scope"]) for e in facts["secret_readers"]] == [
         ("alpha", "ops/platform/db-password", "platform"), ("zeta", f"team/data/clients/acme/{token}", "client")]
+
+
+def test_clients_come_in_name_order_the_unknown_last_under_each_mount() -> None:
+    names = ["f", "e", "d", "c", "b", "a", "c"]
+    facts = analyze([vault_policy("all", p("clients/a/*", "list") + p("*", "read"))],
+                    {"tenants": [{"name": n} for n in names]})
+    folders = [e["path"] for e in facts["client_access"] if e["path"].endswith("/") and e["client"] != "a"]
+    assert folders == [f"{mount}clients/{c}/" for mount in ("", "kv/data/", "secret/data/")
+                       for c in ("b", "c", "d", "e", "f", UNKNOWN_CLIENT)]
 
 
 def test_facts_are_json_and_deterministic() -> None:
