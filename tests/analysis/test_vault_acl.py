@@ -214,6 +214,14 @@ def test_parse_errors_name_the_policy_and_the_line(text: str, line: int, message
     assert str(info.value) == f'policy "broken", line {line}: {message}'
 
 
+def test_a_path_block_without_its_label_is_an_error_not_a_guess() -> None:
+    # OpenBao 2.7 loads `path { capabilities = ["read"] }` and grants read on the path `path`;
+    # the analyzer refuses it: the policy is reported, never read another way
+    with pytest.raises(PolicyError) as info:
+        parse_policy('path {\n  capabilities = ["read"] }', "n")
+    assert (info.value.line, info.value.message) == (1, 'expected `path "<path>" { ... }`')
+
+
 def test_empty_policy_is_an_error() -> None:
     with pytest.raises(PolicyError, match="empty"):
         parse_policy("  \n", "e")
