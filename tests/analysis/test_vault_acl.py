@@ -223,8 +223,9 @@ def test_a_path_block_without_its_label_is_an_error_not_a_guess() -> None:
 
 
 def test_empty_policy_is_an_error() -> None:
-    with pytest.raises(PolicyError, match="empty"):
+    with pytest.raises(PolicyError) as info:
         parse_policy("  \n", "e")
+    assert (info.value.policy, info.value.line, str(info.value)) == ("e", None, 'policy "e": policy is empty')
 
 
 def test_parser_agrees_with_python_hcl2_on_the_common_subset() -> None:
