@@ -362,6 +362,7 @@ def _rules_from_json(name: str, text: str) -> tuple[PathRule, ...]:
         if key not in TOP_LEVEL_KEYS:
             raise PolicyError(name, None, f'invalid key "{key}"')
         if key != "path":
+            _check_name(name, _json_value(paths), None)
             continue
         if not isinstance(paths, dict):
             raise PolicyError(name, None, '"path" must map paths to objects')
@@ -370,6 +371,14 @@ def _rules_from_json(name: str, text: str) -> tuple[PathRule, ...]:
                 raise PolicyError(name, None, f'path "{path}": expected an object')
             rules.append(_rule_from_block(name, _Tok("string", path, None), _json_value(body)))
     return tuple(rules)
+
+
+def _check_name(policy: str, value: Any, line: int | None) -> None:
+    """`name` is read as a string: the server takes a string or an integer, refuses the rest."""
+    if isinstance(value, _Tok) and (value.kind in ("string", "heredoc")
+                                    or value.kind == "number" and re.fullmatch(r"-?[0-9]+", value.value)):
+        return
+    raise PolicyError(policy, line, "name must be a string")
 
 
 def _json_value(value: Any) -> Any:
@@ -396,6 +405,7 @@ def parse_policy(text: str, name: str = "<policy>") -> ParsedPolicy:
         if key not in TOP_LEVEL_KEYS:
             raise PolicyError(name, item.line, f'invalid key "{key}"')
         if key == "name":
+            _check_name(name, item.value, item.line)
             continue
         if len(item.keys) < 2 or not isinstance(item.value, _Obj):
             raise PolicyError(name, item.line, 'expected `path "<path>" { ... }`')

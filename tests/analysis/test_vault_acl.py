@@ -69,6 +69,7 @@ def test_parse_json_policy() -> None:
 
 
 def test_json_policy_reads_paths_after_name_and_any_value_without_lines() -> None:
+    assert parse_policy(json.dumps({"name": 5, "path": {}}), "j").rules == ()
     text = json.dumps({"name": "j", "path": {
         "a": {"capabilities": ["read"], "pagination_limit": 5, "allowed_parameters": {"k": [True, 1]}},
         "b": {"policy": "read"}}})
@@ -90,6 +91,8 @@ def test_json_policy_reads_paths_after_name_and_any_value_without_lines() -> Non
         ({"path": {"x": {"policy": 1}}}, 'path "x": policy must be a string'),
         ({"path": {"x": {"policy": "admin"}}}, 'path "x": invalid policy "admin"'),
         ({"path": {"kv/+*": {}}}, "path \"kv/+*\": invalid use of wildcards ('+*' is forbidden)"),
+        ({"name": True, "path": {}}, "name must be a string"),
+        ({"name": {}}, "name must be a string"),
     ],
 )
 def test_json_policy_errors_name_the_policy_and_no_line(doc: dict[str, object], message: str) -> None:
@@ -200,6 +203,10 @@ def test_extra_labels_are_ignored_like_the_server() -> None:
         ('{\n  "path":\n}', 3, 'invalid JSON: Expecting value'),
         ('path "x" { capabilities = ["read"] }\n@', 2, "unexpected character '@'"),
         ('name = "n"\npath = "x"', 2, 'expected `path "<path>" { ... }`'),
+        ('name = 5\n\nname = true', 3, "name must be a string"),
+        ('name = { a = 1 }', 1, "name must be a string"),
+        ('path "x" {}\nname = 1.5', 2, "name must be a string"),
+        ('name = []', 1, "name must be a string"),
         ('path "x" { capabilities = ["read"] },,', 1, "expected a key, got ','"),
         ('path "x" {\n  capabilities =', 2, "unexpected token 'end of file' where a value belongs"),
         ('path "x" {\n  comment = <<EOT\n  x\n', 2, "heredoc <<EOT is not closed"),
@@ -212,6 +219,11 @@ def test_parse_errors_name_the_policy_and_the_line(text: str, line: int, message
         parse_policy(text, "broken")
     assert (info.value.policy, info.value.line, info.value.message) == ("broken", line, message)
     assert str(info.value) == f'policy "broken", line {line}: {message}'
+
+
+@pytest.mark.parametrize("text", ['name = "n"', "name = 5", "name = -5", "name = <<EOT\nn\nEOT", '{"name": 5}'])
+def test_a_name_is_a_string_or_an_integer(text: str) -> None:
+    assert parse_policy(text, "n").rules == ()
 
 
 def test_a_path_block_without_its_label_is_an_error_not_a_guess() -> None:

@@ -134,7 +134,13 @@ CORNER_CASES: list[tuple[list[str], list[str]]] = [
       'path "s\\uD800" { capabilities = ["update"] }',
       'path "y" {\n  comment = <<-EOT\n    x\n    EOT\n  capabilities = ["list"]\n}'],
      ["kv/a/b\tc\a\v\"\\", "s\ufffd", "y"]),
+    # a policy's name is a string or an integer
+    (['name = <<EOT\nn\nEOT\npath "n" { capabilities = ["read"] }', 'name = -5', '{"name": 5, "path": {}}'], ["n"]),
     # refused by the server, so by the analyzer
+    (['name = 1.5'], ["x"]),
+    (['name = true'], ["x"]),
+    (['{"name": true, "path": {}}'], ["x"]),
+    (['name = { a = 1 }'], ["x"]),
     (['path "x\\q" { capabilities = ["read"] }'], ["x"]),
     (['path "x\\/" { capabilities = ["read"] }'], ["x/"]),
     (['path "x\\x4" { capabilities = ["read"] }'], ["x"]),
