@@ -198,7 +198,7 @@ def _tokenize(text: str, policy: str) -> list[_Tok]:
         m = _TOKEN.match(text, pos)
         if not m:
             raise PolicyError(policy, line, f"unexpected character {text[pos]!r}")
-        kind = m.lastgroup if m.lastgroup != "tag" else "heredoc"
+        kind = str(m.lastgroup)  # the outermost group: a heredoc's `tag` is inside `heredoc`
         raw = m.group(0)
         if kind == "heredoc":
             tag = m.group("tag")
