@@ -376,7 +376,7 @@ def _rules_from_json(name: str, text: str) -> tuple[PathRule, ...]:
 def _check_name(policy: str, value: Any, line: int | None) -> None:
     """`name` is read as a string: the server takes a string or an integer, refuses the rest."""
     if isinstance(value, _Tok) and (value.kind in ("string", "heredoc")
-                                    or value.kind == "number" and re.fullmatch(r"-?[0-9]+", value.value)):
+                                    or (value.kind == "number" and re.fullmatch(r"-?[0-9]+", value.value))):
         return
     raise PolicyError(policy, line, "name must be a string")
 
