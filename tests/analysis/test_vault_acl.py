@@ -43,8 +43,8 @@ def test_parse_reads_paths_in_order_with_lines() -> None:
 def test_parse_accepts_hcl1_forms_vault_accepts() -> None:
     text = """
     name = "ops"
-    path "a" { capabilities = ["read"], comment = "x" }, path "b" { capabilities = ["list",] }
-    path c { capabilities = ["update"] }   // unquoted label
+    path "a" { capabilities = ["read"], comment = "x" }, path "b" { capabilities = ["list",], comment = false }
+    path c { capabilities = ["update"], comment = true }   // unquoted label
     /* a block
        comment */
     path "d"
@@ -202,6 +202,7 @@ def test_extra_labels_are_ignored_like_the_server() -> None:
         ('path "x" {\n  capabilities = [\n    "reed"\n  ]\n}', 3, 'path "x": invalid capability "reed"'),
         ('{\n  "path":\n}', 3, 'invalid JSON: Expecting value'),
         ('path "x" { capabilities = ["read"] }\n@', 2, "unexpected character '@'"),
+        ('path "x" {\n  comment = foo }', 2, "unexpected token 'foo' where a value belongs"),
         ('name = "n"\npath = "x"', 2, 'expected `path "<path>" { ... }`'),
         ('name = 5\n\nname = true', 3, "name must be a string"),
         ('name = { a = 1 }', 1, "name must be a string"),

@@ -134,10 +134,13 @@ CORNER_CASES: list[tuple[list[str], list[str]]] = [
       'path "s\\uD800" { capabilities = ["update"] }',
       'path "y" {\n  comment = <<-EOT\n    x\n    EOT\n  capabilities = ["list"]\n}'],
      ["kv/a/b\tc\a\v\"\\", "s\ufffd", "y"]),
+    # booleans as values
+    (['path "c" { capabilities = ["update"], comment = true }', 'path "d" { comment = false }'], ["c"]),
     # a policy's name is a string or an integer
     (['name = <<EOT\nn\nEOT\npath "n" { capabilities = ["read"] }', 'name = -5', '{"name": 5, "path": {}}'], ["n"]),
     # refused by the server, so by the analyzer
     (['name = 1.5'], ["x"]),
+    (['path "x" { comment = foo }'], ["x"]),
     (['name = true'], ["x"]),
     (['{"name": true, "path": {}}'], ["x"]),
     (['name = { a = 1 }'], ["x"]),
