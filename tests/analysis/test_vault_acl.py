@@ -45,8 +45,9 @@ def test_parse_accepts_hcl1_forms_vault_accepts() -> None:
     name = "ops"
     path "a" { capabilities = ["read"], comment = "x" }, path "b" { capabilities = ["list",], comment = false }
     path c { capabilities = ["update"], comment = true }   // unquoted label
-    /* a block
-       comment */
+    /* a block comment
+    EOT
+       (a heredoc below ends on the first such line after it begins) */
     path "d"
     {
       capabilities = ["create"]
