@@ -165,7 +165,8 @@ def test_quoted_strings_decode_the_escapes_the_server_reads(escaped: str, decode
         return
     with pytest.raises(PolicyError) as info:
         parse_policy(text, "e")
-    assert (info.value.line, info.value.message) == (1, f'invalid escape in string "k{escaped}z"')
+    assert (info.value.policy, info.value.line, info.value.message) == (
+        "e", 1, f'invalid escape in string "k{escaped}z"')
 
 
 def test_one_leading_slash_is_dropped_from_policy_paths() -> None:
