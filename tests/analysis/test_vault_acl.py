@@ -66,6 +66,7 @@ def test_parse_accepts_hcl1_forms_vault_accepts() -> None:
 
 def test_parse_json_policy() -> None:
     policy = parse_policy('{"path": {"kv/data/x": {"capabilities": ["read"]}}}', "j")
+    assert policy.name == "j"
     assert [(r.path, set(r.capabilities)) for r in policy.rules] == [("kv/data/x", {"read"})]
 
 
