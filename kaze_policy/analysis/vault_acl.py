@@ -120,14 +120,17 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f"}
+# The escapes OpenBao's HCL reads (checked on the server): Go's, less `\'` and `\/` (refused);
+# `\x` two hex digits, `\ooo` three octal ones, `\u` four and `\U` eight hex digits.
+_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", '"': '"', "\\": "\\"}
+_ESCAPE = re.compile(r"x([0-9a-fA-F]{2})|([0-7]{3})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})")
 
 
 @dataclass(frozen=True)
 class _Tok:
     kind: str  # string, number, ident, heredoc, punct, eof
     value: str
-    line: int
+    line: int | None  # None in a JSON policy: json.loads gives no line for a value
 
 
 @dataclass
@@ -136,7 +139,7 @@ class _Item:
 
     keys: list[_Tok]
     value: Any
-    line: int
+    line: int | None
 
 
 @dataclass
@@ -145,7 +148,7 @@ class _Obj:
 
 
 def _unquote(raw: str, policy: str, line: int) -> str:
-    """Decode a double-quoted HCL string (Go-style escapes)."""
+    """Decode a double-quoted HCL string (Go-style escapes) as the server reads it."""
     out: list[str] = []
     i, body = 0, raw[1:-1]
     while i < len(body):
@@ -158,16 +161,33 @@ def _unquote(raw: str, policy: str, line: int) -> str:
         if nxt in _ESCAPES:
             out.append(_ESCAPES[nxt])
             i += 2
-        elif nxt in ("u", "U"):
-            width = 4 if nxt == "u" else 8
-            digits = body[i + 2 : i + 2 + width]
-            if len(digits) != width or not all(d in "0123456789abcdefABCDEF" for d in digits):
-                raise PolicyError(policy, line, f"invalid escape in string {raw}")
-            out.append(chr(int(digits, 16)))
-            i += 2 + width
-        else:
+            continue
+        m = _ESCAPE.match(body, i + 1)
+        char = _escaped_char(m) if m else None
+        if m is None or char is None:
             raise PolicyError(policy, line, f"invalid escape in string {raw}")
+        out.append(char)
+        i = m.end()
     return "".join(out)
+
+
+def _escaped_char(m: re.Match[str]) -> str | None:
+    r"""The character of a numeric escape, or None where the server cannot load the policy.
+
+    `\x`/`\ooo` give a byte: below 0x80 its character; above, a byte that is not UTF-8, which
+    no request names exactly (U+FFFD stands for it: erring towards more access); `\400` and
+    above take the server down. `\u`/`\U` give a code point: a surrogate reads as U+FFFD;
+    above U+10FFFF the server goes down too."""
+    byte, octal, code = m.group(1) or m.group(2), m.group(2), m.group(3) or m.group(4)
+    if byte is not None:
+        value = int(byte, 8 if octal else 16)
+        if value > 0xFF:
+            return None
+        return chr(value) if value < 0x80 else "\ufffd"
+    value = int(code, 16)
+    if value > 0x10FFFF:
+        return None
+    return "\ufffd" if 0xD800 <= value <= 0xDFFF else chr(value)
 
 
 def _tokenize(text: str, policy: str) -> list[_Tok]:
@@ -178,7 +198,7 @@ def _tokenize(text: str, policy: str) -> list[_Tok]:
         m = _TOKEN.match(text, pos)
         if not m:
             raise PolicyError(policy, line, f"unexpected character {text[pos]!r}")
-        kind = m.lastgroup if m.lastgroup != "tag" else "heredoc"
+        kind = str(m.lastgroup)  # the outermost group: a heredoc's `tag` is inside `heredoc`
         raw = m.group(0)
         if kind == "heredoc":
             tag = m.group("tag")
@@ -337,33 +357,39 @@ def _rules_from_json(name: str, text: str) -> tuple[PathRule, ...]:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise PolicyError(name, exc.lineno, f"invalid JSON: {exc.msg}") from None
-    if not isinstance(doc, dict):
-        raise PolicyError(name, 1, "a JSON policy is an object")
-    rules: list[PathRule] = []
+    rules: list[PathRule] = []  # the text starts with `{`: doc is an object
     for key, paths in doc.items():
         if key not in TOP_LEVEL_KEYS:
             raise PolicyError(name, None, f'invalid key "{key}"')
         if key != "path":
+            _check_name(name, _json_value(paths), None)
             continue
         if not isinstance(paths, dict):
             raise PolicyError(name, None, '"path" must map paths to objects')
         for path, body in paths.items():
             if not isinstance(body, dict):
                 raise PolicyError(name, None, f'path "{path}": expected an object')
-            obj = _Obj([_Item([_Tok("string", k, 0)], _json_value(v), 0) for k, v in body.items()])
-            rules.append(_rule_from_block(name, _Tok("string", path, 0), obj))
+            rules.append(_rule_from_block(name, _Tok("string", path, None), _json_value(body)))
     return tuple(rules)
+
+
+def _check_name(policy: str, value: Any, line: int | None) -> None:
+    """`name` is read as a string: the server takes a string or an integer, refuses the rest."""
+    if isinstance(value, _Tok) and (value.kind in ("string", "heredoc")
+                                    or (value.kind == "number" and re.fullmatch(r"-?[0-9]+", value.value))):
+        return
+    raise PolicyError(policy, line, "name must be a string")
 
 
 def _json_value(value: Any) -> Any:
     """JSON values in the parser's shape, so both forms share the checks."""
     if isinstance(value, str):
-        return _Tok("string", value, 0)
+        return _Tok("string", value, None)
     if isinstance(value, list):
         return [_json_value(v) for v in value]
     if isinstance(value, dict):
-        return _Obj([_Item([_Tok("string", k, 0)], _json_value(v), 0) for k, v in value.items()])
-    return _Tok("number", json.dumps(value), 0)
+        return _Obj([_Item([_Tok("string", k, None)], _json_value(v), None) for k, v in value.items()])
+    return _Tok("number", json.dumps(value), None)
 
 
 def parse_policy(text: str, name: str = "<policy>") -> ParsedPolicy:
@@ -379,6 +405,7 @@ def parse_policy(text: str, name: str = "<policy>") -> ParsedPolicy:
         if key not in TOP_LEVEL_KEYS:
             raise PolicyError(name, item.line, f'invalid key "{key}"')
         if key == "name":
+            _check_name(name, item.value, item.line)
             continue
         if len(item.keys) < 2 or not isinstance(item.value, _Obj):
             raise PolicyError(name, item.line, 'expected `path "<path>" { ... }`')
@@ -416,7 +443,6 @@ def _merge(old: frozenset[str] | None, new: frozenset[str]) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class _SegmentRule:
-    path: str  # as written, trailing `*` kept
     parts: tuple[str, ...]  # of the path less its trailing `*`
     is_prefix: bool
     wildcards: int
@@ -498,7 +524,7 @@ def _segment_rule(path: str, caps: frozenset[str]) -> _SegmentRule:
     is_prefix = path.endswith("*")
     body = path[:-1] if is_prefix else path
     parts = tuple(body.split("/"))
-    return _SegmentRule(path, parts, is_prefix, parts.count("+"), path.index("+"), caps)
+    return _SegmentRule(parts, is_prefix, parts.count("+"), path.index("+"), caps)
 
 
 def _as_parsed(policies: Sequence[str | ParsedPolicy]) -> list[ParsedPolicy]:

@@ -102,6 +102,10 @@ CORNER_CASES: list[tuple[list[str], list[str]]] = [
     ([rule("a/+/+", "read"), rule("a/b/+", "list")], ["a/b/c", "a/x/c"]),
     ([rule("a/+/+", "read"), rule("a/+/b", "list")], ["a/x/b", "a/x/c"]),
     ([rule("a/b", "read"), rule("a/b*", "update")], ["a/b", "a/b/", "a/bc", "a/b/c"]),
+    # a prefix rule against a `+` rule ending in `*`: fewer `+` wins before longer
+    ([rule("secret/*", "read"), rule("secret/+/foo*", "list")], ["secret/a/foo", "secret/a/foobar", "secret/a/bar"]),
+    # the text decides last, compared with its `/` (a `0` sorts after `/`, before letters)
+    ([rule("+/+0/+", "read"), rule("+/+/cc", "list")], ["x/+0/cc", "x/+0/c"]),
     # trailing slashes: one is trimmed for exact and `+` rules, not for prefixes
     ([rule("q/*", "read"), rule("q/y", "update"), rule("r/*", "read"), rule("r/+", "delete")],
      ["q/y/", "q/y//", "r/y/", "r/y"]),
@@ -121,7 +125,33 @@ CORNER_CASES: list[tuple[list[str], list[str]]] = [
      ["n", "o"]),
     (['path "p" "extra" { capabilities = ["scan", "patch"] }', '{"path": {"j/*": {"capabilities": ["read"]}}}'],
      ["p", "j/x", "p/extra"]),
+    # JSON: `name` before `path`; numbers, booleans and objects among a block's values
+    (['{"name": "j", "path": {"j/*": {"capabilities": ["read"], "pagination_limit": 5, '
+      '"allowed_parameters": {"k": [true, 1]}}}}', 'path "b" { capabilities = ["list"]\n'
+      '  allowed_parameters = { "flag" = [true, false] } }'], ["j/x", "b"]),
+    # escapes in a quoted string (a surrogate reads as U+FFFD); a `<<-` heredoc, its end indented
+    (['path "k\\u0076/\\U00000061\\x2f\\142\\tc\\a\\v\\"\\\\" { capabilities = ["read"] }',
+      'path "s\\uD800" { capabilities = ["update"] }',
+      'path "y" {\n  comment = <<-EOT\n    x\n    EOT\n  capabilities = ["list"]\n}'],
+     ["kv/a/b\tc\a\v\"\\", "s\ufffd", "y"]),
+    # booleans as values
+    (['path "c" { capabilities = ["update"], comment = true }', 'path "d" { comment = false }'], ["c"]),
+    # a policy's name is a string or an integer
+    (['name = <<EOT\nn\nEOT\npath "n" { capabilities = ["read"] }', 'name = -5', '{"name": 5, "path": {}}'], ["n"]),
     # refused by the server, so by the analyzer
+    (['name = 1.5'], ["x"]),
+    (['path "x" { comment = foo }'], ["x"]),
+    (['name = true'], ["x"]),
+    (['{"name": true, "path": {}}'], ["x"]),
+    (['name = { a = 1 }'], ["x"]),
+    (['path "x\\q" { capabilities = ["read"] }'], ["x"]),
+    (['path "x\\/" { capabilities = ["read"] }'], ["x/"]),
+    (['path "x\\x4" { capabilities = ["read"] }'], ["x"]),
+    (['path "x\\u12g4" { capabilities = ["read"] }'], ["x"]),
+    (['path "x" {\n  comment = <<EOT\n  x\n'], ["x"]),
+    (['{"path": {"x": {"capabilities": [1]}}}'], ["x"]),
+    (['path "x" { capabilities = ["read", }'], ["x"]),
+    (['path "x" { capabilities = ["read" }'], ["x"]),
     ([rule("kv/+*", "read")], ["kv/x"]),
     ([rule("x", "subscribe")], ["x"]),
     (['path "x" { capabilities = ["read"] bogus = 1 }'], ["x"]),
