@@ -88,6 +88,22 @@ def test_subject_keys_round_trip_config_strings() -> None:
         with pytest.raises(ValueError):
             Subject.parse(bad)
 
+    # a namespace never holds a `:`, so the key splits at the first one, whatever the name
+    odd = Subject("ServiceAccount", "b:c", "a")
+    assert Subject.parse(odd.key) == odd
+
+
+@pytest.mark.parametrize("bad,form", [
+    ("ServiceAccount:onlyname", "ServiceAccount subject needs a namespace and a name"),
+    ("ServiceAccount::name", "ServiceAccount subject needs a namespace and a name"),
+    ("Robot:x", "subject must be User:<name>, Group:<name> or ServiceAccount:<ns>:<name>"),
+    ("Group:", "subject must be User:<name>, Group:<name> or ServiceAccount:<ns>:<name>"),
+])
+def test_a_malformed_subject_string_names_itself_and_the_expected_form(bad: str, form: str) -> None:
+    with pytest.raises(ValueError) as err:
+        Subject.parse(bad)
+    assert form in str(err.value) and repr(bad) in str(err.value)
+
 
 @pytest.mark.parametrize(
     "rule_obj,request_,allowed",
@@ -519,6 +535,13 @@ def test_identities_fact_joins_kubernetes_and_vault() -> None:
         "argocd": {"kubernetes": ["ServiceAccount:argocd:argocd-application-controller"], "vault": []},
     }
     assert analyze([], None)["identities"] == {}
+
+
+def test_identity_subjects_are_normalised_and_unparseable_ones_kept_as_written() -> None:
+    """A config may name an account by the user its token authenticates as; a typo stays visible."""
+    config = {"identities": [{"name": "bot", "kubernetes": ["User:system:serviceaccount:argocd:controller", "bogus"]}]}
+    assert analyze([], config)["identities"] == {
+        "bot": {"kubernetes": ["ServiceAccount:argocd:controller", "bogus"], "vault": []}}
 
 
 def test_one_identity_both_deploying_and_reading_secrets_is_visible() -> None:
