@@ -359,6 +359,14 @@ def test_permissions_of_a_subject_include_its_groups() -> None:
     assert perms.permissions_of("User:nobody") == []
 
 
+def test_an_account_reached_both_ways_through_its_namespace_group_has_each_grant_once() -> None:
+    """Declared, the account is a member of the group's binding; undeclared, its implied group reaches it."""
+    resources = [res("ServiceAccount", "agent", "a"), role("reader", "a", rule("get", "secrets")),
+                 binding("rb", "a", "Role", "reader", "Group:system:serviceaccounts:a")]
+    grants = effective_permissions(resources).permissions_of("ServiceAccount:a:agent")
+    assert [(g.binding, g.via_group) for g in grants] == [("RoleBinding/a/rb", Subject("Group", "system:serviceaccounts:a"))]
+
+
 def test_user_named_like_a_service_account_is_that_service_account() -> None:
     """The API server authenticates an SA token as User `system:serviceaccount:<ns>:<name>`."""
     resources = [res("ServiceAccount", "agent", "tenant-globex"),
@@ -401,6 +409,16 @@ def test_secret_readers_fact() -> None:
     [ops] = fact(facts, "secret_readers", "Group:kaze:operators")
     assert (ops["identity"], ops["verbs"], ops["resource_names"]) == ("alice", ["list", "watch"], None)
     assert ops["via"] == [{"binding": "RoleBinding/a/rb2", "role": "Role/a/lister"}]
+
+
+def test_a_fact_names_the_group_through_which_an_account_is_reached() -> None:
+    resources = [res("ServiceAccount", "agent", "a"), role("reader", "a", rule("get", "secrets")),
+                 binding("rb", "a", "Role", "reader", "Group:system:serviceaccounts:a", "User:direct")]
+    facts = analyze(resources, CONFIG)
+    [sa] = fact(facts, "secret_readers", "ServiceAccount:a:agent")
+    assert sa["via"] == [{"binding": "RoleBinding/a/rb", "role": "Role/a/reader", "group": "Group:system:serviceaccounts:a"}]
+    [user] = fact(facts, "secret_readers", "User:direct")
+    assert user["via"] == [{"binding": "RoleBinding/a/rb", "role": "Role/a/reader"}]
 
 
 def test_deployers_fact_counts_workloads_and_gitops_not_reads() -> None:
@@ -526,6 +544,13 @@ def test_cross_tenant_bindings_fact() -> None:
     entry = next(e for e in facts["cross_tenant_bindings"] if e["binding"].endswith("to-globex-sa"))
     assert entry["subject"] == {"kind": "ServiceAccount", "name": "agent", "namespace": "tenant-globex"}
     assert entry["via"] == [{"binding": "RoleBinding/tenant-acme/to-globex-sa", "role": "ClusterRole/view"}]
+
+
+def test_a_user_named_like_a_namespace_group_belongs_to_no_tenant() -> None:
+    """Only the Group `system:serviceaccounts:<ns>` stands for a namespace's accounts."""
+    resources = [namespace("tenant-acme", "acme"), namespace("tenant-globex", "globex"),
+                 binding("odd", "tenant-acme", "ClusterRole", "view", "User:system:serviceaccounts:tenant-globex")]
+    assert analyze(resources, CONFIG)["cross_tenant_bindings"] == []
 
 
 def test_identities_fact_joins_kubernetes_and_vault() -> None:
