@@ -14,6 +14,7 @@ from kaze_policy.analysis.rbac import (
     Rule,
     Subject,
     analyze,
+    argocd_deployers,
     effective_permissions,
     selector_matches,
 )
@@ -487,6 +488,58 @@ def test_argocd_default_role_applies_to_everyone() -> None:
     cm = argocd_rbac_cm("g, kaze:viewers, role:readonly", default="role:admin")
     identities = {e["identity"] for e in analyze([cm], CONFIG)["deployers"]}
     assert identities == {"Group:argocd:authenticated", "Group:kaze:viewers"}
+
+
+def sync(subject: str, rest: str = "") -> str:
+    """A `p` line letting `subject` sync every Application, then `rest`."""
+    return f"p, {subject}, applications, sync, */*\n{rest}"
+
+
+@pytest.mark.parametrize("data,expected", [
+    pytest.param({"policy.csv": "p, kaze:ops, applications, sync, */*"}, {("Group:kaze:ops", "sync", "*/*")},
+                 id="a p line without an effect allows"),
+    pytest.param({"policy.csv": "p, kaze:ops, role:admin\ng, kaze:lone\nx, kaze:ops, role:admin"}, set(),
+                 id="a p line of under five fields, a g line of under three, another kind: ignored"),
+    pytest.param({"policy.csv": "p, role:orphan, applications, sync, */*\n" + sync("sre:oncall")},
+                 {("Group:sre:oncall", "sync", "*/*")},
+                 id="a role is no deployer even when nobody holds it, and the subjects after it still count"),
+    pytest.param({"policy.csv": "p, kaze:a, *, sync, */*, allow"}, {("Group:kaze:a", "sync", "*/*")},
+                 id="an allow on every resource covers applications"),
+    pytest.param({"policy.csv": sync("kaze:b", "p, kaze:b, *, sync, */*, deny")}, set(),
+                 id="a deny on every resource covers applications"),
+    pytest.param({"policy.csv": "p, kaze:c, clusters, create, *, allow"}, set(),
+                 id="a deploy action on another resource deploys nothing"),
+    pytest.param({"policy.csv": sync("kaze:d", "p, kaze:d, applications, *, */*, deny")}, set(),
+                 id="a deny of every action wins"),
+    pytest.param({"policy.csv": "p, kaze:e, applications, sync, acme/*\np, kaze:e, applications, sync, */*, deny"},
+                 set(), id="a deny on every object covers one project"),
+    pytest.param({"policy.csv": "p, kaze:f, applications, sync, acme/*\np, kaze:f, applications, sync, globex/*, deny"},
+                 {("Group:kaze:f", "sync", "acme/*")}, id="a deny on another project leaves the grant"),
+    pytest.param({"policy.csv": sync("kaze:g", "p, kaze:g, applications, sync, */*, deny\n"
+                                                "p, kaze:g, applications, override, */*")},
+                 {("Group:kaze:g", "override", "*/*")}, id="a deny drops only the grant it matches"),
+    pytest.param({"policy.csv": "", "policy.overlay.csv": sync("kaze:h")}, {("Group:kaze:h", "sync", "*/*")},
+                 id="every policy.<name>.csv merges in"),
+    pytest.param({"extra.csv": sync("kaze:i"), "notes": sync("kaze:j"), "policy.default": "role:readonly"}, set(),
+                 id="other keys are no policy"),
+    pytest.param({"policy.csv": "g, alice@kaze.io, argocd:authenticated\np, argocd:authenticated, applications, sync, */*"},
+                 {("User:alice@kaze.io", "sync", "*/*")},
+                 id="without policy.default the everyone subject is only where the CSV names it"),
+])
+def test_argocd_rbac_csv_semantics(data: dict[str, Any], expected: set[tuple[str, str, str]]) -> None:
+    assert argocd_grants(data) == expected
+
+
+def argocd_grants(data: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """(subject, action, objects) of each Argo CD deploy grant of an `argocd-rbac-cm` with `data`."""
+    cm = res("ConfigMap", "argocd-rbac-cm", "argocd", data=data)
+    return {(a.subject.key, a.action, a.objects) for a in argocd_deployers([cm])}
+
+
+def test_argocd_without_a_default_role_a_subject_holds_only_its_own_roles() -> None:
+    """No default means no extra role in anyone's closure, not even the one of an empty subject."""
+    got = argocd_grants({"policy.csv": "g, , role:admin\np, kaze:reader, applications, get, */*"})
+    assert "Group:kaze:reader" not in {key for key, _, _ in got}
 
 
 def test_wildcard_admins_fact() -> None:
