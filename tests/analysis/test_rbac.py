@@ -15,6 +15,8 @@ from kaze_policy.analysis.rbac import (
     Subject,
     analyze,
     argocd_deployers,
+    check_binding,
+    check_role,
     effective_permissions,
     selector_matches,
 )
@@ -755,6 +757,125 @@ def test_a_malformed_aggregation_rule_is_bad_input() -> None:
                       [{"matchExpressions": [{"key": "k", "operator": "Near", "values": ["x"]}]}]):
         with pytest.raises(InputError, match="aggregationRule"):
             effective_permissions([located(cluster_role("agg", aggregate=aggregate), 1)])
+
+
+def rb_with(**changes: Any) -> dict[str, Any]:
+    """RoleBinding a/rb of ClusterRole view to User:alice, its roleRef or subjects changed
+    (`ref_<field>`: a roleRef field, None drops it; `roleRef`, `subjects`: the whole field;
+    `subject`: one more subject after alice)."""
+    rb = binding("rb", "a", "ClusterRole", "view", "User:alice")
+    obj = rb["object"]
+    for key, value in changes.items():
+        if key.startswith("ref_"):
+            obj["roleRef"][key[4:]] = value
+        elif key == "subject":
+            obj["subjects"].append(value)
+        elif value is None:
+            obj.pop(key)
+        else:
+            obj[key] = value
+    return rb
+
+
+SA = {"kind": "ServiceAccount", "namespace": "a"}
+VALID = "rbac.authorization.k8s.io"
+
+
+@pytest.mark.parametrize("bad,problem", [
+    (rb_with(roleRef=None), "roleRef is required"),
+    (rb_with(roleRef="view"), "roleRef is required"),
+    (rb_with(ref_apiGroup="example.com"), f"roleRef.apiGroup must be {VALID}, not 'example.com'"),
+    (rb_with(ref_kind="Group"), "roleRef.kind must be Role or ClusterRole, not 'Group'"),
+    (rb_with(ref_name=""), "roleRef.name is required"),
+    (rb_with(ref_name=7), "roleRef.name is required"),
+    (rb_with(ref_name="a/b"), "roleRef.name 'a/b' is not a valid name (no '/', '%', '.' or '..')"),
+    (rb_with(ref_name="100%"), "roleRef.name '100%' is not a valid name"),
+    (rb_with(ref_name="."), "roleRef.name '.' is not a valid name"),
+    (rb_with(ref_name=".."), "roleRef.name '..' is not a valid name"),
+    (rb_with(subjects={"kind": "User", "name": "bob"}), "subjects must be a list"),
+    (rb_with(subject="bob"), "subjects[1]: must be an object"),
+    (rb_with(subject={"kind": "User", "name": 7}), "subjects[1]: name is required"),
+    (rb_with(subject={**SA, "name": "Agent_1"}), "subjects[1]: 'Agent_1' is not a valid ServiceAccount name"),
+    (rb_with(subject={**SA, "name": "a" * 254}), "is not a valid ServiceAccount name"),
+    (rb_with(subject={**SA, "name": "agent", "apiGroup": "v1"}),
+     "subjects[1]: apiGroup of a ServiceAccount must be empty, not 'v1'"),
+    (rb_with(subject={"kind": "User", "name": "bob", "apiGroup": "v1"}), f"apiGroup of a User must be {VALID}, not 'v1'"),
+    (rb_with(subject={"kind": "Robot", "name": "r2d2"}), "kind must be ServiceAccount, User or Group, not 'Robot'"),
+])
+def test_a_binding_the_api_server_rejects_names_itself_and_the_problem(bad: dict[str, Any], problem: str) -> None:
+    with pytest.raises(InputError) as err:
+        check_binding(bad)
+    assert err.value.message.startswith("RoleBinding/a/rb: ")
+    assert problem in err.value.message and err.value.message.endswith("; the API server rejects it")
+
+
+@pytest.mark.parametrize("good", [
+    rb_with(ref_apiGroup=""),  # defaulted to rbac.authorization.k8s.io
+    rb_with(ref_kind="Role", ref_name="system:reader.v2"),
+    rb_with(subjects=None),
+    rb_with(subject={**SA, "name": "a" * 253}),
+    rb_with(subject={"kind": "ServiceAccount", "name": "own-namespace"}),  # a RoleBinding's own
+    rb_with(subject={"kind": "Group", "name": "devs", "apiGroup": VALID}),
+    rb_with(subject={"kind": "User", "name": "bob", "apiGroup": ""}),
+])
+def test_a_binding_the_api_server_accepts_passes(good: dict[str, Any]) -> None:
+    check_binding(good)
+
+
+RES_RULE = {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}
+
+
+def with_rule(**changes: Any) -> dict[str, Any]:
+    """RES_RULE with fields changed (None drops one)."""
+    return {k: v for k, v in {**RES_RULE, **changes}.items() if v is not None}
+
+
+@pytest.mark.parametrize("bad,problem", [
+    (res("ClusterRole", "c", rules={"verbs": ["get"]}), "rules must be a list"),
+    (cluster_role("c", RES_RULE, "get pods"), "rules[1]: must be an object"),
+    *[(cluster_role("c", with_rule(**{key: value})), f"rules[0]: {key} must be a list of strings")
+      for key in ("verbs", "apiGroups", "resources", "resourceNames", "nonResourceURLs") for value in ("x", [1], "")],
+    (cluster_role("c", with_rule(verbs=None)), "rules[0]: verbs must contain at least one value"),
+    (role("r", "a", {"nonResourceURLs": ["/healthz"], "verbs": ["get"]}), "a Role cannot apply to non-resource URLs"),
+    *[(cluster_role("c", {"nonResourceURLs": ["/healthz"], "verbs": ["get"], key: ["x"]}),
+       "a rule cannot apply to both resources and non-resource URLs")
+      for key in ("apiGroups", "resources", "resourceNames")],
+    (cluster_role("c", with_rule(apiGroups=None)), "a resource rule must name at least one apiGroup"),
+    (cluster_role("c", with_rule(resources=[])), "a resource rule must name at least one resource"),
+    (cluster_role("c", aggregate=[]), "aggregationRule needs at least one clusterRoleSelector"),
+    (res("ClusterRole", "c", aggregationRule="all"), "aggregationRule needs at least one clusterRoleSelector"),
+    (res("ClusterRole", "c", aggregationRule={}), "aggregationRule needs at least one clusterRoleSelector"),
+    *[(cluster_role("c", aggregate=[{}, selector]),
+       "aggregationRule.clusterRoleSelectors[1]: must be a label selector (matchLabels a map, matchExpressions a list)")
+      for selector in ("tier=low", {"matchLabels": ["tier"]}, {"matchExpressions": {"key": "tier"}})],
+    (cluster_role("c", aggregate=[{"matchExpressions": [{"key": "k", "operator": "Near"}]}]),
+     "clusterRoleSelectors[0]: operator must be one of In, NotIn, Exists, DoesNotExist, not 'Near'"),
+    (cluster_role("c", aggregate=[{"matchExpressions": ["k"]}]), "operator must be one of In, NotIn, Exists, DoesNotExist, not None"),
+    (cluster_role("c", aggregate=[{"matchExpressions": [{"key": "k", "operator": "In"}]}]), "operator In needs values"),
+    (cluster_role("c", aggregate=[{"matchExpressions": [{"key": "k", "operator": "NotIn", "values": []}]}]),
+     "operator NotIn needs values"),
+    (cluster_role("c", aggregate=[{"matchExpressions": [{"key": "k", "operator": "Exists", "values": ["x"]}]}]),
+     "operator Exists takes no values"),
+    (cluster_role("c", aggregate=[{"matchExpressions": [{"key": "k", "operator": "DoesNotExist", "values": ["x"]}]}]),
+     "operator DoesNotExist takes no values"),
+])
+def test_a_role_the_api_server_rejects_names_itself_and_the_problem(bad: dict[str, Any], problem: str) -> None:
+    with pytest.raises(InputError) as err:
+        check_role(bad)
+    assert err.value.message.startswith(("ClusterRole/c: ", "Role/a/r: "))
+    assert problem in err.value.message and err.value.message.endswith("; the API server rejects it")
+
+
+@pytest.mark.parametrize("good", [
+    cluster_role("c", {"nonResourceURLs": ["/healthz"], "verbs": ["get"]}, with_rule(resourceNames=["x"])),
+    res("ClusterRole", "c", rules=None),
+    res("Role", "r", "a", rules=[RES_RULE], aggregationRule="a Role has none: never read"),
+    cluster_role("c", aggregate=[{"matchLabels": {"tier": "low"}, "matchExpressions": [
+        {"key": "a", "operator": "Exists"}, {"key": "b", "operator": "DoesNotExist", "values": []},
+        {"key": "c", "operator": "In", "values": ["x"]}, {"key": "d", "operator": "NotIn", "values": ["y"]}]}]),
+])
+def test_a_role_the_api_server_accepts_passes(good: dict[str, Any]) -> None:
+    check_role(good)
 
 
 def test_a_binding_the_api_server_rejects_fails_the_scan_naming_file_and_line(tmp_path: Any) -> None:
