@@ -608,6 +608,77 @@ def test_a_user_named_like_a_namespace_group_belongs_to_no_tenant() -> None:
     assert analyze(resources, CONFIG)["cross_tenant_bindings"] == []
 
 
+def entry(subject: str, namespace: str, via: list[dict[str, str]], identity: str | None = None,
+          duties: list[str] | None = None, **fields: Any) -> dict[str, Any]:
+    """A fact entry as analyze writes it, every field."""
+    s = Subject.parse(subject)
+    return {"subject": s.to_json(), "identity": identity or subject, "duties": duties or [], "namespace": namespace,
+            **fields, "via": via}
+
+
+def test_secret_readers_entries_in_full() -> None:
+    """Verbs and names join per subject and namespace; one grant on every object makes the names None."""
+    resources = [role("named", "a", rule("get", "secrets", names="db,cache")),
+                 role("mixed", "a", rule("list", "secrets"), rule("get", "secrets", names="db")),
+                 cluster_role("watcher", rule("watch", "secrets")),
+                 binding("rb1", "a", "Role", "named", "User:a"), binding("rb2", "a", "Role", "mixed", "User:b"),
+                 binding("crb", None, "ClusterRole", "watcher", "Group:g")]
+    assert analyze(resources, None)["secret_readers"] == [
+        entry("Group:g", "*", [{"binding": "ClusterRoleBinding/crb", "role": "ClusterRole/watcher"}],
+              verbs=["watch"], resource_names=None),
+        entry("User:a", "a", [{"binding": "RoleBinding/a/rb1", "role": "Role/a/named"}],
+              verbs=["get"], resource_names=["cache", "db"]),
+        entry("User:b", "a", [{"binding": "RoleBinding/a/rb2", "role": "Role/a/mixed"}],
+              verbs=["get", "list"], resource_names=None),
+    ]
+
+
+def test_deployers_entries_in_full_from_kubernetes_and_argocd() -> None:
+    resources = [cluster_role("ship", rule("create", "deployments", "apps"), rule("patch", "pods"),
+                              rule("update", "applications", "argoproj.io")),
+                 binding("rb", "a", "ClusterRole", "ship", "User:d"),
+                 res("ConfigMap", "argocd-rbac-cm", "argocd", data={"policy.csv": "p, ops@kaze.io, applications, sync, acme/*"})]
+    assert analyze(resources, None)["deployers"] == [
+        entry("User:d", "a", [{"binding": "RoleBinding/a/rb", "role": "ClusterRole/ship"}],
+              permissions=["create deployments.apps", "patch pods", "update applications.argoproj.io"]),
+        entry("User:ops@kaze.io", "*", [{"binding": "ConfigMap/argocd/argocd-rbac-cm", "role": "ops@kaze.io"}],
+              permissions=["sync applications (argocd acme/*)"]),
+    ]
+
+
+def test_argocd_rbac_is_read_from_the_argocd_rbac_cm_config_map_only() -> None:
+    policy = {"policy.csv": "p, ops@kaze.io, applications, sync, */*"}
+    elsewhere = [res("ConfigMap", "argocd-cm", "argocd", data=policy), res("Secret", "argocd-rbac-cm", "argocd", data=policy),
+                 res("ConfigMap", "argocd-rbac-cm", "other"), {"kind": "ConfigMap", "name": "argocd-rbac-cm", "object": None}]
+    assert argocd_deployers(elsewhere) == []
+    unnamed = {"kind": "ConfigMap", "id": "cm", "object": {"metadata": {"name": "argocd-rbac-cm"}, "data": policy}}
+    assert [(a.subject.key, a.config_map) for a in argocd_deployers([unnamed])] == [("User:ops@kaze.io", "cm")]
+
+
+def test_wildcard_admin_and_sensitive_verb_entries_in_full() -> None:
+    resources = [cluster_role("star", {"apiGroups": ["apps", "*"], "resources": ["*"], "verbs": ["*"]}),
+                 cluster_role("exec", rule("create,get", "pods/exec")),
+                 binding("rb", "a", "ClusterRole", "star", "User:root"), binding("rb2", "a", "ClusterRole", "exec", "User:ops")]
+    facts = analyze(resources, None)
+    assert facts["wildcard_admins"] == [
+        entry("User:root", "a", [{"binding": "RoleBinding/a/rb", "role": "ClusterRole/star"}],
+              roles=["ClusterRole/star"], api_groups=["*", "apps"])]
+    [ops] = [e for e in facts["sensitive_verbs"] if e["subject"]["name"] == "ops"]
+    assert ops == entry("User:ops", "a", [{"binding": "RoleBinding/a/rb2", "role": "ClusterRole/exec"}],
+                        permission="pods/exec", verbs=["create", "get"], resources=["pods/exec"])
+
+
+def test_an_identity_keeps_a_subject_first_claimed_and_duties_join_in_order() -> None:
+    config = {"identities": [{"name": "alice", "kubernetes": ["User:alice"], "vault": [7]},
+                             {"name": "impostor", "kubernetes": ["User:alice"]}],
+              "groups": {"oncall": ["User:alice"], "approvers": ["User:alice", "User:bob"], "empty": None}}
+    resources = [cluster_role("exec", rule("create", "pods/exec")), binding("crb", None, "ClusterRole", "exec", "User:alice")]
+    facts = analyze(resources, config)
+    assert facts["identities"]["alice"] == {"kubernetes": ["User:alice"], "vault": ["7"]}
+    [e] = facts["sensitive_verbs"]
+    assert (e["identity"], e["duties"]) == ("alice", ["approvers", "oncall"])
+
+
 def test_identities_fact_joins_kubernetes_and_vault() -> None:
     facts = analyze([], CONFIG)
     assert facts["identities"] == {
