@@ -370,6 +370,39 @@ def test_an_account_reached_both_ways_through_its_namespace_group_has_each_grant
     assert [(g.binding, g.via_group) for g in grants] == [("RoleBinding/a/rb", Subject("Group", "system:serviceaccounts:a"))]
 
 
+@pytest.mark.parametrize("kind,name,namespace,expected", [
+    ("User", "system:serviceaccount:ns:sa", None, Subject("ServiceAccount", "sa", "ns")),
+    ("User", "system:serviceaccount::sa", None, Subject("User", "system:serviceaccount::sa")),
+    ("User", "system:serviceaccount:ns:", None, Subject("User", "system:serviceaccount:ns:")),
+    ("Group", "system:serviceaccount:ns:sa", None, Subject("Group", "system:serviceaccount:ns:sa")),
+    ("User", "alice", "ns", Subject("User", "alice")),  # only an account has a namespace
+    ("ServiceAccount", "sa", "ns", Subject("ServiceAccount", "sa", "ns")),
+])
+def test_a_subject_is_what_the_api_server_authenticates(kind: str, name: str, namespace: str | None,
+                                                       expected: Subject) -> None:
+    assert Subject.of(kind, name, namespace) == expected
+
+
+def test_objects_without_inventory_fields_are_read_from_their_metadata() -> None:
+    """Plain Kubernetes objects: name and namespace from metadata, no namespace is `default`."""
+    def obj(kind: str, metadata: dict[str, str], **fields: Any) -> dict[str, Any]:
+        return {"kind": kind, "object": {"metadata": metadata, **fields}}
+
+    ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role"}
+    perms = effective_permissions([
+        obj("Role", {"name": "r", "namespace": "a"}, rules=[rule("get", "secrets")]),
+        obj("RoleBinding", {"name": "rb", "namespace": "a"}, roleRef={**ref, "name": "r"}, subjects=[subj("User:u")]),
+        obj("Role", {"name": "d"}, rules=[rule("get", "secrets")]),
+        obj("RoleBinding", {"name": "rbd"}, roleRef={**ref, "name": "d"}, subjects=[{"kind": "ServiceAccount", "name": "sa"}]),
+        obj("ServiceAccount", {"name": "lone"}),
+        binding("crb", None, "ClusterRole", "view", "Group:system:serviceaccounts"),
+    ])
+    got = {(g.subject.key, g.namespace, g.binding, g.role) for g in perms.who_can("get", "secrets")}
+    assert got == {("User:u", "a", "RoleBinding/a/rb", "Role/a/r"),  # ids as the objects name them
+                   ("ServiceAccount:default:sa", "default", "RoleBinding/rbd", "Role/d")}
+    assert "ServiceAccount:default:lone" in {g.subject.key for g in perms.who_can("list", "pods")}
+
+
 def test_user_named_like_a_service_account_is_that_service_account() -> None:
     """The API server authenticates an SA token as User `system:serviceaccount:<ns>:<name>`."""
     resources = [res("ServiceAccount", "agent", "tenant-globex"),
