@@ -18,6 +18,7 @@ from kaze_policy.analysis.rbac import (
     check_binding,
     check_role,
     effective_permissions,
+    namespace_tenants,
     selector_matches,
 )
 from kaze_policy.errors import InputError
@@ -632,6 +633,25 @@ def test_cross_tenant_bindings_fact() -> None:
     entry = next(e for e in facts["cross_tenant_bindings"] if e["binding"].endswith("to-globex-sa"))
     assert entry["subject"] == {"kind": "ServiceAccount", "name": "agent", "namespace": "tenant-globex"}
     assert entry["via"] == [{"binding": "RoleBinding/tenant-acme/to-globex-sa", "role": "ClusterRole/view"}]
+
+
+def test_a_cross_tenant_entry_in_full() -> None:
+    config = {"identities": [{"name": "globex-ci", "kubernetes": ["ServiceAccount:tenant-globex:ci"]}]}
+    resources = [namespace("tenant-acme", "acme"), namespace("tenant-globex", "globex"),
+                 binding("rb", "tenant-acme", "ClusterRole", "edit", "ServiceAccount:tenant-globex:ci")]
+    assert analyze(resources, config)["cross_tenant_bindings"] == [{
+        "binding": "RoleBinding/tenant-acme/rb", "namespace": "tenant-acme", "tenant": "acme", "subject_tenant": "globex",
+        "subject": {"kind": "ServiceAccount", "name": "ci", "namespace": "tenant-globex"}, "identity": "globex-ci",
+        "role": "ClusterRole/edit", "role_resolved": True,
+        "via": [{"binding": "RoleBinding/tenant-acme/rb", "role": "ClusterRole/edit"}]}]
+
+
+def test_a_namespace_label_names_its_tenant_before_the_config() -> None:
+    config = {"tenants": [{"name": "acme", "namespaces": ["shared-x", "tenant-acme", "plain"]}, {"name": "globex"}]}
+    resources = [namespace("shared-x", "globex"), namespace("plain"), res("Namespace", "empty", labels={"kaze.io/tenant": ""}),
+                 res("ConfigMap", "tenant-acme", labels={"kaze.io/tenant": "globex"})]
+    assert namespace_tenants(resources, config) == {"shared-x": "globex", "tenant-acme": "acme", "plain": "acme"}
+    assert namespace_tenants(resources, None) == {"shared-x": "globex"}
 
 
 def test_a_user_named_like_a_namespace_group_belongs_to_no_tenant() -> None:
