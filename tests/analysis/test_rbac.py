@@ -147,6 +147,30 @@ def test_label_selectors() -> None:
     assert selector_matches({}, labels)  # the empty selector selects everything
 
 
+
+def expr(key: str, operator: str, *values: str) -> dict[str, Any]:
+    return {"matchExpressions": [{"key": key, "operator": operator, "values": list(values)}]}
+
+
+@pytest.mark.parametrize("selector,matches", [
+    ({"matchLabels": {"team": "platform", "tier": "ops"}}, True),
+    ({"matchLabels": {"team": "platform", "tier": "apps"}}, False),  # every label must hold
+    ({"matchLabels": {"team": "platform", "zone": "eu"}}, False),
+    ({"matchLabels": {"replicas": 3}}, True),  # a YAML number matches its text
+    (expr("tier", "In", "x"), False),
+    (expr("zone", "In", "eu"), False),  # an absent key is in no set
+    (expr("tier", "NotIn", "x"), True),
+    (expr("zone", "NotIn", "eu"), True),  # an absent key is outside every set
+    (expr("zone", "Exists"), False),
+    (expr("zone", "DoesNotExist"), True),
+    ({"matchExpressions": [{"key": "team", "operator": "Exists"}, {"key": "tier", "operator": "In", "values": ["x"]}]},
+     False),  # every expression must hold
+    ({"matchLabels": {"team": "platform"}, **expr("tier", "NotIn", "ops")}, False),  # and the labels too
+])
+def test_label_selector_operators(selector: dict[str, Any], matches: bool) -> None:
+    assert selector_matches(selector, {"team": "platform", "tier": "ops", "replicas": "3"}) is matches
+
+
 # ------------------------------------------------------------------ scope of bindings
 
 
@@ -196,6 +220,10 @@ def test_unresolved_role_grants_nothing_and_is_listed() -> None:
     assert list(perms.grants()) == []
     assert perms.unresolved == [{"binding": "RoleBinding/a/rb", "role": "Role/a/missing"},
                                 {"binding": "ClusterRoleBinding/crb", "role": "ClusterRole/missing-too"}]
+    # the fact lists them by binding id, whatever the order of the inventory
+    facts = analyze([binding("rb", "a", "Role", "missing", "User:alice"),
+                     binding("crb", None, "ClusterRole", "missing-too", "User:alice")], None)
+    assert [u["binding"] for u in facts["unresolved_bindings"]] == ["ClusterRoleBinding/crb", "RoleBinding/a/rb"]
 
 
 # ------------------------------------------------------------------ wildcards, subresources, names
