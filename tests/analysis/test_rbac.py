@@ -1093,6 +1093,24 @@ def test_a_redefined_builtin_role_regains_its_builtin_rules_at_start_up() -> Non
     assert perms.can("User:alice", "list", "", "pods", namespace="a")  # the built-in rules, reconciled back
 
 
+def test_a_redefined_builtin_role_keeps_its_own_label_values_at_start_up() -> None:
+    """Reconciliation adds the labels a manifest lacks, never overwrites one it sets (the real
+    authorizer agrees): `aggregate-to-edit: "false"` takes the role's rules out of edit."""
+    def world(value: str) -> list[dict[str, Any]]:
+        return [cluster_role("system:aggregate-to-edit", rule("get", "pods"),
+                             labels={"rbac.authorization.k8s.io/aggregate-to-edit": value}),
+                binding("crb", None, "ClusterRole", "edit", "User:alice")]
+
+    assert effective_permissions(world("true")).can("User:alice", "create", "apps", "deployments", namespace="a")
+    assert not effective_permissions(world("false")).can("User:alice", "create", "apps", "deployments", namespace="a")
+
+
+def test_a_rule_on_non_resource_urls_grants_nothing_on_resources() -> None:
+    perms = effective_permissions([cluster_role("health", {"nonResourceURLs": ["*"], "verbs": ["*"]}),
+                                   binding("crb", None, "ClusterRole", "health", "User:probe")])
+    assert perms.permissions_of("User:probe") == []
+
+
 def test_autoupdate_false_keeps_a_redefined_builtin_role_as_written() -> None:
     mine = cluster_role("system:aggregate-to-view", rule("get", "secrets"),
                         labels={"rbac.authorization.k8s.io/aggregate-to-view": "true"})
