@@ -1083,6 +1083,16 @@ def test_authorize_is_the_authorizers_request_decision() -> None:
     assert not perms.authorize("app", [], "get", "", "secrets", name="db")  # cluster-scoped request
 
 
+def test_a_group_can_what_its_bindings_and_every_authenticated_request_can() -> None:
+    perms = effective_permissions([cluster_role("lister", rule("list", "pods")), cluster_role("getter", rule("get", "pods")),
+                                   binding("rb", "a", "ClusterRole", "lister", "Group:devs"),
+                                   binding("crb", None, "ClusterRole", "getter", "Group:system:authenticated")])
+    assert perms.can("Group:devs", "list", "", "pods", namespace="a")
+    assert perms.can(Subject("Group", "ops"), "get", "", "pods", namespace="b")
+    assert not perms.can("Group:ops", "list", "", "pods", namespace="a")
+    assert not perms.can("Group:devs", "list", "", "pods", namespace="b")
+
+
 # ------------------------------------------------------------------ built-in roles a manifest redefines
 
 
