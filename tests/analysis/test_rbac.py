@@ -703,11 +703,12 @@ def test_secret_readers_entries_in_full() -> None:
                  role("mixed", "a", rule("list", "secrets"), rule("get", "secrets", names="db")),
                  cluster_role("watcher", rule("watch", "secrets")),
                  binding("rb1", "a", "Role", "named", "User:a"), binding("rb2", "a", "Role", "mixed", "User:b"),
-                 binding("crb", None, "ClusterRole", "watcher", "Group:g")]
+                 binding("crb", None, "ClusterRole", "watcher", "Group:g"), binding("rb0", "a", "Role", "named", "User:a")]
     assert analyze(resources, None)["secret_readers"] == [
         entry("Group:g", "*", [{"binding": "ClusterRoleBinding/crb", "role": "ClusterRole/watcher"}],
               verbs=["watch"], resource_names=None),
-        entry("User:a", "a", [{"binding": "RoleBinding/a/rb1", "role": "Role/a/named"}],
+        entry("User:a", "a", [{"binding": "RoleBinding/a/rb0", "role": "Role/a/named"},
+                              {"binding": "RoleBinding/a/rb1", "role": "Role/a/named"}],
               verbs=["get"], resource_names=["cache", "db"]),
         entry("User:b", "a", [{"binding": "RoleBinding/a/rb2", "role": "Role/a/mixed"}],
               verbs=["get", "list"], resource_names=None),
