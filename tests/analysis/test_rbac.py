@@ -1064,6 +1064,16 @@ def test_a_namespace_group_covers_every_account_declared_or_not() -> None:
     assert not perms.can("User:alice", "get", "", "secrets", namespace="a")
 
 
+def test_every_namespace_the_inventory_shows_has_its_default_account() -> None:
+    """A Namespace object, an object in a namespace, an account a binding names: each namespace exists."""
+    perms = effective_permissions([cluster_role("lister", rule("list", "pods")),
+                                   binding("crb", None, "ClusterRole", "lister", "Group:system:serviceaccounts"),
+                                   namespace("declared"), res("ConfigMap", "cm", "used"),
+                                   binding("rb", "bound", "ClusterRole", "view", "ServiceAccount:named:agent")])
+    defaults = {g.subject.key for g in perms.who_can("list", "pods") if g.subject.name == "default"}
+    assert defaults == {f"ServiceAccount:{ns}:default" for ns in ("declared", "used", "bound", "named")}
+
+
 @pytest.mark.parametrize("group", ["system:serviceaccounts", "system:authenticated"])
 def test_all_account_groups_cover_every_account(group: str) -> None:
     perms = effective_permissions([cluster_role("lister", rule("list", "pods")),
