@@ -749,8 +749,10 @@ def test_argocd_rbac_is_read_from_the_argocd_rbac_cm_config_map_only() -> None:
 def test_wildcard_admin_and_sensitive_verb_entries_in_full() -> None:
     resources = [cluster_role("star", {"apiGroups": ["apps", "*"], "resources": ["*"], "verbs": ["*"]}),
                  cluster_role("exec", rule("create,get", "pods/exec")),
+                 cluster_role("read-all", rule("get", "*")),
                  binding("rb", "a", "ClusterRole", "star", "User:root"),
-                 binding("rb2", "a", "ClusterRole", "exec", "User:ops")]
+                 binding("rb2", "a", "ClusterRole", "exec", "User:ops"),
+                 binding("rb3", "a", "ClusterRole", "read-all", "User:auditor")]
     facts = analyze(resources, None)
     assert facts["wildcard_admins"] == [
         entry("User:root", "a", [{"binding": "RoleBinding/a/rb", "role": "ClusterRole/star"}],
@@ -1144,6 +1146,14 @@ def test_a_rule_on_non_resource_urls_grants_nothing_on_resources() -> None:
     perms = effective_permissions([cluster_role("health", {"nonResourceURLs": ["*"], "verbs": ["*"]}),
                                    binding("crb", None, "ClusterRole", "health", "User:probe")])
     assert perms.permissions_of("User:probe") == []
+
+
+def test_a_binding_to_cluster_admin_is_a_wildcard_admin_even_when_a_manifest_narrows_the_role() -> None:
+    narrowed = cluster_role("cluster-admin", rule("get", "pods"))
+    narrowed["object"]["metadata"]["annotations"] = {"rbac.authorization.kubernetes.io/autoupdate": "false"}
+    facts = analyze([narrowed, binding("crb", None, "ClusterRole", "cluster-admin", "User:root")], None)
+    got = [(e["subject"]["name"], e["roles"]) for e in facts["wildcard_admins"]]
+    assert got == [("root", ["ClusterRole/cluster-admin"])]
 
 
 def test_autoupdate_false_keeps_a_redefined_builtin_role_as_written() -> None:
