@@ -637,6 +637,13 @@ def test_sensitive_verbs_fact() -> None:
                    ("User:d", "pods/portforward", ("create",)), ("User:d", "pods/attach", ("create",))}
 
 
+def test_a_sensitive_verb_counts_only_in_its_own_api_group() -> None:
+    """Impersonating `uids` is authentication.k8s.io's, exec the core group's: elsewhere they are other resources."""
+    resources = [cluster_role("lookalike", rule("impersonate", "uids,userextras"), rule("create,get", "pods/exec", "apps")),
+                 binding("crb", None, "ClusterRole", "lookalike", "User:a")]
+    assert analyze(resources, None)["sensitive_verbs"] == []
+
+
 def test_edit_holders_have_sensitive_verbs_as_in_kubernetes() -> None:
     facts = analyze([binding("devs", "a", "ClusterRole", "edit", "Group:devs")], None)
     assert {e["permission"] for e in facts["sensitive_verbs"]} == {
