@@ -14,7 +14,11 @@ from kaze_policy.analysis.rbac import (
     Rule,
     Subject,
     analyze,
+    argocd_deployers,
+    check_binding,
+    check_role,
     effective_permissions,
+    namespace_tenants,
     selector_matches,
 )
 from kaze_policy.errors import InputError
@@ -88,6 +92,22 @@ def test_subject_keys_round_trip_config_strings() -> None:
         with pytest.raises(ValueError):
             Subject.parse(bad)
 
+    # a namespace never holds a `:`, so the key splits at the first one, whatever the name
+    odd = Subject("ServiceAccount", "b:c", "a")
+    assert Subject.parse(odd.key) == odd
+
+
+@pytest.mark.parametrize("bad,form", [
+    ("ServiceAccount:onlyname", "ServiceAccount subject needs a namespace and a name"),
+    ("ServiceAccount::name", "ServiceAccount subject needs a namespace and a name"),
+    ("Robot:x", "subject must be User:<name>, Group:<name> or ServiceAccount:<ns>:<name>"),
+    ("Group:", "subject must be User:<name>, Group:<name> or ServiceAccount:<ns>:<name>"),
+])
+def test_a_malformed_subject_string_names_itself_and_the_expected_form(bad: str, form: str) -> None:
+    with pytest.raises(ValueError) as err:
+        Subject.parse(bad)
+    assert form in str(err.value) and repr(bad) in str(err.value)
+
 
 @pytest.mark.parametrize(
     "rule_obj,request_,allowed",
@@ -125,6 +145,30 @@ def test_label_selectors() -> None:
     assert selector_matches({"matchExpressions": [{"key": "team", "operator": "Exists"}]}, labels)
     assert not selector_matches({"matchExpressions": [{"key": "team", "operator": "DoesNotExist"}]}, labels)
     assert selector_matches({}, labels)  # the empty selector selects everything
+
+
+
+def expr(key: str, operator: str, *values: str) -> dict[str, Any]:
+    return {"matchExpressions": [{"key": key, "operator": operator, "values": list(values)}]}
+
+
+@pytest.mark.parametrize("selector,matches", [
+    ({"matchLabels": {"team": "platform", "tier": "ops"}}, True),
+    ({"matchLabels": {"team": "platform", "tier": "apps"}}, False),  # every label must hold
+    ({"matchLabels": {"team": "platform", "zone": "eu"}}, False),
+    ({"matchLabels": {"replicas": 3}}, True),  # a YAML number matches its text
+    (expr("tier", "In", "x"), False),
+    (expr("zone", "In", "eu"), False),  # an absent key is in no set
+    (expr("tier", "NotIn", "x"), True),
+    (expr("zone", "NotIn", "eu"), True),  # an absent key is outside every set
+    (expr("zone", "Exists"), False),
+    (expr("zone", "DoesNotExist"), True),
+    ({"matchExpressions": [{"key": "team", "operator": "Exists"}, {"key": "tier", "operator": "In", "values": ["x"]}]},
+     False),  # every expression must hold
+    ({"matchLabels": {"team": "platform"}, **expr("tier", "NotIn", "ops")}, False),  # and the labels too
+])
+def test_label_selector_operators(selector: dict[str, Any], matches: bool) -> None:
+    assert selector_matches(selector, {"team": "platform", "tier": "ops", "replicas": "3"}) is matches
 
 
 # ------------------------------------------------------------------ scope of bindings
@@ -176,6 +220,10 @@ def test_unresolved_role_grants_nothing_and_is_listed() -> None:
     assert list(perms.grants()) == []
     assert perms.unresolved == [{"binding": "RoleBinding/a/rb", "role": "Role/a/missing"},
                                 {"binding": "ClusterRoleBinding/crb", "role": "ClusterRole/missing-too"}]
+    # the fact lists them by binding id, whatever the order of the inventory
+    facts = analyze([binding("rb", "a", "Role", "missing", "User:alice"),
+                     binding("crb", None, "ClusterRole", "missing-too", "User:alice")], None)
+    assert [u["binding"] for u in facts["unresolved_bindings"]] == ["ClusterRoleBinding/crb", "RoleBinding/a/rb"]
 
 
 # ------------------------------------------------------------------ wildcards, subresources, names
@@ -343,6 +391,49 @@ def test_permissions_of_a_subject_include_its_groups() -> None:
     assert perms.permissions_of("User:nobody") == []
 
 
+def test_an_account_reached_both_ways_through_its_namespace_group_has_each_grant_once() -> None:
+    """Declared, the account is a member of the group's binding; undeclared, its implied group reaches it."""
+    resources = [res("ServiceAccount", "agent", "a"), role("reader", "a", rule("get", "secrets")),
+                 binding("rb", "a", "Role", "reader", "Group:system:serviceaccounts:a")]
+    grants = effective_permissions(resources).permissions_of("ServiceAccount:a:agent")
+    group = Subject("Group", "system:serviceaccounts:a")
+    assert [(g.binding, g.via_group) for g in grants] == [("RoleBinding/a/rb", group)]
+
+
+@pytest.mark.parametrize("kind,name,namespace,expected", [
+    ("User", "system:serviceaccount:ns:sa", None, Subject("ServiceAccount", "sa", "ns")),
+    ("User", "system:serviceaccount::sa", None, Subject("User", "system:serviceaccount::sa")),
+    ("User", "system:serviceaccount:ns:", None, Subject("User", "system:serviceaccount:ns:")),
+    ("Group", "system:serviceaccount:ns:sa", None, Subject("Group", "system:serviceaccount:ns:sa")),
+    ("User", "alice", "ns", Subject("User", "alice")),  # only an account has a namespace
+    ("ServiceAccount", "sa", "ns", Subject("ServiceAccount", "sa", "ns")),
+])
+def test_a_subject_is_what_the_api_server_authenticates(kind: str, name: str, namespace: str | None,
+                                                       expected: Subject) -> None:
+    assert Subject.of(kind, name, namespace) == expected
+
+
+def test_objects_without_inventory_fields_are_read_from_their_metadata() -> None:
+    """Plain Kubernetes objects: name and namespace from metadata, no namespace is `default`."""
+    def obj(kind: str, metadata: dict[str, str], **fields: Any) -> dict[str, Any]:
+        return {"kind": kind, "object": {"metadata": metadata, **fields}}
+
+    ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role"}
+    perms = effective_permissions([
+        obj("Role", {"name": "r", "namespace": "a"}, rules=[rule("get", "secrets")]),
+        obj("RoleBinding", {"name": "rb", "namespace": "a"}, roleRef={**ref, "name": "r"}, subjects=[subj("User:u")]),
+        obj("Role", {"name": "d"}, rules=[rule("get", "secrets")]),
+        obj("RoleBinding", {"name": "rbd"}, roleRef={**ref, "name": "d"},
+            subjects=[{"kind": "ServiceAccount", "name": "sa"}]),
+        obj("ServiceAccount", {"name": "lone"}),
+        binding("crb", None, "ClusterRole", "view", "Group:system:serviceaccounts"),
+    ])
+    got = {(g.subject.key, g.namespace, g.binding, g.role) for g in perms.who_can("get", "secrets")}
+    assert got == {("User:u", "a", "RoleBinding/a/rb", "Role/a/r"),  # ids as the objects name them
+                   ("ServiceAccount:default:sa", "default", "RoleBinding/rbd", "Role/d")}
+    assert "ServiceAccount:default:lone" in {g.subject.key for g in perms.who_can("list", "pods")}
+
+
 def test_user_named_like_a_service_account_is_that_service_account() -> None:
     """The API server authenticates an SA token as User `system:serviceaccount:<ns>:<name>`."""
     resources = [res("ServiceAccount", "agent", "tenant-globex"),
@@ -385,6 +476,17 @@ def test_secret_readers_fact() -> None:
     [ops] = fact(facts, "secret_readers", "Group:kaze:operators")
     assert (ops["identity"], ops["verbs"], ops["resource_names"]) == ("alice", ["list", "watch"], None)
     assert ops["via"] == [{"binding": "RoleBinding/a/rb2", "role": "Role/a/lister"}]
+
+
+def test_a_fact_names_the_group_through_which_an_account_is_reached() -> None:
+    resources = [res("ServiceAccount", "agent", "a"), role("reader", "a", rule("get", "secrets")),
+                 binding("rb", "a", "Role", "reader", "Group:system:serviceaccounts:a", "User:direct")]
+    facts = analyze(resources, CONFIG)
+    [sa] = fact(facts, "secret_readers", "ServiceAccount:a:agent")
+    assert sa["via"] == [{"binding": "RoleBinding/a/rb", "role": "Role/a/reader",
+                          "group": "Group:system:serviceaccounts:a"}]
+    [user] = fact(facts, "secret_readers", "User:direct")
+    assert user["via"] == [{"binding": "RoleBinding/a/rb", "role": "Role/a/reader"}]
 
 
 def test_deployers_fact_counts_workloads_and_gitops_not_reads() -> None:
@@ -455,6 +557,58 @@ def test_argocd_default_role_applies_to_everyone() -> None:
     assert identities == {"Group:argocd:authenticated", "Group:kaze:viewers"}
 
 
+def sync(subject: str, rest: str = "") -> str:
+    """A `p` line letting `subject` sync every Application, then `rest`."""
+    return f"p, {subject}, applications, sync, */*\n{rest}"
+
+
+@pytest.mark.parametrize("data,expected", [
+    pytest.param({"policy.csv": "p, kaze:ops, applications, sync, */*"}, {("Group:kaze:ops", "sync", "*/*")},
+                 id="a p line without an effect allows"),
+    pytest.param({"policy.csv": "p, kaze:ops, role:admin\ng, kaze:lone\nx, kaze:ops, role:admin"}, set(),
+                 id="a p line of under five fields, a g line of under three, another kind: ignored"),
+    pytest.param({"policy.csv": "p, role:orphan, applications, sync, */*\n" + sync("sre:oncall")},
+                 {("Group:sre:oncall", "sync", "*/*")},
+                 id="a role is no deployer even when nobody holds it, and the subjects after it still count"),
+    pytest.param({"policy.csv": "p, kaze:a, *, sync, */*, allow"}, {("Group:kaze:a", "sync", "*/*")},
+                 id="an allow on every resource covers applications"),
+    pytest.param({"policy.csv": sync("kaze:b", "p, kaze:b, *, sync, */*, deny")}, set(),
+                 id="a deny on every resource covers applications"),
+    pytest.param({"policy.csv": "p, kaze:c, clusters, create, *, allow"}, set(),
+                 id="a deploy action on another resource deploys nothing"),
+    pytest.param({"policy.csv": sync("kaze:d", "p, kaze:d, applications, *, */*, deny")}, set(),
+                 id="a deny of every action wins"),
+    pytest.param({"policy.csv": "p, kaze:e, applications, sync, acme/*\np, kaze:e, applications, sync, */*, deny"},
+                 set(), id="a deny on every object covers one project"),
+    pytest.param({"policy.csv": "p, kaze:f, applications, sync, acme/*\np, kaze:f, applications, sync, globex/*, deny"},
+                 {("Group:kaze:f", "sync", "acme/*")}, id="a deny on another project leaves the grant"),
+    pytest.param({"policy.csv": sync("kaze:g", "p, kaze:g, applications, sync, */*, deny\n"
+                                                "p, kaze:g, applications, override, */*")},
+                 {("Group:kaze:g", "override", "*/*")}, id="a deny drops only the grant it matches"),
+    pytest.param({"policy.csv": "", "policy.overlay.csv": sync("kaze:h")}, {("Group:kaze:h", "sync", "*/*")},
+                 id="every policy.<name>.csv merges in"),
+    pytest.param({"extra.csv": sync("kaze:i"), "notes": sync("kaze:j"), "policy.default": "role:readonly"}, set(),
+                 id="other keys are no policy"),
+    pytest.param({"policy.csv": "g, alice@kaze.io, argocd:authenticated\n" + sync("argocd:authenticated")},
+                 {("User:alice@kaze.io", "sync", "*/*")},
+                 id="without policy.default the everyone subject is only where the CSV names it"),
+])
+def test_argocd_rbac_csv_semantics(data: dict[str, Any], expected: set[tuple[str, str, str]]) -> None:
+    assert argocd_grants(data) == expected
+
+
+def argocd_grants(data: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """(subject, action, objects) of each Argo CD deploy grant of an `argocd-rbac-cm` with `data`."""
+    cm = res("ConfigMap", "argocd-rbac-cm", "argocd", data=data)
+    return {(a.subject.key, a.action, a.objects) for a in argocd_deployers([cm])}
+
+
+def test_argocd_without_a_default_role_a_subject_holds_only_its_own_roles() -> None:
+    """No default means no extra role in anyone's closure, not even the one of an empty subject."""
+    got = argocd_grants({"policy.csv": "g, , role:admin\np, kaze:reader, applications, get, */*"})
+    assert "Group:kaze:reader" not in {key for key, _, _ in got}
+
+
 def test_wildcard_admins_fact() -> None:
     resources = [cluster_role("star", {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}),
                  cluster_role("pods-star", rule("*", "pods")),
@@ -481,6 +635,13 @@ def test_sensitive_verbs_fact() -> None:
     assert got == {("User:a", "escalate", ("escalate",)), ("User:a", "bind", ("bind",)),
                    ("User:b", "impersonate", ("impersonate",)), ("User:c", "pods/exec", ("get",)),
                    ("User:d", "pods/portforward", ("create",)), ("User:d", "pods/attach", ("create",))}
+
+
+def test_a_sensitive_verb_counts_only_in_its_own_api_group() -> None:
+    """Impersonating `uids` is authentication.k8s.io's, exec the core group's: elsewhere they are other resources."""
+    resources = [cluster_role("lookalike", rule("impersonate", "uids,userextras"), rule("create,get", "pods/exec", "apps")),
+                 binding("crb", None, "ClusterRole", "lookalike", "User:a")]
+    assert analyze(resources, None)["sensitive_verbs"] == []
 
 
 def test_edit_holders_have_sensitive_verbs_as_in_kubernetes() -> None:
@@ -512,6 +673,114 @@ def test_cross_tenant_bindings_fact() -> None:
     assert entry["via"] == [{"binding": "RoleBinding/tenant-acme/to-globex-sa", "role": "ClusterRole/view"}]
 
 
+def test_a_cross_tenant_entry_in_full() -> None:
+    config = {"identities": [{"name": "globex-ci", "kubernetes": ["ServiceAccount:tenant-globex:ci"]}]}
+    resources = [namespace("tenant-acme", "acme"), namespace("tenant-globex", "globex"),
+                 binding("rb", "tenant-acme", "ClusterRole", "edit", "ServiceAccount:tenant-globex:ci")]
+    assert analyze(resources, config)["cross_tenant_bindings"] == [{
+        "binding": "RoleBinding/tenant-acme/rb", "namespace": "tenant-acme", "tenant": "acme",
+        "subject_tenant": "globex",
+        "subject": {"kind": "ServiceAccount", "name": "ci", "namespace": "tenant-globex"}, "identity": "globex-ci",
+        "role": "ClusterRole/edit", "role_resolved": True,
+        "via": [{"binding": "RoleBinding/tenant-acme/rb", "role": "ClusterRole/edit"}]}]
+
+
+def test_a_namespace_label_names_its_tenant_before_the_config() -> None:
+    config = {"tenants": [{"name": "acme", "namespaces": ["shared-x", "tenant-acme", "plain"]}, {"name": "globex"}]}
+    resources = [namespace("shared-x", "globex"), namespace("plain"),
+                 res("Namespace", "empty", labels={"kaze.io/tenant": ""}),
+                 res("ConfigMap", "tenant-acme", labels={"kaze.io/tenant": "globex"})]
+    assert namespace_tenants(resources, config) == {"shared-x": "globex", "tenant-acme": "acme", "plain": "acme"}
+    assert namespace_tenants(resources, None) == {"shared-x": "globex"}
+
+
+def test_a_user_named_like_a_namespace_group_belongs_to_no_tenant() -> None:
+    """Only the Group `system:serviceaccounts:<ns>` stands for a namespace's accounts."""
+    resources = [namespace("tenant-acme", "acme"), namespace("tenant-globex", "globex"),
+                 binding("odd", "tenant-acme", "ClusterRole", "view", "User:system:serviceaccounts:tenant-globex")]
+    assert analyze(resources, CONFIG)["cross_tenant_bindings"] == []
+
+
+def entry(subject: str, namespace: str, via: list[dict[str, str]], identity: str | None = None,
+          duties: list[str] | None = None, **fields: Any) -> dict[str, Any]:
+    """A fact entry as analyze writes it, every field."""
+    s = Subject.parse(subject)
+    return {"subject": s.to_json(), "identity": identity or subject, "duties": duties or [], "namespace": namespace,
+            **fields, "via": via}
+
+
+def test_secret_readers_entries_in_full() -> None:
+    """Verbs and names join per subject and namespace; one grant on every object makes the names None."""
+    resources = [role("named", "a", rule("get", "secrets", names="db,cache")),
+                 role("mixed", "a", rule("list", "secrets"), rule("get", "secrets", names="db")),
+                 cluster_role("watcher", rule("watch", "secrets")),
+                 binding("rb1", "a", "Role", "named", "User:a"), binding("rb2", "a", "Role", "mixed", "User:b"),
+                 binding("crb", None, "ClusterRole", "watcher", "Group:g"),
+                 binding("rb0", "a", "Role", "named", "User:a")]
+    assert analyze(resources, None)["secret_readers"] == [
+        entry("Group:g", "*", [{"binding": "ClusterRoleBinding/crb", "role": "ClusterRole/watcher"}],
+              verbs=["watch"], resource_names=None),
+        entry("User:a", "a", [{"binding": "RoleBinding/a/rb0", "role": "Role/a/named"},
+                              {"binding": "RoleBinding/a/rb1", "role": "Role/a/named"}],
+              verbs=["get"], resource_names=["cache", "db"]),
+        entry("User:b", "a", [{"binding": "RoleBinding/a/rb2", "role": "Role/a/mixed"}],
+              verbs=["get", "list"], resource_names=None),
+    ]
+
+
+def test_deployers_entries_in_full_from_kubernetes_and_argocd() -> None:
+    resources = [cluster_role("ship", rule("create", "deployments", "apps"), rule("patch", "pods"),
+                              rule("update", "applications", "argoproj.io")),
+                 binding("rb", "a", "ClusterRole", "ship", "User:d"),
+                 res("ConfigMap", "argocd-rbac-cm", "argocd",
+                     data={"policy.csv": "p, ops@kaze.io, applications, sync, acme/*"})]
+    assert analyze(resources, None)["deployers"] == [
+        entry("User:d", "a", [{"binding": "RoleBinding/a/rb", "role": "ClusterRole/ship"}],
+              permissions=["create deployments.apps", "patch pods", "update applications.argoproj.io"]),
+        entry("User:ops@kaze.io", "*", [{"binding": "ConfigMap/argocd/argocd-rbac-cm", "role": "ops@kaze.io"}],
+              permissions=["sync applications (argocd acme/*)"]),
+    ]
+
+
+def test_argocd_rbac_is_read_from_the_argocd_rbac_cm_config_map_only() -> None:
+    policy = {"policy.csv": "p, ops@kaze.io, applications, sync, */*"}
+    elsewhere = [res("ConfigMap", "argocd-cm", "argocd", data=policy),
+                 res("Secret", "argocd-rbac-cm", "argocd", data=policy),
+                 res("ConfigMap", "argocd-rbac-cm", "other"),
+                 {"kind": "ConfigMap", "name": "argocd-rbac-cm", "object": None}]
+    assert argocd_deployers(elsewhere) == []
+    unnamed = {"kind": "ConfigMap", "id": "cm", "object": {"metadata": {"name": "argocd-rbac-cm"}, "data": policy}}
+    assert [(a.subject.key, a.config_map) for a in argocd_deployers([unnamed])] == [("User:ops@kaze.io", "cm")]
+
+
+def test_wildcard_admin_and_sensitive_verb_entries_in_full() -> None:
+    resources = [cluster_role("star", {"apiGroups": ["apps", "*"], "resources": ["*"], "verbs": ["*"]}),
+                 cluster_role("exec", rule("create,get", "pods/exec")),
+                 cluster_role("read-all", rule("get", "*")),
+                 binding("rb", "a", "ClusterRole", "star", "User:root"),
+                 binding("rb2", "a", "ClusterRole", "exec", "User:ops"),
+                 binding("rb3", "a", "ClusterRole", "read-all", "User:auditor")]
+    facts = analyze(resources, None)
+    assert facts["wildcard_admins"] == [
+        entry("User:root", "a", [{"binding": "RoleBinding/a/rb", "role": "ClusterRole/star"}],
+              roles=["ClusterRole/star"], api_groups=["*", "apps"])]
+    [ops] = [e for e in facts["sensitive_verbs"] if e["subject"]["name"] == "ops"]
+    assert ops == entry("User:ops", "a", [{"binding": "RoleBinding/a/rb2", "role": "ClusterRole/exec"}],
+                        permission="pods/exec", verbs=["create", "get"], resources=["pods/exec"])
+
+
+def test_an_identity_keeps_a_subject_first_claimed_and_duties_join_in_order() -> None:
+    config = {"identities": [{"name": "alice", "kubernetes": ["User:alice"], "vault": [7]},
+                             {"name": "impostor", "kubernetes": ["User:alice"]}],
+              "groups": {"oncall": ["User:alice"], "approvers": ["User:alice", "User:bob"], "empty": None}}
+    resources = [cluster_role("exec", rule("create", "pods/exec")),
+                 binding("crb", None, "ClusterRole", "exec", "User:alice")]
+    facts = analyze(resources, config)
+    assert facts["identities"]["alice"] == {"kubernetes": ["User:alice"], "vault": ["7"]}
+    [e] = facts["sensitive_verbs"]
+    assert (e["identity"], e["duties"]) == ("alice", ["approvers", "oncall"])
+
+
 def test_identities_fact_joins_kubernetes_and_vault() -> None:
     facts = analyze([], CONFIG)
     assert facts["identities"] == {
@@ -519,6 +788,13 @@ def test_identities_fact_joins_kubernetes_and_vault() -> None:
         "argocd": {"kubernetes": ["ServiceAccount:argocd:argocd-application-controller"], "vault": []},
     }
     assert analyze([], None)["identities"] == {}
+
+
+def test_identity_subjects_are_normalised_and_unparseable_ones_kept_as_written() -> None:
+    """A config may name an account by the user its token authenticates as; a typo stays visible."""
+    config = {"identities": [{"name": "bot", "kubernetes": ["User:system:serviceaccount:argocd:controller", "bogus"]}]}
+    assert analyze([], config)["identities"] == {
+        "bot": {"kubernetes": ["ServiceAccount:argocd:controller", "bogus"], "vault": []}}
 
 
 def test_one_identity_both_deploying_and_reading_secrets_is_visible() -> None:
@@ -656,6 +932,127 @@ def test_a_malformed_aggregation_rule_is_bad_input() -> None:
             effective_permissions([located(cluster_role("agg", aggregate=aggregate), 1)])
 
 
+def rb_with(**changes: Any) -> dict[str, Any]:
+    """RoleBinding a/rb of ClusterRole view to User:alice, its roleRef or subjects changed
+    (`ref_<field>`: a roleRef field, None drops it; `roleRef`, `subjects`: the whole field;
+    `subject`: one more subject after alice)."""
+    rb = binding("rb", "a", "ClusterRole", "view", "User:alice")
+    obj = rb["object"]
+    for key, value in changes.items():
+        if key.startswith("ref_"):
+            obj["roleRef"][key[4:]] = value
+        elif key == "subject":
+            obj["subjects"].append(value)
+        elif value is None:
+            obj.pop(key)
+        else:
+            obj[key] = value
+    return rb
+
+
+SA = {"kind": "ServiceAccount", "namespace": "a"}
+VALID = "rbac.authorization.k8s.io"
+
+
+@pytest.mark.parametrize("bad,problem", [
+    (rb_with(roleRef=None), "roleRef is required"),
+    (rb_with(roleRef="view"), "roleRef is required"),
+    (rb_with(ref_apiGroup="example.com"), f"roleRef.apiGroup must be {VALID}, not 'example.com'"),
+    (rb_with(ref_kind="Group"), "roleRef.kind must be Role or ClusterRole, not 'Group'"),
+    (rb_with(ref_name=""), "roleRef.name is required"),
+    (rb_with(ref_name=7), "roleRef.name is required"),
+    (rb_with(ref_name="a/b"), "roleRef.name 'a/b' is not a valid name (no '/', '%', '.' or '..')"),
+    (rb_with(ref_name="100%"), "roleRef.name '100%' is not a valid name"),
+    (rb_with(ref_name="."), "roleRef.name '.' is not a valid name"),
+    (rb_with(ref_name=".."), "roleRef.name '..' is not a valid name"),
+    (rb_with(subjects={"kind": "User", "name": "bob"}), "subjects must be a list"),
+    (rb_with(subject="bob"), "subjects[1]: must be an object"),
+    (rb_with(subject={"kind": "User", "name": 7}), "subjects[1]: name is required"),
+    (rb_with(subject={**SA, "name": "Agent_1"}), "subjects[1]: 'Agent_1' is not a valid ServiceAccount name"),
+    (rb_with(subject={**SA, "name": "a" * 254}), "is not a valid ServiceAccount name"),
+    (rb_with(subject={**SA, "name": "agent", "apiGroup": "v1"}),
+     "subjects[1]: apiGroup of a ServiceAccount must be empty, not 'v1'"),
+    (rb_with(subject={"kind": "User", "name": "bob", "apiGroup": "v1"}),
+     f"apiGroup of a User must be {VALID}, not 'v1'"),
+    (rb_with(subject={"kind": "Robot", "name": "r2d2"}), "kind must be ServiceAccount, User or Group, not 'Robot'"),
+])
+def test_a_binding_the_api_server_rejects_names_itself_and_the_problem(bad: dict[str, Any], problem: str) -> None:
+    with pytest.raises(InputError) as err:
+        check_binding(bad)
+    assert err.value.message.startswith("RoleBinding/a/rb: ")
+    assert problem in err.value.message and err.value.message.endswith("; the API server rejects it")
+
+
+@pytest.mark.parametrize("good", [
+    rb_with(ref_apiGroup=""),  # defaulted to rbac.authorization.k8s.io
+    rb_with(ref_kind="Role", ref_name="system:reader.v2"),
+    rb_with(subjects=None),
+    rb_with(subject={**SA, "name": "a" * 253}),
+    rb_with(subject={"kind": "ServiceAccount", "name": "own-namespace"}),  # a RoleBinding's own
+    rb_with(subject={"kind": "Group", "name": "devs", "apiGroup": VALID}),
+    rb_with(subject={"kind": "User", "name": "bob", "apiGroup": ""}),
+])
+def test_a_binding_the_api_server_accepts_passes(good: dict[str, Any]) -> None:
+    check_binding(good)
+
+
+RES_RULE = {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}
+
+
+def with_rule(**changes: Any) -> dict[str, Any]:
+    """RES_RULE with fields changed (None drops one)."""
+    return {k: v for k, v in {**RES_RULE, **changes}.items() if v is not None}
+
+
+@pytest.mark.parametrize("bad,problem", [
+    (res("ClusterRole", "c", rules={"verbs": ["get"]}), "rules must be a list"),
+    (cluster_role("c", RES_RULE, "get pods"), "rules[1]: must be an object"),
+    *[(cluster_role("c", with_rule(**{key: value})), f"rules[0]: {key} must be a list of strings")
+      for key in ("verbs", "apiGroups", "resources", "resourceNames", "nonResourceURLs") for value in ("x", [1], "")],
+    (cluster_role("c", with_rule(verbs=None)), "rules[0]: verbs must contain at least one value"),
+    (role("r", "a", {"nonResourceURLs": ["/healthz"], "verbs": ["get"]}), "a Role cannot apply to non-resource URLs"),
+    *[(cluster_role("c", {"nonResourceURLs": ["/healthz"], "verbs": ["get"], key: ["x"]}),
+       "a rule cannot apply to both resources and non-resource URLs")
+      for key in ("apiGroups", "resources", "resourceNames")],
+    (cluster_role("c", with_rule(apiGroups=None)), "a resource rule must name at least one apiGroup"),
+    (cluster_role("c", with_rule(resources=[])), "a resource rule must name at least one resource"),
+    (cluster_role("c", aggregate=[]), "aggregationRule needs at least one clusterRoleSelector"),
+    (res("ClusterRole", "c", aggregationRule="all"), "aggregationRule needs at least one clusterRoleSelector"),
+    (res("ClusterRole", "c", aggregationRule={}), "aggregationRule needs at least one clusterRoleSelector"),
+    *[(cluster_role("c", aggregate=[{}, selector]),
+       "aggregationRule.clusterRoleSelectors[1]: must be a label selector (matchLabels a map, matchExpressions a list)")
+      for selector in ("tier=low", {"matchLabels": ["tier"]}, {"matchExpressions": {"key": "tier"}})],
+    (cluster_role("c", aggregate=[{"matchExpressions": [{"key": "k", "operator": "Near"}]}]),
+     "clusterRoleSelectors[0]: operator must be one of In, NotIn, Exists, DoesNotExist, not 'Near'"),
+    (cluster_role("c", aggregate=[{"matchExpressions": ["k"]}]),
+     "operator must be one of In, NotIn, Exists, DoesNotExist, not None"),
+    (cluster_role("c", aggregate=[{"matchExpressions": [{"key": "k", "operator": "In"}]}]), "operator In needs values"),
+    (cluster_role("c", aggregate=[{"matchExpressions": [{"key": "k", "operator": "NotIn", "values": []}]}]),
+     "operator NotIn needs values"),
+    (cluster_role("c", aggregate=[{"matchExpressions": [{"key": "k", "operator": "Exists", "values": ["x"]}]}]),
+     "operator Exists takes no values"),
+    (cluster_role("c", aggregate=[{"matchExpressions": [{"key": "k", "operator": "DoesNotExist", "values": ["x"]}]}]),
+     "operator DoesNotExist takes no values"),
+])
+def test_a_role_the_api_server_rejects_names_itself_and_the_problem(bad: dict[str, Any], problem: str) -> None:
+    with pytest.raises(InputError) as err:
+        check_role(bad)
+    assert err.value.message.startswith(("ClusterRole/c: ", "Role/a/r: "))
+    assert problem in err.value.message and err.value.message.endswith("; the API server rejects it")
+
+
+@pytest.mark.parametrize("good", [
+    cluster_role("c", {"nonResourceURLs": ["/healthz"], "verbs": ["get"]}, with_rule(resourceNames=["x"])),
+    res("ClusterRole", "c", rules=None),
+    res("Role", "r", "a", rules=[RES_RULE], aggregationRule="a Role has none: never read"),
+    cluster_role("c", aggregate=[{"matchLabels": {"tier": "low"}, "matchExpressions": [
+        {"key": "a", "operator": "Exists"}, {"key": "b", "operator": "DoesNotExist", "values": []},
+        {"key": "c", "operator": "In", "values": ["x"]}, {"key": "d", "operator": "NotIn", "values": ["y"]}]}]),
+])
+def test_a_role_the_api_server_accepts_passes(good: dict[str, Any]) -> None:
+    check_role(good)
+
+
 def test_a_binding_the_api_server_rejects_fails_the_scan_naming_file_and_line(tmp_path: Any) -> None:
     from tests.conftest import run_cli
     path = tmp_path / "rbac.yaml"
@@ -689,6 +1086,16 @@ def test_a_namespace_group_covers_every_account_declared_or_not() -> None:
     assert not perms.can("User:alice", "get", "", "secrets", namespace="a")
 
 
+def test_every_namespace_the_inventory_shows_has_its_default_account() -> None:
+    """A Namespace object, an object in a namespace, an account a binding names: each namespace exists."""
+    perms = effective_permissions([cluster_role("lister", rule("list", "pods")),
+                                   binding("crb", None, "ClusterRole", "lister", "Group:system:serviceaccounts"),
+                                   namespace("declared"), res("ConfigMap", "cm", "used"),
+                                   binding("rb", "bound", "ClusterRole", "view", "ServiceAccount:named:agent")])
+    defaults = {g.subject.key for g in perms.who_can("list", "pods") if g.subject.name == "default"}
+    assert defaults == {f"ServiceAccount:{ns}:default" for ns in ("declared", "used", "bound", "named")}
+
+
 @pytest.mark.parametrize("group", ["system:serviceaccounts", "system:authenticated"])
 def test_all_account_groups_cover_every_account(group: str) -> None:
     perms = effective_permissions([cluster_role("lister", rule("list", "pods")),
@@ -709,6 +1116,17 @@ def test_authorize_is_the_authorizers_request_decision() -> None:
     assert not perms.authorize("app", [], "get", "", "secrets", name="db")  # cluster-scoped request
 
 
+def test_a_group_can_what_its_bindings_and_every_authenticated_request_can() -> None:
+    perms = effective_permissions([cluster_role("lister", rule("list", "pods")),
+                                   cluster_role("getter", rule("get", "pods")),
+                                   binding("rb", "a", "ClusterRole", "lister", "Group:devs"),
+                                   binding("crb", None, "ClusterRole", "getter", "Group:system:authenticated")])
+    assert perms.can("Group:devs", "list", "", "pods", namespace="a")
+    assert perms.can(Subject("Group", "ops"), "get", "", "pods", namespace="b")
+    assert not perms.can("Group:ops", "list", "", "pods", namespace="a")
+    assert not perms.can("Group:devs", "list", "", "pods", namespace="b")
+
+
 # ------------------------------------------------------------------ built-in roles a manifest redefines
 
 
@@ -717,6 +1135,32 @@ def test_a_redefined_builtin_role_regains_its_builtin_rules_at_start_up() -> Non
     perms = effective_permissions([mine, binding("crb", None, "ClusterRole", "view", "User:alice")])
     assert perms.can("User:alice", "get", "", "secrets", namespace="a")  # the manifest's rule
     assert perms.can("User:alice", "list", "", "pods", namespace="a")  # the built-in rules, reconciled back
+
+
+def test_a_redefined_builtin_role_keeps_its_own_label_values_at_start_up() -> None:
+    """Reconciliation adds the labels a manifest lacks, never overwrites one it sets (the real
+    authorizer agrees): `aggregate-to-edit: "false"` takes the role's rules out of edit."""
+    def world(value: str) -> list[dict[str, Any]]:
+        return [cluster_role("system:aggregate-to-edit", rule("get", "pods"),
+                             labels={"rbac.authorization.k8s.io/aggregate-to-edit": value}),
+                binding("crb", None, "ClusterRole", "edit", "User:alice")]
+
+    assert effective_permissions(world("true")).can("User:alice", "create", "apps", "deployments", namespace="a")
+    assert not effective_permissions(world("false")).can("User:alice", "create", "apps", "deployments", namespace="a")
+
+
+def test_a_rule_on_non_resource_urls_grants_nothing_on_resources() -> None:
+    perms = effective_permissions([cluster_role("health", {"nonResourceURLs": ["*"], "verbs": ["*"]}),
+                                   binding("crb", None, "ClusterRole", "health", "User:probe")])
+    assert perms.permissions_of("User:probe") == []
+
+
+def test_a_binding_to_cluster_admin_is_a_wildcard_admin_even_when_a_manifest_narrows_the_role() -> None:
+    narrowed = cluster_role("cluster-admin", rule("get", "pods"))
+    narrowed["object"]["metadata"]["annotations"] = {"rbac.authorization.kubernetes.io/autoupdate": "false"}
+    facts = analyze([narrowed, binding("crb", None, "ClusterRole", "cluster-admin", "User:root")], None)
+    got = [(e["subject"]["name"], e["roles"]) for e in facts["wildcard_admins"]]
+    assert got == [("root", ["ClusterRole/cluster-admin"])]
 
 
 def test_autoupdate_false_keeps_a_redefined_builtin_role_as_written() -> None:
