@@ -702,3 +702,134 @@ def test_cilium_service_account_label() -> None:
     res = two_namespaces(cilium("b", "in", {"endpointSelector": {}, "ingress": [{"fromEndpoints": [{"matchLabels": {
         "io.kubernetes.pod.namespace": "a", "io.cilium.k8s.policy.serviceaccount": "default"}}]}]}))
     assert allowed(res, A, B)
+
+
+CACHE = "Deployment/b/cache"
+NS_A = {"io.kubernetes.pod.namespace": "a"}
+NS_B = {"io.kubernetes.pod.namespace": "b"}
+
+
+def with_cache(*extra: dict[str, Any]) -> list[dict[str, Any]]:
+    """`two_namespaces` plus a second workload, `cache`, in b."""
+    return two_namespaces(workload("b", "cache", {"app": "cache"}), *extra)
+
+
+def unreached(res: list[dict[str, Any]]) -> set[str]:
+    """The workloads of `with_cache` that no workload may connect to."""
+    return {A, B, CACHE} - {dst for _, dst in conns(res)}
+
+
+@pytest.mark.parametrize(("ns", "selector", "isolated"), [
+    pytest.param("b", {"matchLabels": {"app": "db"}}, {B}, id="labels-select-only-matching-pods"),
+    pytest.param("a", {}, {A}, id="empty-selector-stays-in-the-policy-namespace"),
+    pytest.param("a", {"matchLabels": NS_B}, set(), id="naming-another-namespace-selects-nothing"),
+    pytest.param("c", {}, set(), id="namespace-without-workloads-selects-nothing"),
+])
+def test_cilium_endpoint_selector_selects_pods_of_the_policy_namespace_only(
+        ns: str, selector: dict[str, Any], isolated: set[str]) -> None:
+    res = with_cache(cilium(ns, "deny", {"endpointSelector": selector, "ingress": [{}]}))
+    assert unreached(res) == isolated
+
+
+@pytest.mark.parametrize("key", ["app", "k8s:app", "any:app"])
+def test_cilium_k8s_and_any_label_sources_name_pod_labels(key: str) -> None:
+    res = with_cache(cilium("b", "in", {"endpointSelector": {}, "ingress": [{"fromEndpoints": [
+        {"matchLabels": {"io.kubernetes.pod.namespace": "a", key: "web"}}]}]}))
+    assert allowed(res, A, B)
+
+
+@pytest.mark.parametrize("key", ["reserved:app", "container:app", "unspec:app"])
+def test_cilium_other_label_sources_name_no_workload(key: str) -> None:
+    res = with_cache(cilium("b", "in", {"endpointSelector": {}, "ingress": [{"fromEndpoints": [
+        {"matchLabels": {"io.kubernetes.pod.namespace": "a", key: "web"}}]}]}))
+    assert unreached(res) == {B, CACHE}
+
+
+def test_cilium_from_endpoints_default_to_the_policy_namespace() -> None:
+    res = with_cache(cilium("b", "in", {"endpointSelector": {"matchLabels": {"app": "db"}},
+                                        "ingress": [{"fromEndpoints": [{}]}]}))
+    assert not allowed(res, A, B)
+    assert allowed(res, CACHE, B)
+
+
+def test_cilium_endpoint_selectors_of_one_rule_are_ored() -> None:
+    res = with_cache(cilium("a", "out", {"endpointSelector": {}, "egress": [{"toEndpoints": [
+        {"matchLabels": {**NS_B, "app": "db"}}, {"matchLabels": {**NS_B, "app": "cache"}}]}]}))
+    assert allowed(res, A, B) and allowed(res, A, CACHE)
+    assert not allowed(res, A, A)
+
+
+@pytest.mark.parametrize(("ns", "spec"), [
+    pytest.param("a", {"egressDeny": [{"toEntities": ["world"]}]}, id="egressDeny"),
+    pytest.param("b", {"ingressDeny": [{"fromEntities": ["world"]}]}, id="ingressDeny"),
+])
+def test_cilium_deny_rules_alone_make_the_endpoint_default_deny(ns: str, spec: dict[str, Any]) -> None:
+    res = two_namespaces(cilium(ns, "deny", {"endpointSelector": {}, **spec}))
+    assert not allowed(res, A, B)
+
+
+def test_cilium_specs_list_is_compiled_like_spec() -> None:
+    res = cilium("b", "in", {})
+    res["object"] = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "specs": [
+        {"endpointSelector": {"matchLabels": {"app": "db"}}, "ingress": [{}]},
+        {"nodeSelector": {}, "ingress": [{}]},  # a host policy: ignored
+    ]}
+    assert unreached(with_cache(res)) == {B}
+
+
+@pytest.mark.parametrize(("to_ports", "ports"), [
+    pytest.param([{}], netpol.ALL_PORTS, id="block-without-ports-is-all-ports"),
+    pytest.param([{"ports": [{"protocol": "UDP"}]}], ((), ((1, 65535),), ()), id="no-port-is-all-ports-of-protocol"),
+    pytest.param([{"ports": [{"port": "0", "protocol": "UDP"}]}], ((), ((1, 65535),), ()), id="port-0-is-all-ports"),
+    pytest.param([{"ports": [{"port": "", "protocol": "TCP"}]}], (((1, 65535),), (), ()), id="empty-port-is-all-ports"),
+    pytest.param([{"ports": [{"port": "8000", "endPort": 8010, "protocol": "TCP"}]}], (((8000, 8010),), (), ()),
+                 id="endPort-makes-a-range"),
+    pytest.param([{"ports": [{"port": "8", "protocol": "ICMP"}, {"port": "53", "protocol": "UDP"}]}],
+                 ((), ((53, 53),), ()), id="unknown-protocol-skips-only-its-entry"),
+])
+def test_cilium_to_ports_forms(to_ports: list[dict[str, Any]], ports: netpol.Ports) -> None:
+    res = two_namespaces(cilium("a", "out", {"endpointSelector": {}, "egress": [
+        {"toEndpoints": [{"matchLabels": NS_B}], "toPorts": to_ports}]}))
+    assert conns(res)[(A, B)].ports == ports
+
+
+@pytest.mark.parametrize(("entity", "cluster", "cidrs"), [
+    ("all", True, ["0.0.0.0/0", "::/0"]),
+    ("world-ipv4", False, ["0.0.0.0/0"]),
+    ("world-ipv6", False, ["::/0"]),
+    ("host", False, []),
+])
+def test_cilium_to_entities_all_and_world_families(entity: str, cluster: bool, cidrs: list[str]) -> None:
+    res = two_namespaces(cilium("a", "out", {"endpointSelector": {}, "egress": [{"toEntities": [entity]}]}))
+    assert allowed(res, A, B) is cluster
+    e = egress_of(res)
+    assert [c["cidr"] for c in e["cidrs"]] == cidrs
+    assert e["unrestricted"] is bool(cidrs)
+
+
+def cilium_witness(ids: bool) -> list[dict[str, Any]]:
+    """acme's web may reach beta's db on 5432 by a Cilium egress and a Cilium ingress policy."""
+    out = cilium("a", "out", {"endpointSelector": {}, "egress": [
+        {},  # allows nothing: never a witness
+        {"toPorts": [{"ports": [{"port": "5432"}]}]},
+        {"toEndpoints": [{"matchLabels": NS_B}], "toPorts": [{"ports": [{"port": "5432"}]}]},
+    ]})
+    inn = cilium("b", "in", {"endpointSelector": {}, "ingress": [{"fromEndpoints": [{"matchLabels": NS_A}]}]})
+    for res in (out, inn):
+        if ids:
+            res["id"] = f"inventory:{res['id']}"
+        else:
+            del res["id"]
+    return two_namespaces(out, inn)
+
+
+@pytest.mark.parametrize(("ids", "policies"), [
+    pytest.param(True, ["inventory:CiliumNetworkPolicy/a/out", "inventory:CiliumNetworkPolicy/b/in"],
+                 id="the-resource-id"),
+    pytest.param(False, ["CiliumNetworkPolicy/a/out", "CiliumNetworkPolicy/b/in"], id="kind-namespace-name"),
+])
+def test_cilium_policies_are_named_in_tenant_violation_witnesses(ids: bool, policies: list[str]) -> None:
+    violations = netpol.analyze(cilium_witness(ids), None)["tenant_violations"]
+    [violation] = [v for v in violations if v["src_tenant"] == "acme"]
+    assert (violation["src"], violation["dst"], violation["port"]) == (A, B, 5432)
+    assert violation["policies"] == policies
