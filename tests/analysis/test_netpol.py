@@ -550,6 +550,20 @@ def test_half_the_address_space_is_not_the_whole_internet(cidr: str) -> None:
     assert [c["cidr"] for c in e["cidrs"]] == [cidr]
 
 
+@pytest.mark.parametrize(("cidr", "excepts", "unrestricted"), [
+    pytest.param("1.2.3.4/0", [], True, id="a-0-with-host-bits-is-the-whole-internet"),
+    pytest.param("not-a-cidr", [], False, id="an-invalid-cidr-is-not"),
+    pytest.param("0.0.0.0/0", ["10.1.2.3/8"], True, id="a-private-except-with-host-bits-leaves-the-internet"),
+    pytest.param("0.0.0.0/0", ["8.8.8.8/8"], False, id="a-public-except-with-host-bits-carves-it"),
+    pytest.param("0.0.0.0/0", ["junk", "8.0.0.0/8"], False, id="an-invalid-except-is-skipped-not-the-rest"),
+])
+def test_zero_cidr_reading_of_host_bits_and_invalid_entries(cidr: str, excepts: list[str], unrestricted: bool) -> None:
+    """Addresses are read as the API server reads them: host bits allowed, junk matches nothing."""
+    e = egress_of(two_namespaces(egress_policy({"to": [{"ipBlock": {"cidr": cidr, "except": excepts}}]})))
+    assert e["unrestricted"] is unrestricted
+    assert [c["cidr"] for c in e["cidrs"]] == [cidr]
+
+
 def test_egress_to_pods_only_reaches_nothing_external() -> None:
     e = egress_of(two_namespaces(egress_policy({"to": [{"namespaceSelector": {}}]})))
     assert e == {"tenant": "acme", "namespace": "a", "unrestricted": False, "cidrs": [], "fqdns": [], "dns": []}
