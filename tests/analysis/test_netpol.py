@@ -531,6 +531,21 @@ def test_egress_ip_block_with_except_is_reported() -> None:
     assert e["dns"] == ["203.0.113.0/24"]
 
 
+@pytest.mark.parametrize(("ports", "dns"), [
+    pytest.param(None, True, id="no-ports-is-any-protocol-any-port"),
+    pytest.param([{"port": 53}], True, id="tcp-53"),
+    pytest.param([{"port": 50, "endPort": 60, "protocol": "UDP"}], True, id="a-udp-range-over-53"),
+    pytest.param([{"port": 53, "protocol": "SCTP"}], False, id="sctp-53-is-not-dns"),
+    pytest.param([{"port": 443}], False, id="tcp-443"),
+])
+def test_dns_lists_an_external_cidr_reachable_on_53_over_udp_or_tcp(ports: list[dict[str, Any]] | None,
+                                                                     dns: bool) -> None:
+    rule: dict[str, Any] = {"to": [{"ipBlock": {"cidr": "198.51.100.0/24"}}]}
+    if ports is not None:
+        rule["ports"] = ports
+    assert egress_of(two_namespaces(egress_policy(rule)))["dns"] == (["198.51.100.0/24"] if dns else [])
+
+
 def test_zero_cidr_minus_private_ranges_is_still_unrestricted() -> None:
     e = egress_of(two_namespaces(egress_policy(
         {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "192.168.0.0/16"]}}]})))
