@@ -284,6 +284,20 @@ def test_end_port_allows_the_whole_range() -> None:
     assert not c.allows("TCP", 7999) and not c.allows("TCP", 8101)
 
 
+@pytest.mark.parametrize(("entry", "tcp"), [
+    pytest.param({"port": 1}, ((1, 1),), id="port-1"),
+    pytest.param({"port": 65535}, ((65535, 65535),), id="port-65535"),
+    pytest.param({"port": 65000, "endPort": 65535}, ((65000, 65535),), id="endPort-65535"),
+    pytest.param({"port": 65000, "endPort": 65536}, ((65000, 65000),), id="endPort-out-of-range-is-ignored"),
+    pytest.param({"port": 8000, "endPort": 7000}, ((8000, 8000),), id="endPort-below-port-is-ignored"),
+    pytest.param({"port": 65536}, None, id="port-out-of-range-allows-nothing"),
+    pytest.param({"port": 0}, None, id="port-0-allows-nothing"),
+])
+def test_port_numbers_at_the_edges_of_the_port_range(entry: dict[str, Any], tcp: tuple[tuple[int, int], ...] | None) -> None:
+    c = conns(two_namespaces(policy("b", "p", ingress_ports(entry)))).get((A, B))
+    assert (c and c.ports) == (None if tcp is None else (tcp, (), ()))
+
+
 def test_port_entry_without_port_allows_every_port_of_its_protocol() -> None:
     res = two_namespaces(policy("b", "p", ingress_ports({"protocol": "UDP"})))
     c = conns(res)[(A, B)]
