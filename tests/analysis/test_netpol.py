@@ -298,6 +298,11 @@ def test_port_numbers_at_the_edges_of_the_port_range(entry: dict[str, Any], tcp:
     assert (c and c.ports) == (None if tcp is None else (tcp, (), ()))
 
 
+def test_port_entry_of_an_unknown_protocol_is_skipped_not_the_rest() -> None:
+    res = two_namespaces(policy("b", "p", ingress_ports({"protocol": "ICMP", "port": 8}, {"port": 80, "protocol": "udp"})))
+    assert conns(res)[(A, B)].ports == ((), ((80, 80),), ())
+
+
 def test_port_entry_without_port_allows_every_port_of_its_protocol() -> None:
     res = two_namespaces(policy("b", "p", ingress_ports({"protocol": "UDP"})))
     c = conns(res)[(A, B)]
