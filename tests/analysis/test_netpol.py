@@ -298,6 +298,11 @@ def test_port_numbers_at_the_edges_of_the_port_range(entry: dict[str, Any], tcp:
     assert (c and c.ports) == (None if tcp is None else (tcp, (), ()))
 
 
+def test_adjacent_ports_merge_into_a_range_but_ports_one_apart_do_not() -> None:
+    res = two_namespaces(policy("b", "p", ingress_ports({"port": 80}, {"port": 81}, {"port": 83})))
+    assert conns(res)[(A, B)].ports == (((80, 81), (83, 83)), (), ())
+
+
 def test_port_entry_of_an_unknown_protocol_is_skipped_not_the_rest() -> None:
     res = two_namespaces(policy("b", "p", ingress_ports({"protocol": "ICMP", "port": 8}, {"port": 80, "protocol": "udp"})))
     assert conns(res)[(A, B)].ports == ((), ((80, 80),), ())
