@@ -298,6 +298,14 @@ def test_port_numbers_at_the_edges_of_the_port_range(entry: dict[str, Any], tcp:
     assert (c and c.ports) == (None if tcp is None else (tcp, (), ()))
 
 
+def test_several_egress_ports_inside_one_ingress_range_all_stay_allowed() -> None:
+    res = two_namespaces(
+        policy("a", "e", {"podSelector": {}, "policyTypes": ["Egress"],
+                          "egress": [{"ports": [{"port": 80}, {"port": 82}, {"port": 84}]}]}),
+        policy("b", "i", ingress_ports({"port": 1, "endPort": 1000})))
+    assert conns(res)[(A, B)].ports == (((80, 80), (82, 82), (84, 84)), (), ())
+
+
 def test_adjacent_ports_merge_into_a_range_but_ports_one_apart_do_not() -> None:
     res = two_namespaces(policy("b", "p", ingress_ports({"port": 80}, {"port": 81}, {"port": 83})))
     assert conns(res)[(A, B)].ports == (((80, 81), (83, 83)), (), ())
