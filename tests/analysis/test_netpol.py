@@ -284,6 +284,38 @@ def test_end_port_allows_the_whole_range() -> None:
     assert not c.allows("TCP", 7999) and not c.allows("TCP", 8101)
 
 
+@pytest.mark.parametrize(("entry", "tcp"), [
+    pytest.param({"port": 1}, ((1, 1),), id="port-1"),
+    pytest.param({"port": 65535}, ((65535, 65535),), id="port-65535"),
+    pytest.param({"port": 65000, "endPort": 65535}, ((65000, 65535),), id="endPort-65535"),
+    pytest.param({"port": 65000, "endPort": 65536}, ((65000, 65000),), id="endPort-out-of-range-is-ignored"),
+    pytest.param({"port": 8000, "endPort": 7000}, ((8000, 8000),), id="endPort-below-port-is-ignored"),
+    pytest.param({"port": 65536}, None, id="port-out-of-range-allows-nothing"),
+    pytest.param({"port": 0}, None, id="port-0-allows-nothing"),
+])
+def test_port_numbers_at_the_edges_of_the_port_range(entry: dict[str, Any], tcp: tuple[tuple[int, int], ...] | None) -> None:
+    c = conns(two_namespaces(policy("b", "p", ingress_ports(entry)))).get((A, B))
+    assert (c and c.ports) == (None if tcp is None else (tcp, (), ()))
+
+
+def test_several_egress_ports_inside_one_ingress_range_all_stay_allowed() -> None:
+    res = two_namespaces(
+        policy("a", "e", {"podSelector": {}, "policyTypes": ["Egress"],
+                          "egress": [{"ports": [{"port": 80}, {"port": 82}, {"port": 84}]}]}),
+        policy("b", "i", ingress_ports({"port": 1, "endPort": 1000})))
+    assert conns(res)[(A, B)].ports == (((80, 80), (82, 82), (84, 84)), (), ())
+
+
+def test_adjacent_ports_merge_into_a_range_but_ports_one_apart_do_not() -> None:
+    res = two_namespaces(policy("b", "p", ingress_ports({"port": 80}, {"port": 81}, {"port": 83})))
+    assert conns(res)[(A, B)].ports == (((80, 81), (83, 83)), (), ())
+
+
+def test_port_entry_of_an_unknown_protocol_is_skipped_not_the_rest() -> None:
+    res = two_namespaces(policy("b", "p", ingress_ports({"protocol": "ICMP", "port": 8}, {"port": 80, "protocol": "udp"})))
+    assert conns(res)[(A, B)].ports == ((), ((80, 80),), ())
+
+
 def test_port_entry_without_port_allows_every_port_of_its_protocol() -> None:
     res = two_namespaces(policy("b", "p", ingress_ports({"protocol": "UDP"})))
     c = conns(res)[(A, B)]
@@ -531,6 +563,21 @@ def test_egress_ip_block_with_except_is_reported() -> None:
     assert e["dns"] == ["203.0.113.0/24"]
 
 
+@pytest.mark.parametrize(("ports", "dns"), [
+    pytest.param(None, True, id="no-ports-is-any-protocol-any-port"),
+    pytest.param([{"port": 53}], True, id="tcp-53"),
+    pytest.param([{"port": 50, "endPort": 60, "protocol": "UDP"}], True, id="a-udp-range-over-53"),
+    pytest.param([{"port": 53, "protocol": "SCTP"}], False, id="sctp-53-is-not-dns"),
+    pytest.param([{"port": 443}], False, id="tcp-443"),
+])
+def test_dns_lists_an_external_cidr_reachable_on_53_over_udp_or_tcp(ports: list[dict[str, Any]] | None,
+                                                                     dns: bool) -> None:
+    rule: dict[str, Any] = {"to": [{"ipBlock": {"cidr": "198.51.100.0/24"}}]}
+    if ports is not None:
+        rule["ports"] = ports
+    assert egress_of(two_namespaces(egress_policy(rule)))["dns"] == (["198.51.100.0/24"] if dns else [])
+
+
 def test_zero_cidr_minus_private_ranges_is_still_unrestricted() -> None:
     e = egress_of(two_namespaces(egress_policy(
         {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "192.168.0.0/16"]}}]})))
@@ -547,6 +594,20 @@ def test_zero_cidr_minus_a_public_range_is_not_unrestricted() -> None:
 def test_half_the_address_space_is_not_the_whole_internet(cidr: str) -> None:
     e = egress_of(two_namespaces(egress_policy({"to": [{"ipBlock": {"cidr": cidr}}]})))
     assert e["unrestricted"] is False
+    assert [c["cidr"] for c in e["cidrs"]] == [cidr]
+
+
+@pytest.mark.parametrize(("cidr", "excepts", "unrestricted"), [
+    pytest.param("1.2.3.4/0", [], True, id="a-0-with-host-bits-is-the-whole-internet"),
+    pytest.param("not-a-cidr", [], False, id="an-invalid-cidr-is-not"),
+    pytest.param("0.0.0.0/0", ["10.1.2.3/8"], True, id="a-private-except-with-host-bits-leaves-the-internet"),
+    pytest.param("0.0.0.0/0", ["8.8.8.8/8"], False, id="a-public-except-with-host-bits-carves-it"),
+    pytest.param("0.0.0.0/0", ["junk", "8.0.0.0/8"], False, id="an-invalid-except-is-skipped-not-the-rest"),
+])
+def test_zero_cidr_reading_of_host_bits_and_invalid_entries(cidr: str, excepts: list[str], unrestricted: bool) -> None:
+    """Addresses are read as the API server reads them: host bits allowed, junk matches nothing."""
+    e = egress_of(two_namespaces(egress_policy({"to": [{"ipBlock": {"cidr": cidr, "except": excepts}}]})))
+    assert e["unrestricted"] is unrestricted
     assert [c["cidr"] for c in e["cidrs"]] == [cidr]
 
 
@@ -702,3 +763,134 @@ def test_cilium_service_account_label() -> None:
     res = two_namespaces(cilium("b", "in", {"endpointSelector": {}, "ingress": [{"fromEndpoints": [{"matchLabels": {
         "io.kubernetes.pod.namespace": "a", "io.cilium.k8s.policy.serviceaccount": "default"}}]}]}))
     assert allowed(res, A, B)
+
+
+CACHE = "Deployment/b/cache"
+NS_A = {"io.kubernetes.pod.namespace": "a"}
+NS_B = {"io.kubernetes.pod.namespace": "b"}
+
+
+def with_cache(*extra: dict[str, Any]) -> list[dict[str, Any]]:
+    """`two_namespaces` plus a second workload, `cache`, in b."""
+    return two_namespaces(workload("b", "cache", {"app": "cache"}), *extra)
+
+
+def unreached(res: list[dict[str, Any]]) -> set[str]:
+    """The workloads of `with_cache` that no workload may connect to."""
+    return {A, B, CACHE} - {dst for _, dst in conns(res)}
+
+
+@pytest.mark.parametrize(("ns", "selector", "isolated"), [
+    pytest.param("b", {"matchLabels": {"app": "db"}}, {B}, id="labels-select-only-matching-pods"),
+    pytest.param("a", {}, {A}, id="empty-selector-stays-in-the-policy-namespace"),
+    pytest.param("a", {"matchLabels": NS_B}, set(), id="naming-another-namespace-selects-nothing"),
+    pytest.param("c", {}, set(), id="namespace-without-workloads-selects-nothing"),
+])
+def test_cilium_endpoint_selector_selects_pods_of_the_policy_namespace_only(
+        ns: str, selector: dict[str, Any], isolated: set[str]) -> None:
+    res = with_cache(cilium(ns, "deny", {"endpointSelector": selector, "ingress": [{}]}))
+    assert unreached(res) == isolated
+
+
+@pytest.mark.parametrize("key", ["app", "k8s:app", "any:app"])
+def test_cilium_k8s_and_any_label_sources_name_pod_labels(key: str) -> None:
+    res = with_cache(cilium("b", "in", {"endpointSelector": {}, "ingress": [{"fromEndpoints": [
+        {"matchLabels": {"io.kubernetes.pod.namespace": "a", key: "web"}}]}]}))
+    assert allowed(res, A, B)
+
+
+@pytest.mark.parametrize("key", ["reserved:app", "container:app", "unspec:app"])
+def test_cilium_other_label_sources_name_no_workload(key: str) -> None:
+    res = with_cache(cilium("b", "in", {"endpointSelector": {}, "ingress": [{"fromEndpoints": [
+        {"matchLabels": {"io.kubernetes.pod.namespace": "a", key: "web"}}]}]}))
+    assert unreached(res) == {B, CACHE}
+
+
+def test_cilium_from_endpoints_default_to_the_policy_namespace() -> None:
+    res = with_cache(cilium("b", "in", {"endpointSelector": {"matchLabels": {"app": "db"}},
+                                        "ingress": [{"fromEndpoints": [{}]}]}))
+    assert not allowed(res, A, B)
+    assert allowed(res, CACHE, B)
+
+
+def test_cilium_endpoint_selectors_of_one_rule_are_ored() -> None:
+    res = with_cache(cilium("a", "out", {"endpointSelector": {}, "egress": [{"toEndpoints": [
+        {"matchLabels": {**NS_B, "app": "db"}}, {"matchLabels": {**NS_B, "app": "cache"}}]}]}))
+    assert allowed(res, A, B) and allowed(res, A, CACHE)
+    assert not allowed(res, A, A)
+
+
+@pytest.mark.parametrize(("ns", "spec"), [
+    pytest.param("a", {"egressDeny": [{"toEntities": ["world"]}]}, id="egressDeny"),
+    pytest.param("b", {"ingressDeny": [{"fromEntities": ["world"]}]}, id="ingressDeny"),
+])
+def test_cilium_deny_rules_alone_make_the_endpoint_default_deny(ns: str, spec: dict[str, Any]) -> None:
+    res = two_namespaces(cilium(ns, "deny", {"endpointSelector": {}, **spec}))
+    assert not allowed(res, A, B)
+
+
+def test_cilium_specs_list_is_compiled_like_spec() -> None:
+    res = cilium("b", "in", {})
+    res["object"] = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "specs": [
+        {"endpointSelector": {"matchLabels": {"app": "db"}}, "ingress": [{}]},
+        {"nodeSelector": {}, "ingress": [{}]},  # a host policy: ignored
+    ]}
+    assert unreached(with_cache(res)) == {B}
+
+
+@pytest.mark.parametrize(("to_ports", "ports"), [
+    pytest.param([{}], netpol.ALL_PORTS, id="block-without-ports-is-all-ports"),
+    pytest.param([{"ports": [{"protocol": "UDP"}]}], ((), ((1, 65535),), ()), id="no-port-is-all-ports-of-protocol"),
+    pytest.param([{"ports": [{"port": "0", "protocol": "UDP"}]}], ((), ((1, 65535),), ()), id="port-0-is-all-ports"),
+    pytest.param([{"ports": [{"port": "", "protocol": "TCP"}]}], (((1, 65535),), (), ()), id="empty-port-is-all-ports"),
+    pytest.param([{"ports": [{"port": "8000", "endPort": 8010, "protocol": "TCP"}]}], (((8000, 8010),), (), ()),
+                 id="endPort-makes-a-range"),
+    pytest.param([{"ports": [{"port": "8", "protocol": "ICMP"}, {"port": "53", "protocol": "UDP"}]}],
+                 ((), ((53, 53),), ()), id="unknown-protocol-skips-only-its-entry"),
+])
+def test_cilium_to_ports_forms(to_ports: list[dict[str, Any]], ports: netpol.Ports) -> None:
+    res = two_namespaces(cilium("a", "out", {"endpointSelector": {}, "egress": [
+        {"toEndpoints": [{"matchLabels": NS_B}], "toPorts": to_ports}]}))
+    assert conns(res)[(A, B)].ports == ports
+
+
+@pytest.mark.parametrize(("entity", "cluster", "cidrs"), [
+    ("all", True, ["0.0.0.0/0", "::/0"]),
+    ("world-ipv4", False, ["0.0.0.0/0"]),
+    ("world-ipv6", False, ["::/0"]),
+    ("host", False, []),
+])
+def test_cilium_to_entities_all_and_world_families(entity: str, cluster: bool, cidrs: list[str]) -> None:
+    res = two_namespaces(cilium("a", "out", {"endpointSelector": {}, "egress": [{"toEntities": [entity]}]}))
+    assert allowed(res, A, B) is cluster
+    e = egress_of(res)
+    assert [c["cidr"] for c in e["cidrs"]] == cidrs
+    assert e["unrestricted"] is bool(cidrs)
+
+
+def cilium_witness(ids: bool) -> list[dict[str, Any]]:
+    """acme's web may reach beta's db on 5432 by a Cilium egress and a Cilium ingress policy."""
+    out = cilium("a", "out", {"endpointSelector": {}, "egress": [
+        {},  # allows nothing: never a witness
+        {"toPorts": [{"ports": [{"port": "5432"}]}]},
+        {"toEndpoints": [{"matchLabels": NS_B}], "toPorts": [{"ports": [{"port": "5432"}]}]},
+    ]})
+    inn = cilium("b", "in", {"endpointSelector": {}, "ingress": [{"fromEndpoints": [{"matchLabels": NS_A}]}]})
+    for res in (out, inn):
+        if ids:
+            res["id"] = f"inventory:{res['id']}"
+        else:
+            del res["id"]
+    return two_namespaces(out, inn)
+
+
+@pytest.mark.parametrize(("ids", "policies"), [
+    pytest.param(True, ["inventory:CiliumNetworkPolicy/a/out", "inventory:CiliumNetworkPolicy/b/in"],
+                 id="the-resource-id"),
+    pytest.param(False, ["CiliumNetworkPolicy/a/out", "CiliumNetworkPolicy/b/in"], id="kind-namespace-name"),
+])
+def test_cilium_policies_are_named_in_tenant_violation_witnesses(ids: bool, policies: list[str]) -> None:
+    violations = netpol.analyze(cilium_witness(ids), None)["tenant_violations"]
+    [violation] = [v for v in violations if v["src_tenant"] == "acme"]
+    assert (violation["src"], violation["dst"], violation["port"]) == (A, B, 5432)
+    assert violation["policies"] == policies
