@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
+from kaze_policy.analysis.overlays import repository_and_digest
+from kaze_policy.engine import create_engine
+from kaze_policy.engine.base import Engine
 from kaze_policy.errors import InputError
 from kaze_policy.sources.discover import find_targets, nearest_config
 from kaze_policy.sources.kubernetes import load_manifest
@@ -165,3 +169,41 @@ def test_vault_transit_keys_file_without_keys_is_bad_input(tmp_path: Path) -> No
     keys.write_text(json.dumps({"mount": "transit"}))
     with pytest.raises(InputError, match="keys"):
         load_target(find_targets([str(tmp_path)])[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# The overlay facts' names of an image (kaze_policy/analysis/overlays.py), as KZ-POR-01 reads them
+
+DIGEST = "sha256:" + "ab" * 32
+IMAGES = [  # image, its repository, its digest (None: unpinned)
+    ("nginx", "nginx", None),
+    ("nginx:1.25", "nginx", None),
+    (f"nginx@{DIGEST}", "nginx", DIGEST),
+    (f"nginx:1.25@{DIGEST}", "nginx", DIGEST),
+    ("registry.example:5000/app", "registry.example:5000/app", None),  # a port is no tag
+    ("registry.example:5000/team/app:1.2", "registry.example:5000/team/app", None),
+    (f"registry.example:5000/team/app:1.2@{DIGEST}", "registry.example:5000/team/app", DIGEST),
+    # a digest that is no sha256 pins nothing: the tag still goes, at the first colon
+    ("registry.example/app:1.0@sha256:abc", "registry.example/app", None),
+    ("registry.example/odd:name/app", "registry.example/odd:name/app", None),  # only the last part has a tag
+]
+
+
+@pytest.fixture(scope="module")
+def one_build() -> Iterator[Engine]:
+    root = Path(__file__).resolve().parents[1] / "rego"
+    with create_engine("embedded", None) as engine:
+        engine.load_policies([root / "portability" / "one_build.rego", root / "lib" / "k8s.rego"])
+        yield engine
+
+
+@pytest.mark.parametrize(("image", "repository", "digest"), IMAGES, ids=[i for i, _, _ in IMAGES])
+def test_an_overlay_names_an_image_by_repository_and_digest_as_kz_por_01_does(
+        one_build: Engine, image: str, repository: str, digest: str | None) -> None:
+    """The facts key each overlay's images by repository, holding the digest (or the whole image
+    when unpinned); the policy looks another overlay's images up by its own reading of the image:
+    a repository named otherwise is an overlay whose other build goes unseen."""
+    assert repository_and_digest(image) == (repository, digest)
+    policy = "data.kaze.portability.one_build"
+    assert one_build.query(f"[{policy}.repository({json.dumps(image)}), {policy}.reference({json.dumps(image)})]") \
+        == [repository, digest or image]
