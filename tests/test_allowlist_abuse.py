@@ -179,6 +179,30 @@ def test_a_cidr_with_host_bits_set_is_read_as_its_network() -> None:
          "what": "the cloud metadata service (AWS, GCP, Azure, OCI): instance credentials"}]}
 
 
+NOT_AN_ENTRY = {"unjudged": "the entry is not a mapping"}
+NOT_ONE_DESTINATION = {"unjudged": "the entry needs exactly one of cidr and fqdn"}
+LOOPBACK_V4 = {"range": "127.0.0.0/8", "what": "loopback: the node or the pod itself"}
+
+
+@pytest.mark.parametrize(("value", "facts"), [
+    (None, {"tenants": [], "verticals": {}}),
+    ({"tenants": {"acme": {}}, "verticals": ["finance"]}, {"tenants": [], "verticals": {}}),
+    ({"tenants": [{"name": "acme", "egress": [{"cidr": "127.0.0.0/8"}, {"fqdn": "api.example"},
+                                              {"cidr": "198.51.100.0/24", "fqdn": "api.example"}, {}, "api.example"]},
+                  "a tenant that is no mapping", {"name": "t1"}, {"name": "t2", "egress": "api.example"}],
+      "verticals": {"finance": {"egress": [{"fqdn": "*.co.uk"}]}, "odd": ["no mapping"], "none": {}}},
+     {"tenants": [[{"reaches": [LOOPBACK_V4]}, {}, NOT_ONE_DESTINATION, NOT_ONE_DESTINATION, NOT_AN_ENTRY], [], [], []],
+      "verticals": {"finance": [{"covers_public_suffix": "co.uk"}], "odd": [], "none": []}}),
+], ids=["no configuration", "lists of another shape", "entries of every shape"])
+def test_the_facts_mirror_the_configuration_entry_by_entry_whatever_its_shape(
+        value: Any, facts: dict[str, Any]) -> None:
+    """One fact per entry, tenants by position and verticals by name (rego/lib/allowlist.rego
+    finds an entry's fact there); an entry that cannot be read is unjudged, never clean."""
+    from kaze_policy.analysis.allowlist import allowlist_facts
+
+    assert allowlist_facts(value) == facts
+
+
 def test_a_cidr_that_does_not_parse_is_not_judged_clean() -> None:
     from kaze_policy.analysis.allowlist import cidr_fact
 
