@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
-from kaze_policy.analysis.overlays import repository_and_digest
+from kaze_policy.analysis.overlays import add_overlay_facts, repository_and_digest
 from kaze_policy.engine import create_engine
 from kaze_policy.engine.base import Engine
 from kaze_policy.errors import InputError
+from kaze_policy.inventory import Inventory, Origin, Target
 from kaze_policy.sources.discover import find_targets, nearest_config
-from kaze_policy.sources.kubernetes import load_manifest
+from kaze_policy.sources.kubernetes import load_manifest, object_to_resource
 from kaze_policy.sources.load import load_target
 from kaze_policy.sources.yaml_stream import load_stream
 
@@ -207,3 +208,47 @@ def test_an_overlay_names_an_image_by_repository_and_digest_as_kz_por_01_does(
     policy = "data.kaze.portability.one_build"
     assert one_build.query(f"[{policy}.repository({json.dumps(image)}), {policy}.reference({json.dumps(image)})]") \
         == [repository, digest or image]
+
+
+def _target(name: str, kind: str, *objects: dict[str, Any]) -> Inventory:
+    inventory = Inventory(target=Target(name=name, path=name, kind=kind))
+    inventory.add([object_to_resource(obj, Origin(f"{name}/all.yaml", 1), kind) for obj in objects])
+    return inventory
+
+
+def _workload(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    obj: dict[str, Any] = {"apiVersion": "v1" if kind == "Pod" else "apps/v1", "kind": kind,
+                           "metadata": {"name": name, "namespace": "apps"}}
+    obj["spec"] = spec if kind == "Pod" else {"template": {"spec": spec}}
+    return obj
+
+
+def test_every_kustomize_target_is_given_the_images_of_every_overlay() -> None:
+    """Each overlay's images, from every container list of every workload, by repository: the
+    digests, or the whole image when unpinned. A base (a part) is judged against the overlays
+    without being one; a target of plain files is no overlay and is compared with none."""
+    pinned, hotfix = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+    cell_a = _target(
+        "overlays/a", "kustomize",
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": "apps"}},
+        _workload("Deployment", "api", {
+            "initContainers": [{"name": "init", "image": "registry.example/init:1"}],
+            "containers": [{"name": "api", "image": f"registry.example/api:1.0@{pinned}"}, "not a container",
+                           {"name": "no-image"}, {"name": "odd", "image": 42}],
+            "ephemeralContainers": [{"name": "debug", "image": "registry.example/debug"}]}),
+        _workload("Pod", "hotfix", {"containers": [{"name": "api", "image": f"registry.example/api@{hotfix}"}]}),
+        {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "no-template", "namespace": "apps"},
+         "spec": {}},
+        _workload("Job", "no-containers", {"containers": None}))
+    cell_b = _target("overlays/b", "kustomize", _workload("Deployment", "api", {"containers": [
+        {"name": "api", "image": "registry.example/api:2.0"}]}))
+    base = _target("base", "kustomize", _workload("Deployment", "api", {"containers": [
+        {"name": "api", "image": "registry.example/base-only:1"}]}))
+    files = _target("manifests", "files", _workload("Deployment", "api", {"containers": [
+        {"name": "api", "image": "registry.example/files-only:1"}]}))
+    add_overlay_facts([cell_a, files, cell_b, base], parts=["base"])
+    overlays = {
+        "overlays/a": {"registry.example/api": [pinned, hotfix], "registry.example/debug": ["registry.example/debug"],
+                       "registry.example/init": ["registry.example/init:1"]},
+        "overlays/b": {"registry.example/api": ["registry.example/api:2.0"]}}
+    assert [inv.facts.get("overlays") for inv in (cell_a, cell_b, base, files)] == [overlays, overlays, overlays, None]
