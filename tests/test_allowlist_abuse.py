@@ -111,8 +111,21 @@ def test_a_metadata_cidr_names_the_metadata_service() -> None:
     assert "::ffff:169.254.169.254/128" in mapped
 
 
-def test_the_public_suffix_list_comes_from_the_package() -> None:
-    """Its private section too: a provider's namespace is there because customers register in it."""
+@pytest.fixture
+def fresh_public_suffix_list() -> None:
+    """The list's rules, matcher and index of rules below a domain made afresh, as a scan's first
+    name does: they are cached for the process, and a mutation run forks each mutant from a
+    process that already holds them (tools/mutation/run.py: mutmut runs the tests there first)."""
+    from kaze_policy.analysis import allowlist
+
+    for cached in (allowlist._rules, allowlist._psl, allowlist.rules_below):
+        cached.cache_clear()
+
+
+def test_the_public_suffix_list_comes_from_the_package(fresh_public_suffix_list: None) -> None:
+    """Its private section too: a provider's namespace is there because customers register in it.
+    A wildcard over a provider names the rule below it with the fewest labels (s3, not
+    execute-api.af-south-1, the first, nor *.elb, the last of the list)."""
     from kaze_policy.analysis.allowlist import fqdn_fact
 
     assert fqdn_fact("*.co.uk") == {"covers_public_suffix": "co.uk"}
@@ -121,6 +134,73 @@ def test_the_public_suffix_list_comes_from_the_package() -> None:
     assert fqdn_fact("*.herokuapp.com") == {"covers_public_suffix": "herokuapp.com"}
     assert fqdn_fact("*.xn--55qx5d.cn") == {"covers_public_suffix": "xn--55qx5d.cn"}  # 公司.cn, in punycode
     assert fqdn_fact("*.city.kobe.jp") == {}  # an exception of the list
+
+
+LOOPBACK = {"range": "localhost", "what": "loopback (RFC 6761: localhost and every name under it are the machine itself)"}
+GCP_METADATA = {"range": "metadata.google.internal", "what": "the GCP metadata service: instance credentials"}
+AWS_METADATA = {"range": "instance-data.ec2.internal", "what": "the AWS metadata service: instance credentials"}
+NOT_A_NAME = {"unjudged": "the host name is not a string"}
+
+
+@pytest.mark.parametrize(("fqdn", "fact"), [
+    ("api.localhost", {"reaches": [LOOPBACK]}),  # under a reserved name
+    ("Metadata.Google.Internal", {"reaches": [GCP_METADATA]}),  # the name itself, in any case
+    ("*.google.internal", {"reaches": [GCP_METADATA]}),  # a wildcard over a reserved name
+    ("*.internal", {"reaches": [GCP_METADATA, AWS_METADATA], "covers_public_suffix": "internal"}),
+    ("*.localhost", {"reaches": [LOOPBACK], "covers_public_suffix": "localhost"}),
+    ("*.ec2.internal.example", {}),  # a reserved name's labels elsewhere are no reserved name
+    ("0x7f.1", {"ends_in_a_number": True}),
+    (42, NOT_A_NAME), (None, NOT_A_NAME), ("", NOT_A_NAME),
+], ids=repr)
+def test_a_name_fact_holds_exactly_what_the_policies_read(fqdn: Any, fact: dict[str, Any]) -> None:
+    """rego/lib/allowlist.rego reads these keys: a misnamed key is an entry judged clean."""
+    from kaze_policy.analysis.allowlist import fqdn_fact
+
+    assert fqdn_fact(fqdn) == fact
+
+
+@pytest.mark.parametrize(("domain", "number"), [
+    ("2130706433", True), ("a.0x7f", True), ("a.0x", True),  # 0x alone is 0 to the WHATWG parser
+    ("a.0xg1", False), ("a.0x7g", False), ("1.example", False), ("example.com", False),
+])
+def test_a_name_ends_in_a_number_as_a_url_parser_reads_it(domain: str, number: bool) -> None:
+    from kaze_policy.analysis.allowlist import ends_in_a_number
+
+    assert ends_in_a_number(domain) is number
+
+
+def test_a_cidr_with_host_bits_set_is_read_as_its_network() -> None:
+    """169.254.169.254/24 is written by hand for 169.254.169.0/24: judged, not refused unread."""
+    from kaze_policy.analysis.allowlist import cidr_fact
+
+    assert cidr_fact("169.254.169.254/24") == {"reaches": [
+        {"range": "169.254.0.0/16", "what": "link-local: the node's own link, where the cloud metadata service answers"},
+        {"range": "169.254.169.254/32",
+         "what": "the cloud metadata service (AWS, GCP, Azure, OCI): instance credentials"}]}
+
+
+NOT_AN_ENTRY = {"unjudged": "the entry is not a mapping"}
+NOT_ONE_DESTINATION = {"unjudged": "the entry needs exactly one of cidr and fqdn"}
+LOOPBACK_V4 = {"range": "127.0.0.0/8", "what": "loopback: the node or the pod itself"}
+
+
+@pytest.mark.parametrize(("value", "facts"), [
+    (None, {"tenants": [], "verticals": {}}),
+    ({"tenants": {"acme": {}}, "verticals": ["finance"]}, {"tenants": [], "verticals": {}}),
+    ({"tenants": [{"name": "acme", "egress": [{"cidr": "127.0.0.0/8"}, {"fqdn": "api.example"},
+                                              {"cidr": "198.51.100.0/24", "fqdn": "api.example"}, {}, "api.example"]},
+                  "a tenant that is no mapping", {"name": "t1"}, {"name": "t2", "egress": "api.example"}],
+      "verticals": {"finance": {"egress": [{"fqdn": "*.co.uk"}]}, "odd": ["no mapping"], "none": {}}},
+     {"tenants": [[{"reaches": [LOOPBACK_V4]}, {}, NOT_ONE_DESTINATION, NOT_ONE_DESTINATION, NOT_AN_ENTRY], [], [], []],
+      "verticals": {"finance": [{"covers_public_suffix": "co.uk"}], "odd": [], "none": []}}),
+], ids=["no configuration", "lists of another shape", "entries of every shape"])
+def test_the_facts_mirror_the_configuration_entry_by_entry_whatever_its_shape(
+        value: Any, facts: dict[str, Any]) -> None:
+    """One fact per entry, tenants by position and verticals by name (rego/lib/allowlist.rego
+    finds an entry's fact there); an entry that cannot be read is unjudged, never clean."""
+    from kaze_policy.analysis.allowlist import allowlist_facts
+
+    assert allowlist_facts(value) == facts
 
 
 def test_a_cidr_that_does_not_parse_is_not_judged_clean() -> None:

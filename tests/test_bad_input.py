@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
 
+from kaze_policy.errors import InputError, last_input
+from kaze_policy.sources.files import Skipped, describe_skipped, not_regular, read_stdin
 from tests.conftest import run_cli
 
 BOMB = """apiVersion: v1
@@ -113,3 +116,58 @@ def test_duplicate_key_in_a_first_document_after_comments_names_its_first_line(t
     path.write_text("# the platform's config\n\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: '1', x: '2'}\n")
     result = run_cli("scan", str(path))
     assert result.returncode == 2 and f"{path}:3: duplicate key 'x'" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading, in process (kaze_policy/sources/files.py)
+
+class Trickle:
+    """A pipe that hands out at most 3 bytes a read, as a slow writer's does; endless when `data` is None."""
+
+    def __init__(self, data: bytes | None) -> None:
+        self.data = data
+
+    def read(self, size: int) -> bytes:
+        if self.data is None:
+            return b"x" * min(size, 3)
+        chunk, self.data = self.data[:min(size, 3)], self.data[min(size, 3):]
+        return chunk
+
+
+class Broken:
+    def read(self, size: int) -> bytes:
+        raise OSError(5, "Input/output error")
+
+
+@pytest.mark.parametrize(("data", "limit"), [(b"", 7), (b"abcdefg", 7), (b"abcdefg", 8)])
+def test_input_within_the_limit_is_read_whole_even_in_short_reads(data: bytes, limit: int) -> None:
+    assert read_stdin(limit, Trickle(data)) == data
+    assert last_input() == "<stdin>"  # what an unexpected error names
+
+
+@pytest.mark.parametrize("data", [b"abcdefgh", None], ids=["one byte over", "endless"])
+def test_input_one_byte_over_the_limit_is_bad_input_however_it_arrives(data: bytes | None) -> None:
+    with pytest.raises(InputError) as raised:
+        read_stdin(6, Trickle(data))  # the limit reached in whole reads: one more is asked for
+    assert str(raised.value) == "<stdin>: input is over the limit of 6 bytes (--max-file-size)"
+
+
+def test_a_read_that_fails_is_bad_input_naming_why() -> None:
+    with pytest.raises(InputError) as raised:
+        read_stdin(7, Broken())  # type: ignore[arg-type]
+    assert str(raised.value) == "<stdin>: cannot read (Input/output error)"
+
+
+@pytest.mark.parametrize(("mode", "what"), [
+    (stat.S_IFREG | 0o644, None), (stat.S_IFDIR, "a folder"), (stat.S_IFIFO, "a FIFO"),
+    (stat.S_IFCHR, "a character device"), (stat.S_IFBLK, "a block device"), (stat.S_IFSOCK, "a socket"),
+    (stat.S_IFLNK, "not a regular file"),
+])
+def test_what_is_not_a_regular_file_is_named(mode: int, what: str | None) -> None:
+    assert not_regular(mode) == what
+
+
+def test_the_skipped_are_one_line_counted_by_reason_with_the_first_few() -> None:
+    skipped = [Skipped(p, "not read") for p in "abcd"] + [Skipped("e", "a FIFO")]
+    assert describe_skipped(skipped) == "4 not read (a, b, c, …); 1 a FIFO (e)"
+    assert describe_skipped(skipped, examples=4) == "4 not read (a, b, c, d); 1 a FIFO (e)"

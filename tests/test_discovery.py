@@ -368,3 +368,17 @@ def test_components_are_not_targets_and_an_unused_one_is_reported(tmp_path: Path
     assert [t["name"] for t in result["targets"]] == [str(tmp_path / "cell")]
     assert [s["path"] for s in result["skipped"]] == [str(tmp_path / "unused")]
     assert "Component" in result["skipped"][0]["reason"]
+
+
+def test_find_targets_leaves_out_what_exclude_names(tmp_path: Path) -> None:
+    write(tmp_path, {"ns.yaml": TENANT_NS, "vendor/ns.yaml": UNLABELLED_NS.format(name="vendored")})
+    (spec,) = find_targets([str(tmp_path)], ("vendor",))
+    assert spec.files == [tmp_path / "ns.yaml"]
+
+
+def test_a_file_name_that_is_not_utf8_is_bad_input_naming_it_with_its_bytes_escaped(tmp_path: Path) -> None:
+    with open(os.fsencode(tmp_path) + b"/ns-\xff.yaml", "w") as handle:
+        handle.write(TENANT_NS)
+    with pytest.raises(InputError) as raised:
+        find_targets([str(tmp_path)])
+    assert (raised.value.file, "not UTF-8" in raised.value.message) == (f"{tmp_path}/ns-\\xff.yaml", True)

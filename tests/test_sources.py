@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 
+from kaze_policy.analysis.overlays import add_overlay_facts, repository_and_digest
+from kaze_policy.engine import create_engine
+from kaze_policy.engine.base import Engine
 from kaze_policy.errors import InputError
+from kaze_policy.inventory import Inventory, Origin, Target
 from kaze_policy.sources.discover import find_targets, nearest_config
-from kaze_policy.sources.kubernetes import load_manifest
+from kaze_policy.sources.kubernetes import load_manifest, object_to_resource
 from kaze_policy.sources.load import load_target
 from kaze_policy.sources.yaml_stream import load_stream
 
@@ -200,3 +205,85 @@ def test_vault_transit_keys_file_without_keys_is_bad_input(tmp_path: Path) -> No
     keys.write_text(json.dumps({"mount": "transit"}))
     with pytest.raises(InputError, match="keys"):
         load_target(find_targets([str(tmp_path)])[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# The overlay facts' names of an image (kaze_policy/analysis/overlays.py), as KZ-POR-01 reads them
+
+DIGEST = "sha256:" + "ab" * 32
+IMAGES = [  # image, its repository, its digest (None: unpinned)
+    ("nginx", "nginx", None),
+    ("nginx:1.25", "nginx", None),
+    (f"nginx@{DIGEST}", "nginx", DIGEST),
+    (f"nginx:1.25@{DIGEST}", "nginx", DIGEST),
+    ("registry.example:5000/app", "registry.example:5000/app", None),  # a port is no tag
+    ("registry.example:5000/team/app:1.2", "registry.example:5000/team/app", None),
+    (f"registry.example:5000/team/app:1.2@{DIGEST}", "registry.example:5000/team/app", DIGEST),
+    # a digest that is no sha256 pins nothing: the tag still goes, at the first colon
+    ("registry.example/app:1.0@sha256:abc", "registry.example/app", None),
+    ("registry.example/odd:name/app", "registry.example/odd:name/app", None),  # only the last part has a tag
+]
+
+
+@pytest.fixture(scope="module")
+def one_build() -> Iterator[Engine]:
+    root = Path(__file__).resolve().parents[1] / "rego"
+    with create_engine("embedded", None) as engine:
+        engine.load_policies([root / "portability" / "one_build.rego", root / "lib" / "k8s.rego"])
+        yield engine
+
+
+@pytest.mark.parametrize(("image", "repository", "digest"), IMAGES, ids=[i for i, _, _ in IMAGES])
+def test_an_overlay_names_an_image_by_repository_and_digest_as_kz_por_01_does(
+        one_build: Engine, image: str, repository: str, digest: str | None) -> None:
+    """The facts key each overlay's images by repository, holding the digest (or the whole image
+    when unpinned); the policy looks another overlay's images up by its own reading of the image:
+    a repository named otherwise is an overlay whose other build goes unseen."""
+    assert repository_and_digest(image) == (repository, digest)
+    policy = "data.kaze.portability.one_build"
+    assert one_build.query(f"[{policy}.repository({json.dumps(image)}), {policy}.reference({json.dumps(image)})]") \
+        == [repository, digest or image]
+
+
+def _target(name: str, kind: str, *objects: dict[str, Any]) -> Inventory:
+    inventory = Inventory(target=Target(name=name, path=name, kind=kind))
+    inventory.add([object_to_resource(obj, Origin(f"{name}/all.yaml", 1), kind) for obj in objects])
+    return inventory
+
+
+def _workload(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    obj: dict[str, Any] = {"apiVersion": "v1" if kind == "Pod" else "apps/v1", "kind": kind,
+                           "metadata": {"name": name, "namespace": "apps"}}
+    obj["spec"] = spec if kind == "Pod" else {"template": {"spec": spec}}
+    return obj
+
+
+def test_every_kustomize_target_is_given_the_images_of_every_overlay() -> None:
+    """Each overlay's images, from every container list of every workload, by repository: the
+    digests, or the whole image when unpinned. A base (a part) is judged against the overlays
+    without being one; a target of plain files is no overlay and is compared with none."""
+    pinned, hotfix = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+    cell_a = _target(
+        "overlays/a", "kustomize",
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": "apps"}},
+        _workload("Deployment", "api", {
+            "initContainers": [{"name": "init", "image": "registry.example/init:1"}],
+            "containers": [{"name": "api", "image": f"registry.example/api:1.0@{pinned}"}, "not a container",
+                           {"name": "no-image"}, {"name": "odd", "image": 42}],
+            "ephemeralContainers": [{"name": "debug", "image": "registry.example/debug"}]}),
+        _workload("Pod", "hotfix", {"containers": [{"name": "api", "image": f"registry.example/api@{hotfix}"}]}),
+        {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "no-template", "namespace": "apps"},
+         "spec": {}},
+        _workload("Job", "no-containers", {"containers": None}))
+    cell_b = _target("overlays/b", "kustomize", _workload("Deployment", "api", {"containers": [
+        {"name": "api", "image": "registry.example/api:2.0"}]}))
+    base = _target("base", "kustomize", _workload("Deployment", "api", {"containers": [
+        {"name": "api", "image": "registry.example/base-only:1"}]}))
+    files = _target("manifests", "files", _workload("Deployment", "api", {"containers": [
+        {"name": "api", "image": "registry.example/files-only:1"}]}))
+    add_overlay_facts([cell_a, files, cell_b, base], parts=["base"])
+    overlays = {
+        "overlays/a": {"registry.example/api": [pinned, hotfix], "registry.example/debug": ["registry.example/debug"],
+                       "registry.example/init": ["registry.example/init:1"]},
+        "overlays/b": {"registry.example/api": ["registry.example/api:2.0"]}}
+    assert [inv.facts.get("overlays") for inv in (cell_a, cell_b, base, files)] == [overlays, overlays, overlays, None]
