@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import re
@@ -97,3 +98,23 @@ def test_a_resumed_run_keeps_its_verdicts_when_test_files_are_only_added(tmp_pat
     assert stored_after(["tests/a.py"], ["tests/a.py", "tests/b.py"]) == fingerprint(["tests/a.py", "tests/b.py"])
     # a file dropped: mutmut sees the change and runs every mutant again
     assert stored_after(["tests/a.py", "tests/b.py"], ["tests/a.py"]) == fingerprint(["tests/a.py", "tests/b.py"])
+
+
+def test_a_mutants_tests_start_with_the_packages_function_caches_empty(monkeypatch) -> None:
+    import functools
+    import sys
+    import types
+
+    spec = importlib.util.spec_from_file_location("kaze_mutation_hits", RUNNER.parent / "hooks" / "kaze_mutation_hits.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    cached = functools.lru_cache(maxsize=None)(lambda x: x)
+    module = types.ModuleType("kaze_policy._cached_for_the_test")
+    module.cached = cached
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    cached(1)
+    monkeypatch.setenv("MUTANT_UNDER_TEST", "kaze_policy.x__f__mutmut_1")
+    monkeypatch.setattr(importlib.import_module("mutmut.state"), "state",
+                        lambda: types.SimpleNamespace(duration_by_test={}))
+    hooks.pytest_collection_modifyitems([])
+    assert cached.cache_info().currsize == 0

@@ -23,6 +23,7 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
     """With a mutant, the fastest tests first: a killed mutant stops at its first failing test."""
     mutant = os.environ.get("MUTANT_UNDER_TEST", "")
     if mutant and mutant not in ("stats", "fail", "mutant_generation"):
+        _forget_cached_results()
         from mutmut.state import state
         durations = state().duration_by_test
         items.sort(key=lambda item: durations.get(item.nodeid, float("inf")))
@@ -37,3 +38,20 @@ def pytest_runtest_teardown(item: Any, nextitem: Any):
             state()._stats.update(line for line in dump.read_text(encoding="utf-8").splitlines() if line)
             dump.unlink()
     yield
+
+
+def _forget_cached_results() -> None:
+    """Empty the package's function caches (functools.lru_cache / cache) before a mutant's tests.
+
+    mutmut forks each mutant from a process that already ran the tests: a cache filled there
+    holds the original code's answers, so a mutant of a function reached only through a cached
+    one would run nowhere and survive (it did, in analysis/allowlist.py)."""
+    import sys
+
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "kaze_policy" or name.startswith("kaze_policy.")):
+            continue
+        for value in list(vars(module).values()):
+            clear = getattr(value, "cache_clear", None)
+            if callable(clear):
+                clear()
