@@ -73,31 +73,20 @@ def test_a_resumed_run_drops_stale_copies_of_the_files_it_does_not_mutate(tmp_pa
     assert left == ["netpol.py", "netpol.py.meta", "same.py"]
 
 
-def test_a_resumed_run_keeps_its_verdicts_when_test_files_are_only_added(tmp_path) -> None:
-    from mutmut.configuration import Config
-
+def test_a_resumed_run_maps_its_tests_again_and_starts_afresh_when_a_test_file_was_dropped(tmp_path) -> None:
     run = runner()
     run.WORK, run.MUTANTS = tmp_path, tmp_path / "mutants"
     run.MUTANTS.mkdir()
-
-    def fingerprint(tests: list[str]) -> str:
-        # mutmut's own, so that a change of its hashing shows here
-        config = Config.__new__(Config)
-        for name, value in (("pytest_add_cli_args", []), ("pytest_add_cli_args_test_selection", tests),
-                            ("timeout_multiplier", 1.0), ("timeout_constant", 1.0), ("type_check_command", [])):
-            object.__setattr__(config, name, value)
-        return config.config_fingerprint()["test_selection"]
-
-    def stored_after(before: list[str], now: list[str]) -> str:
-        (tmp_path / "selection.json").write_text(json.dumps(before), encoding="utf-8")
-        (run.MUTANTS / "mutmut-stats.json").write_text(
-            json.dumps({"config_fingerprint": {"test_selection": fingerprint(before)}}), encoding="utf-8")
-        run.keep_verdicts_when_tests_are_added(now)
-        return json.loads((run.MUTANTS / "mutmut-stats.json").read_text())["config_fingerprint"]["test_selection"]
-
-    assert stored_after(["tests/a.py"], ["tests/a.py", "tests/b.py"]) == fingerprint(["tests/a.py", "tests/b.py"])
-    # a file dropped: mutmut sees the change and runs every mutant again
-    assert stored_after(["tests/a.py", "tests/b.py"], ["tests/a.py"]) == fingerprint(["tests/a.py", "tests/b.py"])
+    (tmp_path / "selection.json").write_text(json.dumps(["tests/a.py", "tests/b.py"]), encoding="utf-8")
+    assert not run.lost_a_test_file(["tests/b.py", "tests/a.py", "tests/c.py"])
+    assert run.lost_a_test_file(["tests/a.py"])
+    (tmp_path / "selection.json").unlink()
+    assert run.lost_a_test_file(["tests/a.py"])  # a run before the selection was recorded
+    (run.MUTANTS / "mutmut-stats.json").write_text("{}", encoding="utf-8")
+    (run.MUTANTS / "x.py.meta").write_text("{}", encoding="utf-8")
+    run.forget_test_map()
+    # mutmut then maps every selected test again, and keeps the verdicts of the .meta files
+    assert sorted(p.name for p in run.MUTANTS.iterdir()) == ["x.py.meta"]
 
 
 def test_a_mutants_tests_start_with_the_packages_function_caches_empty(monkeypatch) -> None:

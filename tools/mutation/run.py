@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
-import hashlib
 import json
 import os
 import re
@@ -91,13 +90,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"make mutation: {target} is not a file or folder under kaze_policy/", file=sys.stderr)
             return 2
     tests = tests_for(targets)
-    resuming = args.resume and (MUTANTS / "kaze_policy").is_dir()
+    resuming = args.resume and (MUTANTS / "kaze_policy").is_dir() and not lost_a_test_file(tests)
     if args.resume and not resuming:
-        print("make mutation: no run to resume in .mutation/, starting afresh", file=sys.stderr)
+        print("make mutation: no run to resume in .mutation/ (or its tests lost a file), starting afresh",
+              file=sys.stderr)
     # A survivor keeps its verdict in mutmut's results until it is named again: new tests may kill it.
     again = survivors() if resuming else []
     if resuming:
-        keep_verdicts_when_tests_are_added(tests)
+        forget_test_map()
     prepare(targets, tests, fresh=not resuming)
     started = time.monotonic()
     with shared_cluster(tests) as cluster_env:
@@ -132,29 +132,22 @@ def survivors() -> list[str]:
     return names
 
 
-def keep_verdicts_when_tests_are_added(tests: list[str]) -> None:
-    """Tell mutmut the selected test files are unchanged when the new selection only adds files.
-
-    mutmut drops every verdict when the selection changes. Added tests cannot revive a killed
-    mutant, and mutmut's own incremental stats then map the new tests to the functions they reach;
-    the survivors are run again by name. A selection that lost a file is left to mutmut (all again)."""
-    stats_file = MUTANTS / "mutmut-stats.json"
+def lost_a_test_file(tests: list[str]) -> bool:
+    """Whether the last run selected a test file that `tests` does not (its verdicts may rest on it)."""
     selection_file = WORK / "selection.json"
-    if not stats_file.is_file() or not selection_file.is_file():
-        return
-    before = json.loads(selection_file.read_text(encoding="utf-8"))
-    if not set(before) <= set(tests):
-        return
-    stats = json.loads(stats_file.read_text(encoding="utf-8"))
-    fingerprint = stats.get("config_fingerprint") or {}
-    if fingerprint.get("test_selection") == _fingerprint(before):
-        fingerprint["test_selection"] = _fingerprint(tests)
-        stats_file.write_text(json.dumps(stats), encoding="utf-8")
+    if not selection_file.is_file():
+        return True
+    return not set(json.loads(selection_file.read_text(encoding="utf-8"))) <= set(tests)
 
 
-def _fingerprint(tests: list[str]) -> str:
-    """mutmut's hash of its test selection (mutmut.configuration.Config.config_fingerprint)."""
-    return hashlib.sha256(repr(tuple(tests)).encode()).hexdigest()[:12]
+def forget_test_map() -> None:
+    """Make mutmut map every selected test to the functions it reaches again, keeping the verdicts.
+
+    mutmut maps only the tests it has not seen when its map is kept, by node id, and fails on the
+    ids of parametrized cases that hold escapes (`[a: 1\\n]`); and it drops every verdict when
+    the selected files change. Without its map it maps them all, and changes no verdict: an added
+    test cannot revive a killed mutant, and the survivors are run again by name."""
+    (MUTANTS / "mutmut-stats.json").unlink(missing_ok=True)
 
 
 def tests_for(targets: list[str]) -> list[str]:
@@ -188,8 +181,7 @@ def shared_cluster(tests: list[str]) -> Iterator[dict[str, str]]:
 def prepare(targets: list[str], tests: list[str], fresh: bool = True) -> None:
     """.mutation/ (afresh, or kept with its results): mutmut's configuration and the files it does not copy.
 
-    When resuming, mutmut itself keeps each mutant's verdict unless its function changed (or the
-    selected tests lost a file: keep_verdicts_when_tests_are_added)."""
+    When resuming, mutmut itself keeps each mutant's verdict unless its function changed."""
     if fresh:
         shutil.rmtree(WORK, ignore_errors=True)
     (WORK / "hits").mkdir(parents=True, exist_ok=True)
