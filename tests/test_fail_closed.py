@@ -12,6 +12,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli
 
 CONFIG = "apiVersion: kaze.io/v1\nkind: KazePolicyConfig\nregistries: [registry.kaze.io/kaze]\n"
@@ -72,22 +74,16 @@ def waived_ids(result: dict) -> list[tuple[str, bool]]:
                   + [(f["resource"]["id"], True) for f in result["waived"]])
 
 
-def test_a_control_that_reports_errors_is_an_error_not_a_pass(tmp_path: Path) -> None:
-    result, judged = scan(tmp_path, CANNOT_JUDGE, "KZ-TST-02")
+@pytest.mark.parametrize(("policy", "control_id", "reason"), [
+    (CANNOT_JUDGE, "KZ-TST-02", "the evidence is unreadable"),
+    (NO_VIOLATION_RULE, "KZ-TST-03", "test.no_violation_rule.violation is not defined"),
+    (NO_VIOLATION_RULE_PER_OBJECT, "KZ-TST-04", "violation is not defined"),
+], ids=["control-reports-errors", "no-violation-rule", "per-object-without-violation-rule"])
+def test_a_control_that_cannot_judge_is_an_error_not_a_pass(tmp_path: Path, policy: str, control_id: str,
+                                                            reason: str) -> None:
+    result, judged = scan(tmp_path, policy, control_id)
     assert (result.returncode, judged["status"]) == (3, "error"), result.stderr
-    assert "the evidence is unreadable" in judged["targets"][0]["reason"]
-
-
-def test_a_control_without_a_violation_rule_is_an_error_not_a_pass(tmp_path: Path) -> None:
-    result, judged = scan(tmp_path, NO_VIOLATION_RULE, "KZ-TST-03")
-    assert (result.returncode, judged["status"]) == (3, "error"), result.stderr
-    assert "test.no_violation_rule.violation is not defined" in judged["targets"][0]["reason"]
-
-
-def test_a_per_object_control_without_a_violation_rule_is_an_error_not_a_pass(tmp_path: Path) -> None:
-    result, judged = scan(tmp_path, NO_VIOLATION_RULE_PER_OBJECT, "KZ-TST-04")
-    assert (result.returncode, judged["status"]) == (3, "error"), result.stderr
-    assert "violation is not defined" in judged["targets"][0]["reason"]
+    assert reason in judged["targets"][0]["reason"]
 
 
 def test_a_control_whose_scope_the_target_lacks_is_not_applicable_not_a_pass(tmp_path: Path) -> None:

@@ -121,15 +121,21 @@ def run_mutmut(workers: int, names: list[str], extra_env: dict[str, str]) -> int
                            "--max-children", str(workers), *names], cwd=WORK, env=env).returncode
 
 
-def survivors() -> list[str]:
-    """The mutants the last run left alive (survived, or reached by no test)."""
+def statuses_by_file() -> dict[str, dict[str, str]]:
+    """Each mutated file (its path in the package) with the status mutmut gave each of its mutants."""
     from mutmut.stats import status_by_exit_code
-    names: list[str] = []
+    statuses: dict[str, dict[str, str]] = {}
     for meta in sorted((MUTANTS / "kaze_policy").rglob("*.py.meta")):
         exit_codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
-        names += [name for name, code in exit_codes.items()
-                  if code is not None and status_by_exit_code[code] in ("survived", "no tests")]
-    return names
+        statuses[meta.relative_to(MUTANTS).as_posix()[:-len(".meta")]] = {
+            name: status_by_exit_code[code] for name, code in exit_codes.items()}
+    return statuses
+
+
+def survivors() -> list[str]:
+    """The mutants the last run left alive (survived, or reached by no test)."""
+    return [name for statuses in statuses_by_file().values()
+            for name, status in statuses.items() if status in ("survived", "no tests")]
 
 
 def lost_a_test_file(tests: list[str]) -> bool:
@@ -235,15 +241,11 @@ def _drop_stale_copies() -> None:
 
 def report(targets: list[str], seconds: float) -> dict[str, tuple[int, int]]:
     """Write the survivors (file, line, diff) to reports/mutation.md; the score of each file."""
-    from mutmut.stats import status_by_exit_code
     scores: dict[str, tuple[int, int]] = {}
     survivors: list[str] = []
     other: list[str] = []
     unrun: dict[str, int] = {}  # an interrupted run leaves mutants not checked
-    for meta in sorted((MUTANTS / "kaze_policy").rglob("*.py.meta")):
-        source = meta.relative_to(MUTANTS).as_posix()[:-len(".meta")]
-        exit_codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
-        statuses = {name: status_by_exit_code[code] for name, code in exit_codes.items()}
+    for source, statuses in statuses_by_file().items():
         scores[source] = (sum(1 for s in statuses.values() if s in KILLED), len(statuses))
         unrun[source] = sum(1 for s in statuses.values() if s == "not checked")
         functions, def_lines = _functions(MUTANTS / source), _def_lines(source)
