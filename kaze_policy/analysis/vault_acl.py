@@ -157,7 +157,7 @@ def _unquote(raw: str, policy: str, line: int) -> str:
             out.append(c)
             i += 1
             continue
-        nxt = body[i + 1] if i + 1 < len(body) else ""
+        nxt = body[i + 1]  # the string token pairs every backslash with the character after it
         if nxt in _ESCAPES:
             out.append(_ESCAPES[nxt])
             i += 2
@@ -392,7 +392,7 @@ def _json_value(value: Any) -> Any:
     return _Tok("number", json.dumps(value), None)
 
 
-def parse_policy(text: str, name: str = "<policy>") -> ParsedPolicy:
+def parse_policy(text: str, name: str) -> ParsedPolicy:
     """Parse one policy (HCL v1 or JSON); raise PolicyError naming the policy and line."""
     if not text.strip():
         raise PolicyError(name, None, "policy is empty")

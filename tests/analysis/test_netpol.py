@@ -482,6 +482,14 @@ def test_tenant_violation_is_one_entry_per_ordered_tenant_pair() -> None:
     assert [(v["src_tenant"], v["dst_tenant"]) for v in facts["tenant_violations"]] == [("acme", "beta"), ("beta", "acme")]
 
 
+def test_tenant_violation_names_no_policy_of_a_cilium_direction_that_does_not_isolate() -> None:
+    """With enableDefaultDeny off, the Cilium rule allows but isolates nothing: web reaches db anyway."""
+    res = two_namespaces(cilium("a", "open", {"endpointSelector": {}, "enableDefaultDeny": {"egress": False},
+                                              "egress": [{"toEntities": ["cluster"]}]}))
+    [violation] = [v for v in netpol.analyze(res, None)["tenant_violations"] if v["src_tenant"] == "acme"]
+    assert violation["policies"] == []
+
+
 def test_namespaces_of_one_tenant_are_not_a_violation() -> None:
     res = [tenant_ns("a", "acme"), tenant_ns("a2", "acme"), workload("a", "x"), workload("a2", "y")]
     assert netpol.analyze(res, None)["tenant_violations"] == []
@@ -524,6 +532,36 @@ def test_shared_plane_on_a_sidecar_init_containers_port_is_declared(port: int, u
     res = shared_setup([{"port": port}])
     res[3] = with_init_containers(res[3], SIDECAR, PLAIN_INIT)
     assert [e["port"] for e in netpol.analyze(res, None)["shared_undeclared"]] == undeclared
+
+
+@pytest.mark.parametrize(("ingress_ports_", "first_undeclared"), [
+    pytest.param([{"port": 8000, "endPort": 8100}], "8000-8079", id="below-the-declared-port"),
+    pytest.param([{"port": 8080, "endPort": 8100}], "8081-8100", id="above-the-declared-port"),
+    pytest.param([{"port": 8080}, {"port": 8082}], 8082, id="one-port-beside-the-declared-port"),
+])
+def test_shared_plane_undeclared_ports_are_the_reached_ones_less_the_declared(
+        ingress_ports_: list[dict[str, Any]], first_undeclared: int | str) -> None:
+    """llm declares 8080: what is left of the reachable range is cut exactly around it."""
+    [entry] = netpol.analyze(shared_setup(ingress_ports_), None)["shared_undeclared"]
+    assert entry["port"] == first_undeclared
+
+
+def test_shared_plane_on_a_declared_udp_port_is_not_reported() -> None:
+    """UDP ports are taken from the UDP ports declared, not from those of another protocol."""
+    res = shared_setup([{"port": 5353, "protocol": "UDP"}])
+    res[3] = workload("gw", "llm", {"app": "llm"}, [{"containerPort": 5353, "protocol": "UDP"}])
+    assert netpol.analyze(res, None)["shared_undeclared"] == []
+
+
+def test_shared_plane_is_one_entry_per_tenant_and_destination_whatever_grants_reach_it() -> None:
+    """Two policies admit tenants on two port sets: each tenant is reported once, by its first workload in id order."""
+    res = [*shared_setup([{"port": 9000}]), tenant_ns("b", "beta"), workload("a", "api"), workload("b", "db"),
+           policy("gw", "in2", {"podSelector": {}, "ingress": [
+               {"from": [{"namespaceSelector": {"matchExpressions": [{"key": TENANT, "operator": "Exists"}]}}],
+                "ports": [{"port": 9100}]}]})]
+    facts = netpol.analyze(res, None)
+    assert [(e["src_tenant"], e["src"]) for e in facts["shared_undeclared"]] == [
+        ("acme", "Deployment/a/api"), ("beta", "Deployment/b/db")]
 
 
 # ------------------------------------------------------------------------------------------
@@ -643,6 +681,33 @@ def test_dns_needs_the_destination_to_admit_port_53() -> None:
         policy("kube-system", "deny", {"podSelector": {}}),
         egress_policy({"to": [{"namespaceSelector": {}}]}))
     assert egress_of(res)["dns"] == []
+
+
+COREDNS_SELECTOR = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
+
+
+@pytest.mark.parametrize(("declared", "egress_ports", "reaches"), [
+    pytest.param("TCP", [{"port": 53, "protocol": "TCP"}], True, id="tcp-53-declared-and-reached"),
+    pytest.param("UDP", [{"port": 8080}], False, id="reached-on-another-port-only"),
+    pytest.param("UDP", [{"port": 53, "protocol": "TCP"}], False, id="declared-on-udp-reached-on-tcp"),
+])
+def test_dns_needs_port_53_reached_over_a_protocol_the_server_declares_it_on(
+        declared: str, egress_ports: list[dict[str, Any]], reaches: bool) -> None:
+    res = two_namespaces(
+        workload("kube-system", "coredns", {"k8s-app": "kube-dns"}, [{"containerPort": 53, "protocol": declared}]),
+        egress_policy({"to": [COREDNS_SELECTOR], "ports": egress_ports}))
+    assert egress_of(res)["dns"] == (["Deployment/kube-system/coredns"] if reaches else [])
+
+
+def test_dns_lists_the_servers_only_for_the_workloads_that_reach_them() -> None:
+    """db, of another tenant, may send nothing out: no DNS server is its."""
+    res = two_namespaces(
+        workload("kube-system", "coredns", {"k8s-app": "kube-dns"}, [{"containerPort": 53, "protocol": "UDP"}]),
+        egress_policy({"to": [COREDNS_SELECTOR], "ports": [{"port": 53, "protocol": "UDP"}]}),
+        policy("b", "no-egress", {"podSelector": {}, "policyTypes": ["Egress"]}))
+    assert egress_of(res)["dns"] == ["Deployment/kube-system/coredns"]
+    assert egress_of(res, B)["dns"] == []
 
 
 def test_config_dns_adds_a_virtual_cluster_dns_when_the_inventory_has_none() -> None:
