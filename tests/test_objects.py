@@ -95,6 +95,14 @@ def test_items_of_a_typed_list_take_the_list_kind_and_api_version() -> None:
         ("Pod/tenant-acme/web", "v1", 6), ("Pod/tenant-acme/job", "v1", 13)]
 
 
+def test_items_of_a_list_after_blank_lines_or_a_lone_dash_keep_their_own_lines() -> None:
+    data = (b"---\napiVersion: v1\nkind: List\nitems:\n\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n"
+            b"\n\n-\n  apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: b}\n---\napiVersion: v1\nkind: List\n"
+            b"items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c}\n")
+    assert [(r.id, r.origin.line) for r in load_manifest(data, "lists.yaml").resources] == [
+        ("ConfigMap/default/a", 6), ("ConfigMap/default/b", 11), ("ConfigMap/default/c", 19)]
+
+
 def test_items_of_a_grouped_typed_list_keep_the_group() -> None:
     data = json.dumps({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicyList", "items": [
         {"metadata": {"name": "deny", "namespace": "a"}, "spec": {"podSelector": {}}}]}).encode()

@@ -23,7 +23,9 @@ CLUSTER_SCOPED_KINDS = frozenset({
     "ClusterSecretStore", "ClusterPolicy", "GatewayClass", "ClusterTrustBundle",
     "VaultSnapshot", "ImageVerificationSnapshot", "SbomIndexSnapshot", "ClusterProbeSnapshot",
 })
-_ITEM_LINE = re.compile(rb"^(\s*)- ", re.M)
+# An item of a block sequence: `- ` or a lone `-` (its value on the lines below), after spaces
+# only: `\s` would reach back over blank lines and give the item the line of the first of them.
+_ITEM_LINE = re.compile(rb"^( *)-(?: |$)", re.M)
 
 
 @dataclass
