@@ -6,6 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
+from kaze_policy.errors import InputError
 from kaze_policy.sources.kubernetes import load_manifest
 from tests.conftest import FIXTURES, run_cli
 
@@ -101,6 +104,40 @@ def test_items_of_a_list_after_blank_lines_or_a_lone_dash_keep_their_own_lines()
             b"items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c}\n")
     assert [(r.id, r.origin.line) for r in load_manifest(data, "lists.yaml").resources] == [
         ("ConfigMap/default/a", 6), ("ConfigMap/default/b", 11), ("ConfigMap/default/c", 19)]
+
+
+def test_list_item_lines_are_read_after_the_items_key_at_the_first_items_indent() -> None:
+    """A sequence before `items:`, a sequence document after the List, and more items than the
+    old look-ahead window (50 matches an item): each item keeps its own line."""
+    items = "".join(f"  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {{name: c{i}}}\n" for i in range(60))
+    data = ("apiVersion: v1\nkind: List\nextra:\n- x\nitems:\n" + items + "---\n- a\n- b\n").encode()
+    resources = load_manifest(data, "lists.yaml").resources
+    assert [r.origin.line for r in resources] == [6 + 3 * i for i in range(60)]
+
+
+def test_items_of_a_list_in_flow_style_take_its_line_not_those_of_the_next_list() -> None:
+    data = (b"{apiVersion: v1, kind: List, items: [{apiVersion: v1, kind: ConfigMap, metadata: {name: a}}]}\n"
+            b"---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: b}\n")
+    assert [r.origin.line for r in load_manifest(data, "lists.yaml").resources] == [1, 6]
+
+
+@pytest.mark.parametrize(("item", "kind"), [
+    pytest.param("{metadata: {name: a}}", "Pod", id="neither-field"),
+    pytest.param("{kind: '', apiVersion: '', metadata: {name: a}}", "Pod", id="both-empty"),
+    pytest.param("{kind: 5, metadata: {name: a}}", "Pod", id="a-kind-that-is-not-a-string"),
+    pytest.param("{apiVersion: v1, metadata: {name: a}}", None, id="an-apiversion-without-kind"),
+])
+def test_an_item_of_a_typed_list_takes_the_lists_kind_only_without_kind_and_apiversion(item: str,
+                                                                                     kind: str | None) -> None:
+    """As apimachinery's list decoder: an item whose kind and apiVersion are both empty strings
+    (absent, or not strings) takes them from the list; any other item without a kind is refused."""
+    data = f"apiVersion: v1\nkind: PodList\nitems:\n- {item}\n".encode()
+    if kind is None:
+        with pytest.raises(InputError, match="no kind or no apiVersion"):
+            load_manifest(data, "pods.yaml")
+    else:
+        (resource,) = load_manifest(data, "pods.yaml").resources
+        assert (resource.kind, resource.api_version) == (kind, "v1")
 
 
 def test_items_of_a_grouped_typed_list_keep_the_group() -> None:

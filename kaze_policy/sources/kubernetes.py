@@ -26,6 +26,8 @@ CLUSTER_SCOPED_KINDS = frozenset({
 # An item of a block sequence: `- ` or a lone `-` (its value on the lines below), after spaces
 # only: `\s` would reach back over blank lines and give the item the line of the first of them.
 _ITEM_LINE = re.compile(rb"^( *)-(?: |$)", re.M)
+# The `items:` key of a List written as a block mapping from the first column.
+_ITEMS_KEY = re.compile(rb"^items:[ \t]*(?:#.*)?$", re.M)
 
 
 @dataclass
@@ -64,11 +66,8 @@ class _Lines:
         return self._starts
 
     def offset(self, line: int) -> int:
-        """The offset where a 1-based line starts (the end of the data past the last line)."""
-        if line <= 1:
-            return 0
-        starts = self.starts
-        return starts[line - 1] if line <= len(starts) else len(self.data)
+        """The offset where a 1-based line starts: the line of a document, so one of the file's."""
+        return self.starts[line - 1]
 
     def line(self, offset: int) -> int:
         return bisect.bisect_right(self.starts, offset)
@@ -100,13 +99,15 @@ def _list_item(item: Any, listed: dict[str, Any], file: str, line: int) -> dict[
     The API server leaves `kind` and `apiVersion` out of the items of a typed list
     (`PodList`, `NamespaceList`…); apimachinery's list decoder gives such an item the list's
     kind less `List` and the list's apiVersion, and kubectl refuses an item that still has
-    no kind (a plain `List`) or no apiVersion.
+    no kind (a plain `List`) or no apiVersion. As in apimachinery, a field that is not a
+    string, or is empty, is missing.
     """
     if not isinstance(item, dict):
         raise InputError(f"an item of the {listed['kind']} is not an object", file, line)
-    if "kind" not in item and "apiVersion" not in item and listed["kind"] != "List":
-        item = {"apiVersion": listed["apiVersion"], "kind": listed["kind"][: -len("List")], **item}
-    if not item.get("kind") or not item.get("apiVersion"):
+    if not _text(item, "kind") and not _text(item, "apiVersion"):
+        # a plain List's items get the kind "", which is refused below as kubectl refuses it
+        item = {**item, "apiVersion": listed["apiVersion"], "kind": listed["kind"][: -len("List")]}
+    if not _text(item, "kind") or not _text(item, "apiVersion"):
         raise InputError(f"an item of the {listed['kind']} has no kind or no apiVersion", file, line)
     return item
 
@@ -122,14 +123,22 @@ def object_to_resource(obj: dict[str, Any], origin: Origin, source: str) -> Reso
                     api_version=str(obj.get("apiVersion")), namespace=namespace)
 
 
+def _text(obj: dict[str, Any], key: str) -> str:
+    """A string field as apimachinery's `NestedString` reads it: "" when absent or not a string."""
+    value = obj.get(key)
+    return value if isinstance(value, str) else ""
+
+
 def _item_lines(lines: _Lines, start_line: int, next_line: int | None, count: int) -> list[int]:
-    """Best-effort lines of a List's items: the `- ` lines at the shallowest indent after `items:`,
-    up to the next document (`next_line`, None for the end of the file)."""
+    """Best-effort lines of a List's items: after its top-level `items:` key, the `- ` lines at the
+    indent of the first, up to the next document (`next_line`, None for the end of the file).
+    A List in JSON or in flow style, or whose keys are indented, gives its own line to each item."""
     offset = lines.offset(start_line)
     end = len(lines.data) if next_line is None else lines.offset(next_line)
-    matches = list(_ITEM_LINE.finditer(lines.data, offset, max(offset, end)))
-    if not matches:
+    key = _ITEMS_KEY.search(lines.data, offset, end)
+    first = _ITEM_LINE.search(lines.data, key.end(), end) if key else None
+    if first is None:
         return [start_line] * count
-    indent = min(len(m.group(1)) for m in matches[: max(count * 50, 1)])
-    found = [lines.line(m.start()) for m in matches if len(m.group(1)) == indent]
+    indent = first.group(1)
+    found = [lines.line(m.start()) for m in _ITEM_LINE.finditer(lines.data, first.start(), end) if m.group(1) == indent]
     return (found + [start_line] * count)[:count]
