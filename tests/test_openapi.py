@@ -116,6 +116,19 @@ def test_check_object_shows_a_long_value_on_one_line_cut_to_200_characters() -> 
     assert len(shown) == 200 and shown.endswith("…") and shown.startswith('"x y x y') and "  " not in shown
 
 
+@pytest.mark.parametrize(("extra", "cut"), [(0, False), (1, True)], ids=["200-characters-shown-whole", "201-cut"])
+def test_check_object_cuts_a_value_only_past_200_characters(extra: int, cut: bool) -> None:
+    def shown(value: str) -> str:
+        obj = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"}, "spec": {"containers": value}}
+        with pytest.raises(InputError) as err:
+            check_object(obj, "f.yaml", 3)
+        return err.value.message.removeprefix("Pod web: spec.containers: ").removesuffix(
+            f" (Kubernetes {KUBERNETES_VERSION} would refuse it)")
+    around_value = len(shown(""))  # the quotes and "is not of type" around the value
+    text = shown("x" * (200 - around_value + extra))
+    assert (len(text), text.endswith("…")) == ((200, True) if cut else (200, False))
+
+
 @pytest.mark.parametrize("obj", [
     {"apiVersion": "example.com/v1", "kind": "Pod", "spec": 5},  # a custom resource: its CRD's schema
     {"apiVersion": 1, "kind": "Pod", "spec": 5},

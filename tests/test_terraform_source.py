@@ -31,6 +31,12 @@ def test_a_block_line_is_counted_from_the_first_line_of_the_file(tmp_path: Path)
     assert load_json(data, file, tmp_path) == [_bucket(file, 4)]
 
 
+def test_an_hcl_block_line_counts_a_blank_first_line(tmp_path: Path) -> None:
+    file = str(tmp_path / "main.tf")
+    [bucket] = load_hcl(b'\nresource "aws_s3_bucket" "logs" {\n  bucket = "l"\n}\n', file, tmp_path)
+    assert bucket.origin.line == 2
+
+
 def test_a_block_label_written_with_json_escapes_still_finds_its_line(tmp_path: Path) -> None:
     data = b'{"resource": {"aws_s3_bucket": {\n"\\u006cogs": {"bucket": "l"}}}}'
     file = str(tmp_path / "main.tf.json")
