@@ -178,12 +178,16 @@ def test_skipped_files_are_counted_with_reasons_in_the_text_summary(tmp_path: Pa
     assert "not a Kubernetes object" in line and "notes.txt" in line, line
 
 
-def test_symlinked_folder_is_reported_not_followed(tmp_path: Path) -> None:
-    write(tmp_path, {"cell/ns.yaml": TENANT_NS, "elsewhere/ns.yaml": UNLABELLED_NS.format(name="linked")})
-    (tmp_path / "cell" / "more").symlink_to(tmp_path / "elsewhere")
+@pytest.mark.parametrize(("target", "reason"), [
+    ("cell/sub", "a symbolic link to a folder: not followed (as kubectl does not follow it)"),
+    ("elsewhere", "a symbolic link out of the tree: not followed"),  # what it points to is not even looked at
+])
+def test_symlinked_folder_is_reported_not_followed(tmp_path: Path, target: str, reason: str) -> None:
+    write(tmp_path, {"cell/ns.yaml": TENANT_NS, "elsewhere/ns.yaml": UNLABELLED_NS.format(name="linked"),
+                     "cell/sub/ns.yaml": TENANT_NS.replace("tenant-acme", "tenant-beta")})
+    (tmp_path / "cell" / "more").symlink_to(tmp_path / target)
     result = report(scan(str(tmp_path / "cell"), "--control", "KZ-TEN-01"))
-    assert [s["path"] for s in result["skipped"]] == [str(tmp_path / "cell" / "more")]
-    assert "symbolic link to a folder" in result["skipped"][0]["reason"]
+    assert result["skipped"] == [{"path": str(tmp_path / "cell" / "more"), "reason": reason}]
 
 
 @pytest.fixture

@@ -4,12 +4,14 @@ documents, the index a cell's SBOM folder becomes, and KZ-SUP-04 on shipped SBOM
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from kaze_policy.sources.sbom import describe, validate
+from kaze_policy.inventory import SNAPSHOT_API
+from kaze_policy.sources.sbom import describe, read_sbom_folder, validate
 from tests.conftest import ROOT, SHARED, require_input, run_cli
 
 CORPUS = SHARED / "corpora" / "cyclonedx"
@@ -37,6 +39,37 @@ def test_index_entry_names_image_digest_and_components() -> None:
     assert entry["image"] == f"registry.kaze.io/kaze/loki@{entry['subjectDigest']}"
     assert entry["subjectDigest"].startswith("sha256:") and entry["components"]
     assert all(c["purl"] and c["version"] for c in entry["components"])
+
+
+def test_an_sbom_folder_becomes_an_sbom_index_snapshot_and_reads_only_files_of_its_tree(tmp_path: Path) -> None:
+    tree = tmp_path / "repo"
+    folder = tree / "sboms"
+    (folder / "nested").mkdir(parents=True)
+    loki = ROOT / "infra" / "sboms" / "loki.cdx.json"
+    shutil.copy(loki, folder / "loki.cdx.json")
+    shutil.copy(loki, folder / "nested" / "b.cdx.json")
+    (folder / "notes.txt").write_text("x")
+    (folder / "in-tree.cdx.json").symlink_to(folder / "loki.cdx.json")
+    (folder / "to-folder").symlink_to(folder / "nested")
+    (tmp_path / "secret.cdx.json").write_text("{}")
+    (folder / "out.cdx.json").symlink_to(tmp_path / "secret.cdx.json")
+    (folder / "dangling.cdx.json").symlink_to(folder / "missing")
+    os.mkfifo(folder / "pipe.cdx.json")
+    read = read_sbom_folder(folder, tree.resolve(), 1 << 20)
+    assert [Path(e["file"]).relative_to(folder).as_posix() for e in read.sboms] == [
+        "in-tree.cdx.json", "loki.cdx.json", "nested/b.cdx.json"]
+    assert {Path(s.path).name: s.reason for s in read.skipped} == {
+        "notes.txt": "not read: an SBOM is named *.cdx.json, *.cdx.xml or *.bom.json",
+        "to-folder": "a symbolic link to a folder: not followed (as kubectl does not follow it)",
+        "out.cdx.json": "a symbolic link out of the tree: not followed",
+        "dangling.cdx.json": "a symbolic link to nothing (broken)",
+        "pipe.cdx.json": "a FIFO, not a regular file: never read"}
+    index = read.index()
+    assert (index.kind, index.name, index.source, index.api_version, index.origin.file) == (
+        "SbomIndexSnapshot", "sboms", "sbom-files", SNAPSHOT_API, str(folder))
+    # the shape of a snapshot file of that kind (docs/inventory.md), so controls read both alike
+    assert index.obj == {"apiVersion": SNAPSHOT_API, "kind": "SbomIndexSnapshot", "metadata": {"name": "sboms"},
+                         "source": str(folder), "sboms": read.sboms}
 
 
 def test_broken_sbom_is_evidence_not_bad_input(tmp_path: Path) -> None:

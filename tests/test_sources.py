@@ -15,8 +15,19 @@ from kaze_policy.errors import InputError
 from kaze_policy.inventory import Inventory, Origin, Target
 from kaze_policy.sources.discover import find_targets, nearest_config
 from kaze_policy.sources.kubernetes import load_manifest, object_to_resource
-from kaze_policy.sources.load import load_target
+from kaze_policy.sources.load import load_file, load_target
 from kaze_policy.sources.yaml_stream import load_stream
+
+
+@pytest.mark.parametrize("name", ["main.tf", "policy.hcl"])
+def test_hcl_that_is_not_utf_8_is_bad_input_at_the_line_of_the_first_bad_byte(tmp_path: Path, name: str) -> None:
+    data = b'\npath "kv/a" {\n  capabilities = ["\xff"]\n}\n\n\n'
+    file = tmp_path / name
+    file.write_bytes(data)
+    with pytest.raises(InputError) as err:
+        load_file(file, tmp_path, 1 << 20)
+    bad_byte = data.index(b"\xff")
+    assert str(err.value) == f"{file}:3: invalid UTF-8 (byte {bad_byte})"
 
 
 def test_documents_keep_their_lines() -> None:

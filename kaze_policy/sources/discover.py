@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kaze_policy.errors import InputError
-from kaze_policy.sources.files import STDIN, STDIN_NAME, Skipped, check_name, not_regular, refusal, shown_path
+from kaze_policy.sources.files import (STDIN, STDIN_NAME, Skipped, check_name, entry_kind, not_regular, refusal,
+                                       shown_path)
 from kaze_policy.sources.kustomize import KUSTOMIZATION_FILES, kustomization_file, kustomization_spec, references
 
 CONFIG_FILE = "kaze-policy.yaml"
@@ -141,7 +142,7 @@ def _walk(root: Path, here: Path, exclude: tuple[str, ...], owned: bool, loose: 
         if pattern is not None:
             skipped.append(Skipped(shown_path(path), f"excluded by --exclude '{shown_path(pattern)}'"))
             continue
-        what = _what(entry, tree)
+        what = entry_kind(entry, tree)
         if what != "file" or not owned:
             check_name(path)  # it is read, walked or reported as skipped: its name must be shown
         if what == "folder":
@@ -158,34 +159,6 @@ def _walk(root: Path, here: Path, exclude: tuple[str, ...], owned: bool, loose: 
                 skipped.append(Skipped(str(path), _UNREAD))
     for folder in folders:
         _walk(root, folder, exclude, owned, loose, kustomizations, skipped, tree)
-
-
-def _what(entry: os.DirEntry, tree: Path) -> str:
-    """"folder", "file" (regular, or a link to one inside the tree), or why the entry is not read.
-
-    kubectl would follow a link to a file anywhere; a scan of a stranger's tree does not: a
-    link out of the tree (to a credential of the CI machine, say) is skipped and reported.
-    """
-    try:
-        if entry.is_dir(follow_symlinks=False):
-            return "folder"
-        if entry.is_symlink():
-            try:
-                mode = os.stat(entry.path).st_mode
-            except OSError:
-                return "a symbolic link to nothing (broken)"
-            if stat.S_ISDIR(mode):
-                return "a symbolic link to a folder: not followed (kubectl does not follow it either)"
-        else:
-            mode = entry.stat(follow_symlinks=False).st_mode
-    except OSError as err:
-        raise InputError(f"cannot read ({err.strerror})", entry.path) from None
-    what = not_regular(mode)
-    if what is not None:
-        return f"{what}, not a regular file: never read"
-    if entry.is_symlink() and not Path(os.path.realpath(entry.path)).is_relative_to(tree):
-        return "a symbolic link out of the tree: not followed"
-    return "file"
 
 
 def _excluded(relative: str, name: str, exclude: tuple[str, ...]) -> str | None:

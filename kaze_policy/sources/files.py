@@ -55,6 +55,34 @@ def not_regular(mode: int) -> str | None:
     return "not a regular file"
 
 
+def entry_kind(entry: os.DirEntry, tree: Path) -> str:
+    """"folder", "file" (regular, or a link to one inside the tree), or why the entry is not read.
+
+    kubectl would follow a link to a file anywhere; a scan of a stranger's tree does not: a
+    link out of the tree (to a credential of the CI machine, say) is skipped and reported, and
+    what it points to is not even looked at.
+    """
+    try:
+        if entry.is_dir(follow_symlinks=False):
+            return "folder"
+        if entry.is_symlink():
+            target = Path(os.path.realpath(entry.path))
+            if not target.is_relative_to(tree):
+                return "a symbolic link out of the tree: not followed"
+            try:
+                mode = os.stat(target).st_mode
+            except OSError:
+                return "a symbolic link to nothing (broken)"
+            if stat.S_ISDIR(mode):
+                return "a symbolic link to a folder: not followed (as kubectl does not follow it)"
+        else:
+            mode = entry.stat(follow_symlinks=False).st_mode
+    except OSError as err:
+        raise InputError(f"cannot read ({err.strerror})", entry.path) from None
+    what = not_regular(mode)
+    return "file" if what is None else f"{what}, not a regular file: never read"
+
+
 def shown_path(path: str | Path) -> str:
     """A path as a report or a message can show it: bytes that are not UTF-8 escaped (\\xff)."""
     return os.fsencode(path).decode("utf-8", "backslashreplace")

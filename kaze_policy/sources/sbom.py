@@ -17,7 +17,6 @@ import json
 import math
 import os
 import re
-import stat
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +29,7 @@ from cyclonedx.validation.xml import XmlValidator
 from kaze_policy.errors import InputError
 from kaze_policy.inventory import SNAPSHOT_API, Origin, Resource
 from kaze_policy.sources.cyclonedx_schema import first_error
-from kaze_policy.sources.files import Skipped, not_regular, read_bytes
+from kaze_policy.sources.files import Skipped, entry_kind, read_bytes
 
 SBOM_SUFFIXES = (".cdx.json", ".cdx.xml", ".bom.json")
 # Files and folders an SBOM folder may hold, bytes of SBOMs read from it and components
@@ -114,7 +113,7 @@ def _sbom_files(folder: Path, tree: Path, skipped: list[Skipped]) -> list[Path]:
                              f"(the limit of an SBOM folder)", str(folder))
         for entry in found:
             path = Path(entry.path)
-            what = _what(entry, tree)
+            what = entry_kind(entry, tree)
             if what == "folder":
                 pending.append(path)
             elif what != "file":
@@ -124,28 +123,6 @@ def _sbom_files(folder: Path, tree: Path, skipped: list[Skipped]) -> list[Path]:
             else:
                 skipped.append(Skipped(str(path), _NOT_AN_SBOM))
     return files
-
-
-def _what(entry: os.DirEntry, tree: Path) -> str:
-    """"folder", "file" (regular, or a link to one inside the tree), or why the entry is not read."""
-    try:
-        if entry.is_dir(follow_symlinks=False):
-            return "folder"
-        if entry.is_symlink():
-            target = Path(os.path.realpath(entry.path))
-            if not target.is_relative_to(tree):
-                return "a symbolic link out of the tree: not followed"
-            mode = os.stat(target).st_mode
-            if stat.S_ISDIR(mode):
-                return "a symbolic link to a folder: not followed"
-        else:
-            mode = entry.stat(follow_symlinks=False).st_mode
-    except FileNotFoundError:
-        return "a symbolic link to nothing (broken)"
-    except OSError as err:
-        raise InputError(f"cannot read ({err.strerror})", entry.path) from None
-    what = not_regular(mode)
-    return "file" if what is None else f"{what}, not a regular file: never read"
 
 
 def describe(path: Path, data: bytes, budget: list[int] | None = None) -> dict[str, Any]:
