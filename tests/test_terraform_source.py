@@ -9,6 +9,7 @@ import pytest
 
 from kaze_policy.errors import InputError
 from kaze_policy.inventory import Origin, Resource
+from kaze_policy.sources import terraform
 from kaze_policy.sources.terraform import is_plan_json, load_hcl, load_json, load_plan
 
 BUCKET = b'{"resource": {"aws_s3_bucket": {"logs": {"bucket": "l"}}}}'
@@ -35,6 +36,50 @@ def test_an_hcl_block_line_counts_a_blank_first_line(tmp_path: Path) -> None:
     file = str(tmp_path / "main.tf")
     [bucket] = load_hcl(b'\nresource "aws_s3_bucket" "logs" {\n  bucket = "l"\n}\n', file, tmp_path)
     assert bucket.origin.line == 2
+
+
+def _error(message: str, **attributes: object) -> Exception:
+    err = ValueError(message)
+    for name, value in attributes.items():
+        setattr(err, name, value)
+    return err
+
+
+@pytest.mark.parametrize(("raised", "shown"), [
+    pytest.param(_error("bad token\nexpected one of …", line=3), "main.tf:3: not valid HCL (bad token)", id="first-line-and-line"),
+    pytest.param(_error("  "), "main.tf: not valid HCL (ValueError)", id="no-text-no-line"),
+    pytest.param(_error("odd", line="3"), "main.tf: not valid HCL (odd)", id="a-line-that-is-no-number"),
+])
+def test_a_parser_error_of_any_shape_is_one_line_of_bad_input(monkeypatch: pytest.MonkeyPatch, raised: Exception,
+                                                             shown: str) -> None:
+    """python-hcl2 raises lark's errors and others: each becomes one line, its line when it has one."""
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise raised
+    monkeypatch.setattr(terraform.hcl2, "loads", fail)
+    with pytest.raises(InputError) as err:
+        load_hcl(b"x = 1\n", "main.tf", Path("."))
+    assert str(err.value) == shown
+
+
+def test_json_blocks_read_through_lists_and_past_comments_at_every_label_level(tmp_path: Path) -> None:
+    # Terraform ignores a "//" property whatever its value, an object too
+    data = (b'{"resource": {"//": "buckets", "aws_s3_bucket": [{"//": {"bucket": "c"}, "logs": {"bucket": "l"}},'
+            b' {"audit": [{"bucket": "a"}]}]}}')
+    file = str(tmp_path / "main.tf.json")
+    assert [(r.id, r.obj) for r in load_json(data, file, tmp_path)] == [
+        ("terraform/aws_s3_bucket.logs", {"bucket": "l"}), ("terraform/aws_s3_bucket.audit", {"bucket": "a"})]
+
+
+@pytest.mark.parametrize(("folder", "rid"), [
+    ("terraform/./net", "terraform/net/aws_s3_bucket.logs"),
+    (".", "terraform/aws_s3_bucket.logs"),
+])
+def test_a_module_folder_is_named_from_the_target_root_without_dot_parts(tmp_path: Path, folder: str, rid: str) -> None:
+    file = tmp_path / folder / "main.tf.json"
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_bytes(BUCKET)
+    [bucket] = load_json(BUCKET, str(file), tmp_path)
+    assert bucket.id == rid
 
 
 def test_a_block_label_written_with_json_escapes_still_finds_its_line(tmp_path: Path) -> None:

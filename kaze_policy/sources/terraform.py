@@ -169,7 +169,7 @@ def _module_dir(file: Path, root: Path) -> str:
         rel = file.parent.resolve().relative_to(root.resolve())
     except ValueError:
         rel = Path(file.parent.name)
-    parts = [p for p in rel.parts if p not in (".",)]
+    parts = list(rel.parts)  # a Path holds no "." part: Path("a/./b").parts is ("a", "b")
     if "terraform" in parts:
         parts = parts[parts.index("terraform") + 1:]
     return "/".join(parts)
