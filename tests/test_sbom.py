@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from kaze_policy.inventory import SNAPSHOT_API
+from kaze_policy.errors import InputError
+from kaze_policy.sources import sbom
 from kaze_policy.sources.sbom import describe, read_sbom_folder, validate
 from tests.conftest import ROOT, SHARED, require_input, run_cli
 
@@ -70,6 +72,77 @@ def test_an_sbom_folder_becomes_an_sbom_index_snapshot_and_reads_only_files_of_i
     # the shape of a snapshot file of that kind (docs/inventory.md), so controls read both alike
     assert index.obj == {"apiVersion": SNAPSHOT_API, "kind": "SbomIndexSnapshot", "metadata": {"name": "sboms"},
                          "source": str(folder), "sboms": read.sboms}
+
+
+def _sbom_with_components(count_nested: int) -> bytes:
+    nested = [{"type": "library", "name": f"n{i}", "version": "1"} for i in range(count_nested)]
+    return json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [
+        {"type": "library", "name": "a", "version": "1"},
+        {"type": "library", "name": "b", "version": "1", "components": nested}]}).encode()
+
+
+def _sbom_tree(tmp_path: Path) -> Path:
+    """sboms/{a.cdx.json, sub/b.cdx.json}: 3 entries, 2 SBOMs of 3 components each (one nested)."""
+    folder = tmp_path / "sboms"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.cdx.json").write_bytes(_sbom_with_components(1))
+    (folder / "sub" / "b.cdx.json").write_bytes(_sbom_with_components(1))
+    return folder
+
+
+@pytest.mark.parametrize(("limit", "value", "message"), [
+    ("MAX_SBOM_ENTRIES", 3, None),
+    ("MAX_SBOM_ENTRIES", 2, "{folder}: the SBOM folder holds more than 2 files and folders (the limit of an SBOM folder)"),
+    ("MAX_SBOM_COMPONENTS", 6, None),
+    ("MAX_SBOM_COMPONENTS", 5, "{folder}/sub/b.cdx.json: over the limit of 5 components in the SBOMs of a folder "
+                               "(this one lists 3)"),
+])
+def test_an_sbom_folder_is_read_up_to_its_limits_and_no_further(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                limit: str, value: int, message: str | None) -> None:
+    folder = _sbom_tree(tmp_path)
+    monkeypatch.setattr(sbom, limit, value)
+    if message is None:
+        assert len(read_sbom_folder(folder, tmp_path, 1 << 20).sboms) == 2
+    else:
+        with pytest.raises(InputError) as err:
+            read_sbom_folder(folder, tmp_path, 1 << 20)
+        assert str(err.value) == message.format(folder=folder)
+
+
+@pytest.mark.parametrize("spare", [0, -1], ids=["all-the-bytes", "one-byte-less"])
+def test_the_sboms_of_a_folder_are_read_up_to_their_total_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                spare: int) -> None:
+    folder = _sbom_tree(tmp_path)
+    total = sum(f.stat().st_size for f in folder.rglob("*.cdx.json"))
+    monkeypatch.setattr(sbom, "MAX_SBOM_BYTES", total + spare)
+    if spare == 0:
+        assert len(read_sbom_folder(folder, tmp_path, 1 << 20).sboms) == 2
+    else:
+        with pytest.raises(InputError) as err:
+            read_sbom_folder(folder, tmp_path, 1 << 20)
+        assert str(err.value) == (f"{folder}/sub/b.cdx.json: the SBOMs of this folder hold more than {total - 1} "
+                                  f"bytes in all (the limit of an SBOM folder)")
+
+
+def test_an_sbom_over_the_file_limit_is_bad_input(tmp_path: Path) -> None:
+    folder = _sbom_tree(tmp_path)
+    with pytest.raises(InputError, match="a.cdx.json"):
+        read_sbom_folder(folder, tmp_path, 20)
+
+
+def test_an_sbom_folder_that_cannot_be_listed_is_bad_input_naming_it(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _sbom_tree(tmp_path)
+    listing = os.scandir
+
+    def scandir(path: object) -> object:
+        if Path(str(path)).name == "sub":
+            raise PermissionError(13, "Permission denied")
+        return listing(path)
+    monkeypatch.setattr(sbom.os, "scandir", scandir)
+    with pytest.raises(InputError) as err:
+        read_sbom_folder(folder, tmp_path, 1 << 20)
+    assert str(err.value) == f"{folder}/sub: cannot read the SBOM folder (Permission denied)"
 
 
 def test_broken_sbom_is_evidence_not_bad_input(tmp_path: Path) -> None:
