@@ -227,6 +227,43 @@ def test_match_expressions_operators(expression: dict[str, Any], expected: set[s
     assert got == expected
 
 
+@pytest.mark.parametrize(("peer", "sources"), [
+    pytest.param({"namespaceSelector": {}, "podSelector": {"matchExpressions": [{"operator": "DoesNotExist"}]}},
+                 set(), id="an-expression-without-key-matches-nothing"),
+    pytest.param({"namespaceSelector": {}, "podSelector": {"matchExpressions": [{"key": "nope", "operator": "Exists"}]}},
+                 set(), id="exists-on-a-key-no-pod-has"),
+    pytest.param({"namespaceSelector": {}, "podSelector": "junk"}, set(), id="a-selector-that-is-no-object"),
+    pytest.param({"namespaceSelector": {}, "podSelector": {"matchExpressions": [
+        {"key": "app", "operator": "In", "values": ["web", "other"]}]}}, {A, "Deployment/a/other"}, id="in-two-values"),
+])
+def test_selectors_of_peers_select_exactly(peer: dict[str, Any], sources: set[str]) -> None:
+    res = two_namespaces(workload("a", "other"), workload("a", "third"),
+                         policy("b", "in", {"podSelector": {}, "ingress": [{"from": [peer]}]}))
+    assert {src for src, dst in conns(res) if dst == B} == sources
+
+
+def test_an_invalid_peer_is_passed_over_not_the_peers_after_it() -> None:
+    res = two_namespaces(policy("b", "in", {"podSelector": {}, "ingress": [{"from": [{}, {"namespaceSelector": {}}]}]}))
+    assert allowed(res, A, B)
+
+
+def test_an_ip_block_without_cidr_lists_no_address() -> None:
+    assert egress_of(two_namespaces(egress_policy({"to": [{"ipBlock": {}}]})))["cidrs"] == []
+
+
+@pytest.mark.parametrize("unknown_source_term", [
+    {"key": "container:x", "operator": "DoesNotExist"},
+    {"key": "container:x", "operator": "NotIn", "values": ["y"]},
+])
+def test_cilium_terms_on_a_label_source_no_workload_has_hold_for_all_and_the_rest_still_apply(
+        unknown_source_term: dict[str, Any]) -> None:
+    """Cilium's `container:` labels name no workload: DoesNotExist and NotIn on them hold; `k8s:app` is `app`."""
+    res = [namespace("a"), *(workload("a", n) for n in ("web", "web2", "web3")),
+           cilium("a", "in", {"endpointSelector": {"matchLabels": {"app": "web"}}, "ingress": [{"fromEndpoints": [
+               {"matchExpressions": [unknown_source_term, {"key": "k8s:app", "operator": "In", "values": ["web2"]}]}]}]})]
+    assert {src for src, dst in conns(res) if dst == "Deployment/a/web"} == {"Deployment/a/web2"}
+
+
 def test_match_labels_and_expressions_are_anded() -> None:
     sel = {"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "env", "operator": "In", "values": ["prod"]}]}
     res = [tenant_ns("b", "beta"), workload("b", "db"), workload("b", "w1", {"app": "web", "env": "prod"}),
@@ -429,6 +466,15 @@ def test_other_kinds_are_ignored() -> None:
     assert allowed(res, A, B)
 
 
+@pytest.mark.parametrize("count", [64, 65, 70], ids=["64-classes", "65-classes", "70-classes"])
+def test_every_pair_of_many_pod_classes_is_found(count: int) -> None:
+    """Past 64 classes in one set, the sets are walked another way (dense masks): no pair is lost."""
+    names = [f"w{i:02}" for i in range(count)]
+    res = [namespace("a"), *(workload("a", name) for name in names)]
+    pairs = {(c.src, c.dst) for c in netpol.connectivity(res)}
+    assert pairs == {(f"Deployment/a/{s}", f"Deployment/a/{d}") for s in names for d in names}
+
+
 def test_a_workload_reaches_its_own_replicas() -> None:
     assert allowed(two_namespaces(), A, A)
 
@@ -486,6 +532,30 @@ def test_tenant_violation_names_no_policy_of_a_cilium_direction_that_does_not_is
     """With enableDefaultDeny off, the Cilium rule allows but isolates nothing: web reaches db anyway."""
     res = two_namespaces(cilium("a", "open", {"endpointSelector": {}, "enableDefaultDeny": {"egress": False},
                                               "egress": [{"toEntities": ["cluster"]}]}))
+    [violation] = [v for v in netpol.analyze(res, None)["tenant_violations"] if v["src_tenant"] == "acme"]
+    assert violation["policies"] == []
+
+
+def test_tenant_violation_names_only_the_policies_whose_rules_allow_that_port_to_that_peer() -> None:
+    """Each side holds a rule for the witness, one for another peer and one for another port."""
+    def rule(direction: str, peer: dict[str, Any], port: int) -> dict[str, Any]:
+        return {direction: [{"to" if direction == "egress" else "from": [peer], "ports": [{"port": port}]}]}
+    ns_b, ns_a, ns_c = ({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": n}}} for n in "bac")
+    res = two_namespaces(tenant_ns("c", "gamma"), workload("c", "other"),
+                         *(policy("a", name, {"podSelector": {}, "policyTypes": ["Egress"], **rule("egress", peer, port)})
+                           for name, peer, port in [("to-db", ns_b, 5432), ("to-c", ns_c, 5432), ("to-db-9", ns_b, 9)]),
+                         *(policy("b", name, {"podSelector": {}, **rule("ingress", peer, port)})
+                           for name, peer, port in [("from-a", ns_a, 5432), ("from-c", ns_c, 5432), ("from-a-9", ns_a, 9)]))
+    for resource in res:  # policies without an inventory id are named kind/namespace/name
+        if resource["kind"] == "NetworkPolicy":
+            del resource["id"]
+    [violation] = [v for v in netpol.analyze(res, None)["tenant_violations"] if (v["src"], v["dst"]) == (A, B)]
+    assert (violation["port"], violation["policies"]) == (5432, ["NetworkPolicy/a/to-db", "NetworkPolicy/b/from-a"])
+
+
+def test_tenant_violation_names_no_policy_of_a_cilium_ingress_that_does_not_isolate() -> None:
+    res = two_namespaces(cilium("b", "open", {"endpointSelector": {}, "enableDefaultDeny": {"ingress": False},
+                                              "ingress": [{"fromEntities": ["cluster"]}]}))
     [violation] = [v for v in netpol.analyze(res, None)["tenant_violations"] if v["src_tenant"] == "acme"]
     assert violation["policies"] == []
 
