@@ -237,11 +237,32 @@ def _bom_bytes(component: dict, components: tuple = ()) -> bytes:
     ({"type": "container", "name": "loki", "purl": "pkg:oci/loki?tag=3"}, "loki", None),
     ({"type": "container", "name": "loki", "hashes": [{"alg": "SHA-512", "content": DIGEST_A}]}, "loki", None),
     ({"type": "container", "name": "loki", "purl": f"pkg:deb/loki@sha256%3A{DIGEST_B}"}, "loki", None),
+    # the version of a purl follows its last @ (purl-spec: the remainder is split once from the
+    # right), and holds whatever follows, a / too
+    ({"type": "container", "name": "loki", "purl": f"pkg:oci/lo@ki@sha256%3A{DIGEST_B}"},
+     f"loki@sha256:{DIGEST_B}", f"sha256:{DIGEST_B}"),
+    ({"type": "container", "name": "loki", "purl": "pkg:oci/loki@v1/x"}, "loki@v1/x", "v1/x"),
+    # a purl that does not parse is no purl
+    ({"type": "container", "name": "loki", "purl": f"pkg:oci@sha256%3A{DIGEST_B}"}, "loki", None),
 ])
 def test_the_image_an_sbom_covers_is_its_name_or_oci_purl_with_its_digest(component: dict, image: str,
                                                                           digest: str | None) -> None:
     entry = describe(Path("x.cdx.json"), _bom_bytes(component))
     assert (entry["image"], entry["subjectDigest"], entry["valid"]) == (image, digest, True)
+
+
+def test_a_subject_whose_name_is_not_a_string_names_no_image() -> None:
+    component = {"type": "container", "name": 5, "hashes": [{"alg": "SHA-256", "content": DIGEST_A}]}
+    entry = describe(Path("x.cdx.json"), _bom_bytes(component))
+    assert (entry["image"], entry["subjectDigest"], entry["valid"]) == (None, f"sha256:{DIGEST_A}", False)
+
+
+def test_a_licence_entry_that_is_no_object_is_passed_over_not_the_ones_after_it(tmp_path: Path) -> None:
+    path = tmp_path / "x.cdx.json"
+    path.write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [
+        {"type": "library", "name": "a", "version": "1", "licenses": ["junk", {"license": {"id": "MIT"}}]}]}))
+    [component] = describe(path, path.read_bytes())["components"]
+    assert component["licenses"] == ["MIT"]
 
 
 def test_components_are_listed_with_their_hashes_and_licences() -> None:

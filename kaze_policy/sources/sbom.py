@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.xml import XmlValidator
+from packageurl import PackageURL
 
 from kaze_policy.errors import InputError
 from kaze_policy.inventory import SNAPSHOT_API, Origin, Resource
@@ -188,9 +188,9 @@ def _strict_json(data: bytes | str) -> Any:
         raise ValueError("nested too deeply") from None
 
 
-def _field(value: Any, name: str, kind: type) -> Any:
-    """value[name] when value is an object and the field has the JSON type wanted, else empty."""
-    found = value.get(name) if isinstance(value, dict) else None
+def _field(value: dict[str, Any], name: str, kind: type) -> Any:
+    """value[name] when the field has the JSON type wanted, else an empty one of that type."""
+    found = value.get(name)
     return found if isinstance(found, kind) else kind()
 
 
@@ -204,17 +204,26 @@ def _subject(component: dict[str, Any]) -> tuple[str | None, str | None]:
     for hashed in _field(component, "hashes", list):
         if isinstance(hashed, dict) and hashed.get("alg") == "SHA-256" and _SHA256.match(str(hashed.get("content"))):
             digest = f"sha256:{hashed['content']}"
-    purl = component.get("purl")
     repository = _text(component.get("name"))
-    if isinstance(purl, str) and purl.startswith("pkg:oci/"):
-        parts = urlsplit(purl)
-        name_version = unquote(parts.path.split("/", 1)[-1])
-        if "@" in name_version:
-            digest = digest or name_version.split("@", 1)[1]
-        query = parse_qs(parts.query)
-        repository = (query.get("repository_url") or [repository])[0]
+    oci = _oci_purl(component.get("purl"))
+    if oci is not None:
+        digest = digest or oci.version
+        repository = oci.qualifiers.get("repository_url") or repository
     image = f"{repository}@{digest}" if repository and digest else repository
     return image, digest
+
+
+def _oci_purl(purl: Any) -> PackageURL | None:
+    """An OCI package URL as the reference parser (packageurl-python) reads it, else None.
+
+    Its version is the image digest: what follows the last `@`, unescaped (`sha256%3A…`)."""
+    if not isinstance(purl, str):
+        return None
+    try:
+        parsed = PackageURL.from_string(purl)
+    except ValueError:
+        return None
+    return parsed if parsed.type == "oci" else None
 
 
 def _component(component: dict[str, Any]) -> dict[str, Any]:
