@@ -181,7 +181,6 @@ class Grant:
 class _Role:
     id: str
     kind: str
-    namespace: str | None
     name: str
     labels: dict[str, str]
     rules: tuple[Rule, ...]
@@ -201,8 +200,7 @@ def _role_of(kind: str, namespace: str | None, name: str, obj: Mapping[str, Any]
     selectors = list(agg.get("clusterRoleSelectors") or []) if isinstance(agg, Mapping) else None
     key = f"Role/{namespace}/{name}" if kind == "Role" else f"ClusterRole/{name}"
     protected = (meta.get("annotations") or {}).get(AUTOUPDATE_ANNOTATION) == "false"
-    return _Role(role_id or key, kind, namespace if kind == "Role" else None, name, labels, rules, selectors,
-                 builtin, protected)
+    return _Role(role_id or key, kind, name, labels, rules, selectors, builtin, protected)
 
 
 @dataclass

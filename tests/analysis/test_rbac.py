@@ -1014,7 +1014,7 @@ def with_rule(**changes: Any) -> dict[str, Any]:
     *[(cluster_role("c", {"nonResourceURLs": ["/healthz"], "verbs": ["get"], key: ["x"]}),
        "a rule cannot apply to both resources and non-resource URLs")
       for key in ("apiGroups", "resources", "resourceNames")],
-    (cluster_role("c", with_rule(apiGroups=None)), "a resource rule must name at least one apiGroup"),
+    (cluster_role("c", with_rule(apiGroups=None)), 'a resource rule must name at least one apiGroup ("" is the core group)'),
     (cluster_role("c", with_rule(resources=[])), "a resource rule must name at least one resource"),
     (cluster_role("c", aggregate=[]), "aggregationRule needs at least one clusterRoleSelector"),
     (res("ClusterRole", "c", aggregationRule="all"), "aggregationRule needs at least one clusterRoleSelector"),
@@ -1023,7 +1023,7 @@ def with_rule(**changes: Any) -> dict[str, Any]:
        "aggregationRule.clusterRoleSelectors[1]: must be a label selector (matchLabels a map, matchExpressions a list)")
       for selector in ("tier=low", {"matchLabels": ["tier"]}, {"matchExpressions": {"key": "tier"}})],
     (cluster_role("c", aggregate=[{"matchExpressions": [{"key": "k", "operator": "Near"}]}]),
-     "clusterRoleSelectors[0]: operator must be one of In, NotIn, Exists, DoesNotExist, not 'Near'"),
+     "aggregationRule.clusterRoleSelectors[0]: operator must be one of In, NotIn, Exists, DoesNotExist, not 'Near'"),
     (cluster_role("c", aggregate=[{"matchExpressions": ["k"]}]),
      "operator must be one of In, NotIn, Exists, DoesNotExist, not None"),
     (cluster_role("c", aggregate=[{"matchExpressions": [{"key": "k", "operator": "In"}]}]), "operator In needs values"),
@@ -1038,7 +1038,8 @@ def test_a_role_the_api_server_rejects_names_itself_and_the_problem(bad: dict[st
     with pytest.raises(InputError) as err:
         check_role(bad)
     assert err.value.message.startswith(("ClusterRole/c: ", "Role/a/r: "))
-    assert problem in err.value.message and err.value.message.endswith("; the API server rejects it")
+    body = err.value.message.removesuffix("; the API server rejects it")
+    assert body != err.value.message and body.endswith(problem) and body[: -len(problem)].endswith(": ")
 
 
 @pytest.mark.parametrize("good", [
@@ -1106,6 +1107,25 @@ def test_all_account_groups_cover_every_account(group: str) -> None:
     assert perms.can("ServiceAccount:z:undeclared", "list", "", "pods")
 
 
+@pytest.mark.parametrize("subject", ["Group:kaze:operators", "User:alice"])
+@pytest.mark.parametrize(("request_", "allowed"), [
+    (("get", "", "pods", "log", "a", "web"), True),
+    (("get", "apps", "pods", "log", "a", "web"), False),     # another API group
+    (("get", "", "pods", "exec", "a", "web"), False),        # another subresource
+    (("get", "", "pods", "log", "b", "web"), False),         # another namespace
+    (("get", "", "pods", "log", "a", "db"), False),          # another object
+    (("get", "", "pods", "log", "a", ""), False),            # no object named: resourceNames never allow it
+    (("get", "", "pods", "log", "", "web"), False),          # cluster-wide
+])
+def test_can_asks_the_authorizer_with_every_part_of_the_request(subject: str, request_: tuple[str, ...],
+                                                                  allowed: bool) -> None:
+    perms = effective_permissions([
+        role("logs", "a", {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"], "resourceNames": ["web"]}),
+        binding("rb", "a", "Role", "logs", subject)])
+    verb, api_group, resource, subresource, ns, name = request_
+    assert perms.can(subject, verb, api_group, resource, subresource, ns, name) is allowed
+
+
 def test_authorize_is_the_authorizers_request_decision() -> None:
     perms = effective_permissions([role("named", "a", rule("get,list", "secrets", names="db")),
                                    binding("rb", "a", "Role", "named", "User:app", "Group:ops")])
@@ -1147,6 +1167,35 @@ def test_a_redefined_builtin_role_keeps_its_own_label_values_at_start_up() -> No
 
     assert effective_permissions(world("true")).can("User:alice", "create", "apps", "deployments", namespace="a")
     assert not effective_permissions(world("false")).can("User:alice", "create", "apps", "deployments", namespace="a")
+
+
+def test_a_redefined_aggregated_builtin_role_aggregates_by_its_own_and_its_builtin_selectors() -> None:
+    """`view` redefined with a selector of its own: start-up reconciliation adds the built-in
+    selector (aggregate-to-view) to it, so both sets of roles are aggregated."""
+    mine = cluster_role("view", aggregate=[{"matchLabels": {"team": "ops"}}])
+    extra = cluster_role("ops-secrets", rule("get", "secrets"), labels={"team": "ops"})
+    perms = effective_permissions([mine, extra, binding("crb", None, "ClusterRole", "view", "User:alice")])
+    assert perms.can("User:alice", "get", "", "secrets", namespace="a")  # by the manifest's selector
+    assert perms.can("User:alice", "list", "", "pods", namespace="a")  # by the built-in selector
+
+
+def test_aggregation_goes_on_past_a_role_already_being_resolved() -> None:
+    """top aggregates middle (label x); middle aggregates y, which top and leaf carry: the cycle
+    back to top is passed over, and leaf's rule still reaches top through middle."""
+    top = cluster_role("top", labels={"y": "1"}, aggregate=[{"matchLabels": {"x": "1"}}])
+    leaf = cluster_role("leaf", rule("get", "secrets"), labels={"y": "1"})
+    middle = cluster_role("middle", labels={"x": "1"}, aggregate=[{"matchLabels": {"y": "1"}}])
+    perms = effective_permissions([top, leaf, middle, binding("crb", None, "ClusterRole", "top", "User:alice")])
+    assert perms.can("User:alice", "get", "", "secrets", namespace="a")
+
+
+def test_an_aggregation_rule_a_builtin_role_lacks_is_removed_at_start_up() -> None:
+    mine = cluster_role("system:aggregate-to-view", aggregate=[{"matchLabels": {"team": "ops"}}])
+    extra = cluster_role("ops-secrets", rule("get", "secrets"), labels={"team": "ops"})
+    perms = effective_permissions([mine, extra,
+                                   binding("crb", None, "ClusterRole", "system:aggregate-to-view", "User:alice")])
+    assert not perms.can("User:alice", "get", "", "secrets", namespace="a")
+    assert perms.can("User:alice", "list", "", "pods", namespace="a")  # its built-in rules
 
 
 def test_a_rule_on_non_resource_urls_grants_nothing_on_resources() -> None:
