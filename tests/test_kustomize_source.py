@@ -8,6 +8,7 @@ import pytest
 
 from kaze_policy.errors import UsageError
 from kaze_policy.sources import kustomize
+from tests.conftest import require_tool
 from tests.test_exit_codes import _kustomize_target, _not_a_program
 
 
@@ -46,3 +47,28 @@ def test_a_kustomize_found_on_the_path_that_is_not_a_program_is_named_kustomize(
         kustomize.render(_kustomize_target(tmp_path), 1 << 20)
     assert caught.value.message == ("cannot run kustomize: not a program (neither a binary nor a script with #!); "
                                     "it must name the kustomize program")
+
+
+# Names that end others: a renamed object is traced to the longest name it holds, not to one
+# that merely ends it and comes first in the file.
+NAMES = ("1", "pp-11", "app-1", "app-11")
+CONFIG_MAPS = "---\n".join(f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: '{name}'\ndata: {{a: b}}\n"
+                            for name in NAMES)
+
+
+@pytest.mark.parametrize("cwd", [".", "a/b/c"], ids=["under-the-current-folder", "far-outside-it"])
+def test_rendered_objects_point_at_the_file_and_line_of_their_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                      cwd: str) -> None:
+    """A renamed object (namePrefix) is traced to the longest name it holds (`app-11`, not
+    `app-1`); the file is shown relative to the current folder, or absolute when far outside."""
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "cms.yaml").write_text(CONFIG_MAPS)
+    (base / "kustomization.yaml").write_text("resources: [cms.yaml]\nnamePrefix: prod-\n")
+    (tmp_path / cwd).mkdir(parents=True, exist_ok=True)
+    monkeypatch.chdir(tmp_path / cwd)
+    monkeypatch.setenv("KAZE_KUSTOMIZE", require_tool("kustomize"))
+    resources, _ = kustomize.render(base, 1 << 20)
+    shown = "base/cms.yaml" if cwd == "." else str(base / "cms.yaml")
+    assert sorted((r.name, r.origin.file, r.origin.line) for r in resources) == sorted(
+        (f"prod-{name}", shown, 1 + 6 * i) for i, name in enumerate(NAMES))

@@ -257,6 +257,21 @@ def test_a_subject_whose_name_is_not_a_string_names_no_image() -> None:
     assert (entry["image"], entry["subjectDigest"], entry["valid"]) == (None, f"sha256:{DIGEST_A}", False)
 
 
+def test_an_sbom_nested_too_deeply_to_validate_is_an_invalid_entry_not_a_crash() -> None:
+    component: dict = {"type": "library", "name": "x", "version": "1"}
+    for _ in range(200):
+        component = {"type": "library", "name": "x", "version": "1", "components": [component]}
+    entry = describe(Path("x.cdx.json"), _bom_bytes({"type": "container", "name": "n"}, (component,)))
+    assert (entry["valid"], entry["errors"]) == (False, ["nested too deeply to be validated"])
+
+
+def test_a_unique_list_given_as_a_string_is_a_type_error_not_a_uniqueness_one(tmp_path: Path) -> None:
+    """uniqueItems holds for arrays only: "aa" where components belong is not an array of two equal items."""
+    path = tmp_path / "x.cdx.json"
+    path.write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": "aa"}))
+    assert describe(path, path.read_bytes())["errors"] == ["components: 'aa' is not of type 'array'"]
+
+
 def test_a_licence_entry_that_is_no_object_is_passed_over_not_the_ones_after_it(tmp_path: Path) -> None:
     path = tmp_path / "x.cdx.json"
     path.write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [
@@ -282,6 +297,10 @@ def test_components_are_listed_with_their_hashes_and_licences() -> None:
     ("x.cdx.json", b"{", "not JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
     ("x.cdx.json", b"[]", "not a CycloneDX document (bomFormat)"),
     ("x.cdx.json", b'{"bomFormat": "SPDX"}', "not a CycloneDX document (bomFormat)"),
+    ("x.cdx.json", b'{"version": NaN}', "not JSON: NaN is not a JSON number"),
+    ("x.cdx.json", b'{"version": 1' + b"0" * 400 + b'.5}',
+     "not JSON: 1" + "0" * 39 + " is beyond the range of a JSON number"),
+    ("x.cdx.json", b"[" * 100_000 + b"]" * 100_000, "not JSON: nested too deeply"),
 ])
 def test_a_file_that_is_no_cyclonedx_json_is_an_invalid_entry(name: str, data: bytes, error: str) -> None:
     assert describe(Path(name), data) == {"file": name, "image": None, "valid": False, "errors": [error],
