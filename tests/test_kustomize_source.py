@@ -72,3 +72,20 @@ def test_rendered_objects_point_at_the_file_and_line_of_their_source(tmp_path: P
     shown = "base/cms.yaml" if cwd == "." else str(base / "cms.yaml")
     assert sorted((r.name, r.origin.file, r.origin.line) for r in resources) == sorted(
         (f"prod-{name}", shown, 1 + 6 * i) for i, name in enumerate(NAMES))
+
+
+def test_a_generated_object_is_the_kustomizations_and_relative_path_values_stay_as_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A generator's object has no file of its own: it is the kustomization's, at no line (its
+    line in kustomize's output is none of that file). Only the origin's `path:` is rebased."""
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  path: conf/app.ini\n")
+    (base / "kustomization.yaml").write_text("resources: [cm.yaml]\nconfigMapGenerator:\n- name: gen\n  literals: [a=b]\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KAZE_KUSTOMIZE", require_tool("kustomize"))
+    resources, _ = kustomize.render(base, 1 << 20)
+    by_name = {r.name.split("-")[0]: r for r in resources}
+    assert (by_name["app"].origin.file, by_name["app"].origin.line) == ("base/cm.yaml", 1)
+    assert by_name["app"].obj["data"] == {"path": "conf/app.ini"}
+    assert (by_name["gen"].origin.file, by_name["gen"].origin.line) == (str(base / "kustomization.yaml"), None)

@@ -110,6 +110,9 @@ def render(directory: Path, max_bytes: int, allow_remote: bool = False) -> tuple
     output = _build_with_origins(binary, directory.resolve(), display, max_bytes)
     manifest = load_manifest(output, display, source="kustomize")
     for resource in manifest.resources:
+        # Until traced to its source, an object is the kustomization's: its line in kustomize's
+        # output is no line of that file (a generated ConfigMap got `kustomization.yaml:11`).
+        resource.origin = Origin(display, None)
         _trace_origin(resource, folders, max_bytes)
     return manifest.resources, manifest.skipped
 
