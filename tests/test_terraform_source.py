@@ -183,3 +183,25 @@ def test_a_state_is_read_from_its_values() -> None:
 ])
 def test_a_plan_is_told_by_its_format_version_and_values(value, expected: bool) -> None:
     assert is_plan_json(value) is expected
+
+
+@pytest.mark.parametrize(("version", "shown"), [
+    (-1, "a negative number"), (1.5, "a number"), (0.0, "a number"), ("1", "a string"), (True, "a boolean"),
+    ([], "an array"),
+])
+def test_a_plan_field_of_the_wrong_json_type_is_bad_input_naming_both_types(version: object, shown: str) -> None:
+    plan = {"format_version": "1.2", "values": {"root_module": {"resources": [
+        {"address": "aws_s3_bucket.a", "mode": "managed", "type": "aws_s3_bucket", "name": "a",
+         "schema_version": version, "values": {"bucket": "x"}}]}}}
+    with pytest.raises(InputError) as err:
+        load_plan(plan, "plan.json")
+    assert str(err.value) == ("plan.json: not a Terraform plan as terraform show -json writes it: "
+                              f"values.root_module.resources[0].schema_version is {shown}, "
+                              "where it is an integer of at least 0")
+
+
+def test_a_plan_field_of_zero_where_an_integer_of_at_least_0_belongs_is_read() -> None:
+    plan = {"format_version": "1.2", "values": {"root_module": {"resources": [
+        {"address": "aws_s3_bucket.a", "mode": "managed", "type": "aws_s3_bucket", "name": "a",
+         "schema_version": 0, "values": {"bucket": "x"}}]}}}
+    assert [r.id for r in load_plan(plan, "plan.json")] == ["terraform/aws_s3_bucket.a"]

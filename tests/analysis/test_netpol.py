@@ -560,6 +560,20 @@ def test_tenant_violation_names_no_policy_of_a_cilium_ingress_that_does_not_isol
     assert violation["policies"] == []
 
 
+def test_tenant_violation_witness_is_the_first_workload_of_the_source_tenant() -> None:
+    res = two_namespaces(workload("a", "api"), workload("a", "zz"))
+    [violation] = [v for v in netpol.analyze(res, None)["tenant_violations"] if v["src_tenant"] == "acme"]
+    assert violation["src"] == "Deployment/a/api"
+
+
+def test_tenant_violation_keeps_the_first_witness_of_a_pair_that_several_grants_allow() -> None:
+    from_a = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "a"}}}]
+    res = two_namespaces(*(policy("b", f"in-{port}", {"podSelector": {}, "ingress": [
+        {"from": from_a, "ports": [{"port": port}]}]}) for port in (9000, 9100)))
+    [violation] = [v for v in netpol.analyze(res, None)["tenant_violations"] if v["src_tenant"] == "acme"]
+    assert (violation["port"], violation["policies"]) == (9000, ["NetworkPolicy/b/in-9000"])
+
+
 def test_namespaces_of_one_tenant_are_not_a_violation() -> None:
     res = [tenant_ns("a", "acme"), tenant_ns("a2", "acme"), workload("a", "x"), workload("a2", "y")]
     assert netpol.analyze(res, None)["tenant_violations"] == []
@@ -614,6 +628,22 @@ def test_shared_plane_undeclared_ports_are_the_reached_ones_less_the_declared(
     """llm declares 8080: what is left of the reachable range is cut exactly around it."""
     [entry] = netpol.analyze(shared_setup(ingress_ports_), None)["shared_undeclared"]
     assert entry["port"] == first_undeclared
+
+
+@pytest.mark.parametrize(("declared", "undeclared"), [
+    pytest.param([{"containerPort": 1}, {"containerPort": 65535}], [], id="the-first-and-last-ports"),
+    pytest.param([{"containerPort": 1, "protocol": "tcp"}, {"containerPort": 65535, "protocol": "TCP"}], [],
+                 id="protocol-in-any-case"),
+    pytest.param([{"containerPort": 1, "protocol": "ICMP"}, {"containerPort": 65535}], [1],
+                 id="a-port-of-a-protocol-policies-know-not-is-no-port"),
+    pytest.param([{"containerPort": 0}, {"containerPort": 65536}, {"containerPort": 65535}], [1],
+                 id="numbers-out-of-range-are-no-ports"),
+])
+def test_shared_plane_declared_ports_are_read_as_the_api_server_reads_them(
+        declared: list[dict[str, Any]], undeclared: list[int]) -> None:
+    res = shared_setup([{"port": 1}, {"port": 65535}])
+    res[3] = workload("gw", "llm", {"app": "llm"}, declared)
+    assert [e["port"] for e in netpol.analyze(res, None)["shared_undeclared"]] == undeclared
 
 
 def test_shared_plane_on_a_declared_udp_port_is_not_reported() -> None:

@@ -983,6 +983,13 @@ def test_a_binding_the_api_server_rejects_names_itself_and_the_problem(bad: dict
     assert problem in err.value.message and err.value.message.endswith("; the API server rejects it")
 
 
+@pytest.mark.parametrize("role_ref", [None, "view"])
+def test_a_binding_without_a_role_ref_object_is_refused_in_those_words(role_ref: object) -> None:
+    with pytest.raises(InputError) as err:
+        check_binding(rb_with(roleRef=role_ref))
+    assert err.value.message == "RoleBinding/a/rb: roleRef is required; the API server rejects it"
+
+
 @pytest.mark.parametrize("good", [
     rb_with(ref_apiGroup=""),  # defaulted to rbac.authorization.k8s.io
     rb_with(ref_kind="Role", ref_name="system:reader.v2"),
