@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from kaze_policy.errors import UsageError
+from kaze_policy.errors import InputError, UsageError
 from kaze_policy.sources import kustomize
 from tests.conftest import require_tool
 from tests.test_exit_codes import _kustomize_target, _not_a_program
@@ -89,3 +90,24 @@ def test_a_generated_object_is_the_kustomizations_and_relative_path_values_stay_
     assert (by_name["app"].origin.file, by_name["app"].origin.line) == ("base/cm.yaml", 1)
     assert by_name["app"].obj["data"] == {"path": "conf/app.ini"}
     assert (by_name["gen"].origin.file, by_name["gen"].origin.line) == (str(base / "kustomization.yaml"), None)
+
+
+@pytest.mark.parametrize("where", ["base", "base/.git"], ids=["in-the-kustomization", "in-its-git-folder"])
+def test_a_fifo_below_a_kustomization_is_refused_before_the_build_unless_in_git(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """kustomize would block on a FIFO it is told to read; git holds none, so .git is not walked.
+    A broken link before it in the folder is passed over (kustomize reports it if it needs it)."""
+    base = tmp_path / "base"
+    (tmp_path / where).mkdir(parents=True, exist_ok=True)
+    (base / "cms.yaml").write_text(CONFIG_MAPS)
+    (base / "kustomization.yaml").write_text("resources: [cms.yaml]\n")
+    (tmp_path / where / "a-broken").symlink_to(tmp_path / "missing")
+    os.mkfifo(tmp_path / where / "b-pipe")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KAZE_KUSTOMIZE", require_tool("kustomize"))
+    if where == "base":
+        with pytest.raises(InputError) as err:
+            kustomize.render(base, 1 << 20)
+        assert str(err.value).startswith("base/b-pipe: a FIFO, not a regular file, in a kustomization")
+    else:
+        assert len(kustomize.render(base, 1 << 20)[0]) == len(NAMES)
