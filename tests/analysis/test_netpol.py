@@ -843,6 +843,21 @@ def fqdn_policy(**extra: Any) -> dict[str, Any]:
         **extra})
 
 
+def test_cilium_service_account_selectors_read_both_spellings_of_a_pods_account() -> None:
+    """serviceAccountName, or the deprecated serviceAccount, else `default`."""
+    accounts = {"by-name": {"serviceAccountName": "agent"}, "by-old-field": {"serviceAccount": "agent"}, "none": {}}
+    workloads = []
+    for name, spec in accounts.items():
+        res = workload("a", name)
+        res["object"]["spec"]["template"]["spec"].update(spec)
+        workloads.append(res)
+    res = [namespace("a"), workload("a", "web"), *workloads,
+           cilium("a", "in", {"endpointSelector": {"matchLabels": {"app": "web"}}, "ingress": [
+               {"fromEndpoints": [{"matchLabels": {"io.cilium.k8s.policy.serviceaccount": "agent"}}]}]})]
+    assert {src for src, dst in conns(res) if dst == "Deployment/a/web"} == {
+        "Deployment/a/by-name", "Deployment/a/by-old-field"}
+
+
 def test_cilium_to_fqdns_become_fqdn_facts() -> None:
     e = egress_of(two_namespaces(fqdn_policy()))
     assert e["fqdns"] == [{"fqdn": "*.anthropic.com", "protocol": "TCP", "ports": [443]},
