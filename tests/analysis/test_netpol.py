@@ -528,12 +528,22 @@ def test_tenant_violation_is_one_entry_per_ordered_tenant_pair() -> None:
     assert [(v["src_tenant"], v["dst_tenant"]) for v in facts["tenant_violations"]] == [("acme", "beta"), ("beta", "acme")]
 
 
-def test_tenant_violation_names_no_policy_of_a_cilium_direction_that_does_not_isolate() -> None:
-    """With enableDefaultDeny off, the Cilium rule allows but isolates nothing: web reaches db anyway."""
-    res = two_namespaces(cilium("a", "open", {"endpointSelector": {}, "enableDefaultDeny": {"egress": False},
-                                              "egress": [{"toEntities": ["cluster"]}]}))
+def acme_violation(res: list[dict[str, Any]]) -> dict[str, Any]:
+    """The one tenant violation whose source is acme's."""
     [violation] = [v for v in netpol.analyze(res, None)["tenant_violations"] if v["src_tenant"] == "acme"]
-    assert violation["policies"] == []
+    return violation
+
+
+@pytest.mark.parametrize(("ns", "direction", "peers"), [
+    ("a", "egress", {"toEntities": ["cluster"]}),
+    ("b", "ingress", {"fromEntities": ["cluster"]}),
+])
+def test_tenant_violation_names_no_policy_of_a_cilium_direction_that_does_not_isolate(
+        ns: str, direction: str, peers: dict[str, Any]) -> None:
+    """With enableDefaultDeny off, the Cilium rule allows but isolates nothing: web reaches db anyway."""
+    res = two_namespaces(cilium(ns, "open", {"endpointSelector": {}, "enableDefaultDeny": {direction: False},
+                                             direction: [peers]}))
+    assert acme_violation(res)["policies"] == []
 
 
 def test_tenant_violation_names_only_the_policies_whose_rules_allow_that_port_to_that_peer() -> None:
@@ -553,24 +563,16 @@ def test_tenant_violation_names_only_the_policies_whose_rules_allow_that_port_to
     assert (violation["port"], violation["policies"]) == (5432, ["NetworkPolicy/a/to-db", "NetworkPolicy/b/from-a"])
 
 
-def test_tenant_violation_names_no_policy_of_a_cilium_ingress_that_does_not_isolate() -> None:
-    res = two_namespaces(cilium("b", "open", {"endpointSelector": {}, "enableDefaultDeny": {"ingress": False},
-                                              "ingress": [{"fromEntities": ["cluster"]}]}))
-    [violation] = [v for v in netpol.analyze(res, None)["tenant_violations"] if v["src_tenant"] == "acme"]
-    assert violation["policies"] == []
-
-
 def test_tenant_violation_witness_is_the_first_workload_of_the_source_tenant() -> None:
     res = two_namespaces(workload("a", "api"), workload("a", "zz"))
-    [violation] = [v for v in netpol.analyze(res, None)["tenant_violations"] if v["src_tenant"] == "acme"]
-    assert violation["src"] == "Deployment/a/api"
+    assert acme_violation(res)["src"] == "Deployment/a/api"
 
 
 def test_tenant_violation_keeps_the_first_witness_of_a_pair_that_several_grants_allow() -> None:
     from_a = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "a"}}}]
     res = two_namespaces(*(policy("b", f"in-{port}", {"podSelector": {}, "ingress": [
         {"from": from_a, "ports": [{"port": port}]}]}) for port in (9000, 9100)))
-    [violation] = [v for v in netpol.analyze(res, None)["tenant_violations"] if v["src_tenant"] == "acme"]
+    violation = acme_violation(res)
     assert (violation["port"], violation["policies"]) == (9000, ["NetworkPolicy/b/in-9000"])
 
 
