@@ -81,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("targets", nargs="*", help="files or folders under kaze_policy/")
     parser.add_argument("--workers", type=int, default=1, help="mutants run at once (default 1)")
     parser.add_argument("--resume", action="store_true",
-                        help="go on from the last run's results (same targets): run its survivors again, "
-                             "then the mutants it did not reach")
+                        help="go on from the last run's results (same targets): run the mutants it did not reach, "
+                             "then its survivors again")
     args = parser.parse_args(argv)
     targets = [t.rstrip("/") for t in (args.targets or DEFAULT_TARGETS)]
     for target in targets:
@@ -101,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     prepare(targets, tests, fresh=not resuming)
     started = time.monotonic()
     with shared_cluster(tests) as cluster_env:
-        for names in ([again] if again else []) + [[]]:
+        # The mutants never run first: a survivor runs every test that reaches it, and a sitting
+        # that ends early should leave fewer mutants unchecked rather than re-check old survivors.
+        for names in [[]] + ([again] if again else []):
             returncode = run_mutmut(args.workers, names, cluster_env)
             if returncode != 0:
                 print(f"make mutation: mutmut exited with {returncode}", file=sys.stderr)
