@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from kaze_policy.errors import InputError
 from kaze_policy.sources.kubernetes import load_manifest
-from tests.conftest import FIXTURES, run_cli
+from tests.conftest import FIXTURES, require_tool, run_cli
 
 DENY_ALL_CASE = FIXTURES / "KZ-TEN-02" / "pass" / "single-policy-both-directions"
 
@@ -147,11 +148,17 @@ def test_items_of_a_grouped_typed_list_keep_the_group() -> None:
     assert (resource.id, resource.api_version) == ("NetworkPolicy/a/deny", "networking.k8s.io/v1")
 
 
-def test_a_privileged_pod_of_a_pod_list_fails_ten_05(tmp_path: Path) -> None:
+@pytest.mark.parametrize("header", [
+    pytest.param(b"apiVersion: v1\nkind: PodList\n", id="a-pod-list"),
+    # kubectl applies the items of any document with `items`, not the document
+    pytest.param(b"apiVersion: v1\nkind: Pod\n", id="the-items-of-a-pod"),
+])
+def test_a_privileged_pod_of_a_pod_list_fails_ten_05(tmp_path: Path, header: bytes) -> None:
     namespace = b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tenant-acme\n  labels: {kaze.io/tenant: acme}\n"
     (tmp_path / "ns.yaml").write_bytes(namespace)
-    (tmp_path / "pods.yaml").write_bytes(POD_LIST.replace(b"      image: busybox\n",
-                                                          b"      image: busybox\n      securityContext: {privileged: true}\n"))
+    pods = header + POD_LIST.removeprefix(b"apiVersion: v1\nkind: PodList\n")
+    (tmp_path / "pods.yaml").write_bytes(pods.replace(b"      image: busybox\n",
+                                                      b"      image: busybox\n      securityContext: {privileged: true}\n"))
     result = run_cli("scan", str(tmp_path), "--control", "KZ-TEN-05", "--format", "json")
     report = json.loads(result.stdout)
     (control,) = report["controls"]
@@ -257,3 +264,58 @@ def test_a_cilium_clusterwide_network_policy_is_cluster_scoped() -> None:
             b"spec: {endpointSelector: {}}\n")
     (resource,) = load_manifest(data, "ccnp.yaml").resources
     assert (resource.id, resource.namespace) == ("CiliumClusterwideNetworkPolicy/deny-world", None)
+
+
+POD = "{apiVersion: v1, kind: Pod, metadata: {name: %s}}"
+# Lists as kubectl's builder flattens them (apimachinery's unstructured decoder, then
+# cli-runtime's FlattenListVisitor); the judge is `.tools/bin/yaml2json -batch -objects`. Each
+# object is valid for its kind's schema, which the judge does not check (the API server does).
+LIST_STREAMS = {
+    "plain-list": "apiVersion: v1\nkind: List\nitems:\n- " + POD % "a" + "\n",
+    "items-under-another-kind-hide-nothing": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n"
+                                             "items:\n- " + POD % "hidden" + "\n",
+    "items-null-is-a-list-of-nothing": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nitems: null\n",
+    "items-a-mapping": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nitems: {}\n",
+    "items-a-number": "apiVersion: example.com/v1\nkind: WidgetList\nitems: 3\n",
+    "item-of-another-kind-takes-it-whole": "apiVersion: v1\nkind: ConfigMap\nitems:\n- {metadata: {name: x}}\n",
+    "typed-list": "apiVersion: v1\nkind: PodList\nitems:\n- {metadata: {name: p}}\n",
+    "list-kind-without-items": "apiVersion: example.com/v1\nkind: WidgetList\nmetadata: {name: wl}\n",
+    "list-in-a-list": "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: List, items: [" + POD % "n" + "]}\n",
+    "item-with-null-items": "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: c},"
+                            " items: null}\n",
+    "item-with-mapping-items": "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: c},"
+                               " items: {}}\n",
+    "item-a-number": "apiVersion: v1\nkind: List\nitems:\n- 3\n",
+    "item-null": "apiVersion: v1\nkind: List\nitems:\n- null\n",
+    "item-without-apiversion": "apiVersion: v1\nkind: List\nitems:\n- {kind: Pod, metadata: {name: x}}\n",
+    "item-kind-and-apiversion-empty": "apiVersion: v1\nkind: PodList\nitems:\n- {kind: '', apiVersion: '', metadata: {name: x}}\n",
+    "item-kind-a-number": "apiVersion: v1\nkind: PodList\nitems:\n- {kind: 3, metadata: {name: x}}\n",
+    "list-without-kind": "apiVersion: v1\nitems:\n- " + POD % "x" + "\n",
+    "list-kind-a-number": "apiVersion: v1\nkind: 3\nitems:\n- " + POD % "x" + "\n",
+    "list-without-apiversion": "kind: List\nitems:\n- " + POD % "x" + "\n",
+    "typed-list-without-apiversion": "kind: PodList\nitems:\n- {metadata: {name: y}}\n",
+    "list-apiversion-a-number": "apiVersion: 3\nkind: List\nitems:\n- {metadata: {name: z}}\n",
+    "empty-list": "apiVersion: v1\nkind: List\nitems: []\n",
+    "metadata-before-kind": "metadata: {name: q}\nkind: List\napiVersion: v1\nitems:\n- " + POD % "x" + "\n",
+}
+
+
+def _objects(stream: str) -> list[tuple[str, str, str]] | str:
+    """Our reading of a stream: (apiVersion, kind, name) of each object, or "refused"."""
+    try:
+        resources = load_manifest(stream.encode(), "l.yaml").resources
+    except InputError:
+        return "refused"
+    return [(r.api_version, r.kind, r.obj.get("metadata", {}).get("name")) for r in resources]
+
+
+def test_lists_are_flattened_as_kubectl_flattens_them() -> None:
+    """A document with `items` is a list whatever its kind, as kubectl reads it: a workload
+    hidden in the items of a Deployment is what kubectl applies, so it is what is judged."""
+    judged = subprocess.run([require_tool("yaml2json"), "-batch", "-objects"], input=json.dumps(list(LIST_STREAMS.values())),
+                            capture_output=True, text=True, check=True, timeout=60)
+    expected = {name: "refused" if "error" in answer else [
+        (doc.get("apiVersion"), doc.get("kind"), doc.get("metadata", {}).get("name")) for doc in answer.get("docs", [])]
+        for name, answer in zip(LIST_STREAMS, json.loads(judged.stdout))}
+    assert {name: _objects(stream) for name, stream in LIST_STREAMS.items()} == expected
+    assert expected["items-under-another-kind-hide-nothing"] == [("v1", "Pod", "hidden")]

@@ -69,7 +69,7 @@ def test_a_typed_lists_items_take_its_kind_and_api_version_and_their_lines() -> 
 def test_flow_list_items_take_the_lists_line_and_a_list_kind_without_items_is_a_resource() -> None:
     data = (b"apiVersion: v1\nkind: List\nitems: [{apiVersion: v1, kind: Namespace, metadata: {name: a}},"
             b" {apiVersion: v1, kind: Namespace, metadata: {name: b}}]\n---\n"
-            b"apiVersion: example.com/v1\nkind: WidgetList\nitems: 5\nmetadata: {name: w}\n")
+            b"apiVersion: example.com/v1\nkind: WidgetList\nmetadata: {name: w}\n")
     resources = load_manifest(data, "l.yaml").resources
     assert [(r.id, r.origin.line) for r in resources] == [("Namespace/a", 1), ("Namespace/b", 1),
                                                          ("WidgetList/default/w", 5)]
@@ -77,6 +77,9 @@ def test_flow_list_items_take_the_lists_line_and_a_list_kind_without_items_is_a_
 
 @pytest.mark.parametrize("data, line, message", [
     (b"apiVersion: v1\nkind: List\nitems:\n- 5\n", 4, "an item of the List is not an object"),
+    (b"apiVersion: example.com/v1\nkind: WidgetList\nitems: 5\n", 1, "the items of the WidgetList are not a list"),
+    (b"apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: List, items: []}\n", 4,
+     "an item of the List is itself a list"),
     # a plain List's items keep no kind of their own; a typed list's keep theirs, and need both
     (b"apiVersion: v1\nkind: List\nitems:\n- metadata: {name: a}\n", 4,
      "an item of the List has no kind or no apiVersion"),

@@ -78,37 +78,59 @@ def _add_document(result: ManifestFile, doc: Document, lines: _Lines, next_line:
     value = doc.value
     if value is None:
         return
-    if not isinstance(value, dict) or "apiVersion" not in value:
+    if not isinstance(value, dict) or not ("apiVersion" in value or _is_list_without_api_version(value)):
         result.skipped += 1
         return
     kind = value.get("kind")
     if not isinstance(kind, str) or not kind:
         raise InputError("object has an apiVersion but no kind", file, doc.line)
-    items = value.get("items")
-    if kind.endswith("List") and isinstance(items, list):
-        for item, line in zip(items, _item_lines(lines, doc.line, next_line, len(items))):
-            _add_document(result, Document(_list_item(item, value, file, line), line), lines, next_line, file, source)
+    if "items" not in value:
+        _add_object(result, value, doc.line, file, source)
         return
-    check_object(value, file, doc.line)
-    result.resources.append(object_to_resource(value, Origin(file, doc.line), source))
+    # As apimachinery's unstructured decoder, which kubectl's builder uses: a document with an
+    # `items` key is a list whatever its kind (a `kind: Deployment` with items applies the
+    # items, never the Deployment), and `items: null` a list of nothing.
+    items = value["items"]
+    if items is None:
+        return
+    if not isinstance(items, list):
+        raise InputError(f"the items of the {kind} are not a list", file, doc.line)
+    for item, line in zip(items, _item_lines(lines, doc.line, next_line, len(items))):
+        _add_object(result, _list_item(item, value, file, line), line, file, source)
+
+
+def _is_list_without_api_version(value: dict[str, Any]) -> bool:
+    """Whether kubectl flattens a document without apiVersion into its items (a `kind: List`
+    with items does; every other document without apiVersion is not a Kubernetes object here)."""
+    kind, items = value.get("kind"), value.get("items", False)
+    return isinstance(kind, str) and bool(kind) and (items is None or isinstance(items, list))
+
+
+def _add_object(result: ManifestFile, obj: dict[str, Any], line: int, file: str, source: str) -> None:
+    check_object(obj, file, line)
+    result.resources.append(object_to_resource(obj, Origin(file, line), source))
 
 
 def _list_item(item: Any, listed: dict[str, Any], file: str, line: int) -> dict[str, Any]:
-    """An item of a List as the API machinery decodes it.
+    """An item of a list as the API machinery decodes it.
 
     The API server leaves `kind` and `apiVersion` out of the items of a typed list
     (`PodList`, `NamespaceList`…); apimachinery's list decoder gives such an item the list's
-    kind less `List` and the list's apiVersion, and kubectl refuses an item that still has
-    no kind (a plain `List`) or no apiVersion. As in apimachinery, a field that is not a
-    string, or is empty, is missing.
+    kind less a `List` suffix and the list's apiVersion, and kubectl refuses an item that still
+    has no kind (a plain `List`) or no apiVersion. As in apimachinery, a field that is not a
+    string, or is empty, is missing. An item that is itself a list is refused, as kubectl's
+    list flattening refuses it.
     """
+    kind = listed["kind"]
     if not isinstance(item, dict):
-        raise InputError(f"an item of the {listed['kind']} is not an object", file, line)
+        raise InputError(f"an item of the {kind} is not an object", file, line)
+    if isinstance(item.get("items"), list):
+        raise InputError(f"an item of the {kind} is itself a list", file, line)
     if not _text(item, "kind") and not _text(item, "apiVersion"):
         # a plain List's items get the kind "", which is refused below as kubectl refuses it
-        item = {**item, "apiVersion": listed["apiVersion"], "kind": listed["kind"][: -len("List")]}
+        item = {**item, "apiVersion": _text(listed, "apiVersion"), "kind": kind.removesuffix("List")}
     if not _text(item, "kind") or not _text(item, "apiVersion"):
-        raise InputError(f"an item of the {listed['kind']} has no kind or no apiVersion", file, line)
+        raise InputError(f"an item of the {kind} has no kind or no apiVersion", file, line)
     return item
 
 

@@ -13,6 +13,11 @@
 //	yaml2json -batch   reads a JSON array of streams (strings) on stdin and prints a JSON
 //	                   array of {"docs": [...]} or {"error": "..."}, one per stream
 //	                   (one process for many streams, for the differential tests)
+//	yaml2json -batch -objects
+//	                   the same, but "docs" holds the objects kubectl acts on: each document
+//	                   decoded as kubectl's builder decodes it (apimachinery's unstructured
+//	                   scheme: any document with an `items` key is a list) and every list
+//	                   flattened into its items, as cli-runtime's FlattenListVisitor does
 package main
 
 import (
@@ -27,6 +32,8 @@ import (
 
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
@@ -52,12 +59,52 @@ func decodeStream(r io.Reader) ([]json.RawMessage, error) {
 	}
 }
 
+// objectsOf returns the objects kubectl's resource builder makes of the documents: lists
+// (apimachinery's test: an `items` key, whatever the kind) flattened into their items, nested
+// lists too, and each object refused as its unstructured typer refuses one without kind or
+// apiVersion.
+func objectsOf(docs []json.RawMessage) ([]json.RawMessage, error) {
+	objects := []json.RawMessage{}
+	for _, doc := range docs {
+		obj, _, err := unstructured.UnstructuredJSONScheme.Decode(doc, nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		pending := []runtime.Object{obj}
+		for i := 0; i < len(pending); i++ {
+			current := pending[i]
+			if meta.IsListType(current) {
+				items, err := meta.ExtractList(current)
+				if err != nil {
+					return nil, err
+				}
+				pending = append(pending, items...)
+				continue
+			}
+			// The items of a list go through the typer (infoForObject); a document does not.
+			kind := current.GetObjectKind().GroupVersionKind()
+			if i > 0 && kind.Kind == "" {
+				return nil, errors.New("unstructured object has no kind")
+			}
+			if i > 0 && kind.Version == "" {
+				return nil, errors.New("unstructured object has no version")
+			}
+			encoded, err := json.Marshal(current)
+			if err != nil {
+				return nil, err
+			}
+			objects = append(objects, encoded)
+		}
+	}
+	return objects, nil
+}
+
 type result struct {
 	Docs  []json.RawMessage `json:"docs,omitempty"`
 	Error string            `json:"error,omitempty"`
 }
 
-func batch(in io.Reader, out io.Writer) error {
+func batch(in io.Reader, out io.Writer, objects bool) error {
 	var streams []string
 	if err := json.NewDecoder(in).Decode(&streams); err != nil {
 		return fmt.Errorf("batch input is not a JSON array of strings: %w", err)
@@ -65,6 +112,9 @@ func batch(in io.Reader, out io.Writer) error {
 	results := make([]result, len(streams))
 	for i, stream := range streams {
 		docs, err := decodeStream(strings.NewReader(stream))
+		if err == nil && objects {
+			docs, err = objectsOf(docs)
+		}
 		if err != nil {
 			results[i] = result{Error: err.Error()}
 		} else {
@@ -101,10 +151,11 @@ func single(path string, out io.Writer) error {
 
 func main() {
 	batchMode := flag.Bool("batch", false, "decode a JSON array of streams read on stdin")
+	objectsMode := flag.Bool("objects", false, "with -batch: the objects kubectl acts on, lists flattened")
 	flag.Parse()
 	var err error
 	if *batchMode {
-		err = batch(os.Stdin, os.Stdout)
+		err = batch(os.Stdin, os.Stdout, *objectsMode)
 	} else {
 		err = single(flag.Arg(0), os.Stdout)
 	}
