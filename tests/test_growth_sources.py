@@ -79,11 +79,17 @@ def test_a_long_list_kind_loads_in_linear_time() -> None:
     assert_linear(build, lambda data: load_manifest(data, "list.yaml"), 600)
 
 
-def test_many_list_documents_in_one_file_load_in_linear_time() -> None:
+@pytest.mark.parametrize("items", [
+    pytest.param(_config_map_item, id="block-items"),
+    # a block `items:` key with its items in flow style: no `- ` line in the file at all
+    pytest.param(lambda i: f"  [{{apiVersion: v1, kind: ConfigMap, metadata: {{name: c-{i}, namespace: ns}}}}]\n",
+                 id="flow-items-under-a-block-key"),
+])
+def test_many_list_documents_in_one_file_load_in_linear_time(items: Any) -> None:
     # `kubectl get … -o yaml` per namespace, concatenated: every List searched the rest of the
     # file for its items, each line counted from the start (2,400 Lists took minutes).
     def build(n: int) -> bytes:
-        return "---\n".join(f"apiVersion: v1\nkind: List\nitems:\n{_config_map_item(i)}" for i in range(n)).encode()
+        return "---\n".join(f"apiVersion: v1\nkind: List\nitems:\n{items(i)}" for i in range(n)).encode()
     assert_linear(build, lambda data: load_manifest(data, "lists.yaml"), 200)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,40 @@ def test_a_fifo_below_a_kustomization_is_refused_before_the_build_unless_in_git(
         assert str(err.value).startswith("base/b-pipe: a FIFO, not a regular file, in a kustomization")
     else:
         assert len(kustomize.render(base, 1 << 20)[0]) == len(NAMES)
+
+
+def _failing_kustomize(tmp_path: Path, stderr: bytes) -> str:
+    """A kustomize that fails writing `stderr` (and, where it says "TMP", the folder it was asked
+    to build): as the real one fails on a bad kustomization, or is killed without a word."""
+    (tmp_path / "stderr").write_bytes(stderr)
+    script = tmp_path / "kustomize"
+    script.write_text(f"#!/bin/sh\nsed \"s|TMP|$2|\" {tmp_path / 'stderr'} >&2\nexit 3\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+@pytest.mark.parametrize(("stderr", "detail"), [
+    pytest.param(b"", "exit 3", id="silent"),
+    pytest.param(b"Error: accumulating resources\nError: no file \xff in TMP/base\n",
+                 "Error: no file \ufffd in ./base", id="the-last-line-not-utf8-and-its-folder-relative"),
+])
+def test_a_failed_build_is_bad_input_with_the_last_line_kustomize_wrote(tmp_path: Path, stderr: bytes,
+                                                                        detail: str) -> None:
+    binary = _failing_kustomize(tmp_path, stderr)
+    with pytest.raises(InputError) as caught:
+        kustomize._build_with_origins(binary, tmp_path, "overlay", 1 << 20)
+    assert (caught.value.message, caught.value.file) == (f"kustomize build failed: {detail}", "overlay")
+
+
+def test_a_tools_output_may_be_exactly_the_limit() -> None:
+    assert kustomize._run_bounded(["printf", "abc"], 3, 30).stdout == b"abc"
+    with pytest.raises(kustomize._OutputTooLarge):
+        kustomize._run_bounded(["printf", "abcd"], 3, 30)
+
+
+def test_a_tool_is_stopped_at_its_time_limit_and_not_before() -> None:
+    """A tool that writes and then sleeps past the limit is stopped; one that writes in its last
+    second (and then ends) is not."""
+    with pytest.raises(subprocess.TimeoutExpired):
+        kustomize._run_bounded(["sh", "-c", "echo a; sleep 5"], 100, 0.5)
+    assert kustomize._run_bounded(["sh", "-c", "sleep 2.2; echo a"], 100, 3).stdout == b"a\n"

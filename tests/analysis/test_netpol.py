@@ -400,6 +400,34 @@ def test_named_port_matches_only_its_protocol() -> None:
     assert (A, B) not in conns(res)
 
 
+def test_named_udp_port_resolves_to_the_destinations_udp_port() -> None:
+    res = two_namespaces(policy("b", "p", ingress_ports({"protocol": "UDP", "port": "mdns"})))
+    res[3] = workload("b", "db", {"app": "db"}, [{"containerPort": 5353, "protocol": "UDP", "name": "mdns"}])
+    assert conns(res)[(A, B)].ports == ((), ((5353, 5353),), ())
+
+
+def test_two_rules_on_the_same_ports_admit_the_sources_of_both() -> None:
+    """The grants of one destination are merged by port set: the sources of each rule add up
+    (here 5432 by number and by its name, `pg`)."""
+    def from_namespace(name: str, port: int | str) -> dict[str, Any]:
+        return {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}],
+                "ports": [{"port": port}]}
+    rules = [from_namespace("a", 5432), from_namespace("c", "pg")]
+    res = [*two_namespaces(policy("b", "p", {"podSelector": {}, "ingress": rules})),
+           tenant_ns("c", "gamma"), workload("c", "job", {"app": "job"})]
+    found = conns(res)
+    assert found[(A, B)].ports == found[("Deployment/c/job", B)].ports == (((5432, 5432),), (), ())
+
+
+def test_a_workload_without_an_inventory_namespace_takes_its_metadatas() -> None:
+    """The namespace of a resource is the inventory's, else its metadata's (a snapshot's)."""
+    db = workload("b", "db", {"app": "db"}, [5432])
+    del db["namespace"]
+    db["object"]["metadata"]["namespace"] = "b"
+    res = [tenant_ns("a", "acme"), tenant_ns("b", "beta"), workload("a", "web"), db, policy("b", "deny", DENY_ALL)]
+    assert (A, B) not in conns(res)
+
+
 def test_named_port_in_egress_rule_resolves_at_the_destination() -> None:
     res = two_namespaces(policy("a", "p", {"podSelector": {}, "policyTypes": ["Egress"],
                                            "egress": [{"ports": [{"port": "pg"}]}]}))
@@ -823,6 +851,16 @@ def test_config_dns_adds_a_virtual_cluster_dns_when_the_inventory_has_none() -> 
     facts = netpol.analyze(res, config)
     assert "ClusterDNS/kube-system" not in facts["egress"]
     assert all(c.dst != "ClusterDNS/kube-system" for c in netpol.connectivity(res))
+
+
+@pytest.mark.parametrize("dns_namespace", [shared_ns("dns"), tenant_ns("dns", "gamma")], ids=["shared", "tenant"])
+def test_the_virtual_cluster_dns_is_never_judged_as_a_workload(dns_namespace: dict[str, Any]) -> None:
+    """The stand-in for the cluster DNS has no pods: it is neither a shared-plane workload with
+    undeclared ports nor a tenant's workload that another tenant reaches."""
+    config = {"dns": {"namespace": "dns", "podLabels": {"k8s-app": "kube-dns"}}}
+    facts = netpol.analyze(two_namespaces(dns_namespace), config)
+    assert "ClusterDNS" not in repr([facts["tenant_violations"], facts["shared_undeclared"], list(facts["egress"])])
+    assert "ClusterDNS/dns" in facts["egress"][A]["dns"]  # reached all the same
 
 
 def test_config_dns_is_not_virtual_when_the_inventory_runs_it() -> None:
