@@ -107,12 +107,16 @@ bench: venv tools
 # Mutation testing of the Python core with mutmut (docs/mutation.md): each mutant runs against the
 # tests that reach its function. MUTATE: files or folders under kaze_policy/ (default: evaluate.py,
 # analysis/, sources/, engine/); MUTATION_WORKERS: mutants at once; MUTATION_RESUME=1 goes on from
-# the last run (its survivors again, then what it did not reach). Survivors: reports/mutation.md.
+# the last run (what it did not reach, then its survivors again); MUTANTS="name…" with
+# MUTATION_RESUME=1 runs only those mutants again (mutmut's names, * patterns). Survivors:
+# reports/mutation.md.
 MUTATE ?=
 MUTATION_WORKERS ?= 1
 MUTATION_RESUME ?=
+MUTANTS ?=
 mutation: venv tools
-	$(PY) tools/mutation/run.py --workers $(MUTATION_WORKERS) $(if $(MUTATION_RESUME),--resume) $(MUTATE)
+	$(PY) tools/mutation/run.py --workers $(MUTATION_WORKERS) $(if $(MUTATION_RESUME),--resume) $(MUTATE) \
+		$(if $(MUTANTS),--mutants $(MUTANTS))
 
 lint-rego: tools
 	$(TOOLS)/opa fmt --list --fail rego

@@ -107,3 +107,12 @@ def test_a_mutants_tests_start_with_the_packages_function_caches_empty(monkeypat
                         lambda: types.SimpleNamespace(duration_by_test={}))
     hooks.pytest_collection_modifyitems([])
     assert cached.cache_info().currsize == 0
+
+
+def test_mutants_to_run_again_need_a_run_to_resume(tmp_path, capsys) -> None:
+    run = runner()
+    assert run.main(["kaze_policy/evaluate.py", "--mutants", "x__mutmut_1"]) == 2
+    assert "--mutants goes with --resume" in capsys.readouterr().err
+    run.MUTANTS = tmp_path / "none"  # no run left in .mutation/
+    assert run.main(["--resume", "kaze_policy/evaluate.py", "--mutants", "x__mutmut_1"]) == 2
+    assert "no run to resume" in capsys.readouterr().err

@@ -83,7 +83,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true",
                         help="go on from the last run's results (same targets): run the mutants it did not reach, "
                              "then its survivors again")
+    parser.add_argument("--mutants", nargs="+", metavar="NAME",
+                        help="with --resume: run only these mutants again (mutmut's names, or patterns with *), "
+                             "such as the survivors that new tests should kill")
     args = parser.parse_args(argv)
+    if args.mutants and not args.resume:
+        print("make mutation: --mutants goes with --resume (it re-runs mutants of the last run)", file=sys.stderr)
+        return 2
     targets = [t.rstrip("/") for t in (args.targets or DEFAULT_TARGETS)]
     for target in targets:
         if not (ROOT / target).exists() or not target.startswith("kaze_policy/"):
@@ -92,10 +98,13 @@ def main(argv: list[str] | None = None) -> int:
     tests = tests_for(targets)
     resuming = args.resume and (MUTANTS / "kaze_policy").is_dir() and not lost_a_test_file(tests)
     if args.resume and not resuming:
+        if args.mutants:
+            print("make mutation: no run to resume in .mutation/ (or its tests lost a file)", file=sys.stderr)
+            return 2
         print("make mutation: no run to resume in .mutation/ (or its tests lost a file), starting afresh",
               file=sys.stderr)
     # A survivor keeps its verdict in mutmut's results until it is named again: new tests may kill it.
-    again = survivors() if resuming else []
+    again = args.mutants or (survivors() if resuming else [])
     if resuming:
         forget_test_map()
     prepare(targets, tests, fresh=not resuming)
@@ -103,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     with shared_cluster(tests) as cluster_env:
         # The mutants never run first: a survivor runs every test that reaches it, and a sitting
         # that ends early should leave fewer mutants unchecked rather than re-check old survivors.
-        for names in [[]] + ([again] if again else []):
+        for names in ([again] if args.mutants else [[]] + ([again] if again else [])):
             returncode = run_mutmut(args.workers, names, cluster_env)
             if returncode != 0:
                 print(f"make mutation: mutmut exited with {returncode}", file=sys.stderr)
