@@ -428,6 +428,14 @@ def test_a_workload_without_an_inventory_namespace_takes_its_metadatas() -> None
     assert (A, B) not in conns(res)
 
 
+def test_a_workload_without_any_namespace_is_in_default() -> None:
+    db = workload("default", "db", {"app": "db"}, [5432])
+    del db["namespace"], db["object"]["metadata"]["namespace"]
+    res = [tenant_ns("a", "acme"), workload("a", "web"), db]
+    assert (A, "Deployment/default/db") in conns(res)
+    assert (A, "Deployment/default/db") not in conns([*res, policy("default", "deny", DENY_ALL)])
+
+
 def test_named_port_in_egress_rule_resolves_at_the_destination() -> None:
     res = two_namespaces(policy("a", "p", {"podSelector": {}, "policyTypes": ["Egress"],
                                            "egress": [{"ports": [{"port": "pg"}]}]}))
