@@ -116,3 +116,23 @@ def test_mutants_to_run_again_need_a_run_to_resume(tmp_path, capsys) -> None:
     run.MUTANTS = tmp_path / "none"  # no run left in .mutation/
     assert run.main(["--resume", "kaze_policy/evaluate.py", "--mutants", "x__mutmut_1"]) == 2
     assert "no run to resume" in capsys.readouterr().err
+
+
+def test_a_test_reaches_a_function_for_mutmut_only_when_mapped_to_its_module(tmp_path, monkeypatch) -> None:
+    """A CLI test of overlays.py reaches netpol.py through the scan: not one of netpol's tests."""
+    run = runner()
+    mapping = tmp_path / "tests_by_target.json"
+    mapping.write_text(json.dumps(run.TESTS_BY_TARGET), encoding="utf-8")
+    monkeypatch.setenv("KAZE_MUTATION_TESTS_BY_TARGET", str(mapping))
+    spec = importlib.util.spec_from_file_location("hits_plugin", run.HOOKS / "kaze_mutation_hits.py")
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
+    netpol = plugin._module_of("kaze_policy.analysis.netpol.xǁ_Modelǁgrants")
+    assert netpol == "kaze_policy/analysis/netpol"
+    assert plugin._mapped(netpol, "tests/analysis/test_netpol.py")
+    assert not plugin._mapped(netpol, "tests/test_discovery.py")
+    assert plugin._mapped("kaze_policy/analysis/overlays", "tests/test_discovery.py")
+    # a module under a mapped folder takes the folder's files; a package's __init__ those below it
+    assert plugin._mapped("kaze_policy/sources/go_yaml", "tests/test_sources.py")
+    assert plugin._mapped("kaze_policy/analysis", "tests/analysis/test_rbac.py")
+    assert not plugin._mapped("kaze_policy/sources/go_yaml", "tests/test_kustomize_source.py")

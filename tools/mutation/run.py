@@ -36,7 +36,9 @@ REPORT = ROOT / "reports" / "mutation.md"
 DEFAULT_TARGETS = ("kaze_policy/evaluate.py", "kaze_policy/analysis", "kaze_policy/sources", "kaze_policy/engine")
 
 # The test files that judge each part of the package (a path prefix under kaze_policy/): mutmut's
-# stats run goes through these once, then each mutant runs only those of them that reach it.
+# stats run goes through these once, then each mutant runs only those of them that reach it and
+# are mapped to its module here (a module takes the files of every prefix of its path; the CLI
+# tests of one module reach every other through a scan, and are not theirs).
 # A surviving mutant runs every test that reaches its function, so the files are the ones that
 # pin the module's behaviour cheaply: tests/test_fixtures.py (288 cases, each on both engines),
 # tests/test_shipped_stack.py and the CLI contract files (test_scan_contract, test_flags,
@@ -126,8 +128,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_mutmut(workers: int, names: list[str], extra_env: dict[str, str]) -> int:
     """mutmut's run in .mutation/: the mutants `names`, or (none given) every mutant without a result."""
-    env = {**os.environ, "PYTHONPATH": str(MUTANTS),
-           "KAZE_MUTATION_HITS": str(WORK / "hits"), "PYTHONDONTWRITEBYTECODE": "1", **extra_env}
+    env = {**os.environ, "PYTHONPATH": str(MUTANTS), "KAZE_MUTATION_HITS": str(WORK / "hits"),
+           "KAZE_MUTATION_TESTS_BY_TARGET": str(WORK / "tests_by_target.json"), "PYTHONDONTWRITEBYTECODE": "1",
+           **extra_env}
     return subprocess.run([sys.executable, "-c", "from mutmut.__main__ import cli; cli()", "run",
                            "--max-children", str(workers), *names], cwd=WORK, env=env).returncode
 
@@ -213,6 +216,8 @@ def prepare(targets: list[str], tests: list[str], fresh: bool = True) -> None:
              # a mutant that loops is stopped after 5 times its tests' time (mutmut: 15 times)
              "timeout_multiplier = 5.0", "timeout_constant = 5.0", ""]
     (WORK / "selection.json").write_text(json.dumps(tests), encoding="utf-8")
+    # hooks/kaze_mutation_hits.py maps a test to a function only when its file is the module's
+    (WORK / "tests_by_target.json").write_text(json.dumps(TESTS_BY_TARGET), encoding="utf-8")
     # The project's own (tests read it, pytest takes its options) with mutmut's section.
     (WORK / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text(encoding="utf-8") + "\n".join(lines),
                                          encoding="utf-8")

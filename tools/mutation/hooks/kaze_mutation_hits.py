@@ -1,14 +1,18 @@
-"""pytest plugin of a `make mutation` run: the functions a test reached through a subprocess;
-the fastest tests first.
+"""pytest plugin of a `make mutation` run: the functions a test reached through a subprocess,
+kept for the test files mapped to their module; the fastest tests first.
 
 sitecustomize.py (beside this file) makes each subprocess of mutmut's stats run write the
 functions it called into $KAZE_MUTATION_HITS; before mutmut files the test's own hits (its
-pytest_runtest_teardown), this adds those of the subprocesses the test started.
+pytest_runtest_teardown), this adds those of the subprocesses the test started, and keeps only
+the functions of modules whose tests (TESTS_BY_TARGET of tools/mutation/run.py, in the file
+$KAZE_MUTATION_TESTS_BY_TARGET) include the test's file.
 """
 
 from __future__ import annotations
 
+import json
 import os
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +41,35 @@ def pytest_runtest_teardown(item: Any, nextitem: Any):
         for dump in Path(folder).glob("*.hits"):
             state()._stats.update(line for line in dump.read_text(encoding="utf-8").splitlines() if line)
             dump.unlink()
+        test_file = item.nodeid.removeprefix("mutants/").split("::", 1)[0]
+        state()._stats.intersection_update(f for f in state()._stats if _mapped(_module_of(f), test_file))
     yield
+
+
+def _module_of(function: str) -> str:
+    """The module of mutmut's name of a function (`kaze_policy.analysis.netpol.xǁ_Modelǁgrants`),
+    as a path without `.py` (`kaze_policy/analysis/netpol`)."""
+    return function.rpartition(".")[0].replace(".", "/")
+
+
+@cache
+def _mapped(module: str, test_file: str) -> bool:
+    """Whether TESTS_BY_TARGET gives `test_file` to `module` (a file, or a package's __init__).
+
+    A test that reaches a module through the CLI (a scan runs every analyzer) is not one of its
+    tests: mapped to it, each survivor of the module would run that test too, for minutes,
+    where the module's own tests pin it in seconds."""
+    mapping = _tests_by_target()
+    if mapping is None:
+        return True
+    return any(test_file in files and ((module + ".py").startswith(prefix) or prefix.startswith(module + "/"))
+               for prefix, files in mapping.items())
+
+
+@cache
+def _tests_by_target() -> dict[str, list[str]] | None:
+    path = os.environ.get("KAZE_MUTATION_TESTS_BY_TARGET")
+    return json.loads(Path(path).read_text(encoding="utf-8")) if path else None
 
 
 def _forget_cached_results() -> None:
