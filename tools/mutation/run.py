@@ -44,6 +44,8 @@ DEFAULT_TARGETS = ("kaze_policy/evaluate.py", "kaze_policy/analysis", "kaze_poli
 # tests/test_shipped_stack.py and the CLI contract files (test_scan_contract, test_flags,
 # test_exit_codes, test_without_config: 190 s together) reach almost every function of
 # evaluate.py, and with them one survivor cost over 3 minutes; they stay in `make test`.
+YAML_TESTS = ("tests/test_yaml_kubectl_reading.py", "tests/test_yaml_bounds.py")
+FILE_TESTS = ("tests/test_discovery.py", "tests/test_confinement.py", "tests/test_iac_bounds.py")
 TESTS_BY_TARGET: dict[str, tuple[str, ...]] = {
     "kaze_policy/evaluate.py": ("tests/test_evaluate.py", "tests/test_fail_closed.py"),
     "kaze_policy/engine": ("tests/test_engine_units.py", "tests/test_engines.py"),
@@ -58,14 +60,22 @@ TESTS_BY_TARGET: dict[str, tuple[str, ...]] = {
     # (one for the whole run: shared_cluster below); a kubeconfig that is not one, through the CLI.
     "kaze_policy/sources/cluster.py": ("tests/cluster/test_cluster_units.py", "tests/cluster/test_cluster_read.py",
                                        "tests/cluster/test_cluster_source.py"),
-    "kaze_policy/sources": (
-        "tests/test_sources.py", "tests/test_discovery.py", "tests/test_objects.py", "tests/test_openapi.py",
-        "tests/test_sbom.py", "tests/test_yaml_bounds.py", "tests/test_iac_bounds.py",
-        "tests/test_yaml_kubectl_reading.py", "tests/test_bad_input.py"),
+    # sources/: every reader's bad input; then each module's own (the CLI files of discovery
+    # reach every reader through a scan, for minutes, and pin only what finds and reads files)
+    "kaze_policy/sources": ("tests/test_sources.py", "tests/test_bad_input.py"),
+    "kaze_policy/sources/yaml_stream.py": YAML_TESTS,
+    "kaze_policy/sources/go_yaml.py": YAML_TESTS,
+    "kaze_policy/sources/kubernetes.py": ("tests/test_objects.py",),
+    "kaze_policy/sources/openapi.py": ("tests/test_openapi.py", "tests/test_objects.py"),
+    "kaze_policy/sources/sbom.py": ("tests/test_sbom.py", "tests/test_iac_bounds.py"),
+    "kaze_policy/sources/discover.py": FILE_TESTS,
+    "kaze_policy/sources/load.py": FILE_TESTS,
+    "kaze_policy/sources/files.py": (*FILE_TESTS, "tests/test_sbom.py"),
     "kaze_policy/sources/vault_policy.py": ("tests/test_vault_policy_source.py",),
     "kaze_policy/sources/dockerfile.py": ("tests/test_dockerfile_source.py",),
     "kaze_policy/sources/terraform.py": ("tests/test_terraform_source.py",),
-    "kaze_policy/sources/kustomize.py": ("tests/test_kustomize_source.py", "tests/test_confinement.py"),
+    "kaze_policy/sources/kustomize.py": ("tests/test_kustomize_source.py", "tests/test_confinement.py",
+                                         "tests/test_discovery.py"),
     "kaze_policy/sources/cyclonedx_schema.py": ("tests/test_cyclonedx_schema.py",),
 }
 
