@@ -850,11 +850,11 @@ class _Collector:
     def result(self, names: bool = False) -> list[dict[str, Any]]:
         """Entries sorted by subject and scope; `resource_names` None means every object."""
         out = []
-        for key in sorted(self.entries, key=lambda k: tuple(map(str, k))):
+        for key in sorted(self.entries):  # (subject, namespace or `*`, extra…): strings alone
             entry = self.entries[key]
             entry.update({name: sorted(values) for name, values in self.sets[key].items()})
-            if names:
-                entry["resource_names"] = None if key in self.all_names else entry.get("resource_names", [])
+            if names and key in self.all_names:  # the names collected above, unless one grant has none
+                entry["resource_names"] = None
             entry["via"] = [_witness(*w) for w in sorted(self.vias[key], key=lambda w: tuple(map(str, w)))]
             out.append(entry)
         return out

@@ -489,6 +489,24 @@ def test_a_fact_names_the_group_through_which_an_account_is_reached() -> None:
     assert user["via"] == [{"binding": "RoleBinding/a/rb", "role": "Role/a/reader"}]
 
 
+def test_an_account_bound_both_by_name_and_through_its_group_has_both_witnesses() -> None:
+    resources = [res("ServiceAccount", "agent", "a"), role("reader", "a", rule("get", "secrets")),
+                 binding("rb", "a", "Role", "reader", "ServiceAccount:a:agent", "Group:system:serviceaccounts:a")]
+    [sa] = fact(analyze(resources, CONFIG), "secret_readers", "ServiceAccount:a:agent")
+    assert sa["via"] == [{"binding": "RoleBinding/a/rb", "role": "Role/a/reader", "group": "Group:system:serviceaccounts:a"},
+                         {"binding": "RoleBinding/a/rb", "role": "Role/a/reader"}]
+
+
+def test_a_wildcard_admin_reached_through_an_aggregated_role_and_a_group_names_both() -> None:
+    resources = [res("ServiceAccount", "agent", "a"),
+                 cluster_role("platform", aggregate=[{"matchLabels": AGG}]),
+                 cluster_role("everything", rule("*", "*", "*"), labels=AGG),
+                 binding("all-of-a", None, "ClusterRole", "platform", "Group:system:serviceaccounts:a")]
+    [admin] = fact(analyze(resources, CONFIG), "wildcard_admins", "ServiceAccount:a:agent")
+    assert admin["via"] == [{"binding": "ClusterRoleBinding/all-of-a", "role": "ClusterRole/platform",
+                             "aggregated_from": "ClusterRole/everything", "group": "Group:system:serviceaccounts:a"}]
+
+
 def test_deployers_fact_counts_workloads_and_gitops_not_reads() -> None:
     resources = [cluster_role("argo-sync", rule("update,patch", "applications", "argoproj.io")),
                  cluster_role("reader", rule("get,list", "deployments", "apps")),
@@ -671,6 +689,14 @@ def test_cross_tenant_bindings_fact() -> None:
     entry = next(e for e in facts["cross_tenant_bindings"] if e["binding"].endswith("to-globex-sa"))
     assert entry["subject"] == {"kind": "ServiceAccount", "name": "agent", "namespace": "tenant-globex"}
     assert entry["via"] == [{"binding": "RoleBinding/tenant-acme/to-globex-sa", "role": "ClusterRole/view"}]
+
+
+def test_cross_tenant_entries_of_one_binding_are_sorted_by_subject() -> None:
+    resources = [namespace("tenant-acme", "acme"), namespace("tenant-globex", "globex"),
+                 binding("rb", "tenant-acme", "ClusterRole", "edit", "ServiceAccount:tenant-globex:zed",
+                         "ServiceAccount:tenant-globex:amy")]
+    entries = analyze(resources, CONFIG)["cross_tenant_bindings"]
+    assert [e["subject"]["name"] for e in entries] == ["amy", "zed"]
 
 
 def test_a_cross_tenant_entry_in_full() -> None:
