@@ -913,6 +913,23 @@ def test_cilium_to_fqdns_become_fqdn_facts() -> None:
     assert e["unrestricted"] is False and e["cidrs"] == []
 
 
+def test_an_fqdn_reached_on_port_53_is_a_dns_server() -> None:
+    policy = fqdn_policy()
+    policy["object"]["spec"]["egress"][0]["toPorts"] = [{"ports": [{"port": "53", "protocol": "UDP"}]}]
+    e = egress_of(two_namespaces(policy))
+    assert e["dns"] == ["*.anthropic.com", "api.openai.com"]
+
+
+def test_a_label_value_written_as_a_yaml_boolean_is_its_text() -> None:
+    """`enabled: true` in a pod's labels is the label "true" (kubectl sends the text), and a
+    selector asking for "true" selects it."""
+    web = workload("a", "web", {"app": "web", "enabled": True})
+    res = [tenant_ns("a", "acme"), web, workload("a", "other"),
+           policy("a", "p", {"podSelector": {"matchLabels": {"enabled": "true"}}, "policyTypes": ["Ingress"]})]
+    assert ("Deployment/a/other", "Deployment/a/web") not in conns(res)
+    assert ("Deployment/a/web", "Deployment/a/other") in conns(res)
+
+
 def test_cilium_egress_rules_make_the_endpoint_default_deny() -> None:
     assert (A, B) not in conns(two_namespaces(fqdn_policy()))
 

@@ -515,6 +515,13 @@ def test_exact_key_paths_are_probed() -> None:
     assert access(facts, "k") == {("globex", "kv/data/clients/globex/anthropic-key")}
 
 
+def test_a_key_prefix_glob_is_probed_at_its_literal_prefix() -> None:
+    """`…/globex/SANDBOX*` grants the keys starting with SANDBOX: the probe is `SANDBOX` itself
+    (only the `*` comes off, never a letter before it)."""
+    facts = analyze([vault_policy("k", p("kv/data/clients/globex/SANDBOX*", "read"))], CONFIG)
+    assert access(facts, "k") == {("globex", "kv/data/clients/globex/SANDBOX")}
+
+
 def test_secret_readers_need_read_and_cover_platform_keys() -> None:
     resources = [vault_policy("lister", p("kv/metadata/clients/*", "list")),
                  vault_policy("reader", p("kv/data/clients/acme/*", "read")),
