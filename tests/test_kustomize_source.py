@@ -144,6 +144,18 @@ def test_a_tools_output_may_be_exactly_the_limit() -> None:
         kustomize._run_bounded(["printf", "abcd"], 3, 30)
 
 
+def test_a_tools_output_is_counted_across_its_writes() -> None:
+    with pytest.raises(kustomize._OutputTooLarge):
+        kustomize._run_bounded(["sh", "-c", "printf aa; sleep 0.3; printf bb"], 3, 30)
+
+
+def test_a_tool_that_closes_its_output_and_runs_on_is_stopped_at_its_time_limit() -> None:
+    started = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired):
+        kustomize._run_bounded(["sh", "-c", "exec >&-; sleep 20"], 100, 0.5)
+    assert time.monotonic() - started < 10
+
+
 def test_a_tool_is_stopped_at_its_time_limit_and_not_before() -> None:
     """A tool that writes and then sleeps past the limit is stopped; one that writes in its last
     second (and then ends) is not."""

@@ -309,6 +309,18 @@ def _objects(stream: str) -> list[tuple[str, str, str]] | str:
     return [(r.api_version, r.kind, r.obj.get("metadata", {}).get("name")) for r in resources]
 
 
+@pytest.mark.parametrize("document", [
+    pytest.param("kind: Pod\nmetadata: {name: p}\n", id="a-kind-without-items"),
+    pytest.param("items:\n- " + POD % "p" + "\n", id="items-without-kind"),
+    pytest.param("kind: Menu\nitems: {soup: 3}\n", id="a-kind-with-items-that-are-no-list"),
+])
+def test_a_document_without_apiversion_that_is_no_list_is_not_an_object(document: str) -> None:
+    """Without apiVersion only a list with a kind is read (kubectl applies its items); any other
+    document is some other tool's YAML, counted as skipped."""
+    loaded = load_manifest(document.encode(), "other.yaml")
+    assert (loaded.resources, loaded.skipped) == ([], 1)
+
+
 def test_lists_are_flattened_as_kubectl_flattens_them() -> None:
     """A document with `items` is a list whatever its kind, as kubectl reads it: a workload
     hidden in the items of a Deployment is what kubectl applies, so it is what is judged."""

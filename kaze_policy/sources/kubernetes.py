@@ -102,8 +102,9 @@ def _add_document(result: ManifestFile, doc: Document, lines: _Lines, next_line:
 def _is_list_without_api_version(value: dict[str, Any]) -> bool:
     """Whether kubectl flattens a document without apiVersion into its items (a `kind: List`
     with items does; every other document without apiVersion is not a Kubernetes object here)."""
-    kind, items = value.get("kind"), value.get("items", False)
-    return isinstance(kind, str) and bool(kind) and (items is None or isinstance(items, list))
+    kind = value.get("kind")
+    return (isinstance(kind, str) and bool(kind) and "items" in value
+            and (value["items"] is None or isinstance(value["items"], list)))
 
 
 def _add_object(result: ManifestFile, obj: dict[str, Any], line: int, file: str, source: str) -> None:
