@@ -166,6 +166,14 @@ def test_a_plan_gives_managed_and_data_resources_of_every_module_depth_first() -
     ]
 
 
+def test_plan_resources_are_terraform_resources_named_by_address_else_name() -> None:
+    plan = {"format_version": "1.2", "planned_values": {"root_module": {"resources": [
+        {"name": "only-a-name", "type": "aws_s3_bucket"}, {"address": "aws_thing.t", "name": "t"}]}}}
+    assert [(r.kind, r.id, r.source, r.api_version) for r in load_plan(plan, "plan.json")] == [
+        ("aws_s3_bucket", "terraform/only-a-name", "terraform", "terraform"),
+        ("unknown", "terraform/aws_thing.t", "terraform", "terraform")]
+
+
 def test_a_state_is_read_from_its_values() -> None:
     state = {"format_version": "1.0", "values": {"root_module": {"resources": [
         {"address": "aws_s3_bucket.a", "type": "aws_s3_bucket", "name": "a", "values": {"bucket": "x"}}]}}}
@@ -198,6 +206,20 @@ def test_a_plan_field_of_the_wrong_json_type_is_bad_input_naming_both_types(vers
     assert str(err.value) == ("plan.json: not a Terraform plan as terraform show -json writes it: "
                               f"values.root_module.resources[0].schema_version is {shown}, "
                               "where it is an integer of at least 0")
+
+
+@pytest.mark.parametrize(("plan", "message"), [
+    ({"format_version": "1.2", "values": "all"}, "values is a string, where it is an object"),
+    ({"format_version": "1.2", "values": {"root_module": {"resources": {}}}},
+     "values.root_module.resources is an object, where it is an array"),
+    # a null field is passed over, and the fields checked after it still are
+    ({"format_version": "1.2", "values": {"root_module": {"resources": [{"schema_version": -1}]}}, "timestamp": None},
+     "values.root_module.resources[0].schema_version is a negative number, where it is an integer of at least 0"),
+])
+def test_a_plan_object_or_array_of_the_wrong_type_is_bad_input_naming_its_path(plan: dict, message: str) -> None:
+    with pytest.raises(InputError) as err:
+        load_plan(plan, "plan.json")
+    assert str(err.value) == f"plan.json: not a Terraform plan as terraform show -json writes it: {message}"
 
 
 def test_a_plan_field_of_zero_where_an_integer_of_at_least_0_belongs_is_read() -> None:

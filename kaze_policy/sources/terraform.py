@@ -198,7 +198,7 @@ def load_plan(plan: dict[str, Any], file: str) -> list[Resource]:
             obj["type"] = res.get("type")
         address = res.get("address") or res.get("name") or "unknown"
         resources.append(Resource(kind=kind, name=res.get("name") or address, obj=obj,
-                                  origin=Origin(file, None), source="terraform",
+                                  origin=Origin(file), source="terraform",  # a plan has no lines
                                   api_version="terraform", id=f"terraform/{address}"))
     return resources
 
