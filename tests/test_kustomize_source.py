@@ -127,6 +127,7 @@ def _failing_kustomize(tmp_path: Path, stderr: bytes) -> str:
 
 @pytest.mark.parametrize(("stderr", "detail"), [
     pytest.param(b"", "exit 3", id="silent"),
+    pytest.param(b"Error: one line\n", "Error: one line", id="one-line"),
     pytest.param(b"Error: accumulating resources\nError: no file \xff in TMP/base\n",
                  "Error: no file \ufffd in ./base", id="the-last-line-not-utf8-and-its-folder-relative"),
 ])
@@ -144,9 +145,16 @@ def test_a_tools_output_may_be_exactly_the_limit() -> None:
         kustomize._run_bounded(["printf", "abcd"], 3, 30)
 
 
-def test_a_tools_output_is_counted_across_its_writes() -> None:
+def test_a_tools_output_is_counted_and_kept_across_its_writes() -> None:
+    two_writes = ["sh", "-c", "printf aa; sleep 0.3; printf bb"]
+    assert kustomize._run_bounded(two_writes, 4, 30).stdout == b"aabb"
     with pytest.raises(kustomize._OutputTooLarge):
-        kustomize._run_bounded(["sh", "-c", "printf aa; sleep 0.3; printf bb"], 3, 30)
+        kustomize._run_bounded(two_writes, 3, 30)
+
+
+def test_only_the_last_64_kib_of_a_tools_errors_are_kept() -> None:
+    done = kustomize._run_bounded(["sh", "-c", "head -c 200000 /dev/zero | tr '\\0' x >&2; echo last >&2"], 100, 30)
+    assert len(done.stderr) == 1 << 16 and done.stderr.endswith(b"xlast\n")
 
 
 def test_a_tool_that_closes_its_output_and_runs_on_is_stopped_at_its_time_limit() -> None:

@@ -321,6 +321,13 @@ def test_a_document_without_apiversion_that_is_no_list_is_not_an_object(document
     assert (loaded.resources, loaded.skipped) == ([], 1)
 
 
+def test_an_item_the_schema_refuses_is_bad_input_at_its_line() -> None:
+    data = b"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: p}\n  spec: {containers: nginx}\n"
+    with pytest.raises(InputError) as err:
+        load_manifest(data, "l.yaml")
+    assert (err.value.file, err.value.line) == ("l.yaml", 4)
+
+
 def test_lists_are_flattened_as_kubectl_flattens_them() -> None:
     """A document with `items` is a list whatever its kind, as kubectl reads it: a workload
     hidden in the items of a Deployment is what kubectl applies, so it is what is judged."""

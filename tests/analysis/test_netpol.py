@@ -871,6 +871,27 @@ def test_the_virtual_cluster_dns_is_never_judged_as_a_workload(dns_namespace: di
     assert "ClusterDNS/dns" in facts["egress"][A]["dns"]  # reached all the same
 
 
+def test_the_virtual_cluster_dns_stands_in_unless_its_namespace_runs_pods_with_its_labels() -> None:
+    """A workload of the DNS namespace without its labels, or one with its labels elsewhere,
+    is not the cluster DNS."""
+    config = {"dns": {"namespace": "kube-system", "podLabels": {"k8s-app": "kube-dns"}}}
+    res = two_namespaces(workload("kube-system", "metrics", {"app": "metrics"}),
+                         workload("a", "lookalike", {"k8s-app": "kube-dns"}, [53]))
+    assert "ClusterDNS/kube-system" in egress_of(res, config=config)["dns"]
+
+
+def test_the_virtual_cluster_dns_serves_its_named_ports_and_runs_as_the_default_account() -> None:
+    config = {"dns": {"namespace": "kube-system", "podLabels": {"k8s-app": "kube-dns"}}}
+    to_dns = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+              "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
+    by_name = two_namespaces(egress_policy({"to": [to_dns], "ports": [{"port": "dns-tcp", "protocol": "TCP"}]}))
+    assert egress_of(by_name, config=config)["dns"] == ["ClusterDNS/kube-system"]
+    by_account = two_namespaces(cilium("a", "egress", {"endpointSelector": {}, "egress": [{"toEndpoints": [
+        {"matchLabels": {"k8s:io.kubernetes.pod.namespace": "kube-system",
+                         "io.cilium.k8s.policy.serviceaccount": "default"}}]}]}))
+    assert egress_of(by_account, config=config)["dns"] == ["ClusterDNS/kube-system"]
+
+
 def test_config_dns_is_not_virtual_when_the_inventory_runs_it() -> None:
     config = {"dns": {"namespace": "kube-system", "podLabels": {"k8s-app": "kube-dns"}}}
     res = two_namespaces(workload("kube-system", "coredns", {"k8s-app": "kube-dns"},
@@ -920,12 +941,13 @@ def test_an_fqdn_reached_on_port_53_is_a_dns_server() -> None:
     assert e["dns"] == ["*.anthropic.com", "api.openai.com"]
 
 
-def test_a_label_value_written_as_a_yaml_boolean_is_its_text() -> None:
+@pytest.mark.parametrize(("value", "text"), [(True, "true"), (False, "false"), (None, "")])
+def test_a_label_value_written_as_a_yaml_boolean_or_null_is_its_text(value: Any, text: str) -> None:
     """`enabled: true` in a pod's labels is the label "true" (kubectl sends the text), and a
-    selector asking for "true" selects it."""
-    web = workload("a", "web", {"app": "web", "enabled": True})
+    selector asking for "true" selects it; a null value is the empty label."""
+    web = workload("a", "web", {"app": "web", "enabled": value})
     res = [tenant_ns("a", "acme"), web, workload("a", "other"),
-           policy("a", "p", {"podSelector": {"matchLabels": {"enabled": "true"}}, "policyTypes": ["Ingress"]})]
+           policy("a", "p", {"podSelector": {"matchLabels": {"enabled": text}}, "policyTypes": ["Ingress"]})]
     assert ("Deployment/a/other", "Deployment/a/web") not in conns(res)
     assert ("Deployment/a/web", "Deployment/a/other") in conns(res)
 
