@@ -110,9 +110,38 @@ def test_a_fifo_below_a_kustomization_is_refused_before_the_build_unless_in_git(
     if where == "base":
         with pytest.raises(InputError) as err:
             kustomize.render(base, 1 << 20)
-        assert str(err.value).startswith("base/b-pipe: a FIFO, not a regular file, in a kustomization")
+        assert str(err.value) == ("base/b-pipe: a FIFO, not a regular file, in a kustomization: kustomize would "
+                                  "wait on it or read it forever (only regular files are read)")
     else:
         assert len(kustomize.render(base, 1 << 20)[0]) == len(NAMES)
+
+
+def _kustomization(folder: Path, *resources: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "kustomization.yaml").write_text(f"resources: [{', '.join(resources)}]\n")
+    return folder
+
+
+def test_every_kustomization_a_build_loads_is_found_past_one_seen_twice(tmp_path: Path) -> None:
+    """`common` is reached from the overlay and from `b1`: found the second time, it is passed
+    over, and `x`, named before it, is still looked into (its remote entry found)."""
+    _kustomization(tmp_path / "x", "https://example.com/base.yaml")
+    _kustomization(tmp_path / "common")
+    _kustomization(tmp_path / "b1", "../common")
+    overlay = _kustomization(tmp_path / "overlay", "../x", "../common", "../b1")
+    folders, remote = kustomize.kustomization_graph(overlay)
+    assert folders == {(tmp_path / name).resolve() for name in ("overlay", "x", "common", "b1")}
+    assert remote == [(tmp_path / "x" / "kustomization.yaml", "https://example.com/base.yaml")]
+
+
+def test_a_remote_resource_is_bad_input_unless_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    overlay = _kustomization(tmp_path / "overlay", "https://example.com/base.yaml")
+    monkeypatch.setenv("KAZE_KUSTOMIZE", require_tool("kustomize"))
+    with pytest.raises(InputError) as err:
+        kustomize.render(overlay, 1 << 20)
+    assert (err.value.message, err.value.file) == (
+        "remote resource 'https://example.com/base.yaml': a scan does not reach the network "
+        "(--allow-remote lets kustomize fetch it)", str(overlay / "kustomization.yaml"))
 
 
 def _failing_kustomize(tmp_path: Path, stderr: bytes) -> str:

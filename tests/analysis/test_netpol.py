@@ -884,8 +884,10 @@ def test_the_virtual_cluster_dns_serves_its_named_ports_and_runs_as_the_default_
     config = {"dns": {"namespace": "kube-system", "podLabels": {"k8s-app": "kube-dns"}}}
     to_dns = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
               "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
-    by_name = two_namespaces(egress_policy({"to": [to_dns], "ports": [{"port": "dns-tcp", "protocol": "TCP"}]}))
-    assert egress_of(by_name, config=config)["dns"] == ["ClusterDNS/kube-system"]
+    for port in ({"port": "dns-tcp", "protocol": "TCP"}, {"port": "dns", "protocol": "UDP"},
+                 {"port": 53, "protocol": "TCP"}, {"port": 53, "protocol": "UDP"}):
+        by_port = two_namespaces(egress_policy({"to": [to_dns], "ports": [port]}))
+        assert egress_of(by_port, config=config)["dns"] == ["ClusterDNS/kube-system"], port
     by_account = two_namespaces(cilium("a", "egress", {"endpointSelector": {}, "egress": [{"toEndpoints": [
         {"matchLabels": {"k8s:io.kubernetes.pod.namespace": "kube-system",
                          "io.cilium.k8s.policy.serviceaccount": "default"}}]}]}))
