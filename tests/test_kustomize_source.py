@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kaze_policy.errors import InputError, UsageError
+from kaze_policy.errors import InputError, UsageError, last_input
 from kaze_policy.sources import kustomize
 from tests.conftest import require_tool
 from tests.test_exit_codes import _kustomize_target, _not_a_program
@@ -142,6 +142,30 @@ def test_a_remote_resource_is_bad_input_unless_asked_for(tmp_path: Path, monkeyp
     assert (err.value.message, err.value.file) == (
         "remote resource 'https://example.com/base.yaml': a scan does not reach the network "
         "(--allow-remote lets kustomize fetch it)", str(overlay / "kustomization.yaml"))
+
+
+def test_without_kustomize_a_kustomization_cannot_be_evaluated(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    overlay = _kustomization(tmp_path / "overlay")
+    monkeypatch.setattr(kustomize, "find_tool", lambda name: None)
+    with pytest.raises(kustomize.ToolMissingError) as err:
+        kustomize.render(overlay, 1 << 20)
+    assert (err.value.message, err.value.file, err.value.exit_code) == (
+        "kustomize is not installed: run `make tools`", str(overlay / "kustomization.yaml"), 3)
+
+
+def test_an_object_of_the_build_that_kubernetes_refuses_is_bad_input_in_the_kustomization(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """kustomize checks no schema; the object it builds is read as the kustomization's, which is
+    also the input a crash report would name."""
+    overlay = _kustomization(tmp_path / "overlay", "pod.yaml")
+    (overlay / "pod.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+                                      "spec: {containers: [{name: c, image: nginx}], hostNetwork: 'yes'}\n")
+    monkeypatch.setenv("KAZE_KUSTOMIZE", require_tool("kustomize"))
+    with pytest.raises(InputError) as err:
+        kustomize.render(overlay, 1 << 20)
+    assert err.value.file == str(overlay / "kustomization.yaml") and "hostNetwork" in err.value.message
+    assert last_input() == str(overlay / "kustomization.yaml")
 
 
 def _failing_kustomize(tmp_path: Path, stderr: bytes) -> str:
