@@ -75,6 +75,7 @@ def test_rendered_objects_point_at_the_file_and_line_of_their_source(tmp_path: P
     shown = "base/cms.yaml" if cwd == "." else str(base / "cms.yaml")
     assert sorted((r.name, r.origin.file, r.origin.line) for r in resources) == sorted(
         (f"prod-{name}", shown, 1 + 6 * i) for i, name in enumerate(NAMES))
+    assert {r.source for r in resources} == {"kustomize"}
 
 
 def test_a_generated_object_is_the_kustomizations_and_relative_path_values_stay_as_written(
