@@ -135,6 +135,17 @@ def test_every_kustomization_a_build_loads_is_found_past_one_seen_twice(tmp_path
     assert remote == [(tmp_path / "x" / "kustomization.yaml", "https://example.com/base.yaml")]
 
 
+def test_a_kustomization_that_is_no_mapping_or_a_folder_without_one_names_nothing(tmp_path: Path) -> None:
+    """kustomize reports such a file or folder when it builds; the walk before it reads nothing there."""
+    (_kustomization(tmp_path / "listed") / "kustomization.yaml").write_text("- resources\n- x\n")
+    (tmp_path / "plain").mkdir()
+    overlay = _kustomization(tmp_path / "overlay", "../listed", "../plain")
+    assert kustomize.kustomization_spec(tmp_path / "listed") == {}
+    assert kustomize.kustomization_spec(tmp_path / "plain") == {}
+    folders, remote = kustomize.kustomization_graph(overlay)
+    assert folders == {(tmp_path / name).resolve() for name in ("overlay", "listed", "plain")} and remote == []
+
+
 def test_a_remote_resource_is_bad_input_unless_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     overlay = _kustomization(tmp_path / "overlay", "https://example.com/base.yaml")
     monkeypatch.setenv("KAZE_KUSTOMIZE", require_tool("kustomize"))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kaze_policy.errors import InputError
+from kaze_policy.inventory import Origin
 from kaze_policy.sources.kubernetes import load_manifest
 from tests.conftest import FIXTURES, require_tool, run_cli
 
@@ -94,9 +95,10 @@ items:
 
 
 def test_items_of_a_typed_list_take_the_list_kind_and_api_version() -> None:
-    resources = load_manifest(POD_LIST, "pods.yaml").resources
-    assert [(r.id, r.api_version, r.origin.line) for r in resources] == [
-        ("Pod/tenant-acme/web", "v1", 6), ("Pod/tenant-acme/job", "v1", 13)]
+    resources = load_manifest(POD_LIST, "pods.yaml", source="cluster").resources
+    assert [(r.id, r.api_version, r.origin, r.source) for r in resources] == [
+        ("Pod/tenant-acme/web", "v1", Origin("pods.yaml", 6), "cluster"),
+        ("Pod/tenant-acme/job", "v1", Origin("pods.yaml", 13), "cluster")]
 
 
 def test_items_of_a_list_after_blank_lines_or_a_lone_dash_keep_their_own_lines() -> None:

@@ -112,7 +112,7 @@ def render(directory: Path, max_bytes: int, allow_remote: bool = False) -> tuple
     for resource in manifest.resources:
         # Until traced to its source, an object is the kustomization's: its line in kustomize's
         # output is no line of that file (a generated ConfigMap got `kustomization.yaml:11`).
-        resource.origin = Origin(display, None)
+        resource.origin = Origin(display)
         _trace_origin(resource, folders, max_bytes)
     return manifest.resources, manifest.skipped
 

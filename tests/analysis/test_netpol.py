@@ -428,6 +428,13 @@ def test_a_workload_without_an_inventory_namespace_takes_its_metadatas() -> None
     assert (A, B) not in conns(res)
 
 
+def test_a_policy_without_an_inventory_apiversion_takes_its_objects() -> None:
+    only_itself = cilium("b", "only-itself", {"endpointSelector": {}, "ingress": [
+        {"fromEndpoints": [{"matchLabels": {"app": "db"}}]}]})
+    del only_itself["apiVersion"]
+    assert (A, B) not in conns(two_namespaces(only_itself))
+
+
 def test_a_workload_without_any_namespace_is_in_default() -> None:
     db = workload("default", "db", {"app": "db"}, [5432])
     del db["namespace"], db["object"]["metadata"]["namespace"]
