@@ -30,6 +30,21 @@ def test_hcl_that_is_not_utf_8_is_bad_input_at_the_line_of_the_first_bad_byte(tm
     assert str(err.value) == f"{file}:3: invalid UTF-8 (byte {bad_byte})"
 
 
+def test_a_vault_role_file_is_a_role_unless_it_has_both_apiversion_and_kind(tmp_path: Path) -> None:
+    """A role may carry a `kind` field of its own; only an object with apiVersion and kind is a
+    Kubernetes manifest there, and a role file that is no object is bad input, never skipped."""
+    roles = tmp_path / "vault" / "roles"
+    roles.mkdir(parents=True)
+    role = roles / "agent.json"
+    role.write_text('{"kind": "jwt", "name": "agent", "bound_audiences": ["kaze"]}')
+    assert [r.id for r in load_file(role, tmp_path, 1 << 20)[0]] == ["VaultAuthRole/agent"]
+    role.write_text('{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}')
+    assert [r.id for r in load_file(role, tmp_path, 1 << 20)[0]] == ["ConfigMap/default/c"]
+    role.write_text('["kind", "jwt"]')
+    with pytest.raises(InputError, match="a Vault auth role must be a JSON object"):
+        load_file(role, tmp_path, 1 << 20)
+
+
 def test_documents_keep_their_lines() -> None:
     data = b"# leading comment\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n\n# c\napiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n---\n"
     manifest = load_manifest(data, "f.yaml")

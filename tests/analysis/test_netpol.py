@@ -435,6 +435,18 @@ def test_a_policy_without_an_inventory_apiversion_takes_its_objects() -> None:
     assert (A, B) not in conns(two_namespaces(only_itself))
 
 
+def test_entries_with_only_a_kind_and_an_object_are_read_from_the_object() -> None:
+    """The inventory's own fields (id, name, namespace, apiVersion) are read first, else the
+    object's; a policy without any apiVersion is a NetworkPolicy all the same."""
+    from_acme = {"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {TENANT: "acme"}}}]}]}
+    full = two_namespaces(policy("b", "from-acme", from_acme))
+    minimal = [{"kind": r["kind"], "object": dict(r["object"])} for r in full]
+    del minimal[-1]["object"]["apiVersion"]
+    assert {(c.src, c.dst, c.ports) for c in netpol.connectivity(minimal)} == {
+        (c.src, c.dst, c.ports) for c in netpol.connectivity(full)}
+    assert (A, B) in conns(minimal) and (B, B) not in conns(minimal)
+
+
 def test_a_workload_without_any_namespace_is_in_default() -> None:
     db = workload("default", "db", {"app": "db"}, [5432])
     del db["namespace"], db["object"]["metadata"]["namespace"]
