@@ -386,3 +386,15 @@ def test_a_file_name_that_is_not_utf8_is_bad_input_naming_it_with_its_bytes_esca
     with pytest.raises(InputError) as raised:
         find_targets([str(tmp_path)])
     assert (raised.value.file, "not UTF-8" in raised.value.message) == (f"{tmp_path}/ns-\\xff.yaml", True)
+
+
+def test_a_url_entry_never_names_a_folder_of_the_tree(tmp_path: Path) -> None:
+    """kustomize fetches `https://example.com/base`; a folder `https:/example.com/base` of the
+    tree, which the same text names as a path, is not what the overlay includes."""
+    overlay = tmp_path / "overlay"
+    remote_lookalike = overlay / "https:" / "example.com" / "base"
+    remote_lookalike.mkdir(parents=True)
+    (remote_lookalike / "kustomization.yaml").write_text("resources: []\n")
+    (overlay / "kustomization.yaml").write_text("resources: ['https://example.com/base']\n")
+    included = {spec.path.resolve(): spec.included for spec in find_targets([str(tmp_path)])}
+    assert included[remote_lookalike.resolve()] is False

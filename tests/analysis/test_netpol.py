@@ -447,6 +447,18 @@ def test_entries_with_only_a_kind_and_an_object_are_read_from_the_object() -> No
     assert (A, B) in conns(minimal) and (B, B) not in conns(minimal)
 
 
+def test_a_workload_is_named_by_its_inventory_id_else_by_kind_namespace_and_name() -> None:
+    numbered = workload("a", "web")
+    numbered["id"] = "Deployment/a/web#2"  # a second object of that id in the target
+    nameless = workload("a", "nameless")
+    del nameless["id"], nameless["name"], nameless["object"]["metadata"]["name"]
+    generated = workload("a", "job-")  # generateName: the inventory's name, none in the metadata
+    del generated["object"]["metadata"]["name"]
+    refs = {(c.src, c.src_ref) for c in netpol.connectivity([tenant_ns("a", "acme"), numbered, nameless, generated])}
+    assert refs == {("Deployment/a/web#2", "a/web[Deployment]"), ("Deployment/a/", "a/[Deployment]"),
+                    ("Deployment/a/job-", "a/job-[Deployment]")}
+
+
 def test_a_workload_without_any_namespace_is_in_default() -> None:
     db = workload("default", "db", {"app": "db"}, [5432])
     del db["namespace"], db["object"]["metadata"]["namespace"]
