@@ -100,6 +100,10 @@ POD_SPEC_AS_LIST = {"containers": "nginx"}
      f'Pod (unnamed): metadata: ["web"] is not of types "null", "object" (Kubernetes {KUBERNETES_VERSION} would refuse it)'),
     ({"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "metadata": {"name": "r"}},
      f'SubjectAccessReview r: (the object): "spec" is a required property (Kubernetes {KUBERNETES_VERSION} would refuse it)'),
+    # a field named `description` is a field like any other (schemas lose only their texts)
+    ({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "p"}, "value": 1,
+      "description": 5},
+     f'PriorityClass p: description: 5 is not of types "null", "string" (Kubernetes {KUBERNETES_VERSION} would refuse it)'),
 ])
 def test_check_object_names_the_object_and_field_kubernetes_would_refuse(obj: dict, message: str) -> None:
     with pytest.raises(InputError) as err:

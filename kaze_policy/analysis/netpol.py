@@ -971,9 +971,7 @@ def _collect(resources: Iterable[Mapping[str, Any]]) -> tuple[
             k8s.append(res)
         elif kind in _CILIUM_KINDS and api.startswith("cilium.io/"):
             cilium.append(res)
-    for name, labels in namespaces.items():
-        labels[NAMESPACE_NAME_LABEL] = name
-    return namespaces, workloads, k8s, cilium
+    return namespaces, workloads, k8s, cilium  # _Model._build_indexes gives each its name label
 
 
 # --------------------------------------------------------------------------------------------

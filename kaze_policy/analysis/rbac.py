@@ -185,11 +185,10 @@ class _Role:
     labels: dict[str, str]
     rules: tuple[Rule, ...]
     selectors: list[Mapping[str, Any]] | None  # aggregationRule.clusterRoleSelectors
-    builtin: bool = False
     protected: bool = False  # annotated `autoupdate: "false"`: start-up reconciliation leaves it alone
 
 
-def _role_of(kind: str, namespace: str | None, name: str, obj: Mapping[str, Any], builtin: bool = False,
+def _role_of(kind: str, namespace: str | None, name: str, obj: Mapping[str, Any],
              role_id: str | None = None) -> _Role:
     """A Role or ClusterRole object as the analysis holds it (rules on non-resource URLs
     aside: no control asks about them)."""
@@ -200,7 +199,7 @@ def _role_of(kind: str, namespace: str | None, name: str, obj: Mapping[str, Any]
     selectors = list(agg.get("clusterRoleSelectors") or []) if isinstance(agg, Mapping) else None
     key = f"Role/{namespace}/{name}" if kind == "Role" else f"ClusterRole/{name}"
     protected = (meta.get("annotations") or {}).get(AUTOUPDATE_ANNOTATION) == "false"
-    return _Role(role_id or key, kind, name, labels, rules, selectors, builtin, protected)
+    return _Role(role_id or key, kind, name, labels, rules, selectors, protected)
 
 
 @dataclass
@@ -235,7 +234,7 @@ def bootstrap_roles() -> Mapping[str, _Role]:
     for kind, objects in (("ClusterRole", data["clusterRoles"]), ("Role", data["roles"])):
         for obj in objects:
             meta = obj.get("metadata") or {}
-            role = _role_of(kind, meta.get("namespace"), str(meta["name"]), obj, builtin=True)
+            role = _role_of(kind, meta.get("namespace"), str(meta["name"]), obj)
             out[role.id] = role
     return out
 

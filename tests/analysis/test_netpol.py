@@ -459,6 +459,15 @@ def test_a_workload_is_named_by_its_inventory_id_else_by_kind_namespace_and_name
                     ("Deployment/a/job-", "a/job-[Deployment]")}
 
 
+def test_cilium_objects_that_are_no_policy_are_passed_over() -> None:
+    """Only CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy isolate, whatever another
+    kind of cilium.io holds."""
+    lookalike = cilium("b", "envoy", {"endpointSelector": {}, "ingress": [
+        {"fromEndpoints": [{"matchLabels": {"app": "nobody"}}]}]})
+    lookalike["kind"] = lookalike["object"]["kind"] = "CiliumEnvoyConfig"
+    assert (A, B) in conns(two_namespaces(lookalike))
+
+
 def test_a_workload_without_any_namespace_is_in_default() -> None:
     db = workload("default", "db", {"app": "db"}, [5432])
     del db["namespace"], db["object"]["metadata"]["namespace"]

@@ -298,6 +298,14 @@ def test_aggregation_with_match_expressions_is_transitive_and_survives_cycles() 
     assert who(perms.who_can("list", "pods")) == {("User:v", "*")}
 
 
+def test_a_namespaced_role_never_aggregates() -> None:
+    """Role has no aggregationRule field: the API server drops one, so nothing is pulled in."""
+    resources = [res("Role", "agg", "a", rules=[], aggregationRule={"clusterRoleSelectors": [{"matchLabels": AGG}]}),
+                 cluster_role("read-secrets", rule("get", "secrets"), labels=AGG),
+                 binding("rb", "a", "Role", "agg", "User:alice")]
+    assert effective_permissions(resources).who_can("get", "secrets") == []
+
+
 def test_aggregated_role_keeps_its_listed_rules() -> None:
     resources = [cluster_role("agg", rule("get", "configmaps"), aggregate=[{"matchLabels": {"x": "y"}}]),
                  binding("crb", None, "ClusterRole", "agg", "User:u")]
