@@ -527,7 +527,7 @@ class EffectivePermissions:
                 if s.name in (SA_ALL_GROUP, AUTHENTICATED_GROUP):
                     members.extend((sa, s) for sa in everyone)
                 elif s.name.startswith(SA_NS_GROUP_PREFIX):
-                    members.extend((sa, s) for sa in by_ns.get(s.name[len(SA_NS_GROUP_PREFIX):], []))
+                    members.extend((sa, s) for sa in by_ns[s.name[len(SA_NS_GROUP_PREFIX):]])  # its default, at least
             b.members = list(dict.fromkeys(members))
 
     # ----------------------------------------------------------------- rules

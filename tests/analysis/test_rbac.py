@@ -298,6 +298,24 @@ def test_aggregation_with_match_expressions_is_transitive_and_survives_cycles() 
     assert who(perms.who_can("list", "pods")) == {("User:v", "*")}
 
 
+def test_a_service_account_group_reaches_its_namespaces_default_account_declared_or_not() -> None:
+    """The service-account controller makes `default` in every namespace; a group naming the
+    namespace reaches it. A user whose name looks like the group names no namespace."""
+    resources = [cluster_role("reader", rule("get", "secrets")),
+                 binding("x-accounts", None, "ClusterRole", "reader", "Group:system:serviceaccounts:x"),
+                 binding("all-accounts", None, "ClusterRole", "reader", "Group:system:serviceaccounts",
+                         "User:system:serviceaccounts:y")]
+    accounts = {g.subject.key for g in effective_permissions(resources).who_can("get", "secrets")
+                if g.subject.kind == "ServiceAccount"}
+    assert accounts == {"ServiceAccount:x:default"}
+
+
+def test_a_resource_without_a_usual_group_is_asked_about_in_every_group() -> None:
+    resources = [cluster_role("widgets", rule("create", "widgets", "example.com")),
+                 binding("b", None, "ClusterRole", "widgets", "User:alice")]
+    assert who(effective_permissions(resources).who_can("create", "widgets")) == {("User:alice", "*")}
+
+
 def test_a_namespaced_role_never_aggregates() -> None:
     """Role has no aggregationRule field: the API server drops one, so nothing is pulled in."""
     resources = [res("Role", "agg", "a", rules=[], aggregationRule={"clusterRoleSelectors": [{"matchLabels": AGG}]}),
