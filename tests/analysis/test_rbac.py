@@ -519,8 +519,9 @@ def test_an_account_bound_both_by_name_and_through_its_group_has_both_witnesses(
     resources = [res("ServiceAccount", "agent", "a"), role("reader", "a", rule("get", "secrets")),
                  binding("rb", "a", "Role", "reader", "ServiceAccount:a:agent", "Group:system:serviceaccounts:a")]
     [sa] = fact(analyze(resources, CONFIG), "secret_readers", "ServiceAccount:a:agent")
-    assert sa["via"] == [{"binding": "RoleBinding/a/rb", "role": "Role/a/reader", "group": "Group:system:serviceaccounts:a"},
-                         {"binding": "RoleBinding/a/rb", "role": "Role/a/reader"}]
+    assert sa["via"] == [
+        {"binding": "RoleBinding/a/rb", "role": "Role/a/reader", "group": "Group:system:serviceaccounts:a"},
+        {"binding": "RoleBinding/a/rb", "role": "Role/a/reader"}]
 
 
 def test_a_wildcard_admin_reached_through_an_aggregated_role_and_a_group_names_both() -> None:
