@@ -316,6 +316,13 @@ def test_a_resource_without_a_usual_group_is_asked_about_in_every_group() -> Non
     assert who(effective_permissions(resources).who_can("create", "widgets")) == {("User:alice", "*")}
 
 
+def test_a_namespace_is_named_by_its_inventory_entry_else_its_metadata() -> None:
+    labels = {"kaze.io/tenant": "acme"}
+    entry_only = {"kind": "Namespace", "name": "tenant-acme", "object": {"metadata": {"labels": labels}}}
+    object_only = {"kind": "Namespace", "object": {"metadata": {"name": "acme-2", "labels": labels}}}
+    assert namespace_tenants([entry_only, object_only], None) == {"tenant-acme": "acme", "acme-2": "acme"}
+
+
 def test_a_namespaced_role_never_aggregates() -> None:
     """Role has no aggregationRule field: the API server drops one, so nothing is pulled in."""
     resources = [res("Role", "agg", "a", rules=[], aggregationRule={"clusterRoleSelectors": [{"matchLabels": AGG}]}),
