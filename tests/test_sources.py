@@ -45,6 +45,16 @@ def test_a_vault_role_file_is_a_role_unless_it_has_both_apiversion_and_kind(tmp_
         load_file(role, tmp_path, 1 << 20)
 
 
+def test_documents_that_are_no_objects_are_counted_in_the_reason_they_are_skipped(tmp_path: Path) -> None:
+    from kaze_policy.sources.load import NOT_OBJECTS
+    file = tmp_path / "values.yaml"
+    file.write_text("replicas: 3\n")
+    assert load_file(file, tmp_path, 1 << 20) == ([], NOT_OBJECTS)
+    file.write_text("replicas: 3\n---\nimage: nginx\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")
+    resources, reason = load_file(file, tmp_path, 1 << 20)
+    assert ([r.id for r in resources], reason) == (["Namespace/a"], f"2 documents: {NOT_OBJECTS}")
+
+
 def test_documents_keep_their_lines() -> None:
     data = b"# leading comment\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n\n# c\napiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n---\n"
     manifest = load_manifest(data, "f.yaml")
