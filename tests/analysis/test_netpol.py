@@ -447,6 +447,13 @@ def test_entries_with_only_a_kind_and_an_object_are_read_from_the_object() -> No
     assert (A, B) in conns(minimal) and (B, B) not in conns(minimal)
 
 
+def test_a_namespace_is_named_by_its_inventory_entry_before_its_metadata() -> None:
+    from_acme = {"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {TENANT: "acme"}}}]}]}
+    res = two_namespaces(policy("b", "from-acme", from_acme))
+    del res[0]["object"]["metadata"]["name"]  # tenant-acme's namespace `a`, named by its entry alone
+    assert (A, B) in conns(res)
+
+
 def test_a_workload_is_named_by_its_inventory_id_else_by_kind_namespace_and_name() -> None:
     numbered = workload("a", "web")
     numbered["id"] = "Deployment/a/web#2"  # a second object of that id in the target
