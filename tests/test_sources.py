@@ -48,6 +48,8 @@ def test_a_vault_role_file_is_a_role_unless_it_has_both_apiversion_and_kind(tmp_
 def test_documents_that_are_no_objects_are_counted_in_the_reason_they_are_skipped(tmp_path: Path) -> None:
     from kaze_policy.sources.load import NOT_OBJECTS
     file = tmp_path / "values.yaml"
+    file.write_text("# nothing yet\n")
+    assert load_file(file, tmp_path, 1 << 20) == ([], "no document in it (empty, or only comments)")
     file.write_text("replicas: 3\n")
     assert load_file(file, tmp_path, 1 << 20) == ([], NOT_OBJECTS)
     file.write_text("replicas: 3\n---\nimage: nginx\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")
