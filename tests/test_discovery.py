@@ -398,3 +398,12 @@ def test_a_url_entry_never_names_a_folder_of_the_tree(tmp_path: Path) -> None:
     (overlay / "kustomization.yaml").write_text("resources: ['https://example.com/base']\n")
     included = {spec.path.resolve(): spec.included for spec in find_targets([str(tmp_path)])}
     assert included[remote_lookalike.resolve()] is False
+
+
+@pytest.mark.parametrize("pattern", ["skip.yaml", "sub/*"], ids=["by-its-name", "by-its-path"])
+def test_an_exclude_glob_matches_a_files_name_or_its_path_below_the_folder(tmp_path: Path, pattern: str) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "skip.yaml").write_text(UNLABELLED_NS.format(name="skipped"))
+    (tmp_path / "keep.yaml").write_text(UNLABELLED_NS.format(name="kept"))
+    (spec,) = find_targets([str(tmp_path)], exclude=(pattern,))
+    assert [r.name for r in load_target(spec).resources] == ["kept"]
