@@ -374,6 +374,27 @@ def test_components_are_not_targets_and_an_unused_one_is_reported(tmp_path: Path
     assert "Component" in result["skipped"][0]["reason"]
 
 
+def test_loose_files_form_one_target_named_by_the_folder_and_the_rest_is_skipped_with_why(tmp_path: Path) -> None:
+    write(tmp_path, {"ns.yaml": TENANT_NS, "notes.txt": "x\n"})
+    result = report(scan(str(tmp_path), "--control", "KZ-TEN-01"))
+    assert [t["name"] for t in result["targets"]] == [str(tmp_path)]
+    assert result["skipped"] == [{"path": str(tmp_path / "notes.txt"), "reason": (
+        "not read: named neither *.yaml, *.yml, *.json, *.tf, *.tf.json, *.hcl nor Dockerfile")}]
+
+
+@pytest.mark.needs_kustomize
+def test_files_below_a_kustomization_are_its_own_even_in_subfolders(tmp_path: Path, kustomize: str) -> None:
+    """kustomize reads only what the kustomization names: a file below it is not loose, and
+    its name (not UTF-8 here) is neither read nor shown."""
+    write(tmp_path, {"cell/kustomization.yaml": "resources: [ns.yaml]\n", "cell/ns.yaml": TENANT_NS,
+                     "cell/unused/ns.yaml": UNLABELLED_NS.format(name="unused")})
+    with open(os.fsencode(tmp_path / "cell") + b"/notes-\xff.yaml", "wb") as handle:
+        handle.write(b"a: 1\n")
+    result = report(scan(str(tmp_path), "--control", "KZ-TEN-01"))
+    assert ([t["name"] for t in result["targets"]], result["skipped"]) == ([str(tmp_path / "cell")], [])
+    assert finding_ids(result, "KZ-TEN-01") == set()
+
+
 def test_find_targets_leaves_out_what_exclude_names(tmp_path: Path) -> None:
     write(tmp_path, {"ns.yaml": TENANT_NS, "vendor/ns.yaml": UNLABELLED_NS.format(name="vendored")})
     (spec,) = find_targets([str(tmp_path)], ("vendor",))

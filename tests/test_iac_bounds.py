@@ -76,6 +76,17 @@ def test_sboms_outside_the_path_are_read_with_root(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-1000:] + result.stderr
 
 
+@pytest.mark.needs_kustomize
+def test_a_kustomization_found_in_a_folder_reads_sboms_below_that_folder(tmp_path: Path, kustomize: str) -> None:
+    """The tree of a kustomization found by walking is the folder given, wherever the scan runs from."""
+    cell = _cell(tmp_path, "sboms")
+    (cell / "kustomization.yaml").write_text("resources: [namespaces.yaml, workloads.yaml]\n")
+    result = run_cli("scan", str(tmp_path / "repo"), "--format", "json", "--control", "KZ-SUP-04", "--no-progress")
+    assert result.returncode == 0, result.stdout[-1000:] + result.stderr
+    report = json.loads(result.stdout)
+    assert ([t["name"] for t in report["targets"]], report["controls"][0]["status"]) == ([str(cell)], "pass")
+
+
 def test_sboms_outside_root_is_refused(tmp_path: Path) -> None:
     cell = _outside_sboms(tmp_path)
     result = run_cli("scan", str(cell), "--root", str(cell), "--format", "json", "--no-progress")
