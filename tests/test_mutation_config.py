@@ -121,9 +121,9 @@ def test_mutants_to_run_again_need_a_run_to_resume(tmp_path, capsys) -> None:
 def test_a_test_reaches_a_function_for_mutmut_only_when_mapped_to_its_module(tmp_path, monkeypatch) -> None:
     """A CLI test of overlays.py reaches netpol.py through the scan: not one of netpol's tests."""
     run = runner()
-    mapping = tmp_path / "tests_by_target.json"
-    mapping.write_text(json.dumps(run.TESTS_BY_TARGET), encoding="utf-8")
-    monkeypatch.setenv("KAZE_MUTATION_TESTS_BY_TARGET", str(mapping))
+    mapping = tmp_path / "tests_by_module.json"
+    mapping.write_text(json.dumps(run.tests_by_module()), encoding="utf-8")
+    monkeypatch.setenv("KAZE_MUTATION_TESTS_BY_MODULE", str(mapping))
     spec = importlib.util.spec_from_file_location("hits_plugin", run.HOOKS / "kaze_mutation_hits.py")
     plugin = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(plugin)

@@ -854,6 +854,8 @@ class _Collector:
             entry.update({name: sorted(values) for name, values in self.sets[key].items()})
             if names and key in self.all_names:  # the names collected above, unless one grant has none
                 entry["resource_names"] = None
+            # a witness's aggregated_from and group may be None, which does not compare with a
+            # string: sorted by their text ("None" for none), one stable order all the same
             entry["via"] = [_witness(*w) for w in sorted(self.vias[key], key=lambda w: tuple(map(str, w)))]
             out.append(entry)
         return out

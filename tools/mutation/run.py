@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_mutmut(workers: int, names: list[str], extra_env: dict[str, str]) -> int:
     """mutmut's run in .mutation/: the mutants `names`, or (none given) every mutant without a result."""
     env = {**os.environ, "PYTHONPATH": str(MUTANTS), "KAZE_MUTATION_HITS": str(WORK / "hits"),
-           "KAZE_MUTATION_TESTS_BY_TARGET": str(WORK / "tests_by_target.json"), "PYTHONDONTWRITEBYTECODE": "1",
+           "KAZE_MUTATION_TESTS_BY_MODULE": str(WORK / "tests_by_module.json"), "PYTHONDONTWRITEBYTECODE": "1",
            **extra_env}
     return subprocess.run([sys.executable, "-c", "from mutmut.__main__ import cli; cli()", "run",
                            "--max-children", str(workers), *names], cwd=WORK, env=env).returncode
@@ -182,14 +182,30 @@ def forget_test_map() -> None:
 
 def tests_for(targets: list[str]) -> list[str]:
     """The test files of the targets (a file takes those of the folders that hold it and vice versa)."""
+    found = _mapped_tests(targets)
+    if not found:
+        raise SystemExit(f"make mutation: no tests are mapped to {', '.join(targets)} (tools/mutation/run.py)")
+    return found
+
+
+def _mapped_tests(targets: list[str]) -> list[str]:
     found: dict[str, None] = {}
     for target in targets:
         for prefix, files in TESTS_BY_TARGET.items():
             if target.startswith(prefix) or prefix.startswith(target + "/"):
                 found.update(dict.fromkeys(f for f in files if (ROOT / f).is_file()))
-    if not found:
-        raise SystemExit(f"make mutation: no tests are mapped to {', '.join(targets)} (tools/mutation/run.py)")
     return list(found)
+
+
+def tests_by_module() -> dict[str, list[str]]:
+    """Each module of the package, named as the hits plugin names a function's module (a path
+    without `.py`; a package's __init__ by its folder, which takes the tests of all below it),
+    with its test files."""
+    package = ROOT / "kaze_policy"
+    modules = [path.parent if path.name == "__init__.py" else path.with_suffix("") for path in package.rglob("*.py")]
+    return {module.relative_to(ROOT).as_posix(): _mapped_tests([module.relative_to(ROOT).as_posix()
+                                                                + ("" if module.is_dir() else ".py")])
+            for module in sorted(modules)}
 
 
 @contextmanager
@@ -227,7 +243,7 @@ def prepare(targets: list[str], tests: list[str], fresh: bool = True) -> None:
              "timeout_multiplier = 5.0", "timeout_constant = 5.0", ""]
     (WORK / "selection.json").write_text(json.dumps(tests), encoding="utf-8")
     # hooks/kaze_mutation_hits.py maps a test to a function only when its file is the module's
-    (WORK / "tests_by_target.json").write_text(json.dumps(TESTS_BY_TARGET), encoding="utf-8")
+    (WORK / "tests_by_module.json").write_text(json.dumps(tests_by_module()), encoding="utf-8")
     # The project's own (tests read it, pytest takes its options) with mutmut's section.
     (WORK / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text(encoding="utf-8") + "\n".join(lines),
                                          encoding="utf-8")

@@ -4,8 +4,8 @@ kept for the test files mapped to their module; the fastest tests first.
 sitecustomize.py (beside this file) makes each subprocess of mutmut's stats run write the
 functions it called into $KAZE_MUTATION_HITS; before mutmut files the test's own hits (its
 pytest_runtest_teardown), this adds those of the subprocesses the test started, and keeps only
-the functions of modules whose tests (TESTS_BY_TARGET of tools/mutation/run.py, in the file
-$KAZE_MUTATION_TESTS_BY_TARGET) include the test's file.
+the functions of modules whose tests (tests_by_module() of tools/mutation/run.py, in the file
+$KAZE_MUTATION_TESTS_BY_MODULE) include the test's file.
 """
 
 from __future__ import annotations
@@ -54,22 +54,20 @@ def _module_of(function: str) -> str:
 
 @cache
 def _mapped(module: str, test_file: str) -> bool:
-    """Whether TESTS_BY_TARGET gives `test_file` to `module` (a file, or a package's __init__).
+    """Whether `test_file` is one of `module`'s tests (tests_by_module() of run.py; a module it
+    does not name, or no file given, keeps every test).
 
     A test that reaches a module through the CLI (a scan runs every analyzer) is not one of its
     tests: mapped to it, each survivor of the module would run that test too, for minutes,
     where the module's own tests pin it in seconds."""
-    mapping = _tests_by_target()
-    if mapping is None:
-        return True
-    return any(test_file in files and ((module + ".py").startswith(prefix) or prefix.startswith(module + "/"))
-               for prefix, files in mapping.items())
+    tests = _tests_by_module().get(module)
+    return tests is None or test_file in tests
 
 
 @cache
-def _tests_by_target() -> dict[str, list[str]] | None:
-    path = os.environ.get("KAZE_MUTATION_TESTS_BY_TARGET")
-    return json.loads(Path(path).read_text(encoding="utf-8")) if path else None
+def _tests_by_module() -> dict[str, list[str]]:
+    path = os.environ.get("KAZE_MUTATION_TESTS_BY_MODULE")
+    return json.loads(Path(path).read_text(encoding="utf-8")) if path else {}
 
 
 def _forget_cached_results() -> None:
