@@ -1,5 +1,5 @@
 """`scan --kubeconfig` against the real kube-apiserver: what a live read of an applied overlay
-gives equals what the scan of its files gives; pages, a 403 and an unreachable server.
+gives equals what the scan of its files gives; pages, a 403, an unreachable server and one that stops mid-read.
 
 One API server for the session (tests/cluster/conftest.py); the overlay is applied once, and
 the tests that add objects remove them after.
@@ -8,8 +8,11 @@ the tests that add objects remove them after.
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
+import threading
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,9 @@ import pytest
 import yaml
 
 from kaze_policy.catalog import load_catalog
-from kaze_policy.sources.cluster import ReadOptions, kinds_to_read, read_cluster
+from kaze_policy.scan import ScanOptions, run_scan
+from kaze_policy.sources import cluster as cluster_source
+from kaze_policy.sources.cluster import CLUSTER_SCOPE, ReadOptions, kinds_to_read, read_cluster
 from kaze_policy.sources.kubernetes import CLUSTER_SCOPED_KINDS
 from kaze_policy.sources.openapi import is_builtin_group
 from tests.cluster.apiserver import RESTRICTED_CONTEXT, RESTRICTED_USER, LiveCluster, api_client, apply, crds_for
@@ -238,3 +243,72 @@ def test_every_applied_object_of_a_kind_the_controls_read_is_read_back(live_clus
     assert {"AlertmanagerConfig", "CiliumNetworkPolicy", "Cluster", "Server"} <= {r.kind for r in read.inventory.resources}
     assert read.forbidden == {}
 
+
+
+class _Cut:
+    """A TCP relay to the API server that can be cut: to the client, the server stops (its
+    connections drop, its port refuses) in the middle of whatever it was reading."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                near, _ = self.listener.accept()
+            except OSError:
+                return  # cut
+            far = socket.create_connection(self.upstream)
+            self.sockets += [near, far]
+            for source, sink in ((near, far), (far, near)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+
+    def cut(self) -> None:
+        for sock in [self.listener, *self.sockets]:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+
+def test_a_server_that_stops_in_the_middle_of_the_read_makes_every_cluster_control_an_error(
+        live_cluster: LiveCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No verdict from half a cluster: the kinds read before the server stopped judge nothing."""
+    url = urllib.parse.urlsplit(live_cluster.server)
+    relay = _Cut((url.hostname, url.port))
+    config = yaml.safe_load(live_cluster.kubeconfig.read_text())
+    for entry in config["clusters"]:
+        entry["cluster"]["server"] = f"https://127.0.0.1:{relay.port}"
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump(config))
+    listed: list[str] = []
+    list_kind = cluster_source._list
+
+    def list_then_stop(client: Any, api: Any, page_size: int) -> list[dict[str, Any]]:
+        objects = list_kind(client, api, page_size)
+        listed.append(api.kind)
+        relay.cut()  # after the first kind: the rest of the read meets a stopped server
+        return objects
+
+    monkeypatch.setattr(cluster_source, "_list", list_then_stop)
+    try:
+        report = run_scan(ScanOptions(paths=[], kubeconfig=kubeconfig, config=CONFIG, workers=1), load_catalog())
+    finally:
+        relay.cut()
+    assert len(listed) == 1
+    judged = [r for r in report.results if CLUSTER_SCOPE in r.control.scopes]
+    assert judged and {r.status for r in judged} == {"error"}
+    assert all("cannot read the API server" in t.reason and not t.findings for r in judged for t in r.targets)
