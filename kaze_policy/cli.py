@@ -239,8 +239,14 @@ def snapshot(kubeconfig: Path | None, kube_context: str | None, in_cluster: bool
         click.echo(text, nl=False)
     else:
         _atomic_write(output, text)
-    if read.forbidden:  # saved all the same: a scan of the file makes the controls that need them errors
+    # Saved all the same: a scan of the file makes the controls that need them errors.
+    if read.forbidden:
         click.echo(f"kaze-policy: could not list: {'; '.join(sorted(read.forbidden.values()))}", err=True)
+    if read.undiscovered:
+        unknown = ", ".join(sorted(read.undiscovered))
+        click.echo(f"kaze-policy: unknown whether the cluster holds {unknown}: "
+                   f"{'; '.join(sorted(set(read.undiscovered.values())))}", err=True)
+    if read.forbidden or read.undiscovered:
         sys.exit(EXIT_ERROR)
 
 

@@ -90,8 +90,10 @@ class Loaded:
     # Configurations and SBOM folders read so far, by resolved path: each is read once.
     configs: dict[Path, dict] = field(default_factory=dict)
     sbom_folders: dict[tuple[Path, Path], SbomFolder] = field(default_factory=dict)
-    # Per live cluster (target name): the kinds its credentials may not list → the missing permission.
+    # Per live cluster (target name): the kinds its credentials may not list → the missing
+    # permission, and the kinds it may serve in API groups whose discovery failed → why.
     forbidden: dict[str, dict[str, str]] = field(default_factory=dict)
+    undiscovered: dict[str, dict[str, str]] = field(default_factory=dict)
     # Live clusters that could not be read, and why (their cluster-scoped controls are errors).
     unreachable: list[tuple[str, str]] = field(default_factory=list)
 
@@ -161,6 +163,8 @@ def _add_cluster(read: ClusterRead, loaded: Loaded, explicit: dict | None, optio
     loaded.skipped_per_target.append(0)
     if read.forbidden:
         loaded.forbidden[inventory.target.name] = read.forbidden
+    if read.undiscovered:
+        loaded.undiscovered[inventory.target.name] = read.undiscovered
 
 
 def _load_path(found: Found, loaded: Loaded, explicit: dict | None, options: ScanOptions,
@@ -332,25 +336,33 @@ def run_scan(options: ScanOptions, catalog: Catalog,
             results = evaluate_target(engine, controls, inventory, options.today,
                                       lambda _: phases.advance(EVALUATING), workers=options.workers,
                                       waivers=waivers[inventory.config_file])
-            per_target.append(_unreadable_kinds(results, controls, loaded.forbidden.get(inventory.target.name)))
+            name = inventory.target.name
+            per_target.append(_unreadable_kinds(results, controls, loaded.forbidden.get(name, {}),
+                                                loaded.undiscovered.get(name, {})))
     return _with_waivers(_report(controls, per_target, loaded, options.engine), waivers, options)
 
 
 NOT_FOR_A_CLUSTER = "needs infrastructure-as-code files (or a snapshot); a live cluster is judged by the cluster scope"
 
 
-def _unreadable_kinds(results: dict[str, TargetResult], controls: list[Control],
-                      forbidden: dict[str, str] | None) -> dict[str, TargetResult]:
-    """A control judged without objects it needs (the credentials could not list them) is an
-    error naming the missing permissions, whatever it found in the rest: never a pass."""
-    if not forbidden:
-        return results
+def _unreadable_kinds(results: dict[str, TargetResult], controls: list[Control], forbidden: dict[str, str],
+                      undiscovered: dict[str, str]) -> dict[str, TargetResult]:
+    """A control judged without objects it needs (the credentials could not list them, or
+    whether the cluster serves them is unknown) is an error saying which and why, whatever it
+    found in the rest: never a pass."""
     for control in controls:
+        if CLUSTER_SCOPE not in control.scopes:
+            continue
+        reasons = []
         missing = [f"{kind}: {why}" for kind, why in sorted(forbidden.items()) if needs(control, kind)]
-        if missing and CLUSTER_SCOPE in control.scopes:
-            target = results[control.id].target
-            results[control.id] = TargetResult(target, ERROR, "cannot list what it needs; the credentials lack "
-                                               + "; ".join(missing))
+        if missing:
+            reasons.append("cannot list what it needs; the credentials lack " + "; ".join(missing))
+        unknown = sorted(kind for kind in undiscovered if needs(control, kind))
+        if unknown:
+            whys = sorted({undiscovered[kind] for kind in unknown})  # one, from a live read
+            reasons.append(f"cannot tell whether the cluster holds {', '.join(unknown)}: {'; '.join(whys)}")
+        if reasons:
+            results[control.id] = TargetResult(results[control.id].target, ERROR, "; ".join(reasons))
     return results
 
 

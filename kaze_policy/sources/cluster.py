@@ -60,6 +60,15 @@ class ClusterUnreachable(KazePolicyError):
     exit_code = 3
 
 
+class Unavailable(ClusterUnreachable):
+    """The API server answered, but kept answering 429 or 5xx: what was asked for is not
+    served now (an aggregated API whose backend is down answers 503 to its discovery)."""
+
+    def __init__(self, message: str, server: str, answer: str) -> None:
+        super().__init__(message, server)
+        self.answer = answer  # the last answer: "HTTP 503 on GET …: …"
+
+
 class Refused(Exception):
     """The API server refused one request (a 4xx other than 401 and 429)."""
 
@@ -94,13 +103,16 @@ class ApiResource:
 
 @dataclass
 class ClusterRead:
-    """What a live read gave: the inventory, and the kinds the credentials could not list."""
+    """What a live read gave: the inventory, the kinds the credentials could not list, and
+    those that may be served by an API group whose discovery failed."""
 
     inventory: Inventory
     forbidden: dict[str, str] = field(default_factory=dict)  # kind → the missing permission, with the server's word
     server_version: str = ""
     identity: str = ""  # the kubeconfig context (and user) the objects were read with
     kinds: tuple[str, ...] = ()  # the kinds asked for
+    # Kinds not found while the discovery of an API group failed, which may serve them → why.
+    undiscovered: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -160,7 +172,7 @@ class _Client:
         import urllib3
         from kubernetes.client.rest import ApiException
 
-        last = ""
+        last, answered = "", False
         for attempt in range(ATTEMPTS):
             delay = min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** attempt)
             try:
@@ -173,7 +185,7 @@ class _Client:
             except ApiException as err:  # what the client makes of a TLS failure
                 raise ClusterUnreachable(f"GET {path}: {_first_line(err.reason)}", self.server) from None
             except (urllib3.exceptions.HTTPError, OSError) as err:
-                last = f"GET {path}: {_first_line(getattr(err, 'reason', None) or err)}"
+                last, answered = f"GET {path}: {_first_line(getattr(err, 'reason', None) or err)}", False
             else:
                 status = response.status
                 if 200 <= status < 300:
@@ -186,11 +198,14 @@ class _Client:
                                              self.server)
                 if status != 429 and status < 500:
                     raise Refused(status, _message(body, response.reason))
-                last = f"HTTP {status} on GET {path}: {_message(body, response.reason)}"
+                last, answered = f"HTTP {status} on GET {path}: {_message(body, response.reason)}", True
                 delay = _retry_after(response.headers) or delay
             if attempt + 1 < ATTEMPTS:
                 time.sleep(delay)
-        raise ClusterUnreachable(f"cannot read the API server ({ATTEMPTS} attempts): {last}", self.server)
+        message = f"cannot read the API server ({ATTEMPTS} attempts): {last}"
+        if answered:
+            raise Unavailable(message, self.server, last)
+        raise ClusterUnreachable(message, self.server)
 
     def close(self) -> None:
         self.api.close()
@@ -231,10 +246,14 @@ def _message(body: bytes, reason: Any) -> str:
         return _first_line(reason)
 
 
-def discover(client: _Client, kinds: frozenset[str]) -> list[ApiResource]:
+def discover(client: _Client, kinds: frozenset[str], failed: dict[str, str] | None = None) -> list[ApiResource]:
     """The listable resources that hold `kinds`: for each group, each kind in the first of the
     group's versions that serves it, the preferred version first (a group's kinds may live in
-    different versions: monitoring.coreos.com serves Prometheus in v1, AlertmanagerConfig in v1alpha1)."""
+    different versions: monitoring.coreos.com serves Prometheus in v1, AlertmanagerConfig in v1alpha1).
+
+    A group version whose discovery keeps failing (an aggregated API whose backend is down:
+    the API server lists the group, then answers 503 for it) is recorded in `failed` with why,
+    and the rest is discovered, as kubectl does; without `failed`, the failure stops the read."""
     groups = [("", list(client.get("/api").get("versions") or []))]
     for group in client.get("/apis").get("groups") or []:
         preferred = (group.get("preferredVersion") or {}).get("version")
@@ -245,13 +264,29 @@ def discover(client: _Client, kinds: frozenset[str]) -> list[ApiResource]:
         seen: set[str] = set()
         for version in versions:
             path = f"/apis/{group}/{version}" if group else f"/api/{version}"
-            for entry in client.get(path).get("resources") or []:
+            try:
+                resources = client.get(path).get("resources") or []
+            except Unavailable as err:
+                if failed is None:
+                    raise
+                failed[f"{group}/{version}" if group else version] = err.answer
+                continue
+            for entry in resources:
                 kind = entry.get("kind")
                 if "/" in entry["name"] or kind not in kinds or kind in seen or "list" not in (entry.get("verbs") or []):
                     continue  # a subresource, a kind no control reads or already found, or nothing to list
                 seen.add(kind)
                 found.append(ApiResource(group, version, entry["name"], kind, bool(entry.get("namespaced"))))
     return found
+
+
+def _undiscovered(kinds: frozenset[str], found: set[str], failed: dict[str, str]) -> dict[str, str]:
+    """The Kubernetes kinds asked for and not found, each with the groups whose discovery
+    failed: any of them may serve it, so its absence proves nothing. (Kubernetes kinds are
+    CamelCase; the lower-case names the controls also read are Terraform's resource types.)"""
+    why = "not found, and the discovery of the API groups that may serve it failed: " + "; ".join(
+        f"{group_version} ({message})" for group_version, message in sorted(failed.items()))
+    return {kind: why for kind in sorted(kinds - found) if kind[:1].isupper()}
 
 
 def _list(client: _Client, api: ApiResource, page_size: int) -> list[dict[str, Any]]:
@@ -305,7 +340,11 @@ def read_cluster(options: ReadOptions, kinds: frozenset[str]) -> ClusterRead:
                               scopes={CLUSTER_SCOPE})
         read = ClusterRead(inventory, server_version=str(version.get("gitVersion") or ""),
                            identity=client.identity, kinds=tuple(sorted(kinds)))
-        for api in discover(client, kinds):
+        failed: dict[str, str] = {}
+        apis = discover(client, kinds, failed)
+        if failed:
+            read.undiscovered = _undiscovered(kinds, {api.kind for api in apis}, failed)
+        for api in apis:
             try:
                 objects = _list(client, api, options.page_size)
             except Refused as err:
@@ -341,13 +380,14 @@ SNAPSHOT_KIND = "ClusterSnapshot"
 
 def snapshot_document(read: ClusterRead, taken: str) -> dict[str, Any]:
     """What was read: a header (server, its version, the time, the identity, the kinds asked
-    for and those refused) and every object with the API path it was read at."""
+    for, those refused and those left unknown) and every object with the API path it was read at."""
     server = read.inventory.target.path
     items = [{"path": r.origin.file.removeprefix(server), "object": r.obj}
              for r in read.inventory.resources if r.source == SOURCE]
     return {"apiVersion": SNAPSHOT_API_VERSION, "kind": SNAPSHOT_KIND,
             "header": {"server": server, "serverVersion": read.server_version, "time": taken,
-                       "identity": read.identity, "kinds": list(read.kinds), "forbidden": read.forbidden},
+                       "identity": read.identity, "kinds": list(read.kinds), "forbidden": read.forbidden,
+                       "undiscovered": read.undiscovered},
             "items": items}
 
 
@@ -361,9 +401,11 @@ def load_snapshot(value: dict[str, Any], shown: str) -> ClusterRead:
     header, items = value.get("header"), value.get("items")
     if not isinstance(header, dict) or not isinstance(items, list):
         raise InputError(f"a {SNAPSHOT_KIND} needs a `header` object and an `items` list", shown)
-    forbidden = header.get("forbidden") or {}
+    forbidden, undiscovered = header.get("forbidden") or {}, header.get("undiscovered") or {}
     if not isinstance(forbidden, dict) or not all(isinstance(v, str) for v in forbidden.values()):
         raise InputError("header.forbidden must map kinds to the permission that was missing", shown)
+    if not isinstance(undiscovered, dict) or not all(isinstance(v, str) for v in undiscovered.values()):
+        raise InputError("header.undiscovered must map kinds to why they are unknown", shown)
     inventory = Inventory(target=Target(name=shown, path=shown, kind="cluster"), scopes={CLUSTER_SCOPE})
     resources = []
     for i, item in enumerate(items):
@@ -378,4 +420,4 @@ def load_snapshot(value: dict[str, Any], shown: str) -> ClusterRead:
                                   api_version=obj["apiVersion"], namespace=str(namespace) if namespace else None))
     inventory.add(resources)
     return ClusterRead(inventory, dict(forbidden), str(header.get("serverVersion") or ""),
-                       str(header.get("identity") or ""), tuple(header.get("kinds") or ()))
+                       str(header.get("identity") or ""), tuple(header.get("kinds") or ()), dict(undiscovered))

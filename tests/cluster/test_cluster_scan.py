@@ -312,3 +312,39 @@ def test_a_server_that_stops_in_the_middle_of_the_read_makes_every_cluster_contr
     judged = [r for r in report.results if CLUSTER_SCOPE in r.control.scopes]
     assert judged and {r.status for r in judged} == {"error"}
     assert all("cannot read the API server" in t.reason and not t.findings for r in judged for t in r.targets)
+
+
+def test_an_api_group_whose_discovery_fails_makes_only_the_controls_that_may_need_it_errors(
+        live_cluster: LiveCluster, tmp_path: Path) -> None:
+    """An aggregated API whose backend is missing (metrics-server down): the API server lists
+    its group and answers 503 to its discovery. A control whose kinds were all found is judged;
+    one that needs a kind no group served (it could be in that group) is an error saying so."""
+    from kubernetes import client
+
+    api = api_client(live_cluster.kubeconfig)
+    registration = client.ApiregistrationV1Api(api)
+    registration.create_api_service({
+        "apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": {"name": "v1beta1.metrics.k8s.io"},
+        "spec": {"group": "metrics.k8s.io", "version": "v1beta1", "groupPriorityMinimum": 100, "versionPriority": 100,
+                 "service": {"namespace": "kube-system", "name": "metrics-server"}}})
+    try:
+        report = run_scan(ScanOptions(paths=[], kubeconfig=live_cluster.kubeconfig, config=CONFIG, workers=1),
+                          load_catalog())
+        saved = run_cli("snapshot", "--kubeconfig", str(live_cluster.kubeconfig), "-o", str(tmp_path / "cell.json"))
+    finally:
+        registration.delete_api_service("v1beta1.metrics.k8s.io")
+        api.close()
+    # The snapshot is written, says what is unknown, and exits 3; its scan gives the same error.
+    assert saved.returncode == 3 and "unknown whether the cluster holds" in saved.stderr, saved.stderr
+    undiscovered = json.loads((tmp_path / "cell.json").read_text())["header"]["undiscovered"]
+    assert "PeerAuthentication" in undiscovered
+    from_file = _report(run_cli("scan", str(tmp_path / "cell.json"), "--config", str(CONFIG), "--format", "json",
+                                "--control", "KZ-TEN-03", "--no-progress"))
+    assert from_file["controls"][0]["status"] == "error"
+    assert "cannot tell whether the cluster holds" in from_file["controls"][0]["reason"]
+    statuses = {r.control.id: r for r in report.results}
+    assert statuses["KZ-TEN-01"].status in ("pass", "fail")  # it reads Namespaces, which were found
+    cross = statuses["KZ-TEN-03"]  # a cross-resource control reads every kind
+    assert cross.status == "error"
+    assert "cannot tell whether the cluster holds" in cross.reason and "PeerAuthentication" in cross.reason
+    assert "metrics.k8s.io/v1beta1 (HTTP 503 on GET /apis/metrics.k8s.io/v1beta1" in cross.reason

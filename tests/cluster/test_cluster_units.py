@@ -111,7 +111,8 @@ def _read() -> ClusterRead:
                    _resource({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
                               "metadata": {"name": "b"}}, CRB, server)])
     return ClusterRead(inventory, {"NetworkPolicy": "list networkpolicies.networking.k8s.io (HTTP 403: no)"},
-                       "v1.37.2", "context admin (user admin)", ("ClusterRoleBinding", "ConfigMap", "NetworkPolicy"))
+                       "v1.37.2", "context admin (user admin)", ("ClusterRoleBinding", "ConfigMap", "NetworkPolicy"),
+                       {"PeerAuthentication": "not found, and the discovery of … failed"})
 
 
 def test_a_snapshot_records_the_read_and_loads_back_as_it() -> None:
@@ -121,7 +122,8 @@ def test_a_snapshot_records_the_read_and_loads_back_as_it() -> None:
     assert document["header"] == {"server": "https://10.0.0.1:6443", "serverVersion": "v1.37.2",
                                   "time": "2026-12-06T00:00:00Z", "identity": "context admin (user admin)",
                                   "kinds": ["ClusterRoleBinding", "ConfigMap", "NetworkPolicy"],
-                                  "forbidden": {"NetworkPolicy": "list networkpolicies.networking.k8s.io (HTTP 403: no)"}}
+                                  "forbidden": {"NetworkPolicy": "list networkpolicies.networking.k8s.io (HTTP 403: no)"},
+                                  "undiscovered": {"PeerAuthentication": "not found, and the discovery of … failed"}}
     assert [item["path"] for item in document["items"]] == ["/api/v1/namespaces/a/configmaps/cm",
                                                             "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/b"]
     loaded = load_snapshot(json.loads(json.dumps(document)), "cell.json")
@@ -132,9 +134,9 @@ def test_a_snapshot_records_the_read_and_loads_back_as_it() -> None:
         ("ClusterRoleBinding/b", "rbac.authorization.k8s.io/v1", "cluster",
          "cell.json#/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/b", None)]
     assert loaded.inventory.resources[0].obj == document["items"][0]["object"]
-    assert (loaded.forbidden, loaded.server_version, loaded.identity, loaded.kinds) == (
+    assert (loaded.forbidden, loaded.server_version, loaded.identity, loaded.kinds, loaded.undiscovered) == (
         document["header"]["forbidden"], "v1.37.2", "context admin (user admin)",
-        ("ClusterRoleBinding", "ConfigMap", "NetworkPolicy"))
+        ("ClusterRoleBinding", "ConfigMap", "NetworkPolicy"), document["header"]["undiscovered"])
 
 
 def test_a_snapshot_holds_only_what_the_cluster_source_read() -> None:
@@ -145,7 +147,8 @@ def test_a_snapshot_holds_only_what_the_cluster_source_read() -> None:
 
 def test_a_snapshot_header_may_omit_what_was_not_known() -> None:
     loaded = load_snapshot({"header": {}, "items": []}, "s.json")
-    assert (loaded.forbidden, loaded.server_version, loaded.identity, loaded.kinds) == ({}, "", "", ())
+    assert (loaded.forbidden, loaded.server_version, loaded.identity, loaded.kinds, loaded.undiscovered) == (
+        {}, "", "", (), {})
     assert loaded.inventory.resources == []
 
 
@@ -472,6 +475,38 @@ def test_a_read_records_a_kind_it_may_not_list_and_skips_one_removed_since_disco
     assert read.inventory.scopes == {"cluster"}
     assert (read.server_version, read.identity, read.kinds) == ("v1.37.2", "context c (user user-c)",
                                                                ("ConfigMap", "NetworkPolicy", "Secret"))
+
+
+def test_a_group_whose_discovery_keeps_failing_leaves_the_kinds_not_found_unknown(loopback: Loopback) -> None:
+    """The other groups are read; a kind no group served could be in the failed one (not a
+    Terraform type: those are never served)."""
+    _discovery(loopback.script, {"/api/v1/configmaps": [_list_page(["cm"])]})
+    loopback.script.answers["/apis"] = [ok({"groups": [
+        {"name": "metrics.k8s.io", "versions": [{"version": "v1beta1"}]},
+        {"name": "networking.k8s.io", "preferredVersion": {"version": "v1"}, "versions": [{"version": "v1"}]}]})]
+    loopback.script.answers["/apis/metrics.k8s.io/v1beta1"] = [status(503, "service unavailable")]
+    loopback.script.answers["/apis/networking.k8s.io/v1/networkpolicies"] = [_list_page(["np"])]
+    read = read_cluster(ReadOptions(loopback.kubeconfig),
+                        frozenset({"ConfigMap", "NetworkPolicy", "PeerAuthentication", "Gateway", "aws_db_instance"}))
+    assert [r.id for r in read.inventory.resources] == ["ConfigMap/a/cm", "NetworkPolicy/a/np"]
+    why = ("not found, and the discovery of the API groups that may serve it failed: metrics.k8s.io/v1beta1 "
+           "(HTTP 503 on GET /apis/metrics.k8s.io/v1beta1: service unavailable)")
+    assert read.undiscovered == {"Gateway": why, "PeerAuthentication": why}
+    assert read.forbidden == {}
+    assert len(loopback.sleeps) == cluster.ATTEMPTS - 1  # the group was tried as any request is
+
+
+def test_a_read_whose_discovery_all_succeeds_leaves_nothing_unknown(loopback: Loopback) -> None:
+    _discovery(loopback.script, {"/api/v1/configmaps": [_list_page([])]})
+    assert read_cluster(ReadOptions(loopback.kubeconfig), frozenset({"ConfigMap", "Gateway"})).undiscovered == {}
+
+
+@pytest.mark.parametrize("path", ["/api", "/apis"])
+def test_a_list_of_groups_or_versions_that_keeps_failing_stops_the_read(loopback: Loopback, path: str) -> None:
+    _discovery(loopback.script, {path: [status(503, "down")]})
+    with pytest.raises(ClusterUnreachable) as raised:
+        read_cluster(ReadOptions(loopback.kubeconfig), frozenset({"ConfigMap"}))
+    assert raised.value.message == f"cannot read the API server (5 attempts): HTTP 503 on GET {path}: down"
 
 
 @pytest.mark.parametrize("lists, message", [
