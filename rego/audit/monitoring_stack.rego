@@ -51,7 +51,7 @@ not_applicable := "no Kubernetes manifests or cluster snapshot in this target" i
 kubernetes_present if {
 	some ids in data.inventory.by_kind
 	count(ids) > 0
-	data.inventory.resources[ids[0]].source in {"kubernetes", "kustomize", "snapshot"}
+	data.inventory.resources[ids[0]].source in {"kubernetes", "kustomize", "cluster", "snapshot"}
 }
 
 # The components, and the names by which a workload, its labels or its image say it is one.

@@ -134,3 +134,10 @@ test_without_configuration_manifests_are_undecided if {
 test_configured_mode_is_not_undecided if {
 	not monitoring_stack.undecided with data.inventory as inventory(stack, {"cell": {"name": "a", "mode": "agency"}})
 }
+
+test_objects_read_from_a_live_cluster_are_judged if {
+	live := [object.union(r, {"source": "cluster"}) | some r in stack; r.name != "loki"]
+	not monitoring_stack.not_applicable with data.inventory as inventory(live, vpc)
+	some v in findings(live)
+	v.evidence.component == "Loki"
+}

@@ -35,7 +35,7 @@ not_applicable := "no Kubernetes manifests in this target" if not kubernetes_pre
 kubernetes_present if {
 	some ids in data.inventory.by_kind
 	count(ids) > 0
-	data.inventory.resources[ids[0]].source in {"kubernetes", "kustomize", "snapshot"}
+	data.inventory.resources[ids[0]].source in {"kubernetes", "kustomize", "cluster", "snapshot"}
 }
 
 checked_signals := {"logs", "traces"}
