@@ -27,8 +27,9 @@ from kaze_policy.sources import cluster as cluster_source
 from kaze_policy.sources.cluster import CLUSTER_SCOPE, ReadOptions, kinds_to_read, read_cluster
 from kaze_policy.sources.kubernetes import CLUSTER_SCOPED_KINDS
 from kaze_policy.sources.openapi import is_builtin_group
-from tests.cluster.apiserver import RESTRICTED_CONTEXT, RESTRICTED_USER, LiveCluster, api_client, apply, crds_for
-from tests.conftest import INFRA, ROOT, run_cli
+from tests.cluster.apiserver import (RESTRICTED_CONTEXT, RESTRICTED_USER, LiveCluster, api_client, apply, crds_for,
+                                     running_cluster)
+from tests.conftest import INFRA, ROOT, require_tool, run_cli
 
 pytestmark = pytest.mark.cluster
 
@@ -59,35 +60,53 @@ class Applied:
     server_made: frozenset[str]
 
 
-@pytest.fixture(scope="module")
-def applied(live_cluster: LiveCluster, kustomize: str) -> Applied:
+def apply_overlay(cluster: LiveCluster, kustomize: str, overlay: Path) -> Applied:
     """The overlay, rendered by kustomize and created on the API server (CRDs for its custom kinds first)."""
-    rendered = subprocess.run([kustomize, "build", str(OVERLAY)], capture_output=True, text=True, check=True,
+    rendered = subprocess.run([kustomize, "build", str(overlay)], capture_output=True, text=True, check=True,
                               timeout=120).stdout
     objects = [o for o in yaml.safe_load_all(rendered) if o]
-    before = read_cluster(ReadOptions(live_cluster.kubeconfig), kinds_to_read(load_catalog().controls))
-    apply(live_cluster.kubeconfig, crds_for(objects, is_builtin_group, CLUSTER_SCOPED_KINDS.__contains__) + objects)
+    before = read_cluster(ReadOptions(cluster.kubeconfig), kinds_to_read(load_catalog().controls))
+    apply(cluster.kubeconfig, crds_for(objects, is_builtin_group, CLUSTER_SCOPED_KINDS.__contains__) + objects)
     return Applied(objects, frozenset(r.id for r in before.inventory.resources))
 
 
-def live_scan(cluster: LiveCluster, *args: str) -> subprocess.CompletedProcess:
-    return run_cli("scan", "--kubeconfig", str(cluster.kubeconfig), "--config", str(CONFIG), "--root", str(INFRA),
+@pytest.fixture(scope="module")
+def applied(live_cluster: LiveCluster, kustomize: str) -> Applied:
+    return apply_overlay(live_cluster, kustomize, OVERLAY)
+
+
+def live_scan(cluster: LiveCluster, *args: str, config: Path = CONFIG) -> subprocess.CompletedProcess:
+    return run_cli("scan", "--kubeconfig", str(cluster.kubeconfig), "--config", str(config), "--root", str(INFRA),
                    "--format", "json", "--no-progress", *args)
 
 
 def test_live_scan_of_an_applied_overlay_gives_the_verdicts_of_its_files(live_cluster: LiveCluster,
                                                                         applied: Applied) -> None:
+    assert_live_verdicts_are_the_files(live_cluster, applied, OVERLAY)
+
+
+@pytest.mark.parametrize("overlay", sorted(o.name for o in OVERLAY.parent.iterdir() if o != OVERLAY))
+def test_each_other_overlay_applied_to_a_fresh_server_gives_the_verdicts_of_its_files(kustomize: str,
+                                                                                     overlay: str) -> None:
+    """The other overlays of infra/ too, each on an API server of its own (they share names)."""
+    with running_cluster(require_tool("etcd"), require_tool("kube-apiserver")) as cluster:
+        applied = apply_overlay(cluster, kustomize, OVERLAY.parent / overlay)
+        assert_live_verdicts_are_the_files(cluster, applied, OVERLAY.parent / overlay)
+
+
+def assert_live_verdicts_are_the_files(live_cluster: LiveCluster, applied: Applied, overlay: Path) -> None:
     """Control by control, the live findings on the overlay's objects are the file scan's
     findings; the API server's own objects (its system namespaces carry no tenant or plane
     label, its controllers' bootstrap bindings are broad) add findings no file can hold,
-    and the live verdict is then `fail` (docs/cluster.md)."""
+    and the live verdict is then `fail` (docs/cluster.md). The cell's configuration is its
+    overlay's, as the file scan finds it."""
     started = time.monotonic()
-    live = live_scan(live_cluster)
+    live = live_scan(live_cluster, config=overlay / "kaze-policy.yaml")
     seconds = time.monotonic() - started
-    files = run_cli("scan", str(OVERLAY), "--root", str(INFRA), "--format", "json", "--no-progress")
+    files = run_cli("scan", str(overlay), "--root", str(INFRA), "--format", "json", "--no-progress")
     live_report, file_report = _report(live), _report(files)
     print(f"API server ready in {live_cluster.start_seconds:.1f} s; live scan of {len(applied.objects)} applied "
-          f"objects: {seconds:.1f} s")
+          f"objects of {overlay.name}: {seconds:.1f} s")
     assert live_report["targets"][0]["kind"] == "cluster"
     assert live_report["targets"][0]["resources"] >= len(applied.objects)
     cluster_controls = _cluster_scoped(live_report)
@@ -99,10 +118,14 @@ def test_live_scan_of_an_applied_overlay_gives_the_verdicts_of_its_files(live_cl
         assert own == file_ids, cid
         expected = "fail" if len(own) < len(live_ids) else file_status
         assert live_status == expected, (cid, live_verdicts[cid], file_verdicts[cid])
-    # The controls of files only are not applicable to a cluster, and say why.
+    # The controls of files only are not applicable to a cluster, and say why; but the SBOMs
+    # a cell's configuration ships are read with it (the supply-chain scope), and judged
+    # against the images the cluster runs as against those of the files.
     for control in live_report["controls"]:
         if control["id"] not in cluster_controls:
-            assert control["status"] == "not_applicable", control
+            assert control["status"] == "not_applicable" or "supply-chain" in control["scopes"], control
+            if control["status"] != "not_applicable":
+                assert live_verdicts[control["id"]] == file_verdicts[control["id"]], control["id"]
 
 
 def test_a_list_longer_than_a_page_is_read_whole(live_cluster: LiveCluster) -> None:
