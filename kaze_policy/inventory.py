@@ -239,7 +239,6 @@ class Inventory:
     config: dict[str, Any] | None = None
     config_file: str | None = None
     facts: dict[str, Any] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)
     scopes: set[str] = field(default_factory=lambda: {"iac"})
     # Indexes of what add() has taken (add is the only way in): ids, and objects by API identity.
     _ids: set[str] = field(default_factory=set, repr=False, compare=False)

@@ -38,7 +38,7 @@ def load_target(spec: TargetSpec, max_bytes: int = DEFAULT_MAX_FILE_BYTES, allow
     if spec.kind == "kustomize":
         resources, skipped = kustomize.render(spec.path, max_bytes, allow_remote)
         inventory.add(resources)
-        _skip(spec, inventory, str(kustomize.kustomization_file(spec.path) or spec.path), _not_objects(skipped))
+        _skip(spec, str(kustomize.kustomization_file(spec.path) or spec.path), _not_objects(skipped))
         return inventory
     root = spec.path if spec.path.is_dir() else spec.path.parent
     if len(spec.files) > MAX_FILES_PER_TARGET:
@@ -52,14 +52,13 @@ def load_target(spec: TargetSpec, max_bytes: int = DEFAULT_MAX_FILE_BYTES, allow
             resources, reason = load_file(file, root, max_bytes, explicit=spec.explicit)
             shown = str(file)
         inventory.add(resources)
-        _skip(spec, inventory, shown, reason)
+        _skip(spec, shown, reason)
     return inventory
 
 
-def _skip(spec: TargetSpec, inventory: Inventory, path: str, reason: str | None) -> None:
+def _skip(spec: TargetSpec, path: str, reason: str | None) -> None:
     if reason:
         spec.skipped.append(Skipped(path, reason))
-        inventory.skipped.append(path)
 
 
 def load_file(file: Path, root: Path, max_bytes: int, explicit: bool = False) -> tuple[list[Resource], str | None]:
