@@ -7,6 +7,7 @@ folders were left out by name or unreadable, files were recognised by where they
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -20,7 +21,8 @@ import pytest
 
 from kaze_policy.errors import InputError
 from kaze_policy.sources.discover import find_targets
-from kaze_policy.sources.load import load_target
+from kaze_policy.sources.files import entry_kind
+from kaze_policy.sources.load import load_data, load_target
 from tests.conftest import ROOT, run_cli
 
 TENANT_NS = """apiVersion: v1
@@ -248,6 +250,31 @@ def test_plan_with_sorted_keys_is_a_plan(tmp_path: Path) -> None:
     assert (tmp_path / "plan.json").read_text().index('"format_version"') > 4096
     ids = finding_ids(report(scan(str(tmp_path), "--control", "KZ-SOD-04")), "KZ-SOD-04")
     assert ids == {"terraform/aws_db_instance.db"}
+
+
+def test_a_plan_after_blank_lines_is_a_plan() -> None:
+    resources, reason = load_data(b"\n \t\n" + json.dumps(PLAN).encode(), "plan.json")
+    assert ([r.id for r in resources], reason) == (["terraform/aws_db_instance.db"], None)
+
+
+def test_an_entry_that_cannot_be_looked_at_is_bad_input_naming_it() -> None:
+    """A file removed between the listing of its folder and its own lstat (or, for a user who
+    is not root, a folder that may be listed but not searched) stops the scan, naming it."""
+    class Vanished:
+        path = "/tree/gone.yaml"
+
+        def is_dir(self, follow_symlinks: bool = True) -> bool:
+            return False
+
+        def is_symlink(self) -> bool:
+            return False
+
+        def stat(self, follow_symlinks: bool = True) -> os.stat_result:
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), self.path)
+
+    with pytest.raises(InputError) as raised:
+        entry_kind(Vanished(), Path("/tree"))  # type: ignore[arg-type]
+    assert (raised.value.message, raised.value.file) == ("cannot read (No such file or directory)", "/tree/gone.yaml")
 
 
 def test_file_named_on_the_command_line_is_read_whatever_its_name(tmp_path: Path) -> None:
