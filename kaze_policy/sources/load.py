@@ -100,7 +100,7 @@ def load_file(file: Path, root: Path, max_bytes: int, explicit: bool = False) ->
 def load_data(data: bytes, shown: str) -> tuple[list[Resource], str | None]:
     """A stream that is either a `terraform show -json` document or Kubernetes manifests."""
     if data.removeprefix(codecs.BOM_UTF8).lstrip()[:1] == b"{":
-        value = _json_or_none(data.removeprefix(codecs.BOM_UTF8))
+        value = _json_or_none(data)  # json.loads of bytes skips a UTF-8 byte-order mark itself
         if is_snapshot(value):
             # Its objects are a cluster's, judged by the cluster's controls: a target of its own.
             raise InputError("a cluster snapshot is scanned on its own: give its file as a path of its own", shown)
