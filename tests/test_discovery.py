@@ -7,6 +7,7 @@ folders were left out by name or unreadable, files were recognised by where they
 
 from __future__ import annotations
 
+import codecs
 import errno
 import json
 import os
@@ -252,9 +253,18 @@ def test_plan_with_sorted_keys_is_a_plan(tmp_path: Path) -> None:
     assert ids == {"terraform/aws_db_instance.db"}
 
 
-def test_a_plan_after_blank_lines_is_a_plan() -> None:
-    resources, reason = load_data(b"\n \t\n" + json.dumps(PLAN).encode(), "plan.json")
+@pytest.mark.parametrize("before", [b"\n \t\n", codecs.BOM_UTF8], ids=["blank-lines", "byte-order-mark"])
+def test_a_plan_after_blank_lines_or_a_byte_order_mark_is_a_plan(before: bytes) -> None:
+    resources, reason = load_data(before + json.dumps(PLAN).encode(), "plan.json")
     assert ([r.id for r in resources], reason) == (["terraform/aws_db_instance.db"], None)
+
+
+def test_a_cluster_snapshot_among_other_files_is_bad_input() -> None:
+    snapshot = {"apiVersion": "snapshot.kaze.io/v1", "kind": "ClusterSnapshot", "header": {}, "items": []}
+    with pytest.raises(InputError) as raised:
+        load_data(json.dumps(snapshot).encode(), "cell/cell.json")
+    assert (raised.value.message, raised.value.file) == (
+        "a cluster snapshot is scanned on its own: give its file as a path of its own", "cell/cell.json")
 
 
 def test_an_entry_that_cannot_be_looked_at_is_bad_input_naming_it() -> None:
