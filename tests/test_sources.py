@@ -328,3 +328,84 @@ def test_every_kustomize_target_is_given_the_images_of_every_overlay() -> None:
                        "registry.example/init": ["registry.example/init:1"]},
         "overlays/b": {"registry.example/api": ["registry.example/api:2.0"]}}
     assert [inv.facts.get("overlays") for inv in (cell_a, cell_b, base, files)] == [overlays, overlays, overlays, None]
+
+
+# ----------------------------------------------------------------------------- load_file, by name
+
+DOCKERFILE = "FROM registry.kaze.io/base@sha256:" + "0" * 64 + "\nUSER 1000\n"
+TERRAFORM = 'resource "aws_s3_bucket" "a" {\n  bucket = "x"\n}\n'
+
+
+@pytest.mark.parametrize("name, text, ids", [
+    ("Dockerfile", DOCKERFILE, ["Dockerfile/sub/Dockerfile"]),
+    ("app.Dockerfile", DOCKERFILE, ["Dockerfile/sub/app.Dockerfile"]),
+    ("Dockerfile.prod", DOCKERFILE, ["Dockerfile/sub/Dockerfile.prod"]),
+    ("main.tf", TERRAFORM, ["terraform/sub/aws_s3_bucket.a"]),
+    ("main.tf.json", json.dumps({"resource": {"aws_s3_bucket": {"b": {"bucket": "y"}}}}),
+     ["terraform/sub/aws_s3_bucket.b"]),
+    ("policy.hcl", 'path "kv/*" {\n  capabilities = ["read"]\n}\n', ["VaultPolicy/policy"]),
+    ("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n", ["Namespace/a"]),
+])
+def test_a_file_is_read_by_the_source_its_name_says_ids_relative_to_the_root(tmp_path: Path, name: str, text: str,
+                                                                            ids: list[str]) -> None:
+    file = tmp_path / "sub" / name
+    file.parent.mkdir()
+    file.write_text(text)
+    resources, reason = load_file(file, tmp_path, 1 << 20)
+    assert ([r.id for r in resources], reason) == (ids, None)
+    assert all(r.origin.file == str(file) for r in resources)
+
+
+@pytest.mark.parametrize("name, text, reason", [
+    ("kaze-policy.yaml", "not: [valid", None),  # the configuration, read by the scan itself
+    ("Dockerfile-old", DOCKERFILE, None),  # a name the scan does not read: passed over by discovery
+    ("notes.txt", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n", None),
+    ("other.hcl", 'storage "raft" {}\n', "HCL that is neither Terraform (*.tf) nor a Vault policy (no `path` block)"),
+])
+def test_a_file_the_scan_does_not_judge_gives_nothing(tmp_path: Path, name: str, text: str,
+                                                      reason: str | None) -> None:
+    (tmp_path / name).write_text(text)
+    assert load_file(tmp_path / name, tmp_path, 1 << 20) == ([], reason)
+
+
+def test_a_file_named_on_the_command_line_is_a_manifest_whatever_its_name(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")
+    resources, reason = load_file(tmp_path / "notes.txt", tmp_path, 1 << 20, explicit=True)
+    assert ([r.id for r in resources], reason) == (["Namespace/a"], None)
+
+
+@pytest.mark.parametrize("name", ["Dockerfile", "main.tf", "main.tf.json", "policy.hcl", "ns.yaml"])
+def test_every_source_reads_within_the_size_limit(tmp_path: Path, name: str) -> None:
+    (tmp_path / name).write_text("#" * 100 + "\n")
+    with pytest.raises(InputError) as raised:
+        load_file(tmp_path / name, tmp_path, 50)
+    assert (raised.value.message, raised.value.file) == (
+        "file is 101 bytes, over the limit of 50 (--max-file-size)", str(tmp_path / name))
+
+
+def test_a_vault_policy_over_its_own_limit_is_bad_input(tmp_path: Path) -> None:
+    from kaze_policy.sources.load import MAX_VAULT_POLICY_BYTES
+
+    policy = tmp_path / "big.hcl"
+    text = 'path "kv/*" {\n  capabilities = ["read"]\n}\n'
+    policy.write_text(text + "#" * (MAX_VAULT_POLICY_BYTES + 1 - len(text)) + "\n")
+    with pytest.raises(InputError) as raised:
+        load_file(policy, tmp_path, 1 << 20)
+    size = MAX_VAULT_POLICY_BYTES + 2
+    assert (raised.value.message, raised.value.file) == (
+        f"a Vault policy of {size} bytes, over the limit of {MAX_VAULT_POLICY_BYTES}", str(policy))
+    policy.write_text(text)
+    assert [r.id for r in load_file(policy, tmp_path, 1 << 20)[0]] == ["VaultPolicy/big"]
+
+
+@pytest.mark.parametrize("folder, ids", [
+    ("vault/keys", ["VaultTransitKeys/k"]),
+    ("keys", []),  # a `keys` folder outside vault/ holds manifests: this one is no object
+    ("vault/other", []),
+])
+def test_transit_keys_are_read_from_a_keys_folder_under_vault_only(tmp_path: Path, folder: str,
+                                                                  ids: list[str]) -> None:
+    file = tmp_path / folder / "k.json"
+    file.parent.mkdir(parents=True)
+    file.write_text(json.dumps({"keys": [{"name": "k", "auto_rotate_period": "720h"}]}))
+    assert [r.id for r in load_file(file, tmp_path, 1 << 20)[0]] == ids
