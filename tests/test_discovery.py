@@ -243,6 +243,13 @@ def test_kubernetes_list_with_plan_like_keys_is_kubernetes(tmp_path: Path) -> No
     assert ids == {"Namespace/listed"}
 
 
+def test_a_kubernetes_list_with_plan_like_keys_loads_as_its_items() -> None:
+    listing = {"apiVersion": "v1", "kind": "List", "format_version": "1.0", "values": {"root_module": {}},
+               "items": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "listed"}}]}
+    resources, reason = load_data(json.dumps(listing).encode(), "list.json")
+    assert ([r.id for r in resources], reason) == (["Namespace/listed"], None)
+
+
 def test_plan_with_sorted_keys_is_a_plan(tmp_path: Path) -> None:
     # `jq -S` puts format_version after a long configuration: far past the first 4 KiB.
     variables = {f"v{i}": {"default": "x" * 64} for i in range(100)}

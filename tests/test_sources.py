@@ -39,10 +39,11 @@ def test_a_vault_role_file_is_a_role_unless_it_has_both_apiversion_and_kind(tmp_
     role.write_text('{"kind": "jwt", "name": "agent", "bound_audiences": ["kaze"]}')
     assert [r.id for r in load_file(role, tmp_path, 1 << 20)[0]] == ["VaultAuthRole/agent"]
     role.write_text('{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}')
-    assert [r.id for r in load_file(role, tmp_path, 1 << 20)[0]] == ["ConfigMap/default/c"]
+    assert [(r.id, r.origin.file) for r in load_file(role, tmp_path, 1 << 20)[0]] == [("ConfigMap/default/c", str(role))]
     role.write_text('["kind", "jwt"]')
-    with pytest.raises(InputError, match="a Vault auth role must be a JSON object"):
+    with pytest.raises(InputError, match="a Vault auth role must be a JSON object") as raised:
         load_file(role, tmp_path, 1 << 20)
+    assert raised.value.file == str(role)
 
 
 def test_documents_that_are_no_objects_are_counted_in_the_reason_they_are_skipped(tmp_path: Path) -> None:
