@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 
-
 from kaze_policy.catalog import DEFAULT_POLICY_DIR
 from kaze_policy.regotest import discover, run_rego_tests
 from tests.conftest import ROOT, require_tool
