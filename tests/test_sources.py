@@ -375,8 +375,10 @@ def test_a_file_named_on_the_command_line_is_a_manifest_whatever_its_name(tmp_pa
     assert ([r.id for r in resources], reason) == (["Namespace/a"], None)
 
 
-@pytest.mark.parametrize("name", ["Dockerfile", "main.tf", "main.tf.json", "policy.hcl", "ns.yaml"])
+@pytest.mark.parametrize("name", ["Dockerfile", "main.tf", "main.tf.json", "policy.hcl", "ns.yaml",
+                                  "vault/roles/agent.json"])
 def test_every_source_reads_within_the_size_limit(tmp_path: Path, name: str) -> None:
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / name).write_text("#" * 100 + "\n")
     with pytest.raises(InputError) as raised:
         load_file(tmp_path / name, tmp_path, 50)
@@ -395,7 +397,7 @@ def test_a_vault_policy_over_its_own_limit_is_bad_input(tmp_path: Path) -> None:
     size = MAX_VAULT_POLICY_BYTES + 2
     assert (raised.value.message, raised.value.file) == (
         f"a Vault policy of {size} bytes, over the limit of {MAX_VAULT_POLICY_BYTES}", str(policy))
-    policy.write_text(text)
+    policy.write_text(text + "#" * (MAX_VAULT_POLICY_BYTES - 1 - len(text)) + "\n")  # the limit exactly
     assert [r.id for r in load_file(policy, tmp_path, 1 << 20)[0]] == ["VaultPolicy/big"]
 
 
@@ -410,3 +412,23 @@ def test_transit_keys_are_read_from_a_keys_folder_under_vault_only(tmp_path: Pat
     file.parent.mkdir(parents=True)
     file.write_text(json.dumps({"keys": [{"name": "k", "auto_rotate_period": "720h"}]}))
     assert [r.id for r in load_file(file, tmp_path, 1 << 20)[0]] == ids
+
+
+def test_a_target_keeps_its_name_path_and_whether_another_includes_it(tmp_path: Path, kustomize: str) -> None:
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources: [ns.yaml]\n")
+    (tmp_path / "base" / "ns.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")
+    (tmp_path / "overlay").mkdir()
+    (tmp_path / "overlay" / "kustomization.yaml").write_text("resources: [../base]\n")
+    targets = {spec.path.name: load_target(spec).target for spec in find_targets([str(tmp_path)])}
+    assert targets == {
+        "base": Target(name=str(tmp_path / "base"), path=str(tmp_path / "base"), kind="kustomize", part=True),
+        "overlay": Target(name=str(tmp_path / "overlay"), path=str(tmp_path / "overlay"), kind="kustomize"),
+    }
+
+
+def test_a_kustomization_is_not_let_reach_the_network_unless_asked(tmp_path: Path) -> None:
+    (tmp_path / "kustomization.yaml").write_text("resources:\n- https://github.com/example/deploy//base?ref=v1\n")
+    (spec,) = find_targets([str(tmp_path)])
+    with pytest.raises(InputError, match="a scan does not reach the network"):
+        load_target(spec)
