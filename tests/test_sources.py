@@ -432,3 +432,40 @@ def test_a_kustomization_is_not_let_reach_the_network_unless_asked(tmp_path: Pat
     (spec,) = find_targets([str(tmp_path)])
     with pytest.raises(InputError, match="a scan does not reach the network"):
         load_target(spec)
+
+
+def test_what_a_kustomization_renders_without_apiversion_is_passed_over_naming_it(tmp_path: Path,
+                                                                                  kustomize: str) -> None:
+    """kustomize renders a resource without apiVersion; `kubectl apply -k` would refuse it."""
+    from kaze_policy.sources.files import Skipped
+    from kaze_policy.sources.load import NOT_OBJECTS
+
+    (tmp_path / "kustomization.yaml").write_text("resources: [a.yaml, b.yaml, ns.yaml]\n")
+    (tmp_path / "a.yaml").write_text("kind: ConfigMap\nmetadata: {name: a}\n")
+    (tmp_path / "b.yaml").write_text("kind: ConfigMap\nmetadata: {name: b}\n")
+    (tmp_path / "ns.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n")
+    (spec,) = find_targets([str(tmp_path)])
+    assert [r.id for r in load_target(spec).resources] == ["Namespace/n"]
+    assert spec.skipped == [Skipped(str(tmp_path / "kustomization.yaml"), f"2 documents: {NOT_OBJECTS}")]
+
+
+@pytest.mark.parametrize("given", ["folder", "file"])
+def test_terraform_ids_are_relative_to_the_folder_given_or_the_files_folder(tmp_path: Path, given: str) -> None:
+    (tmp_path / "main.tf").write_text(TERRAFORM)
+    (spec,) = find_targets([str(tmp_path if given == "folder" else tmp_path / "main.tf")])
+    assert [r.id for r in load_target(spec).resources] == ["terraform/aws_s3_bucket.a"]
+
+
+def test_a_target_of_more_files_than_the_limit_is_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kaze_policy.sources import load
+
+    monkeypatch.setattr(load, "MAX_FILES_PER_TARGET", 2)
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.yaml").write_text(f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {name}}}\n")
+    assert len(load_target(find_targets([str(tmp_path)])[0]).resources) == 2  # the limit exactly
+    (tmp_path / "c.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: c}\n")
+    with pytest.raises(InputError) as raised:
+        load_target(find_targets([str(tmp_path)])[0])
+    assert (raised.value.message, raised.value.file) == (
+        "3 files to read, over the limit of 2 in one target (scan its subfolders separately, or leave some out "
+        "with --exclude)", str(tmp_path))
