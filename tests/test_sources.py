@@ -469,3 +469,25 @@ def test_a_target_of_more_files_than_the_limit_is_bad_input(tmp_path: Path, monk
     assert (raised.value.message, raised.value.file) == (
         "3 files to read, over the limit of 2 in one target (scan its subfolders separately, or leave some out "
         "with --exclude)", str(tmp_path))
+
+
+def test_standard_input_is_read_as_manifests_named_stdin_within_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+    from types import SimpleNamespace
+
+    from kaze_policy.sources.files import Skipped
+    from kaze_policy.sources.load import NOT_OBJECTS
+
+    def stdin(text: str) -> None:
+        monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=io.BytesIO(text.encode())))
+
+    stdin("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\nreplicas: 3\n")
+    (spec,) = find_targets(["-"])
+    assert [(r.id, r.origin.file) for r in load_target(spec).resources] == [("Namespace/a", "<stdin>")]
+    assert spec.skipped == [Skipped("<stdin>", NOT_OBJECTS)]
+    stdin("#" * 100)
+    with pytest.raises(InputError) as raised:
+        load_target(find_targets(["-"])[0], max_bytes=50)
+    assert (raised.value.message, raised.value.file) == ("input is over the limit of 50 bytes (--max-file-size)",
+                                                         "<stdin>")
