@@ -491,3 +491,13 @@ def test_standard_input_is_read_as_manifests_named_stdin_within_the_limit(monkey
         load_target(find_targets(["-"])[0], max_bytes=50)
     assert (raised.value.message, raised.value.file) == ("input is over the limit of 50 bytes (--max-file-size)",
                                                          "<stdin>")
+
+
+def test_a_file_given_is_read_whatever_its_name_and_what_it_passes_over_is_named(tmp_path: Path) -> None:
+    from kaze_policy.sources.files import Skipped
+    from kaze_policy.sources.load import NOT_OBJECTS
+
+    (tmp_path / "pods").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\nreplicas: 3\n")
+    (spec,) = find_targets([str(tmp_path / "pods")])
+    assert [r.id for r in load_target(spec).resources] == ["Namespace/a"]
+    assert spec.skipped == [Skipped(str(tmp_path / "pods"), NOT_OBJECTS)]
