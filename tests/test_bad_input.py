@@ -152,6 +152,23 @@ def test_input_one_byte_over_the_limit_is_bad_input_however_it_arrives(data: byt
     assert str(raised.value) == "<stdin>: input is over the limit of 6 bytes (--max-file-size)"
 
 
+def test_a_stream_is_never_asked_for_more_than_one_byte_past_the_limit() -> None:
+    """Memory stays bounded by the limit, however short the reads are."""
+    class Recording(Trickle):
+        read_so_far, furthest_asked = 0, 0
+
+        def read(self, size: int) -> bytes:
+            self.furthest_asked = max(self.furthest_asked, self.read_so_far + size)
+            chunk = super().read(size)
+            self.read_so_far += len(chunk)
+            return chunk
+
+    stream = Recording(None)
+    with pytest.raises(InputError):
+        read_stdin(6, stream)
+    assert (stream.furthest_asked, stream.read_so_far) == (7, 7)
+
+
 def test_a_read_that_fails_is_bad_input_naming_why() -> None:
     with pytest.raises(InputError) as raised:
         read_stdin(7, Broken())  # type: ignore[arg-type]
