@@ -188,3 +188,42 @@ def test_the_skipped_are_one_line_counted_by_reason_with_the_first_few() -> None
     skipped = [Skipped(p, "not read") for p in "abcd"] + [Skipped("e", "a FIFO")]
     assert describe_skipped(skipped) == "4 not read (a, b, c, …); 1 a FIFO (e)"
     assert describe_skipped(skipped, examples=4) == "4 not read (a, b, c, d); 1 a FIFO (e)"
+
+
+def test_a_fifo_is_refused_before_it_is_opened(tmp_path: Path) -> None:
+    import os
+
+    from kaze_policy.sources.files import read_bytes
+
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError) as raised:
+        read_bytes(fifo)
+    assert (raised.value.message, raised.value.file) == (
+        "a FIFO, not a regular file: only regular files are read (standard input: give -)", str(fifo))
+
+
+def test_a_file_that_becomes_a_fifo_after_its_check_is_not_waited_on(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The race: the path is a regular file when looked at, a FIFO with no writer when opened.
+    Opened without blocking, it is refused; opened plainly, the scan would wait forever."""
+    import os
+    import threading
+
+    from kaze_policy.sources import files
+
+    regular, fifo = tmp_path / "file.yaml", tmp_path / "pipe.yaml"
+    regular.write_text("a: 1\n")
+    os.mkfifo(fifo)
+    real_stat = os.stat
+    monkeypatch.setattr(files.os, "stat", lambda path, *a, **k: real_stat(regular if path == fifo else path, *a, **k))
+    outcome: list[BaseException] = []
+    reader = threading.Thread(target=lambda: outcome.append(pytest.raises(InputError, files.read_bytes, fifo).value),
+                              daemon=True)
+    reader.start()
+    reader.join(10)
+    if reader.is_alive():
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # let the blocked open go
+        pytest.fail("read_bytes waited on a FIFO")
+    assert [str(e) for e in outcome] == [
+        f"{fifo}: a FIFO, not a regular file: only regular files are read (standard input: give -)"]

@@ -21,8 +21,8 @@ from typing import Iterator
 import pytest
 
 from kaze_policy.errors import InputError
-from kaze_policy.sources.discover import find_targets
-from kaze_policy.sources.files import entry_kind
+from kaze_policy.sources.discover import discover, find_targets
+from kaze_policy.sources.files import Skipped, entry_kind
 from kaze_policy.sources.load import load_data, load_target
 from tests.conftest import ROOT, run_cli
 
@@ -450,7 +450,24 @@ def test_a_file_name_that_is_not_utf8_is_bad_input_naming_it_with_its_bytes_esca
         handle.write(TENANT_NS)
     with pytest.raises(InputError) as raised:
         find_targets([str(tmp_path)])
-    assert (raised.value.file, "not UTF-8" in raised.value.message) == (f"{tmp_path}/ns-\\xff.yaml", True)
+    assert (raised.value.file, raised.value.message) == (
+        f"{tmp_path}/ns-\\xff.yaml",
+        "the file name is not UTF-8: a report could not name it; rename it (or leave it out with --exclude)")
+
+
+def test_standard_input_given_twice_is_bad_input() -> None:
+    with pytest.raises(InputError) as raised:
+        discover(["-", "-"])
+    assert (raised.value.message, raised.value.file) == ("standard input (-) is given more than once", None)
+
+
+def test_a_component_no_kustomization_includes_is_passed_over_saying_why(tmp_path: Path) -> None:
+    component = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+    write(tmp_path, {"cell/kustomization.yaml": "components: [../used]\n", "used/kustomization.yaml": component,
+                     "unused/kustomization.yaml": component})
+    (found,) = discover([str(tmp_path)])
+    assert found.skipped == [Skipped(str(tmp_path / "unused"), "a kustomize Component that no kustomization here "
+                                     "includes (a Component is judged inside the kustomizations that use it)")]
 
 
 def test_a_url_entry_never_names_a_folder_of_the_tree(tmp_path: Path) -> None:
