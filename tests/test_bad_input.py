@@ -190,17 +190,30 @@ def test_the_skipped_are_one_line_counted_by_reason_with_the_first_few() -> None
     assert describe_skipped(skipped, examples=4) == "4 not read (a, b, c, d); 1 a FIFO (e)"
 
 
-def test_a_fifo_is_refused_before_it_is_opened(tmp_path: Path) -> None:
+def test_a_fifo_is_refused_before_it_is_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
-    from kaze_policy.sources.files import read_bytes
+    from kaze_policy.sources import files
 
     fifo = tmp_path / "pipe.yaml"
     os.mkfifo(fifo)
+    opened: list[object] = []
+    real_open = os.open
+    monkeypatch.setattr(files.os, "open", lambda path, *a, **k: opened.append(path) or real_open(path, *a, **k))
     with pytest.raises(InputError) as raised:
-        read_bytes(fifo)
-    assert (raised.value.message, raised.value.file) == (
-        "a FIFO, not a regular file: only regular files are read (standard input: give -)", str(fifo))
+        files.read_bytes(fifo)
+    assert (raised.value.message, raised.value.file, opened) == (
+        "a FIFO, not a regular file: only regular files are read (standard input: give -)", str(fifo), [])
+    assert last_input() == str(fifo)  # what an unexpected error would name
+
+
+def test_a_file_that_cannot_be_read_is_bad_input_naming_why(tmp_path: Path) -> None:
+    from kaze_policy.sources.files import read_bytes
+
+    with pytest.raises(InputError) as raised:
+        read_bytes(tmp_path / "gone.yaml")
+    assert (raised.value.message, raised.value.file) == ("cannot read (No such file or directory)",
+                                                         str(tmp_path / "gone.yaml"))
 
 
 def test_a_file_that_becomes_a_fifo_after_its_check_is_not_waited_on(tmp_path: Path,

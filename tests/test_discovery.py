@@ -16,12 +16,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
 from kaze_policy.errors import InputError
-from kaze_policy.sources.discover import discover, find_targets
+from kaze_policy.sources.discover import Found, TargetSpec, discover, find_targets
 from kaze_policy.sources.files import Skipped, entry_kind
 from kaze_policy.sources.load import load_data, load_target
 from tests.conftest import ROOT, run_cli
@@ -453,6 +453,34 @@ def test_a_file_name_that_is_not_utf8_is_bad_input_naming_it_with_its_bytes_esca
     assert (raised.value.file, raised.value.message) == (
         f"{tmp_path}/ns-\\xff.yaml",
         "the file name is not UTF-8: a report could not name it; rename it (or leave it out with --exclude)")
+
+
+def test_each_path_given_is_found_as_what_kubectl_would_make_of_it(tmp_path: Path) -> None:
+    (tmp_path / "ns.yaml").write_text(TENANT_NS)
+    (tmp_path / "cell").mkdir()
+    (tmp_path / "cell" / "kustomization.yaml").write_text("resources: []\n")
+    file, kustomization = str(tmp_path / "ns.yaml"), str(tmp_path / "cell" / "kustomization.yaml")
+    assert discover(["-", file, kustomization]) == [
+        Found("-", [TargetSpec(name="<stdin>", path=Path("-"), kind="files", files=[Path("-")], given="-",
+                               explicit=True, stdin=True)]),
+        Found(file, [TargetSpec(name=file, path=Path(file), kind="files", files=[Path(file)], given=file,
+                                explicit=True)]),
+        Found(kustomization, [TargetSpec(name=str(tmp_path / "cell"), path=tmp_path / "cell", kind="kustomize",
+                                         given=kustomization)]),
+    ]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda path: None, "no such file or directory"),
+    (os.mkfifo, "a FIFO, not a regular file: only regular files are read (standard input: give -)"),
+])
+def test_a_path_given_that_is_no_file_or_folder_is_bad_input_naming_it(tmp_path: Path, make: Any,
+                                                                       message: str) -> None:
+    given = str(tmp_path / "x.yaml")
+    make(given)
+    with pytest.raises(InputError) as raised:
+        discover([given])
+    assert (raised.value.message, raised.value.file) == (message, given)
 
 
 def test_standard_input_given_twice_is_bad_input() -> None:
