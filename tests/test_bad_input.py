@@ -240,3 +240,21 @@ def test_a_file_that_becomes_a_fifo_after_its_check_is_not_waited_on(tmp_path: P
         pytest.fail("read_bytes waited on a FIFO")
     assert [str(e) for e in outcome] == [
         f"{fifo}: a FIFO, not a regular file: only regular files are read (standard input: give -)"]
+
+
+def test_a_file_of_the_limit_exactly_is_read_and_one_that_grows_past_it_while_read_is_not(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from kaze_policy.sources import files
+
+    file = tmp_path / "grows.yaml"
+    file.write_bytes(b"x" * 50)
+    assert files.read_bytes(file, 50) == b"x" * 50
+    file.write_bytes(b"x" * 100)
+    real_fstat = os.fstat
+    monkeypatch.setattr(files.os, "fstat", lambda fd: os.stat_result((*real_fstat(fd)[:6], 10, *real_fstat(fd)[7:])))
+    with pytest.raises(InputError) as raised:  # 10 bytes when looked at, 100 when read
+        files.read_bytes(file, 50)
+    assert (raised.value.message, raised.value.file) == ("input is over the limit of 50 bytes (--max-file-size)",
+                                                         str(file))

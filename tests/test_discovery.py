@@ -472,11 +472,12 @@ def test_each_path_given_is_found_as_what_kubectl_would_make_of_it(tmp_path: Pat
 
 @pytest.mark.parametrize("make, message", [
     (lambda path: None, "no such file or directory"),
+    (lambda path: Path(path).parent.with_name("x.yaml").write_text(""), "cannot read (Not a directory)"),
     (os.mkfifo, "a FIFO, not a regular file: only regular files are read (standard input: give -)"),
 ])
 def test_a_path_given_that_is_no_file_or_folder_is_bad_input_naming_it(tmp_path: Path, make: Any,
                                                                        message: str) -> None:
-    given = str(tmp_path / "x.yaml")
+    given = str(tmp_path / "x.yaml" / "y.yaml") if "Not a directory" in message else str(tmp_path / "x.yaml")
     make(given)
     with pytest.raises(InputError) as raised:
         discover([given])
@@ -494,6 +495,7 @@ def test_a_component_no_kustomization_includes_is_passed_over_saying_why(tmp_pat
     write(tmp_path, {"cell/kustomization.yaml": "components: [../used]\n", "used/kustomization.yaml": component,
                      "unused/kustomization.yaml": component})
     (found,) = discover([str(tmp_path)])
+    assert found.given == str(tmp_path)
     assert found.skipped == [Skipped(str(tmp_path / "unused"), "a kustomize Component that no kustomization here "
                                      "includes (a Component is judged inside the kustomizations that use it)")]
 
