@@ -90,10 +90,9 @@ class Loaded:
     # Configurations and SBOM folders read so far, by resolved path: each is read once.
     configs: dict[Path, dict] = field(default_factory=dict)
     sbom_folders: dict[tuple[Path, Path], SbomFolder] = field(default_factory=dict)
-    # Per live cluster (target name): the kinds its credentials may not list → the missing
-    # permission, and the kinds it may serve in API groups whose discovery failed → why.
-    forbidden: dict[str, dict[str, str]] = field(default_factory=dict)
-    undiscovered: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Each live cluster's read (or snapshot), by target name: the kinds it could not list or
+    # could not tell it holds make the controls that need them errors.
+    cluster_reads: dict[str, ClusterRead] = field(default_factory=dict)
     # Live clusters that could not be read, and why (their cluster-scoped controls are errors).
     unreachable: list[tuple[str, str]] = field(default_factory=list)
 
@@ -161,10 +160,7 @@ def _add_cluster(read: ClusterRead, loaded: Loaded, explicit: dict | None, optio
     _configure(inventory, Path.cwd(), tree, explicit, options, loaded)
     loaded.inventories.append(inventory)
     loaded.skipped_per_target.append(0)
-    if read.forbidden:
-        loaded.forbidden[inventory.target.name] = read.forbidden
-    if read.undiscovered:
-        loaded.undiscovered[inventory.target.name] = read.undiscovered
+    loaded.cluster_reads[inventory.target.name] = read
 
 
 def _load_path(found: Found, loaded: Loaded, explicit: dict | None, options: ScanOptions,
@@ -336,20 +332,21 @@ def run_scan(options: ScanOptions, catalog: Catalog,
             results = evaluate_target(engine, controls, inventory, options.today,
                                       lambda _: phases.advance(EVALUATING), workers=options.workers,
                                       waivers=waivers[inventory.config_file])
-            name = inventory.target.name
-            per_target.append(_unreadable_kinds(results, controls, loaded.forbidden.get(name, {}),
-                                                loaded.undiscovered.get(name, {})))
+            per_target.append(_unreadable_kinds(results, controls, loaded.cluster_reads.get(inventory.target.name)))
     return _with_waivers(_report(controls, per_target, loaded, options.engine), waivers, options)
 
 
 NOT_FOR_A_CLUSTER = "needs infrastructure-as-code files (or a snapshot); a live cluster is judged by the cluster scope"
 
 
-def _unreadable_kinds(results: dict[str, TargetResult], controls: list[Control], forbidden: dict[str, str],
-                      undiscovered: dict[str, str]) -> dict[str, TargetResult]:
+def _unreadable_kinds(results: dict[str, TargetResult], controls: list[Control],
+                      read: ClusterRead | None) -> dict[str, TargetResult]:
     """A control judged without objects it needs (the credentials could not list them, or
     whether the cluster serves them is unknown) is an error saying which and why, whatever it
     found in the rest: never a pass."""
+    if read is None:
+        return results
+    forbidden, undiscovered = read.forbidden, read.undiscovered
     for control in controls:
         if CLUSTER_SCOPE not in control.scopes:
             continue
