@@ -10,7 +10,7 @@ TOOLS := .tools/bin
 REPORTS := reports
 DEMO_TARGET := infra
 
-.PHONY: all demo test tools scan-tools cluster-tools venv bench fuzz soak lint-rego clean bootstrap-rbac mutation
+.PHONY: all demo test tools scan-tools cluster-tools venv bench bench-webhook fuzz soak lint-rego clean bootstrap-rbac mutation
 
 all: test
 
@@ -73,11 +73,17 @@ $(TOOLS)/etcd: tools/etcd/go.mod tools/etcd/go.sum
 
 cluster-tools: $(TOOLS)/kube-apiserver $(TOOLS)/etcd
 
+# vegeta, the HTTP load generator of the webhook's benchmark (a module of its own).
+$(TOOLS)/vegeta: tools/vegeta/go.mod tools/vegeta/go.sum
+	mkdir -p $(TOOLS)
+	cd tools/vegeta && go build -o ../../$(TOOLS)/vegeta github.com/tsenart/vegeta/v12
+	touch $@
+
 # What the file scan needs: `make demo` builds these and nothing else (the built-in roles of
 # the RBAC analysis are the committed $(BOOTSTRAP_RBAC); the Kubernetes tools are for the tests).
 scan-tools: $(TOOLS)/opa $(TOOLS)/kustomize $(TOOLS)/yaml2json
 
-tools: scan-tools $(K8S_TOOLS) $(BOOTSTRAP_RBAC) cluster-tools
+tools: scan-tools $(K8S_TOOLS) $(BOOTSTRAP_RBAC) cluster-tools $(TOOLS)/vegeta
 
 demo: venv scan-tools
 	mkdir -p $(REPORTS)
@@ -103,6 +109,11 @@ bench: venv tools
 	$(PY) tests/benchmarks/bench_netpol.py
 	$(PY) tests/benchmarks/bench_rbac.py
 	$(PY) tests/benchmarks/bench_vault_acl.py
+
+# The admission webhook under load (docs/webhook.md): `kaze-policy serve` driven by vegeta over
+# TLS, 500 requests/s for 60 s, then rising rates; figures on stdout and in reports/bench-webhook.json.
+bench-webhook: venv $(TOOLS)/vegeta
+	$(PY) tests/benchmarks/bench_webhook.py
 
 # Mutation testing of the Python core with mutmut (docs/mutation.md): each mutant runs against the
 # tests that reach its function. MUTATE: files or folders under kaze_policy/ (default: evaluate.py,

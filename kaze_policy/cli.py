@@ -250,6 +250,45 @@ def snapshot(kubeconfig: Path | None, kube_context: str | None, in_cluster: bool
         sys.exit(EXIT_ERROR)
 
 
+@main.command()
+@click.option("--cert", "--tls-cert", "cert", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The serving certificate (PEM); reloaded when it changes on disk.")
+@click.option("--key", "--tls-key", "key", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Its private key (PEM).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8443, show_default=True, help="The HTTPS port.")
+@click.option("--host", default="0.0.0.0", show_default=True, help="The address to listen on.")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=9090, show_default=True,
+              help="Plain-HTTP /metrics for Prometheus (0: only /metrics on the HTTPS port).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Decision threads (default: one per core, at most 4).")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="kaze-policy.yaml: tenants, waivers, and `admission` (enforcement, exempt namespaces, budget).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Keep the cluster's state current (list and watch) with this kubeconfig's credentials.")
+@click.option("--context", "kube_context", metavar="NAME", help="The kubeconfig's context (default: its current one).")
+@click.option("--in-cluster", is_flag=True, help="Watch the cluster this runs in, as the pod's service account.")
+@click.option("--snapshot", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Or read the cluster's state once from a snapshot (kaze-policy snapshot).")
+@click.option("--decision-log", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Append the decision log (JSON lines) here (default: standard output).")
+@click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR)
+def serve(cert: Path, key: Path, port: int, host: str, metrics_port: int, workers: int | None, config: Path | None,
+          kubeconfig: Path | None, kube_context: str | None, in_cluster: bool, snapshot: Path | None,
+          decision_log: Path | None, policies: Path) -> None:
+    """Run the validating admission webhook over HTTPS: POST /validate (AdmissionReview v1),
+    GET /healthz, /readyz and /metrics. Each object is judged by the controls of the
+    `admission` scope, with the cluster's state as context; what cannot be decided is denied."""
+    from kaze_policy.evaluate import default_workers
+    from kaze_policy.sources.cluster import ReadOptions
+    from kaze_policy.webhook.serve import Listen, ServeOptions, serve as run
+
+    _check_cluster_options(kubeconfig, kube_context, in_cluster)
+    live = ReadOptions(kubeconfig, kube_context) if (kubeconfig is not None or in_cluster) else None
+    run(ServeOptions(listen=Listen(host, port, cert, key, metrics_port), policies=policies, config=config,
+                     cluster=live, snapshot=snapshot, workers=workers or default_workers(),
+                     decision_log=decision_log))
+
+
 def _check_cluster_options(kubeconfig: Path | None, kube_context: str | None, in_cluster: bool) -> None:
     if in_cluster and kubeconfig is not None:
         raise UsageError("--in-cluster and --kubeconfig: give one of them")

@@ -48,7 +48,8 @@ def test_configuration_validation_and_facts_grow_linearly() -> None:
         validate_config(value, "kaze-policy.yaml")
         allowlist_facts(value)
 
-    assert_linear(allowlists, run, n)
+    # Never past the limit, however fast the machine (its calibration doubles a quick N).
+    assert_linear(allowlists, run, n, max_n=MAX_ALLOWLIST_ENTRIES)
 
 
 def test_the_allowlist_controls_grow_linearly(engine: Engine) -> None:

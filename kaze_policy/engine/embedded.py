@@ -44,6 +44,23 @@ class EmbeddedEngine(Engine):
         bindings = results[0].get("bindings") or {}
         return bindings["x"] if "x" in bindings else UNDEFINED
 
+    def add_module(self, name: str, text: str) -> None:
+        """One more policy module, from text (compiled with the others at the next evaluation)."""
+        try:
+            self._engine.add_policy(name, text)
+        except _regorus.RegoError as err:
+            raise engine_error(str(err), "policy does not compile") from None
+
+    def rule(self, path: str, input_value: Any) -> Any:
+        """The value of one rule (`data.pkg.rule`) on `input_value`, or UNDEFINED: cheaper than
+        a query, which regorus parses and plans on each call."""
+        try:
+            self._engine.set_input_json(json.dumps(input_value))
+            raw = self._engine.eval_rule(path)
+        except _regorus.RegoError as err:
+            raise engine_error(str(err), "evaluation failed") from None
+        return UNDEFINED if raw == "null" else json.loads(raw)
+
     def copy(self) -> "EmbeddedEngine":
         """A cheap copy sharing the compiled policies: one per worker thread."""
         clone = EmbeddedEngine.__new__(EmbeddedEngine)

@@ -282,3 +282,37 @@ def _wait_established(dyn: Any, names: list[str]) -> None:
         time.sleep(0.05)
     if pending:
         raise RuntimeError(f"CRDs not established: {sorted(pending)}")
+
+
+def case_objects(case: Path) -> list[dict[str, Any]]:
+    return [obj for file in sorted(case.glob("*.yaml")) if file.name != "expect.yaml"
+            for obj in yaml.safe_load_all(file.read_text()) if obj]
+
+
+def remove(cluster: LiveCluster, objects: list[dict[str, Any]]) -> None:
+    """Delete what was created. A namespace deleted stays Terminating until its finalizers are
+    emptied and it is deleted again, which the namespace controller would do: done here."""
+    import pytest
+    from kubernetes import client, dynamic
+    from kubernetes.client.exceptions import ApiException
+
+    api = api_client(cluster.kubeconfig)
+    try:
+        dyn = dynamic.DynamicClient(api)
+        core = client.CoreV1Api(api)
+        for obj in sorted(objects, key=lambda o: o["kind"] in ("Namespace", "CustomResourceDefinition")):
+            name = obj["metadata"]["name"]
+            try:
+                resource = dyn.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
+                namespace = obj["metadata"].get("namespace") or ("default" if resource.namespaced else None)
+                resource.delete(name=name, namespace=namespace)
+                if obj["kind"] == "Namespace":
+                    core.replace_namespace_finalize(name, {"metadata": {"name": name}, "spec": {"finalizers": []}})
+                    resource.delete(name=name)
+                    with pytest.raises(ApiException, match="404"):
+                        core.read_namespace(name)  # gone, not Terminating
+            except ApiException as err:
+                if err.status != 404:
+                    raise
+    finally:
+        api.close()

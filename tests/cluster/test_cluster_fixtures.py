@@ -10,10 +10,8 @@ finalized by hand (no controller manager runs to do it), so the server is left a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from kaze_policy.catalog import load_catalog
 from kaze_policy.results import ScanReport
@@ -22,7 +20,7 @@ from kaze_policy.sources.discover import find_targets, nearest_config
 from kaze_policy.sources.kubernetes import CLUSTER_SCOPED_KINDS
 from kaze_policy.sources.load import load_target
 from kaze_policy.sources.openapi import is_builtin_group
-from tests.cluster.apiserver import LiveCluster, api_client, apply, crds_for
+from tests.cluster.apiserver import LiveCluster, apply, case_objects, crds_for, remove
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.cluster
@@ -52,44 +50,11 @@ def _finding_ids(report: ScanReport, control: str) -> set[str]:
     return {f.resource["id"] for f in result.findings}
 
 
-def _objects(case: Path) -> list[dict[str, Any]]:
-    return [obj for file in sorted(case.glob("*.yaml")) if file.name != "expect.yaml"
-            for obj in yaml.safe_load_all(file.read_text()) if obj]
-
-
-def _remove(cluster: LiveCluster, objects: list[dict[str, Any]]) -> None:
-    """Delete what was created. A namespace deleted stays Terminating until its finalizers are
-    emptied and it is deleted again, which the namespace controller would do: done here."""
-    from kubernetes import client, dynamic
-    from kubernetes.client.exceptions import ApiException
-
-    api = api_client(cluster.kubeconfig)
-    try:
-        dyn = dynamic.DynamicClient(api)
-        core = client.CoreV1Api(api)
-        for obj in sorted(objects, key=lambda o: o["kind"] in ("Namespace", "CustomResourceDefinition")):
-            name = obj["metadata"]["name"]
-            try:
-                resource = dyn.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
-                namespace = obj["metadata"].get("namespace") or ("default" if resource.namespaced else None)
-                resource.delete(name=name, namespace=namespace)
-                if obj["kind"] == "Namespace":
-                    core.replace_namespace_finalize(name, {"metadata": {"name": name}, "spec": {"finalizers": []}})
-                    resource.delete(name=name)
-                    with pytest.raises(ApiException, match="404"):
-                        core.read_namespace(name)  # gone, not Terminating
-            except ApiException as err:
-                if err.status != 404:
-                    raise
-    finally:
-        api.close()
-
-
 @pytest.mark.parametrize(("control", "case"), sorted(CASES.items()))
 def test_a_failing_fixture_created_on_the_server_fails_live_on_the_same_objects(
         live_cluster: LiveCluster, control: str, case: str) -> None:
     folder = FIXTURES / control / "fail" / case
-    objects = _objects(folder)
+    objects = case_objects(folder)
     created = crds_for(objects, is_builtin_group, CLUSTER_SCOPED_KINDS.__contains__) + objects
     (spec,) = find_targets([str(folder)])
     fixture_ids = {r.id for r in load_target(spec).resources}
@@ -100,7 +65,7 @@ def test_a_failing_fixture_created_on_the_server_fails_live_on_the_same_objects(
         live = run_scan(ScanOptions(paths=[], kubeconfig=live_cluster.kubeconfig, config=nearest_config(folder),
                                     controls=[control], workers=1), catalog)
     finally:
-        _remove(live_cluster, created)
+        remove(live_cluster, created)
     expected = _finding_ids(files, control)
     assert expected, f"{folder} does not fail {control}"
     # The server's own objects (its namespaces, say) may fail the control too: only the
