@@ -84,7 +84,7 @@ def run_server(app: Any, listen: Listen, metrics: WebhookMetrics) -> None:
     import uvicorn
 
     config = uvicorn.Config(app, host=listen.host, port=listen.port, ssl_certfile=str(listen.cert),
-                            ssl_keyfile=str(listen.key), http="httptools", loop=_loop(), lifespan="on",
+                            ssl_keyfile=str(listen.key), http="httptools", loop="none", lifespan="on",
                             access_log=False, log_level="info", timeout_keep_alive=75,
                             log_config=None, server_header=False)
     config.load()
@@ -101,19 +101,16 @@ def run_server(app: Any, listen: Listen, metrics: WebhookMetrics) -> None:
         finally:
             watcher.cancel()
 
-    asyncio.run(main()) if _loop() == "asyncio" else _run_uvloop(main)
+    _run(main)
 
 
-def _loop() -> str:
+def _run(main: Callable[[], Any]) -> None:
+    """On uvloop where it is installed (the faster loop), else on asyncio's own."""
     try:
-        import uvloop  # noqa: F401
+        import uvloop
     except ImportError:
-        return "asyncio"
-    return "uvloop"
-
-
-def _run_uvloop(main: Callable[[], Any]) -> None:
-    import uvloop
+        asyncio.run(main())
+        return
     uvloop.run(main())
 
 

@@ -60,12 +60,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
+def pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption())
 
 
-def _certificate(subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Name | None,
+def certificate(subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Name | None,
                  issuer_key: ec.EllipticCurvePrivateKey, ca: bool) -> x509.Certificate:
     now = dt.datetime.now(dt.timezone.utc)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
@@ -83,13 +83,13 @@ def _certificate(subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Nam
 def write_pki(folder: Path) -> dict[str, Path]:
     """CA, serving certificate and key, service-account key pair: PEM files in `folder`."""
     ca_key, serving_key, sa_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
-    ca = _certificate("kaze-test-ca", ca_key, None, ca_key, ca=True)
-    serving = _certificate("kube-apiserver", serving_key, ca.subject, ca_key, ca=False)
+    ca = certificate("kaze-test-ca", ca_key, None, ca_key, ca=True)
+    serving = certificate("kube-apiserver", serving_key, ca.subject, ca_key, ca=False)
     files = {
         "ca": (ca.public_bytes(serialization.Encoding.PEM)),
         "serving_cert": serving.public_bytes(serialization.Encoding.PEM),
-        "serving_key": _pem_key(serving_key),
-        "sa_key": _pem_key(sa_key),
+        "serving_key": pem_key(serving_key),
+        "sa_key": pem_key(sa_key),
         "sa_pub": sa_key.public_key().public_bytes(serialization.Encoding.PEM,
                                                    serialization.PublicFormat.SubjectPublicKeyInfo),
     }

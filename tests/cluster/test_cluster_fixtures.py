@@ -9,7 +9,6 @@ finalized by hand (no controller manager runs to do it), so the server is left a
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

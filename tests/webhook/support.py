@@ -7,8 +7,6 @@ then SIGKILL) when the block ends, however it ends.
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import json
 import sys
 import shutil
@@ -24,12 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from kaze_policy.catalog import PACKAGED_POLICY_DIR
-from tests.cluster.apiserver import free_port
+from tests.cluster.apiserver import certificate, free_port, pem_key
 
 READY_SECONDS = 60.0
 
@@ -48,35 +45,16 @@ class Pki:
         """A new serving certificate for 127.0.0.1 from the same CA (a rotation): its serial."""
         ca = x509.load_pem_x509_certificate(self.ca.read_bytes())
         serving_key = ec.generate_private_key(ec.SECP256R1())
-        serving = _certificate("kaze-policy", serving_key, ca.subject, self.ca_key, ca=False)
+        serving = certificate("kaze-policy", serving_key, ca.subject, self.ca_key, ca=False)
         cert.write_bytes(serving.public_bytes(serialization.Encoding.PEM))
-        key.write_bytes(_pem(serving_key))
+        key.write_bytes(pem_key(serving_key))
         return serving.serial_number
-
-
-def _pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
-
-
-def _certificate(subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Name | None,
-                 issuer_key: ec.EllipticCurvePrivateKey, ca: bool) -> x509.Certificate:
-    now = dt.datetime.now(dt.timezone.utc)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer or name)
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if not ca:
-        builder = builder.add_extension(x509.SubjectAlternativeName([
-            x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]), critical=False)
-    return builder.sign(issuer_key, hashes.SHA256())
 
 
 def write_pki(folder: Path) -> Pki:
     folder.mkdir(parents=True, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = _certificate("kaze-webhook-test-ca", ca_key, None, ca_key, ca=True)
+    ca = certificate("kaze-webhook-test-ca", ca_key, None, ca_key, ca=True)
     (folder / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     pki = Pki(folder / "ca.pem", folder / "tls.crt", folder / "tls.key", ca_key)
     pki.issue(pki.cert, pki.key)
