@@ -78,6 +78,11 @@ class WebhookApp:
                 await _respond(send, 405, {"error": "POST an AdmissionReview to /validate"})
                 return
             await self._validate(scope, receive, send)
+        elif path == "/decide/egress":
+            if method != "POST":
+                await _respond(send, 405, {"error": 'POST {"tenant": …, "url": …} to /decide/egress'})
+                return
+            await self._decide_egress(scope, receive, send)
         elif path == "/healthz" and method == "GET":
             await _respond_text(send, 200, "ok\n")
         elif path == "/readyz" and method == "GET":
@@ -104,6 +109,27 @@ class WebhookApp:
         self._record(request, decision, time.perf_counter() - started)  # logged before it is answered
         await _respond(send, 200, answer)
 
+    async def _decide_egress(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        """May an agent of a tenant call a URL (KZ-EGR-04)? Answered within the budget, denied when undecided."""
+        try:
+            tenant, url = parse_egress_question(await _body(scope, receive))
+        except BadReview as err:
+            self.metrics.bad_requests.inc()
+            await _respond(send, 400, {"error": str(err)})
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            answer = await asyncio.wait_for(loop.run_in_executor(self._pool, self.decider.decide_egress, tenant, url),
+                                            timeout=self.budget)
+        except (asyncio.TimeoutError, TimeoutError):
+            answer = {"tenant": tenant, "url": url, "allow": False,
+                      "reason": f"no decision within the budget of {self.budget:g} s, so the call is denied"}
+        except Exception as err:  # fail closed
+            answer = {"tenant": tenant, "url": url, "allow": False,
+                      "reason": f"internal error ({type(err).__name__}), so the call is denied"}
+        self.metrics.egress.labels("allow" if answer["allow"] else "deny").inc()
+        await _respond(send, 200, answer)
+
     async def _decide(self, request: AdmissionRequest, started: float) -> Decision:
         remaining = self.budget - (time.perf_counter() - started)
         loop = asyncio.get_running_loop()
@@ -125,6 +151,18 @@ class WebhookApp:
         for violation in decision.violations:
             metrics.violations.labels(violation.control.id, violation.mode).inc()
         self.log.write(request, decision, seconds)
+
+
+def parse_egress_question(body: bytes) -> tuple[str, str]:
+    """`{"tenant": "acme", "url": "https://…"}`; BadReview saying what is wrong."""
+    try:
+        question = json.loads(body)
+    except (ValueError, RecursionError) as err:
+        raise BadReview(f"the body is not JSON ({err})") from None
+    if not isinstance(question, dict) or not all(isinstance(question.get(k), str) and question.get(k)
+                                                 for k in ("tenant", "url")):
+        raise BadReview('expected {"tenant": "<tenant>", "url": "<url>"}, both non-empty strings')
+    return question["tenant"], question["url"]
 
 
 async def _body(scope: dict[str, Any], receive: Callable[..., Any]) -> bytes:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kaze_policy.catalog import Catalog, Control
+from kaze_policy.decide import decide as decide_url
+from kaze_policy.decide import egress_data
 from kaze_policy.engine import create_engine
 from kaze_policy.engine.base import UNDEFINED, Engine
 from kaze_policy.errors import EngineError
@@ -102,6 +104,11 @@ class Decider:
             compiled = create_engine("embedded")
             compiled.load_policies(catalog.policy_files)
         self._compiled = compiled
+        # The egress decisions of running agents (POST /decide/egress, KZ-EGR-04): the same
+        # rule as `kaze-policy decide egress`, over the configuration's allowlists.
+        self._egress = self._copy_compiled()
+        self._egress.set_data(egress_data(config or {}))
+        self._egress.query("true")
         self._generation: _Generation | None = None
         self._numbers = itertools.count(1)
         self._local = threading.local()
@@ -207,6 +214,18 @@ class Decider:
                 decision.violations.append(Violation(control, message, self.settings.mode(control_id), waiver,
                                                      preexisting=message in old.get(control_id, ())))
         return _judged(decision, request)
+
+    def decide_egress(self, tenant: str, url: str) -> dict[str, Any]:
+        """May an agent of `tenant` call `url`? Denied, saying why, when it cannot be decided."""
+        held = getattr(self._local, "egress", None)
+        if held is None:
+            copy = getattr(self._egress, "copy", None)
+            held = self._local.egress = copy() if copy is not None else self._egress
+        try:
+            return decide_url(held, tenant, url)
+        except EngineError as err:
+            return {"tenant": tenant, "url": url, "allow": False,
+                    "reason": f"the decision could not be evaluated, so the call is denied: {err}"}
 
     def _judges(self, control: Control, request: AdmissionRequest, generation: _Generation) -> bool:
         if request.kind in control.kinds:

@@ -20,6 +20,8 @@ class WebhookMetrics:
                                   ["control", "mode"], registry=self.registry)
         self.bad_requests = Counter("kaze_policy_admission_bad_requests",
                                     "Bodies that were not an AdmissionReview (answered 400)", registry=self.registry)
+        self.egress = Counter("kaze_policy_egress_decisions", "POST /decide/egress answers, by decision",
+                              ["decision"], registry=self.registry)
         self.ready = Gauge("kaze_policy_ready", "1 when the policies are compiled and the context synced",
                            registry=self.registry)
         self.certificate_reloads = Counter("kaze_policy_certificate_reloads",

@@ -7,6 +7,7 @@ cannot be read), so that a pod that cannot serve never becomes ready.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
@@ -95,4 +96,8 @@ def serve(options: ServeOptions) -> None:
         except OSError as err:
             raise UsageError(f"--decision-log {options.decision_log}: {err.strerror}") from None
     app = build(options, stream)
+    # What start-up built (the catalog, the compiled engine, the context) lives as long as the
+    # process: out of the collector's sight, a full collection no longer walks it mid-request.
+    gc.collect()
+    gc.freeze()
     run_server(app, options.listen, app.metrics)

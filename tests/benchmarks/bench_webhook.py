@@ -108,12 +108,14 @@ def main() -> None:
     parser.add_argument("--step-seconds", type=int, default=10)
     parser.add_argument("--rates", default="600,700,800,900,1000,1200,1500")
     parser.add_argument("--output", type=Path, default=ROOT / "reports" / "bench-webhook.json")
+    parser.add_argument("--workers", type=int, default=None, help="the server's decision threads (default: its own)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kaze-bench-webhook-") as tmp:
         folder = Path(tmp)
         snapshot = empty_snapshot(folder / "snapshot.json", [NAMESPACE])
+        workers = ["--workers", str(args.workers)] if args.workers else []
         with running_webhook(folder, "--snapshot", str(snapshot), "--config", str(ROOT / "fixtures" / "kaze-policy.yaml"),
-                             ) as server:
+                             *workers) as server:
             decision_log = server.decision_log
             targets = folder / "targets.jsonl"
             targets.write_text("".join(json.dumps({

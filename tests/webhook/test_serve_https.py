@@ -323,3 +323,33 @@ def _handshake_certificate(host: str, port: int, context: ssl.SSLContext) -> byt
             cert = tls.getpeercert(binary_form=True)
     assert cert is not None
     return cert
+
+
+# ----------------------------------------------------------------------------- egress decisions
+
+EGRESS_QUESTIONS = [
+    ("acme", "https://api.openai.com/v1/chat/completions"),
+    ("acme", "https://ledger.acme-corp.example/entries"),
+    ("acme", "https://fhir.globex-health.example/Patient"),  # globex's, not acme's
+    ("acme", "https://user:pw@api.openai.com/"),
+    ("acme", "http://169.254.169.254/latest/meta-data"),
+    ("acme", "https://198.51.100.7/pay"),
+    ("nobody", "https://api.openai.com/"),
+]
+
+
+def test_egress_decisions_are_those_of_the_decide_command(webhook: Webhook) -> None:
+    for tenant, url in EGRESS_QUESTIONS:
+        status, answer = webhook.post({"tenant": tenant, "url": url}, path="/decide/egress")
+        assert status == 200, answer
+        command = run_cli("decide", "egress", "--tenant", tenant, url, "--config", str(FIXTURES / "kaze-policy.yaml"))
+        assert answer == json.loads(command.stdout), (tenant, url)
+    assert webhook.post({"tenant": "acme", "url": EGRESS_QUESTIONS[0][1]}, path="/decide/egress")[1]["allow"] is True
+    assert webhook.post({"tenant": "acme", "url": EGRESS_QUESTIONS[2][1]}, path="/decide/egress")[1]["allow"] is False
+
+
+@pytest.mark.parametrize("body", [b"nope", b"[]", b'{"tenant": "acme"}', b'{"tenant": "", "url": "https://x"}'])
+def test_a_bad_egress_question_gets_400(webhook: Webhook, body: bytes) -> None:
+    status, answer = webhook.post(body, path="/decide/egress")
+    assert status == 400 and answer["error"]
+    assert webhook.get("/decide/egress")[0] == 405
