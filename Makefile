@@ -10,7 +10,7 @@ TOOLS := .tools/bin
 REPORTS := reports
 DEMO_TARGET := infra
 
-.PHONY: all demo test tools scan-tools cluster-tools venv bench bench-webhook fuzz soak lint-rego clean bootstrap-rbac mutation
+.PHONY: all demo demo-live test tools scan-tools cluster-tools postgres venv bench bench-webhook fuzz soak lint-rego clean bootstrap-rbac mutation
 
 all: test
 
@@ -73,6 +73,12 @@ $(TOOLS)/etcd: tools/etcd/go.mod tools/etcd/go.sum
 
 cluster-tools: $(TOOLS)/kube-apiserver $(TOOLS)/etcd
 
+# PostgreSQL, for the tests of the database probe (tests/probes/postgres_server.py starts one in
+# a temporary folder): Debian's package, installed when no initdb is found.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
+
 # vegeta, the HTTP load generator of the webhook's benchmark (a module of its own).
 $(TOOLS)/vegeta: tools/vegeta/go.mod tools/vegeta/go.sum
 	mkdir -p $(TOOLS)
@@ -83,7 +89,7 @@ $(TOOLS)/vegeta: tools/vegeta/go.mod tools/vegeta/go.sum
 # the RBAC analysis are the committed $(BOOTSTRAP_RBAC); the Kubernetes tools are for the tests).
 scan-tools: $(TOOLS)/opa $(TOOLS)/kustomize $(TOOLS)/yaml2json
 
-tools: scan-tools $(K8S_TOOLS) $(BOOTSTRAP_RBAC) cluster-tools $(TOOLS)/vegeta
+tools: scan-tools $(K8S_TOOLS) $(BOOTSTRAP_RBAC) cluster-tools $(TOOLS)/vegeta postgres
 
 demo: venv scan-tools
 	mkdir -p $(REPORTS)
@@ -94,6 +100,11 @@ demo: venv scan-tools
 		--format junit --output $(REPORTS)/scan.junit.xml \
 		--format text
 	@echo "reports written to $(REPORTS)/"
+
+# Every probe at work: local servers (an API server with an overlay of infra/ applied, OpenBao
+# with infra/vault loaded, PostgreSQL with the platform's schema, an mTLS port), then the live scan.
+demo-live: venv tools
+	$(PY) tools/demo_live.py
 
 test: venv tools
 	$(PY) -m pytest

@@ -172,13 +172,25 @@ def main(ctx: click.Context, debug: bool) -> None:
               help="Read the cluster this runs in, with the pod's service-account credentials.")
 @click.option("--page-size", type=click.IntRange(min=1), default=500, show_default=True,
               help="Objects per list request to the API server.")
+@click.option("--vault-addr", metavar="URL", help="Read a live Vault or OpenBao server (token: VAULT_TOKEN, "
+              "or a Kubernetes login with VAULT_AUTH_ROLE); never a secret's value.")
+@click.option("--vault-ca", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="The CA certificate of --vault-addr (default: the system's).")
+@click.option("--database", metavar="DSN", help="The platform's shared PostgreSQL database (password from "
+              "PGPASSWORD or ~/.pgpass, never in the DSN): its tables' row-level security (KZ-TEN-08).")
+@click.option("--signatures", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Sigstore bundles by digest (DIR/sha256:<hex>.sigstore.json): every image digest the "
+              "targets run is verified offline against Sigstore's trust root (KZ-SUP-02).")
+@click.option("--tls-probe", "tls_probes", multiple=True, metavar="NS/SERVICE=HOST:PORT",
+              help="A meshed service port to probe: does it refuse plaintext and TLS without a client certificate?")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
 @click.option("-q", "--quiet", is_flag=True, help="Text report: only the failures and errors, one line each.")
 def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], outputs: tuple[Path, ...],
          fail_on: str, engine: str, opa_url: str | None, policies: Path, controls: tuple[str, ...],
          skip_controls: tuple[str, ...], max_file_size: int, exclude: tuple[str, ...], allow_remote: bool,
          root: Path | None, kubeconfig: Path | None, kube_context: str | None, in_cluster: bool, page_size: int,
-         progress: bool | None, quiet: bool) -> None:
+         vault_addr: str | None, vault_ca: Path | None, database: str | None, signatures: Path | None,
+         tls_probes: tuple[str, ...], progress: bool | None, quiet: bool) -> None:
     """Scan Kubernetes manifests, Kustomize overlays, Terraform and Vault policies, and live clusters.
 
     PATHS are files and folders; - reads a stream of manifests from standard input
@@ -186,11 +198,16 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
     judge is bad input (exit 2). --kubeconfig reads a running cluster as one more target
     (a server that cannot be read makes its controls errors, exit 3).
     """
+    from kaze_policy.probes.live import ProbeOptions
     from kaze_policy.scan import ScanOptions, run_scan
 
     _check_cluster_options(kubeconfig, kube_context, in_cluster)
-    if not paths and kubeconfig is None and not in_cluster:
-        raise UsageError("nothing to scan: give PATHS, or --kubeconfig FILE (or --in-cluster) for a live cluster")
+    if not paths and kubeconfig is None and not in_cluster and vault_addr is None and not tls_probes \
+            and database is None:
+        raise UsageError("nothing to scan: give PATHS, or --kubeconfig FILE (or --in-cluster) for a live cluster, "
+                         "--vault-addr URL, --database DSN or --tls-probe")
+    _check_endpoints(tls_probes)
+    _check_dsn(database)
     plan = _output_plan(formats, outputs)
     if config is not None and not config.is_file():
         raise UsageError("no such file", str(config))
@@ -199,7 +216,8 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
     options = ScanOptions(paths=list(paths), config=config, engine=engine, opa_url=opa_url,
                           max_file_bytes=max_file_size, controls=selected, exclude=list(exclude),
                           allow_remote=allow_remote, root=root, kubeconfig=kubeconfig, context=kube_context,
-                          in_cluster=in_cluster, page_size=page_size)
+                          in_cluster=in_cluster, page_size=page_size,
+                          probes=ProbeOptions(vault_addr, vault_ca, database, list(tls_probes), signatures))
     show_progress = progress if progress is not None else sys.stderr.isatty()
     if show_progress:
         report = _scan_with_progress(options, catalog)
@@ -220,26 +238,42 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
 @click.option("--page-size", type=click.IntRange(min=1), default=500, show_default=True,
               help="Objects per list request to the API server.")
 @click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR)
+@click.option("--vault-addr", metavar="URL", help="Also read a live Vault or OpenBao server (as scan does).")
+@click.option("--vault-ca", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="The CA certificate of --vault-addr.")
 def snapshot(kubeconfig: Path | None, kube_context: str | None, in_cluster: bool, output: Path, page_size: int,
-             policies: Path) -> None:
+             policies: Path, vault_addr: str | None, vault_ca: Path | None) -> None:
     """Save what a live scan reads (the objects every control needs, with the server, its
-    version, the time and the identity used) to a file: `scan FILE` judges it as the live scan would."""
+    version, the time and the identity used; what each probe read) to a file: `scan FILE`
+    judges it as the live scan would."""
     import datetime as dt
 
     from kaze_policy.sources.cluster import ReadOptions, kinds_to_read, read_cluster, snapshot_document
 
     _check_cluster_options(kubeconfig, kube_context, in_cluster)
+    if kubeconfig is None and not in_cluster and vault_addr is None:
+        raise UsageError("give --kubeconfig FILE, or --in-cluster, or --vault-addr URL")
+    probed = []
+    if vault_addr is not None:
+        from kaze_policy.probes.vault import probe_vault
+        probed.append(probe_vault(vault_addr, ca_file=str(vault_ca) if vault_ca else None))  # fails: one line, exit 3
     if kubeconfig is None and not in_cluster:
-        raise UsageError("give --kubeconfig FILE, or --in-cluster")
-    kinds = kinds_to_read(load_catalog(policies).controls)
-    read = read_cluster(ReadOptions(kubeconfig, kube_context, page_size), kinds)  # unreachable: one line, exit 3
-    taken = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    text = json.dumps(snapshot_document(read, taken), indent=1, sort_keys=True) + "\n"
+        document: dict[str, Any] = {"apiVersion": "v1", "kind": "List", "items": probed}
+        read = None
+    else:
+        kinds = kinds_to_read(load_catalog(policies).controls)
+        read = read_cluster(ReadOptions(kubeconfig, kube_context, page_size), kinds)  # unreachable: one line, exit 3
+        taken = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        document = snapshot_document(read, taken)
+        document["items"] += [{"path": f"probe:{p['kind']}", "object": p} for p in probed]
+    text = json.dumps(document, indent=1, sort_keys=True) + "\n"
     if str(output) == "-":
         click.echo(text, nl=False)
     else:
         _atomic_write(output, text)
     # Saved all the same: a scan of the file makes the controls that need them errors.
+    if read is None:
+        return
     if read.forbidden:
         click.echo(f"kaze-policy: could not list: {'; '.join(sorted(read.forbidden.values()))}", err=True)
     if read.undiscovered:
@@ -287,6 +321,27 @@ def serve(cert: Path, key: Path, port: int, host: str, metrics_port: int, worker
     run(ServeOptions(listen=Listen(host, port, cert, key, metrics_port), policies=policies, config=config,
                      cluster=live, snapshot=snapshot, workers=workers or default_workers(),
                      decision_log=decision_log))
+
+
+def _check_dsn(dsn: str | None) -> None:
+    if dsn is None:
+        return
+    from kaze_policy.probes.postgres import check_dsn
+
+    try:
+        check_dsn(dsn)
+    except ValueError as err:
+        raise UsageError(f"--database: {err}") from None
+
+
+def _check_endpoints(texts: tuple[str, ...]) -> None:
+    from kaze_policy.probes.tls import parse_endpoint
+
+    for text in texts:
+        try:
+            parse_endpoint(text)
+        except ValueError as err:
+            raise UsageError(f"--tls-probe: {err}") from None
 
 
 def _check_cluster_options(kubeconfig: Path | None, kube_context: str | None, in_cluster: bool) -> None:

@@ -17,11 +17,14 @@ from kaze_policy.config import load_config
 from kaze_policy.engine import create_engine
 from kaze_policy.errors import InputError, KazePolicyError, UsageError
 from kaze_policy.evaluate import Waivers, default_workers, evaluate_target, merge
-from kaze_policy.inventory import CONFIG_ID, CONFIG_KIND, Inventory, Origin, Resource
+from kaze_policy.inventory import CONFIG_ID, CONFIG_KIND, Inventory, Origin, Resource, Target
+from kaze_policy.probes.live import ProbeOptions, run_probes
+from kaze_policy.probes.tls import running_pods
 from kaze_policy.results import ERROR, NOT_APPLICABLE, ScanReport, TargetResult
 from kaze_policy.sources.cluster import CLUSTER_SCOPE, DEFAULT_PAGE_SIZE, ClusterRead, is_snapshot, load_snapshot, needs
 from kaze_policy.sources.discover import CONFIG_FILE, Found, TargetSpec, discover, nearest_config
 from kaze_policy.sources.files import DEFAULT_MAX_FILE_BYTES, STDIN, STDIN_NAME, Skipped, describe_skipped, read_bytes
+from kaze_policy.sources.kubernetes import object_to_resource
 from kaze_policy.sources.kustomize import ToolMissingError
 from kaze_policy.sources.load import load_target
 from kaze_policy.sources.sbom import SbomFolder, read_sbom_folder
@@ -47,6 +50,12 @@ class ScanOptions:
     context: str | None = None
     in_cluster: bool = False  # the pod's own service account, instead of a kubeconfig
     page_size: int = DEFAULT_PAGE_SIZE
+    # The live probes (probes/live.py): Vault, PostgreSQL, mTLS ports.
+    probes: ProbeOptions = field(default_factory=ProbeOptions)
+
+    @property
+    def live(self) -> bool:
+        return self.kubeconfig is not None or self.in_cluster or self.probes.any
 
 
 # The phases of a scan as the progress callback names them: files read, kustomizations
@@ -93,8 +102,8 @@ class Loaded:
     # Each live cluster's read (or snapshot), by target name: the kinds it could not list or
     # could not tell it holds make the controls that need them errors.
     cluster_reads: dict[str, ClusterRead] = field(default_factory=dict)
-    # Live clusters that could not be read, and why (their cluster-scoped controls are errors).
-    unreachable: list[tuple[str, str]] = field(default_factory=list)
+    # Live systems that could not be read: (system, why, scope). The controls of that scope are errors.
+    unreachable: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def load_inventories(options: ScanOptions, phases: _Phases | None = None,
@@ -119,26 +128,61 @@ def load_inventories(options: ScanOptions, phases: _Phases | None = None,
     for found in founds:
         parts.update(spec.name for spec in found.targets if spec.included)
         _load_path(found, loaded, explicit, options, phases)
-    if options.kubeconfig is not None or options.in_cluster:
-        _load_cluster(options, loaded, explicit, controls)
+    if options.live:
+        _load_live(options, loaded, explicit, controls)
+    if options.probes.signatures is not None:
+        _verify_signatures(options.probes.signatures, loaded)
     add_overlay_facts(loaded.inventories, parts)
     return loaded
 
 
-def _load_cluster(options: ScanOptions, loaded: Loaded, explicit: dict | None,
-                  controls: list[Control] | None) -> None:
-    """The live cluster as one target; unreachable, it is recorded, and its controls are errors."""
+def _load_live(options: ScanOptions, loaded: Loaded, explicit: dict | None,
+               controls: list[Control] | None) -> None:
+    """The live systems as one target: the cluster's objects and what each probe read. A system
+    that cannot be read is recorded, and the controls of its scope are errors."""
+    read = _read_cluster(options, loaded, controls) if options.kubeconfig is not None or options.in_cluster else None
+    pods = None if read is None else running_pods([r.obj for r in read.inventory.resources if r.kind == "Pod"])
+    documents, failures = run_probes(options.probes, pods)
+    loaded.unreachable.extend(failures)
+    if read is None and not documents:
+        return
+    if read is None:
+        name = " + ".join(origin for _, origin in documents)
+        read = ClusterRead(Inventory(target=Target(name=name, path=name, kind="live"), scopes=set()))
+    read.inventory.add([object_to_resource(document, Origin(origin), PROBE_SOURCE) for document, origin in documents])
+    _add_cluster(read, loaded, explicit, options)
+
+
+PROBE_SOURCE = "probe"
+
+
+def _verify_signatures(folder: Path, loaded: Loaded) -> None:
+    """Each target's images verified against the bundles of `folder` (KZ-SUP-02): one
+    ImageVerificationSnapshot per target that runs images pinned by digest."""
+    from kaze_policy.probes import ProbeFailed
+    from kaze_policy.probes.live import verify_images
+
+    for inventory in loaded.inventories:
+        try:
+            document = verify_images(folder, inventory.resources, inventory.config)
+        except ProbeFailed as err:
+            loaded.unreachable.append((str(err.file), err.message, err.scope))
+            return
+        if document["images"]:
+            inventory.add([object_to_resource(document, Origin(str(folder)), PROBE_SOURCE)])
+
+
+def _read_cluster(options: ScanOptions, loaded: Loaded, controls: list[Control] | None) -> ClusterRead | None:
     from kaze_policy.catalog import load_catalog
     from kaze_policy.sources.cluster import ClusterUnreachable, ReadOptions, kinds_to_read, read_cluster
 
     kinds = kinds_to_read(controls if controls is not None else load_catalog().controls)
     read_options = ReadOptions(options.kubeconfig, options.context, options.page_size)
     try:
-        read = read_cluster(read_options, kinds)
+        return read_cluster(read_options, kinds)
     except ClusterUnreachable as err:
-        loaded.unreachable.append((err.file or str(options.kubeconfig or "in-cluster"), err.message))
-        return
-    _add_cluster(read, loaded, explicit, options)
+        loaded.unreachable.append((err.file or str(options.kubeconfig or "in-cluster"), err.message, CLUSTER_SCOPE))
+        return None
 
 
 def _cluster_snapshot(spec: TargetSpec, max_bytes: int) -> dict | None:
@@ -310,9 +354,9 @@ def run_scan(options: ScanOptions, catalog: Catalog,
     per_target: list[dict[str, TargetResult]] = []
     for name, reason in loaded.unloadable:
         per_target.append({c.id: TargetResult(name, ERROR, reason) for c in controls})
-    for name, reason in loaded.unreachable:
-        per_target.append({c.id: TargetResult(name, ERROR, reason) if CLUSTER_SCOPE in c.scopes
-                           else TargetResult(name, NOT_APPLICABLE, NOT_FOR_A_CLUSTER) for c in controls})
+    for name, reason, scope in loaded.unreachable:
+        per_target.append({c.id: TargetResult(name, ERROR, reason) if scope in c.scopes
+                           else TargetResult(name, NOT_APPLICABLE, _not_for(scope)) for c in controls})
     waivers = _waivers_by_config(inventories)
     try:
         engine = create_engine(options.engine, options.opa_url)
@@ -337,6 +381,11 @@ def run_scan(options: ScanOptions, catalog: Catalog,
 
 
 NOT_FOR_A_CLUSTER = "needs infrastructure-as-code files (or a snapshot); a live cluster is judged by the cluster scope"
+
+
+def _not_for(scope: str) -> str:
+    """Why a control of other scopes says nothing about a live system that could not be read."""
+    return NOT_FOR_A_CLUSTER if scope == CLUSTER_SCOPE else f"judges no part of a live system of the {scope} scope"
 
 
 def _unreadable_kinds(results: dict[str, TargetResult], controls: list[Control],
@@ -393,8 +442,8 @@ def _selected(catalog: Catalog, wanted: list[str]) -> list[Control]:
 def _files_read(inventory: Inventory) -> int:
     """The files the target's resources came from (its configuration's, an SBOM folder, among them);
     a live cluster's objects come from no file."""
-    if inventory.target.kind == "cluster":
-        return sum(1 for r in inventory.resources if r.source != "cluster")
+    if inventory.target.kind in ("cluster", "live"):
+        return sum(1 for r in inventory.resources if r.source not in ("cluster", PROBE_SOURCE))
     return len({r.origin.file for r in inventory.resources})
 
 

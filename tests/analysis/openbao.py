@@ -111,13 +111,17 @@ def _server_env(home: str) -> dict[str, str]:
     return env
 
 
-def _start_once(bao: str, workdir: str) -> tuple[subprocess.Popen[bytes], OpenBao] | None:
-    """Start one server and wait until healthy; None when it died (e.g. the port was taken)."""
+def _start_once(bao: str, workdir: str, config: str | None = None) -> tuple[subprocess.Popen[bytes], OpenBao] | None:
+    """Start one server and wait until healthy; None when it died (e.g. the port was taken).
+    `config`: more server configuration (HCL), e.g. a declarative audit device."""
     port, token = _free_port(), "kaze-" + secrets.token_hex(16)
     address = f"http://127.0.0.1:{port}"
     log = open(Path(workdir) / f"bao-{port}.log", "wb")  # noqa: SIM115 - lives with the process
     args = [bao, "server", "-dev", f"-dev-root-token-id={token}", f"-dev-listen-address=127.0.0.1:{port}",
             "-dev-no-store-token"]
+    if config is not None:
+        (Path(workdir) / "config.hcl").write_text(config)
+        args.append(f"-config={Path(workdir) / 'config.hcl'}")
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=_server_env(workdir),
                             stdin=subprocess.DEVNULL)
     log.close()
@@ -143,11 +147,11 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_openbao(bao: str) -> Iterator[OpenBao]:
+def running_openbao(bao: str, config: str | None = None) -> Iterator[OpenBao]:
     """A healthy dev server for the duration of the block; stopped afterwards, always."""
     with tempfile.TemporaryDirectory(prefix="kaze-openbao-") as workdir:
         for _ in range(START_ATTEMPTS):
-            started = _start_once(bao, workdir)
+            started = _start_once(bao, workdir, config)
             if started:
                 break
         else:

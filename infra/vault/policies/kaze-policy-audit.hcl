@@ -23,11 +23,25 @@ path "sys/auth" {
   capabilities = ["read"]
 }
 
+# The secrets engines (which are transit mounts, which store key-value secrets).
+path "sys/mounts" {
+  capabilities = ["read"]
+}
+
 path "auth/+/role" {
   capabilities = ["list"]
 }
 
+# A role, and the list of a method that serves it at `role/` (jwt and oidc do; kubernetes at `role`).
 path "auth/+/role/*" {
+  capabilities = ["read", "list"]
+}
+
+path "auth/token/roles" {
+  capabilities = ["list"]
+}
+
+path "auth/token/roles/*" {
   capabilities = ["read"]
 }
 
@@ -53,6 +67,10 @@ path "identity/entity/name" {
 
 path "identity/entity/name/*" {
   capabilities = ["read"]
+}
+
+path "identity/group/name" {
+  capabilities = ["list"]
 }
 
 path "identity/group/name/*" {
