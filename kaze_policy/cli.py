@@ -114,6 +114,27 @@ def _show_completion(ctx: click.Context, _param: click.Parameter, shell: str | N
     ctx.exit()
 
 
+def _probe_options(command: Any) -> Any:
+    """The live probes' options, the same for scan and snapshot (docs/probes.md)."""
+    options = [
+        click.option("--vault-addr", metavar="URL", help="Read a live Vault or OpenBao server (token: VAULT_TOKEN, "
+                     "or a Kubernetes login with VAULT_AUTH_ROLE); never a secret's value."),
+        click.option("--vault-ca", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+                     help="The CA certificate of --vault-addr (default: the system's)."),
+        click.option("--database", metavar="DSN", help="The platform's shared PostgreSQL database (password from "
+                     "PGPASSWORD or ~/.pgpass, never in the DSN): its tables' row-level security (KZ-TEN-08)."),
+        click.option("--signatures", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+                     help="Sigstore bundles by digest (DIR/sha256:<hex>.sigstore.json): every image digest the "
+                     "targets run is verified offline against Sigstore's trust root (KZ-SUP-02)."),
+        click.option("--tls-probe", "tls_probes", multiple=True, metavar="NS/SERVICE=HOST:PORT",
+                     help="A meshed service port: does it refuse plaintext, and TLS without a client certificate? "
+                     "`auto`: every service port of the cluster's tenant and shared namespaces (in-cluster)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kaze-policy")
 @click.option("--show-completion", type=click.Choice(["bash", "zsh", "fish"]), expose_value=False,
@@ -172,17 +193,7 @@ def main(ctx: click.Context, debug: bool) -> None:
               help="Read the cluster this runs in, with the pod's service-account credentials.")
 @click.option("--page-size", type=click.IntRange(min=1), default=500, show_default=True,
               help="Objects per list request to the API server.")
-@click.option("--vault-addr", metavar="URL", help="Read a live Vault or OpenBao server (token: VAULT_TOKEN, "
-              "or a Kubernetes login with VAULT_AUTH_ROLE); never a secret's value.")
-@click.option("--vault-ca", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="The CA certificate of --vault-addr (default: the system's).")
-@click.option("--database", metavar="DSN", help="The platform's shared PostgreSQL database (password from "
-              "PGPASSWORD or ~/.pgpass, never in the DSN): its tables' row-level security (KZ-TEN-08).")
-@click.option("--signatures", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
-              help="Sigstore bundles by digest (DIR/sha256:<hex>.sigstore.json): every image digest the "
-              "targets run is verified offline against Sigstore's trust root (KZ-SUP-02).")
-@click.option("--tls-probe", "tls_probes", multiple=True, metavar="NS/SERVICE=HOST:PORT",
-              help="A meshed service port to probe: does it refuse plaintext and TLS without a client certificate?")
+@_probe_options
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
 @click.option("-q", "--quiet", is_flag=True, help="Text report: only the failures and errors, one line each.")
 def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], outputs: tuple[Path, ...],
@@ -206,7 +217,7 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
             and database is None:
         raise UsageError("nothing to scan: give PATHS, or --kubeconfig FILE (or --in-cluster) for a live cluster, "
                          "--vault-addr URL, --database DSN or --tls-probe")
-    _check_endpoints(tls_probes)
+    _check_endpoints(tls_probes, kubeconfig is not None or in_cluster)
     _check_dsn(database)
     plan = _output_plan(formats, outputs)
     if config is not None and not config.is_file():
@@ -238,34 +249,25 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
 @click.option("--page-size", type=click.IntRange(min=1), default=500, show_default=True,
               help="Objects per list request to the API server.")
 @click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR)
-@click.option("--vault-addr", metavar="URL", help="Also read a live Vault or OpenBao server (as scan does).")
-@click.option("--vault-ca", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="The CA certificate of --vault-addr.")
+@_probe_options
 def snapshot(kubeconfig: Path | None, kube_context: str | None, in_cluster: bool, output: Path, page_size: int,
-             policies: Path, vault_addr: str | None, vault_ca: Path | None) -> None:
+             policies: Path, vault_addr: str | None, vault_ca: Path | None, database: str | None,
+             signatures: Path | None, tls_probes: tuple[str, ...]) -> None:
     """Save what a live scan reads (the objects every control needs, with the server, its
     version, the time and the identity used; what each probe read) to a file: `scan FILE`
     judges it as the live scan would."""
-    import datetime as dt
-
-    from kaze_policy.sources.cluster import ReadOptions, kinds_to_read, read_cluster, snapshot_document
+    from kaze_policy.probes.live import ProbeOptions
+    from kaze_policy.snapshots import take_snapshot
+    from kaze_policy.sources.cluster import ReadOptions
 
     _check_cluster_options(kubeconfig, kube_context, in_cluster)
-    if kubeconfig is None and not in_cluster and vault_addr is None:
-        raise UsageError("give --kubeconfig FILE, or --in-cluster, or --vault-addr URL")
-    probed = []
-    if vault_addr is not None:
-        from kaze_policy.probes.vault import probe_vault
-        probed.append(probe_vault(vault_addr, ca_file=str(vault_ca) if vault_ca else None))  # fails: one line, exit 3
-    if kubeconfig is None and not in_cluster:
-        document: dict[str, Any] = {"apiVersion": "v1", "kind": "List", "items": probed}
-        read = None
-    else:
-        kinds = kinds_to_read(load_catalog(policies).controls)
-        read = read_cluster(ReadOptions(kubeconfig, kube_context, page_size), kinds)  # unreachable: one line, exit 3
-        taken = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-        document = snapshot_document(read, taken)
-        document["items"] += [{"path": f"probe:{p['kind']}", "object": p} for p in probed]
+    probes = ProbeOptions(vault_addr, vault_ca, database, list(tls_probes), signatures)
+    if kubeconfig is None and not in_cluster and not probes.any:
+        raise UsageError("give --kubeconfig FILE or --in-cluster, and/or --vault-addr URL, --database DSN, --tls-probe")
+    _check_endpoints(tls_probes, kubeconfig is not None or in_cluster)
+    _check_dsn(database)
+    cluster = ReadOptions(kubeconfig, kube_context, page_size) if kubeconfig is not None or in_cluster else None
+    document, read = take_snapshot(cluster, probes, policies)  # what cannot be read: one line, exit 3
     text = json.dumps(document, indent=1, sort_keys=True) + "\n"
     if str(output) == "-":
         click.echo(text, nl=False)
@@ -334,10 +336,15 @@ def _check_dsn(dsn: str | None) -> None:
         raise UsageError(f"--database: {err}") from None
 
 
-def _check_endpoints(texts: tuple[str, ...]) -> None:
+def _check_endpoints(texts: tuple[str, ...], cluster: bool) -> None:
+    from kaze_policy.probes.live import AUTO
     from kaze_policy.probes.tls import parse_endpoint
 
+    if AUTO in texts and not cluster:
+        raise UsageError("--tls-probe auto probes the services of a live cluster: give --kubeconfig or --in-cluster")
     for text in texts:
+        if text == AUTO:
+            continue
         try:
             parse_endpoint(text)
         except ValueError as err:

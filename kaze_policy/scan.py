@@ -142,7 +142,7 @@ def _load_live(options: ScanOptions, loaded: Loaded, explicit: dict | None,
     that cannot be read is recorded, and the controls of its scope are errors."""
     read = _read_cluster(options, loaded, controls) if options.kubeconfig is not None or options.in_cluster else None
     pods = None if read is None else running_pods([r.obj for r in read.inventory.resources if r.kind == "Pod"])
-    documents, failures = run_probes(options.probes, pods)
+    documents, failures = run_probes(options.probes, pods, read.inventory.resources if read is not None else None)
     loaded.unreachable.extend(failures)
     if read is None and not documents:
         return

@@ -32,15 +32,22 @@ class ProbeOptions:
         return self.vault_addr is not None or self.database is not None or bool(self.tls_probes)
 
 
-def run_probes(options: ProbeOptions, pods: list[dict[str, Any]] | None) -> tuple[list[Document], list[Failure]]:
-    """What each probe read; `pods`: the running pods of the cluster read with them, if one was."""
+AUTO = "auto"  # --tls-probe auto: every service port of the tenant and shared namespaces
+
+
+def run_probes(options: ProbeOptions, pods: list[dict[str, Any]] | None,
+               cluster: list[Any] | None = None) -> tuple[list[Document], list[Failure]]:
+    """What each probe read; `pods`: the running pods of the cluster read with them, if one was,
+    and `cluster`: its resources (for the services `--tls-probe auto` probes)."""
     documents: list[Document] = []
     failures: list[Failure] = []
     cluster_fields: dict[str, Any] = {}
     systems = []
     if options.tls_probes:
-        from kaze_policy.probes.tls import parse_endpoint, probe_tls
-        endpoints = [parse_endpoint(text) for text in options.tls_probes]  # checked by the command line
+        from kaze_policy.probes.tls import parse_endpoint, probe_tls, service_endpoints
+        endpoints = [parse_endpoint(text) for text in options.tls_probes if text != AUTO]  # checked by the CLI
+        if AUTO in options.tls_probes:
+            endpoints += service_endpoints(cluster or [])
         cluster_fields.update({k: v for k, v in probe_tls(endpoints, pods).items() if k in ("tlsProbes", "pods")})
         systems.append("tls probes")
     if options.database is not None:

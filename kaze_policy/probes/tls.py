@@ -109,3 +109,28 @@ def running_pods(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
         pods.append({"namespace": metadata.get("namespace"), "name": metadata.get("name"), "containers": containers,
                      "phase": status.get("phase", "Running")})
     return pods
+
+
+# The namespaces whose services must be meshed: a tenant's, and the shared plane's.
+TENANT_LABEL, PLANE_LABEL, SHARED_PLANE = "kaze.io/tenant", "kaze.io/plane", "shared"
+
+
+def service_endpoints(resources: list[Any]) -> list[Endpoint]:
+    """Every TCP port of every Service in a tenant or shared-plane namespace of a live read, at
+    its cluster DNS name (`--tls-probe auto`, from inside the cluster: `<svc>.<ns>.svc`)."""
+    meshed = set()
+    for r in resources:
+        labels = ((r.obj.get("metadata") or {}).get("labels") or {}) if r.kind == "Namespace" else {}
+        if labels.get(TENANT_LABEL) or labels.get(PLANE_LABEL) == SHARED_PLANE:
+            meshed.add(r.name)
+    endpoints = []
+    for r in resources:
+        if r.kind != "Service" or r.namespace not in meshed:
+            continue
+        spec = r.obj.get("spec") or {}
+        if spec.get("type") == "ExternalName" or spec.get("clusterIP") == "None":
+            continue  # no port of its own to probe (another name, or the pods' own addresses)
+        for port in spec.get("ports") or []:
+            if isinstance(port, dict) and port.get("protocol", "TCP") == "TCP" and isinstance(port.get("port"), int):
+                endpoints.append(Endpoint(r.namespace, r.name, f"{r.name}.{r.namespace}.svc", port["port"]))
+    return endpoints

@@ -100,3 +100,23 @@ def test_a_server_that_refuses_is_an_error(monkeypatch: pytest.MonkeyPatch) -> N
 def test_a_password_in_the_dsn_is_refused_without_being_shown() -> None:
     done = run_cli("scan", "--database", "postgresql://kaze_audit:hunter2secret@127.0.0.1/platform")
     assert done.returncode == 2 and "PGPASSWORD" in done.stderr and "hunter2secret" not in done.stderr
+
+
+def test_a_saved_snapshot_is_judged_as_the_live_database(postgres: Postgres, tmp_path) -> None:
+    saved = tmp_path / "database.json"
+    done = run_cli("snapshot", "--database", postgres.dsn("broken", AUDITOR), "-o", str(saved),
+                   env={"PGPASSWORD": AUDITOR_PASSWORD})
+    assert done.returncode == 0, done.stderr
+    kept = run_cli("scan", str(saved), "--control", "KZ-TEN-08", "--format", "json", "--no-progress")
+    (control,) = json.loads(kept.stdout)["controls"]
+    _, live = _scan(postgres, "broken")
+    assert [f["message"] for f in control["findings"]] == [f["message"] for f in live["findings"]]
+    assert AUDITOR_PASSWORD not in saved.read_text()
+
+
+def test_a_snapshot_of_a_database_that_cannot_be_read_writes_nothing(postgres: Postgres, tmp_path) -> None:
+    saved = tmp_path / "database.json"
+    done = run_cli("snapshot", "--database", postgres.dsn("platform", AUDITOR), "-o", str(saved),
+                   env={"PGPASSWORD": "wrong"})
+    assert done.returncode == 3 and "password authentication failed" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not saved.exists()

@@ -118,3 +118,30 @@ def test_the_scan_fails_a_plaintext_port_and_errs_without_the_pods(pki: Pki, tmp
     # Without a cluster, nothing says which pods run: the control cannot pass, whatever the ports.
     assert code == 3 and control["status"] == "error"
     assert "has no pods list" in control["targets"][0]["reason"]
+
+
+def test_auto_probes_every_tcp_port_of_the_tenant_and_shared_services() -> None:
+    from kaze_policy.inventory import Origin
+    from kaze_policy.probes.tls import service_endpoints
+    from kaze_policy.sources.kubernetes import object_to_resource
+
+    def namespace(name: str, labels: dict) -> dict:
+        return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+    def service(name: str, ns: str, spec: dict) -> dict:
+        return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns}, "spec": spec}
+
+    objects = [namespace("tenant-acme", {"kaze.io/tenant": "acme"}), namespace("runtime", {"kaze.io/plane": "shared"}),
+               namespace("kube-system", {"kaze.io/plane": "system"}),
+               service("agent", "tenant-acme", {"ports": [{"port": 8080}, {"port": 53, "protocol": "UDP"}]}),
+               service("gateway", "runtime", {"ports": [{"port": 443, "protocol": "TCP"}]}),
+               service("headless", "runtime", {"clusterIP": "None", "ports": [{"port": 9000}]}),
+               service("dns", "kube-system", {"ports": [{"port": 53}]})]
+    resources = [object_to_resource(o, Origin("live"), "cluster") for o in objects]
+    assert [(e.namespace, e.service, e.host, e.port) for e in service_endpoints(resources)] == [
+        ("tenant-acme", "agent", "agent.tenant-acme.svc", 8080), ("runtime", "gateway", "gateway.runtime.svc", 443)]
+
+
+def test_auto_needs_a_cluster() -> None:
+    done = run_cli("scan", "--tls-probe", "auto")
+    assert done.returncode == 2 and "--tls-probe auto" in done.stderr
