@@ -79,6 +79,13 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
 
+# go-containerregistry's registry, for the tests of the registry probe (probes/registry.py): with
+# and without the OCI referrers API (a module of its own).
+$(TOOLS)/oci-registry: tools/oci-registry/go.mod tools/oci-registry/go.sum tools/oci-registry/main.go
+	mkdir -p $(TOOLS)
+	cd tools/oci-registry && go build -o ../../$(TOOLS)/oci-registry .
+	touch $@
+
 # vegeta, the HTTP load generator of the webhook's benchmark (a module of its own).
 $(TOOLS)/vegeta: tools/vegeta/go.mod tools/vegeta/go.sum
 	mkdir -p $(TOOLS)
@@ -89,7 +96,7 @@ $(TOOLS)/vegeta: tools/vegeta/go.mod tools/vegeta/go.sum
 # the RBAC analysis are the committed $(BOOTSTRAP_RBAC); the Kubernetes tools are for the tests).
 scan-tools: $(TOOLS)/opa $(TOOLS)/kustomize $(TOOLS)/yaml2json
 
-tools: scan-tools $(K8S_TOOLS) $(BOOTSTRAP_RBAC) cluster-tools $(TOOLS)/vegeta postgres
+tools: scan-tools $(K8S_TOOLS) $(BOOTSTRAP_RBAC) cluster-tools $(TOOLS)/vegeta $(TOOLS)/oci-registry postgres
 
 demo: venv scan-tools
 	mkdir -p $(REPORTS)

@@ -126,6 +126,9 @@ def _probe_options(command: Any) -> Any:
         click.option("--signatures", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
                      help="Sigstore bundles by digest (DIR/sha256:<hex>.sigstore.json): every image digest the "
                      "targets run is verified offline against Sigstore's trust root (KZ-SUP-02)."),
+        click.option("--signatures-from-registry", is_flag=True,
+                     help="Also fetch each digest's Sigstore bundles from its image's OCI registry (the "
+                     "referrers API, or its fallback tag): the network, so off by default."),
         click.option("--tls-probe", "tls_probes", multiple=True, metavar="NS/SERVICE=HOST:PORT",
                      help="A meshed service port: does it refuse plaintext, and TLS without a client certificate? "
                      "`auto`: every service port of the cluster's tenant and shared namespaces (in-cluster)."),
@@ -201,7 +204,7 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
          skip_controls: tuple[str, ...], max_file_size: int, exclude: tuple[str, ...], allow_remote: bool,
          root: Path | None, kubeconfig: Path | None, kube_context: str | None, in_cluster: bool, page_size: int,
          vault_addr: str | None, vault_ca: Path | None, database: str | None, signatures: Path | None,
-         tls_probes: tuple[str, ...], progress: bool | None, quiet: bool) -> None:
+         signatures_from_registry: bool, tls_probes: tuple[str, ...], progress: bool | None, quiet: bool) -> None:
     """Scan Kubernetes manifests, Kustomize overlays, Terraform and Vault policies, and live clusters.
 
     PATHS are files and folders; - reads a stream of manifests from standard input
@@ -228,7 +231,8 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
                           max_file_bytes=max_file_size, controls=selected, exclude=list(exclude),
                           allow_remote=allow_remote, root=root, kubeconfig=kubeconfig, context=kube_context,
                           in_cluster=in_cluster, page_size=page_size,
-                          probes=ProbeOptions(vault_addr, vault_ca, database, list(tls_probes), signatures))
+                          probes=ProbeOptions(vault_addr, vault_ca, database, list(tls_probes), signatures,
+                                              signatures_from_registry))
     show_progress = progress if progress is not None else sys.stderr.isatty()
     if show_progress:
         report = _scan_with_progress(options, catalog)
@@ -252,7 +256,7 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
 @_probe_options
 def snapshot(kubeconfig: Path | None, kube_context: str | None, in_cluster: bool, output: Path, page_size: int,
              policies: Path, vault_addr: str | None, vault_ca: Path | None, database: str | None,
-             signatures: Path | None, tls_probes: tuple[str, ...]) -> None:
+             signatures: Path | None, signatures_from_registry: bool, tls_probes: tuple[str, ...]) -> None:
     """Save what a live scan reads (the objects every control needs, with the server, its
     version, the time and the identity used; what each probe read) to a file: `scan FILE`
     judges it as the live scan would."""
@@ -261,7 +265,7 @@ def snapshot(kubeconfig: Path | None, kube_context: str | None, in_cluster: bool
     from kaze_policy.sources.cluster import ReadOptions
 
     _check_cluster_options(kubeconfig, kube_context, in_cluster)
-    probes = ProbeOptions(vault_addr, vault_ca, database, list(tls_probes), signatures)
+    probes = ProbeOptions(vault_addr, vault_ca, database, list(tls_probes), signatures, signatures_from_registry)
     if kubeconfig is None and not in_cluster and not probes.any:
         raise UsageError("give --kubeconfig FILE or --in-cluster, and/or --vault-addr URL, --database DSN, --tls-probe")
     _check_endpoints(tls_probes, kubeconfig is not None or in_cluster)

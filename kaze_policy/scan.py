@@ -130,8 +130,8 @@ def load_inventories(options: ScanOptions, phases: _Phases | None = None,
         _load_path(found, loaded, explicit, options, phases)
     if options.live:
         _load_live(options, loaded, explicit, controls)
-    if options.probes.signatures is not None:
-        _verify_signatures(options.probes.signatures, loaded)
+    if options.probes.verifies_images:
+        _verify_signatures(options.probes, loaded)
     add_overlay_facts(loaded.inventories, parts)
     return loaded
 
@@ -156,20 +156,21 @@ def _load_live(options: ScanOptions, loaded: Loaded, explicit: dict | None,
 PROBE_SOURCE = "probe"
 
 
-def _verify_signatures(folder: Path, loaded: Loaded) -> None:
-    """Each target's images verified against the bundles of `folder` (KZ-SUP-02): one
+def _verify_signatures(probes: ProbeOptions, loaded: Loaded) -> None:
+    """Each target's images verified against their Sigstore bundles (KZ-SUP-02): one
     ImageVerificationSnapshot per target that runs images pinned by digest."""
     from kaze_policy.probes import ProbeFailed
     from kaze_policy.probes.live import verify_images
 
+    where = str(probes.signatures) if probes.signatures is not None else "the images' registries"
     for inventory in loaded.inventories:
         try:
-            document = verify_images(folder, inventory.resources, inventory.config)
+            document = verify_images(probes, inventory.resources, inventory.config)
         except ProbeFailed as err:
             loaded.unreachable.append((str(err.file), err.message, err.scope))
             return
         if document["images"]:
-            inventory.add([object_to_resource(document, Origin(str(folder)), PROBE_SOURCE)])
+            inventory.add([object_to_resource(document, Origin(where), PROBE_SOURCE)])
 
 
 def _read_cluster(options: ScanOptions, loaded: Loaded, controls: list[Control] | None) -> ClusterRead | None:

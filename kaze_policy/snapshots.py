@@ -30,8 +30,8 @@ def take_snapshot(cluster: ReadOptions | None, probes: ProbeOptions, policies: P
         system, why, scope = failures[0]
         raise ProbeFailed(why, system, scope)
     probed = [document for document, _ in documents]
-    if probes.signatures is not None and read is not None:
-        probed.append(verify_images(probes.signatures, read.inventory.resources, None))
+    if probes.verifies_images and read is not None:
+        probed.append(verify_images(probes, read.inventory.resources, None))
     if read is None:
         return {"apiVersion": "v1", "kind": "List", "items": probed}, None
     taken = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")

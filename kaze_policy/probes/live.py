@@ -24,8 +24,14 @@ class ProbeOptions:
     vault_ca: Path | None = None
     database: str | None = None
     tls_probes: list[str] = field(default_factory=list)
-    # Sigstore bundles by digest (probes/signatures.py): verified for every target's images.
+    # Sigstore bundles by digest (probes/signatures.py): verified for every target's images,
+    # from a folder, and/or from each image's registry (its digest's referrers).
     signatures: Path | None = None
+    signatures_from_registry: bool = False
+
+    @property
+    def verifies_images(self) -> bool:
+        return self.signatures is not None or self.signatures_from_registry
 
     @property
     def any(self) -> bool:
@@ -69,13 +75,16 @@ def run_probes(options: ProbeOptions, pods: list[dict[str, Any]] | None,
     return documents, failures
 
 
-def verify_images(folder: Path, resources: list[Any], config: dict[str, Any] | None) -> dict[str, Any]:
+def verify_images(options: ProbeOptions, resources: list[Any], config: dict[str, Any] | None) -> dict[str, Any]:
     """The ImageVerificationSnapshot of the images the workloads among `resources` run, each
-    digest's bundle from `folder` verified offline (ProbeFailed when the folder cannot be read)."""
+    digest's bundle (from the folder, else the registry) verified offline (ProbeFailed when the
+    folder or a registry cannot be read)."""
+    from kaze_policy.probes.registry import registry_bundles
     from kaze_policy.probes.signatures import probe_signatures
 
     signers = [s for s in (config or {}).get("signers") or [] if isinstance(s, dict)]
-    return probe_signatures(sorted(workload_images(resources)), folder, signers)
+    return probe_signatures(sorted(workload_images(resources)), options.signatures, signers,
+                            registry=registry_bundles if options.signatures_from_registry else None)
 
 
 def workload_images(resources: list[Any]) -> set[str]:

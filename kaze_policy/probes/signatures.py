@@ -40,7 +40,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -99,19 +99,40 @@ def verify_bundle(bundle_bytes: bytes, artifact: bytes | str, signers: Sequence[
     return {"verified": True, "issuer": issuer, "subject": subject, "error": None}
 
 
-def probe_signatures(images: Iterable[str], folder: Path, signers: Sequence[Mapping[str, Any]],
-                     staging: bool = False, *, name: str = "signatures") -> dict[str, Any]:
+def probe_signatures(images: Iterable[str], folder: Path | None, signers: Sequence[Mapping[str, Any]],
+                     staging: bool = False, *, name: str = "signatures",
+                     registry: Callable[[str, str], dict[str, bytes]] | None = None) -> dict[str, Any]:
     """An ImageVerificationSnapshot: a verdict for each image pinned by digest, from its bundle
-    in `folder` (layout in the module docstring). ProbeFailed when `folder` cannot be read."""
-    _check_folder(folder)
+    in `folder` (layout in the module docstring), or else from `registry(image, digest)` (the
+    bundles an OCI registry lists as the digest's referrers: probes/registry.py).
+    ProbeFailed when `folder` or the registry cannot be read."""
+    if folder is not None:
+        _check_folder(folder)
     entries = []
     for image in dict.fromkeys(images):  # one entry per reference, in the order given
         digest = image_digest(image)
         if digest is None:
             continue
-        entries.append({"image": image, "digest": digest,
-                        "signature": _signature_of(folder, digest, staging, signers)})
+        if folder is not None and _bundles_for(folder, digest) or registry is None:
+            signature = _signature_of(folder, digest, staging, signers) if folder is not None else \
+                _failed(f"no Sigstore bundle for {digest}")
+        else:
+            signature = _best(registry(image, digest), digest, staging, signers, image)
+        entries.append({"image": image, "digest": digest, "signature": signature})
     return snapshot(SNAPSHOT_KIND, name, images=entries)
+
+
+def _best(bundles: Mapping[str, bytes], digest: str, staging: bool, signers: Sequence[Mapping[str, Any]],
+          image: str) -> Signature:
+    """Of the bundles a registry holds for a digest (an image may be signed more than once), one
+    that verifies from a configured signer, else one that verifies, else the first failure."""
+    if not bundles:
+        return _failed(f"no Sigstore bundle refers to {digest} in the registry of {image}")
+    verdicts = [dict(_verdict(digest, bundle, staging, _signer_key(signers))) for _, bundle in sorted(bundles.items())]
+    wanted = {(str(s.get("issuer")), str(s.get("subject"))) for s in signers if isinstance(s, Mapping)}
+    verified = [v for v in verdicts if v["verified"]]
+    return next((v for v in verified if (v["issuer"], v["subject"]) in wanted), None) or \
+        (verified[0] if verified else verdicts[0])
 
 
 def image_digest(image: str) -> str | None:
