@@ -329,6 +329,70 @@ def serve(cert: Path, key: Path, port: int, host: str, metrics_port: int, worker
                      decision_log=decision_log))
 
 
+AUDIT_REPORTS = {"audit.json": "json", "audit.sarif": "sarif", "audit.junit.xml": "junit", "audit.txt": "text"}
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="kaze-policy.yaml (default: the nearest one in or above each target).")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True, help="The folder the reports and their manifest are written to.")
+@click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path), metavar="KEY",
+              help="Sign manifest.json with this Ed25519 private key (PEM): manifest.json.sig.")
+@click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR)
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
+def audit(paths: tuple[str, ...], config: Path | None, out: Path, sign_key: Path | None, policies: Path,
+          progress: bool | None) -> None:
+    """Audit PATHS and write reports an auditor keeps: JSON, SARIF, JUnit and text, and
+    manifest.json (what was checked, with the SHA-256 of every policy, input and report;
+    signed with --sign-key). `verify-report DIR` proves later that nothing changed."""
+    from kaze_policy import _regorus
+    from kaze_policy.report.manifest import (MANIFEST, SIGNATURE, build_manifest, input_files, manifest_bytes,
+                                             sign)
+    from kaze_policy.scan import ScanOptions, run_scan
+
+    if config is not None and not config.is_file():
+        raise UsageError("no such file", str(config))
+    catalog = load_catalog(policies)
+    options = ScanOptions(paths=list(paths), config=config)
+    show_progress = progress if progress is not None else sys.stderr.isatty()
+    report = _scan_with_progress(options, catalog) if show_progress else run_scan(options, catalog)
+    from kaze_policy.report.text import TextReporter
+    rendered = {name: (TextReporter(color=False) if fmt == "text" else reporter_for(fmt)).render(report).encode()
+                for name, fmt in AUDIT_REPORTS.items()}
+    versions = {"kaze-policy": __version__, "engine": "embedded", "regorus": _regorus.REGORUS_VERSION}
+    manifest = manifest_bytes(build_manifest(rendered, report.targets, input_files(Path(p) for p in paths if p != "-"),
+                                             catalog.policy_files, versions))
+    signature = sign(manifest, sign_key) if sign_key is not None else None  # a bad key: before anything is written
+    for name, data in rendered.items():
+        _atomic_write(out / name, data.decode())
+    if signature is not None:
+        _atomic_write(out / SIGNATURE, signature.decode())
+    _atomic_write(out / MANIFEST, manifest.decode())  # last: a folder with a manifest is whole
+    click.echo(f"kaze-policy: {len(rendered)} reports and {MANIFEST} written to {out}/", err=True)
+    sys.exit(exit_code(report, "low"))
+
+
+@main.command("verify-report")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), metavar="PUB",
+              help="Check manifest.json's signature with this Ed25519 public key (PEM).")
+def verify_report(folder: Path, key: Path | None) -> None:
+    """Recompute the SHA-256 of every report of an audit folder and compare it with its
+    manifest (and the manifest's signature, with --key): exit 0 when nothing changed, 1 when
+    something did, one line each."""
+    from kaze_policy.report.manifest import verify_folder
+
+    problems = verify_folder(folder, key)
+    for problem in problems:
+        click.echo(f"{folder}/{problem}")
+    if problems:
+        sys.exit(EXIT_FAIL)
+    click.echo(f"{folder}: every report is as the audit wrote it" + (", and the manifest's signature verifies"
+                                                                   if key is not None else ""))
+
+
 def _check_dsn(dsn: str | None) -> None:
     if dsn is None:
         return
