@@ -329,7 +329,8 @@ def serve(cert: Path, key: Path, port: int, host: str, metrics_port: int, worker
                      decision_log=decision_log))
 
 
-AUDIT_REPORTS = {"audit.json": "json", "audit.sarif": "sarif", "audit.junit.xml": "junit", "audit.txt": "text"}
+AUDIT_REPORTS = {"audit.json": "json", "audit.sarif": "sarif", "audit.junit.xml": "junit", "audit.txt": "text",
+                 "audit.md": "markdown"}
 
 
 @main.command()
