@@ -330,7 +330,7 @@ def serve(cert: Path, key: Path, port: int, host: str, metrics_port: int, worker
 
 
 AUDIT_REPORTS = {"audit.json": "json", "audit.sarif": "sarif", "audit.junit.xml": "junit", "audit.txt": "text",
-                 "audit.md": "markdown"}
+                 "audit.md": "markdown", "audit.html": "html"}
 
 
 @main.command()

@@ -15,7 +15,7 @@ from kaze_policy.catalog import load_catalog
 from tests.conftest import FIXTURES, run_cli
 
 CASE = FIXTURES / "KZ-TEN-05" / "fail" / "added-capability-job"
-REPORTS = ["audit.json", "audit.junit.xml", "audit.md", "audit.sarif", "audit.txt"]
+REPORTS = ["audit.html", "audit.json", "audit.junit.xml", "audit.md", "audit.sarif", "audit.txt"]
 
 
 def _keys(folder: Path) -> tuple[Path, Path]:

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from markdown_it import MarkdownIt
 
-from kaze_policy.catalog import load_catalog
 from kaze_policy.report.markdown import MarkdownReporter, escape
-from kaze_policy.scan import ScanOptions, run_scan
-from tests.conftest import FIXTURES
+from tests.report_cases import failing_report
 
 HOSTILE = ('<script>alert(1)</script> ![x](https://evil.example/i.png) [click](https://evil.example) '
            '**bold** `code` | cell | &lt;b&gt; ~~gone~~')
@@ -19,19 +17,9 @@ def _render(markdown: str) -> str:
     return MarkdownIt("commonmark").enable("table").enable("strikethrough").render(markdown)
 
 
-def _report(hostile: bool = False):  # type: ignore[no-untyped-def]
-    report = run_scan(ScanOptions(paths=[str(FIXTURES / "KZ-TEN-05" / "fail" / "added-capability-job")], workers=1),
-                      load_catalog())
-    if hostile:
-        for result in report.results:
-            for target in result.targets:
-                for finding in target.findings:
-                    finding.message = HOSTILE
-    return report
-
 
 def test_the_summary_and_each_failure_with_its_remediation() -> None:
-    report = _report()
+    report = failing_report()
     html = _render(MarkdownReporter().render(report))
     assert "<table>" in html and "<td>critical</td>" in html
     failed = [r for r in report.results if r.status == "fail"]
@@ -43,7 +31,7 @@ def test_the_summary_and_each_failure_with_its_remediation() -> None:
 
 
 def test_nothing_from_the_inputs_becomes_markup() -> None:
-    html = _render(MarkdownReporter().render(_report(hostile=True)))
+    html = _render(MarkdownReporter().render(failing_report(HOSTILE)))
     for markup in ("<script", "<img", "<a ", "<strong>bold", "<s>gone", "<code>code"):
         assert markup not in html, markup
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # shown as written

@@ -18,10 +18,13 @@ def reporter_for(fmt: str) -> Reporter:
     if fmt == "junit":
         from kaze_policy.report.junit import JunitReporter
         return JunitReporter()
+    if fmt == "html":
+        from kaze_policy.report.html import HtmlReporter
+        return HtmlReporter()
     if fmt == "markdown":
         from kaze_policy.report.markdown import MarkdownReporter
         return MarkdownReporter()
     raise ValueError(f"unknown format {fmt!r}")
 
 
-FORMATS = ("text", "json", "sarif", "junit", "markdown")
+FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")

@@ -1,0 +1,126 @@
+"""One self-contained HTML file an auditor opens offline and can print.
+
+The summary first (controls by status, by family as a chart, by severity as a table), then
+each family and each control: its status, why it matters, what was found where, how to fix
+it, and the waivers that apply (who, why, until). No script, no font, no image, no link
+leaves the file: the chart is inline SVG, the style inline CSS, with a print stylesheet.
+Everything taken from the inputs (resource names, messages, file names, waiver reasons) is
+escaped: a report must never run what a manifest holds.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from kaze_policy.catalog import Control
+from kaze_policy.report.interface import Reporter
+from kaze_policy.results import SEVERITY_RANK, STATUSES, ControlResult, ScanReport
+
+FAMILY_NAMES = {"audit": "Audit logs", "duties": "Separation of duties", "egress": "Egress allowlists",
+                "mtls": "mTLS everywhere", "portability": "Portability", "secrets": "Secrets and keys",
+                "supply_chain": "Supply chain", "tenancy": "Tenant isolation"}
+COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "error": "#6a1b9a", "waived": "#ef6c00", "not_applicable": "#9e9e9e"}
+STYLE = """
+body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#212121}
+h1{margin-bottom:.2rem}.meta{color:#555}table{border-collapse:collapse;margin:.5rem 0}
+td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:right}th:first-child,td:first-child{text-align:left}
+.badge{display:inline-block;padding:0 .5rem;border-radius:.6rem;color:#fff;font-size:.85em;font-weight:600}
+section.control{border-left:4px solid #ccc;padding:.2rem 0 .2rem 1rem;margin:1rem 0}
+code{background:#f3f3f3;padding:0 .2rem;word-break:break-all}.legend span{margin-right:1rem}
+@media print{body{margin:0;max-width:none;font-size:11pt}section.control{break-inside:avoid}
+.badge{border:1px solid #000;color:#000!important;background:none!important}a{color:inherit}}
+"""
+
+
+def family_of(control: Control) -> str:
+    """The family folder of the control's package (`data.kaze.tenancy.x` → tenancy)."""
+    parts = control.package.split(".")
+    return parts[2] if len(parts) > 3 else "other"
+
+
+class HtmlReporter(Reporter):
+    suffix = ".html"
+
+    def render(self, report: ScanReport) -> str:
+        families: dict[str, list[ControlResult]] = {}
+        for result in report.results:
+            families.setdefault(family_of(result.control), []).append(result)
+        summary = report.summary()
+        parts = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
+                 "<title>kaze-policy compliance report</title>", f"<style>{STYLE}</style></head><body>",
+                 "<h1>kaze-policy compliance report</h1>",
+                 f'<p class="meta">{len(report.results)} controls on {len(report.targets)} target(s): '
+                 + ", ".join(f"{summary.get(s, 0)} {s.replace('_', ' ')}" for s in STATUSES)
+                 + f" &middot; kaze-policy {escape(report.tool_version)}, engine {escape(report.engine)}</p>",
+                 "<h2>Targets</h2><ul>"
+                 + "".join(f"<li><code>{escape(str(t['name']))}</code> ({escape(str(t['kind']))}, "
+                           f"{t['resources']} resources)</li>" for t in report.targets) + "</ul>",
+                 "<h2>By family</h2>", _chart(families), "<h2>By severity</h2>", _severity_table(report)]
+        for family, results in sorted(families.items()):
+            parts.append(f"<h2>{escape(FAMILY_NAMES.get(family, family))}</h2>")
+            parts += [_control(result) for result in results]
+        parts.append("</body></html>")
+        return "\n".join(parts) + "\n"
+
+
+def _badge(status: str) -> str:
+    return f'<span class="badge" style="background:{COLOURS[status]}">{status.replace("_", " ")}</span>'
+
+
+def _chart(families: dict[str, list[ControlResult]]) -> str:
+    """Stacked horizontal bars, one per family, a segment per status (inline SVG)."""
+    row, width, label = 26, 520, 190
+    most = max((len(results) for results in families.values()), default=1)
+    bars = []
+    for i, (family, results) in enumerate(sorted(families.items())):
+        y, x = i * row, label
+        bars.append(f'<text x="0" y="{y + 17}" font-size="13">{escape(FAMILY_NAMES.get(family, family))}</text>')
+        for status in STATUSES:
+            count = sum(1 for r in results if r.status == status)
+            if count:
+                w = count * width / most
+                bars.append(f'<rect x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="{row - 8}" fill="{COLOURS[status]}">'
+                            f"<title>{count} {status.replace('_', ' ')}</title></rect>")
+                bars.append(f'<text x="{x + 4:.1f}" y="{y + 17}" font-size="11" fill="#fff">{count}</text>')
+                x += w
+    height = row * len(families)
+    legend = "".join(f'<span style="color:{COLOURS[s]}">&#9632; {s.replace("_", " ")}</span>' for s in STATUSES)
+    return (f'<svg role="img" aria-label="controls by family and status" width="{label + width + 10}" '
+            f'height="{height}" xmlns="http://www.w3.org/2000/svg">' + "".join(bars)
+            + f'</svg><p class="legend">{legend}</p>')
+
+
+def _severity_table(report: ScanReport) -> str:
+    head = "<tr><th>severity</th>" + "".join(f"<th>{s.replace('_', ' ')}</th>" for s in STATUSES) + "</tr>"
+    rows = []
+    for severity in sorted(SEVERITY_RANK, key=lambda s: -SEVERITY_RANK[s]):
+        counts = [sum(1 for r in report.results if r.control.severity == severity and r.status == s) for s in STATUSES]
+        rows.append(f"<tr><td>{severity}</td>" + "".join(f"<td>{c}</td>" for c in counts) + "</tr>")
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _control(result: ControlResult) -> str:
+    control = result.control
+    parts = [f'<section class="control" id="{escape(control.id)}" style="border-color:{COLOURS[result.status]}">',
+             f"<h3>{escape(control.id)} {_badge(result.status)} <small>{escape(control.severity)}</small></h3>",
+             f"<p><strong>{escape(control.title)}</strong></p>"]
+    if control.description:
+        parts.append(f"<p>{escape(control.description)}</p>")
+    if result.reason:
+        parts.append(f"<p><em>{escape(result.reason)}</em></p>")
+    if result.findings:
+        parts.append("<p>Evidence:</p><ul>" + "".join(
+            f"<li><code>{escape(f.where)}</code> {escape(f.message)}</li>" for f in result.findings) + "</ul>")
+    if result.status == "fail" and control.remediation:
+        parts.append(f"<p><strong>Remediation:</strong> {escape(control.remediation)}</p>")
+    if result.waived_findings:
+        parts.append("<p>Waivers:</p><ul>" + "".join(
+            f"<li><code>{escape(f.where)}</code> waived by {escape(str(f.waiver['by']))} until "
+            f"{escape(str(f.waiver['until']))}: {escape(str(f.waiver['reason']))}</li>"
+            for f in result.waived_findings if f.waiver) + "</ul>")
+    frameworks = "; ".join(f"{escape(name)}: {escape(', '.join(map(str, ids)))}"
+                           for name, ids in sorted(control.frameworks.items()))
+    if frameworks:
+        parts.append(f"<p><small>Frameworks: {frameworks}</small></p>")
+    parts.append("</section>")
+    return "\n".join(parts)
