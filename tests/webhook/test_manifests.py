@@ -123,3 +123,18 @@ def test_the_reader_role_lists_and_watches_the_context() -> None:
     granted = {(group, resource) for rule in role["rules"] if {"list", "watch"} <= set(rule["verbs"])
                for group in rule["apiGroups"] for resource in rule["resources"]}
     assert {RESOURCES[kind] for kind in CONTEXT_KINDS} <= granted
+
+
+def test_the_nightly_audit_runs_a_command_the_cli_takes() -> None:
+    """infra's audit CronJob: its arguments parse as the live scan they mean, with the probes'
+    environment (a Kubernetes login to Vault with the audit role)."""
+    cronjob = _one(BASE / "audit-cronjob.yaml", "CronJob")
+    (container,) = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    command, *args = container["args"]
+    params = main.commands[command].make_context(command, list(args)).params
+    assert params["in_cluster"] is True and params["vault_addr"] and params["tls_probes"] == ("auto",)
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    assert any(str(params["config"]).startswith(path) for path in mounts)
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["VAULT_AUTH_ROLE"] == "kaze-policy-audit" and env["VAULT_K8S_TOKEN_PATH"].startswith(
+        tuple(mounts))
