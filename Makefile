@@ -10,7 +10,7 @@ TOOLS := .tools/bin
 REPORTS := reports
 DEMO_TARGET := infra
 
-.PHONY: all demo demo-live test tools scan-tools cluster-tools postgres venv bench bench-webhook fuzz soak lint-rego clean bootstrap-rbac mutation
+.PHONY: all demo demo-live test tools scan-tools cluster-tools postgres chromium venv bench bench-webhook fuzz soak lint-rego clean bootstrap-rbac mutation
 
 all: test
 
@@ -79,6 +79,11 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
 
+# Chromium, headless, for the test that looks at the HTML report (tests/test_html_browser.py).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
 # go-containerregistry's registry, for the tests of the registry probe (probes/registry.py): with
 # and without the OCI referrers API (a module of its own).
 $(TOOLS)/oci-registry: tools/oci-registry/go.mod tools/oci-registry/go.sum tools/oci-registry/main.go
@@ -96,7 +101,7 @@ $(TOOLS)/vegeta: tools/vegeta/go.mod tools/vegeta/go.sum
 # the RBAC analysis are the committed $(BOOTSTRAP_RBAC); the Kubernetes tools are for the tests).
 scan-tools: $(TOOLS)/opa $(TOOLS)/kustomize $(TOOLS)/yaml2json
 
-tools: scan-tools $(K8S_TOOLS) $(BOOTSTRAP_RBAC) cluster-tools $(TOOLS)/vegeta $(TOOLS)/oci-registry postgres
+tools: scan-tools $(K8S_TOOLS) $(BOOTSTRAP_RBAC) cluster-tools $(TOOLS)/vegeta $(TOOLS)/oci-registry postgres chromium
 
 demo: venv scan-tools
 	mkdir -p $(REPORTS)

@@ -341,10 +341,12 @@ AUDIT_REPORTS = {"audit.json": "json", "audit.sarif": "sarif", "audit.junit.xml"
               show_default=True, help="The folder the reports and their manifest are written to.")
 @click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path), metavar="KEY",
               help="Sign manifest.json with this Ed25519 private key (PEM): manifest.json.sig.")
+@click.option("--root", type=click.Path(path_type=Path), metavar="DIR",
+              help="The repository root a configuration's sboms folder may lie in (as for scan).")
 @click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR)
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
-def audit(paths: tuple[str, ...], config: Path | None, out: Path, sign_key: Path | None, policies: Path,
-          progress: bool | None) -> None:
+def audit(paths: tuple[str, ...], config: Path | None, out: Path, sign_key: Path | None, root: Path | None,
+          policies: Path, progress: bool | None) -> None:
     """Audit PATHS and write reports an auditor keeps: JSON, SARIF, JUnit and text, and
     manifest.json (what was checked, with the SHA-256 of every policy, input and report;
     signed with --sign-key). `verify-report DIR` proves later that nothing changed."""
@@ -356,7 +358,7 @@ def audit(paths: tuple[str, ...], config: Path | None, out: Path, sign_key: Path
     if config is not None and not config.is_file():
         raise UsageError("no such file", str(config))
     catalog = load_catalog(policies)
-    options = ScanOptions(paths=list(paths), config=config)
+    options = ScanOptions(paths=list(paths), config=config, root=root)
     show_progress = progress if progress is not None else sys.stderr.isatty()
     report = _scan_with_progress(options, catalog) if show_progress else run_scan(options, catalog)
     from kaze_policy.report.text import TextReporter

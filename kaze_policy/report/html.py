@@ -55,12 +55,26 @@ class HtmlReporter(Reporter):
                  "<h2>Targets</h2><ul>"
                  + "".join(f"<li><code>{escape(str(t['name']))}</code> ({escape(str(t['kind']))}, "
                            f"{t['resources']} resources)</li>" for t in report.targets) + "</ul>",
-                 "<h2>By family</h2>", _chart(families), "<h2>By severity</h2>", _severity_table(report)]
+                 _verdict(report), "<h2>By family</h2>", _chart(families), "<h2>By severity</h2>",
+                 _severity_table(report)]
         for family, results in sorted(families.items()):
             parts.append(f"<h2>{escape(FAMILY_NAMES.get(family, family))}</h2>")
             parts += [_control(result) for result in results]
         parts.append("</body></html>")
         return "\n".join(parts) + "\n"
+
+
+def _verdict(report: ScanReport) -> str:
+    """What needs a person, first: the controls that failed or could not be evaluated, each a
+    link to its section (looking at a failing report, they were screens below the summary)."""
+    needing = [r for r in report.results if r.status in ("fail", "error")]
+    if not needing:
+        return '<p><strong>No control failed, and every control that applies was evaluated.</strong></p>'
+    needing.sort(key=lambda r: (r.status != "fail", -SEVERITY_RANK[r.control.severity], r.control.id))
+    items = "".join(f'<li>{_badge(r.status)} <a href="#{escape(r.control.id)}">{escape(r.control.id)}</a> '
+                    f"({escape(r.control.severity)}): {escape(r.control.title)} "
+                    f"&mdash; {len(r.findings)} finding(s)</li>" for r in needing)
+    return f"<h2>Needs attention ({len(needing)})</h2><ul>{items}</ul>"
 
 
 def _badge(status: str) -> str:
