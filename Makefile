@@ -17,7 +17,7 @@ all: test
 $(VENV)/.installed: pyproject.toml native/Cargo.toml native/Cargo.lock native/src/lib.rs
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,audit]'
 	touch $@
 
 venv: $(VENV)/.installed
@@ -111,7 +111,8 @@ demo: venv scan-tools
 		--format sarif --output $(REPORTS)/scan.sarif \
 		--format junit --output $(REPORTS)/scan.junit.xml \
 		--format text
-	@echo "reports written to $(REPORTS)/"
+	$(VENV)/bin/kaze-policy audit $(DEMO_TARGET) --out $(REPORTS)/audit --framework soc2 --no-progress
+	@echo "reports written to $(REPORTS)/ (the audit's, with its manifest, to $(REPORTS)/audit/)"
 
 # Every probe at work: local servers (an API server with an overlay of infra/ applied, OpenBao
 # with infra/vault loaded, PostgreSQL with the platform's schema, an mTLS port), then the live scan.

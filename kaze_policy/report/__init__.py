@@ -24,7 +24,13 @@ def reporter_for(fmt: str) -> Reporter:
     if fmt == "markdown":
         from kaze_policy.report.markdown import MarkdownReporter
         return MarkdownReporter()
+    if fmt == "oscal":
+        from kaze_policy.report.oscal import OscalReporter
+        return OscalReporter()
+    if fmt == "cucumber":
+        from kaze_policy.report.cucumber import CucumberReporter
+        return CucumberReporter()
     raise ValueError(f"unknown format {fmt!r}")
 
 
-FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
+FORMATS = ("text", "json", "sarif", "junit", "markdown", "html", "oscal")
