@@ -18,12 +18,14 @@ from typing import Any
 import click
 
 from kaze_policy import __version__
+from kaze_policy.bdd.features import DEFAULT_FEATURES_DIR
 from kaze_policy.catalog import DEFAULT_POLICY_DIR, load_catalog
+from kaze_policy.frameworks import FRAMEWORKS
 from kaze_policy.defaults import scan_defaults
 from kaze_policy.engine import ENGINES
 from kaze_policy.errors import KazePolicyError, UsageError, last_input
 from kaze_policy.report import FORMATS, reporter_for
-from kaze_policy.results import SEVERITY_RANK, ScanReport
+from kaze_policy.results import ERROR, SEVERITY_RANK, ScanReport
 from kaze_policy.selection import select_controls
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_ERROR = 0, 1, 2, 3
@@ -114,6 +116,36 @@ def _show_completion(ctx: click.Context, _param: click.Parameter, shell: str | N
     ctx.exit()
 
 
+def _cluster_options(command: Any) -> Any:
+    """The live cluster's options, the same for scan and audit."""
+    options = [
+        click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+                     help="Read a live cluster too, with the credentials of this kubeconfig (read only: list)."),
+        click.option("--context", "kube_context", metavar="NAME",
+                     help="The kubeconfig's context (default: its current one)."),
+        click.option("--in-cluster", is_flag=True,
+                     help="Read the cluster this runs in, with the pod's service-account credentials."),
+        click.option("--page-size", type=click.IntRange(min=1), default=500, show_default=True,
+                     help="Objects per list request to the API server."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _live_options(paths: tuple[str, ...], kubeconfig: Path | None, kube_context: str | None, in_cluster: bool,
+                  probes: Any) -> None:
+    """What a scan or an audit is given is something to judge, and each live option is sound
+    (before anything is read)."""
+    _check_cluster_options(kubeconfig, kube_context, in_cluster)
+    if not paths and kubeconfig is None and not in_cluster and probes.vault_addr is None and not probes.tls_probes \
+            and probes.database is None:
+        raise UsageError("nothing to scan: give PATHS, or --kubeconfig FILE (or --in-cluster) for a live cluster, "
+                         "--vault-addr URL, --database DSN or --tls-probe")
+    _check_endpoints(tuple(probes.tls_probes), kubeconfig is not None or in_cluster)
+    _check_dsn(probes.database)
+
+
 def _probe_options(command: Any) -> Any:
     """The live probes' options, the same for scan and snapshot (docs/probes.md)."""
     options = [
@@ -189,13 +221,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--root", type=click.Path(path_type=Path), metavar="DIR",
               help="The repository root: the tree a configuration's sboms folder must lie in "
                    "(default: the path scanned).")
-@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="Read a live cluster too, with the credentials of this kubeconfig (read only: list).")
-@click.option("--context", "kube_context", metavar="NAME", help="The kubeconfig's context (default: its current one).")
-@click.option("--in-cluster", is_flag=True,
-              help="Read the cluster this runs in, with the pod's service-account credentials.")
-@click.option("--page-size", type=click.IntRange(min=1), default=500, show_default=True,
-              help="Objects per list request to the API server.")
+@_cluster_options
 @_probe_options
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
 @click.option("-q", "--quiet", is_flag=True, help="Text report: only the failures and errors, one line each.")
@@ -215,13 +241,8 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
     from kaze_policy.probes.live import ProbeOptions
     from kaze_policy.scan import ScanOptions, run_scan
 
-    _check_cluster_options(kubeconfig, kube_context, in_cluster)
-    if not paths and kubeconfig is None and not in_cluster and vault_addr is None and not tls_probes \
-            and database is None:
-        raise UsageError("nothing to scan: give PATHS, or --kubeconfig FILE (or --in-cluster) for a live cluster, "
-                         "--vault-addr URL, --database DSN or --tls-probe")
-    _check_endpoints(tls_probes, kubeconfig is not None or in_cluster)
-    _check_dsn(database)
+    probes = ProbeOptions(vault_addr, vault_ca, database, list(tls_probes), signatures, signatures_from_registry)
+    _live_options(paths, kubeconfig, kube_context, in_cluster, probes)
     plan = _output_plan(formats, outputs)
     if config is not None and not config.is_file():
         raise UsageError("no such file", str(config))
@@ -230,9 +251,7 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
     options = ScanOptions(paths=list(paths), config=config, engine=engine, opa_url=opa_url,
                           max_file_bytes=max_file_size, controls=selected, exclude=list(exclude),
                           allow_remote=allow_remote, root=root, kubeconfig=kubeconfig, context=kube_context,
-                          in_cluster=in_cluster, page_size=page_size,
-                          probes=ProbeOptions(vault_addr, vault_ca, database, list(tls_probes), signatures,
-                                              signatures_from_registry))
+                          in_cluster=in_cluster, page_size=page_size, probes=probes)
     show_progress = progress if progress is not None else sys.stderr.isatty()
     if show_progress:
         report = _scan_with_progress(options, catalog)
@@ -330,11 +349,12 @@ def serve(cert: Path, key: Path, port: int, host: str, metrics_port: int, worker
 
 
 AUDIT_REPORTS = {"audit.json": "json", "audit.sarif": "sarif", "audit.junit.xml": "junit", "audit.txt": "text",
-                 "audit.md": "markdown", "audit.html": "html"}
+                 "audit.md": "markdown", "audit.html": "html", "audit.cucumber.json": "cucumber",
+                 "audit.oscal.json": "oscal"}
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="kaze-policy.yaml (default: the nearest one in or above each target).")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
@@ -342,31 +362,65 @@ AUDIT_REPORTS = {"audit.json": "json", "audit.sarif": "sarif", "audit.junit.xml"
 @click.option("--sign-key", type=click.Path(dir_okay=False, path_type=Path), metavar="KEY",
               help="Sign manifest.json with this Ed25519 private key (PEM): manifest.json.sig.")
 @click.option("--root", type=click.Path(path_type=Path), metavar="DIR",
-              help="The repository root a configuration's sboms folder may lie in (as for scan).")
+              help="The tree a configuration's sboms folder may lie in (default: the git repository that "
+                   "holds the paths, else the paths themselves).")
 @click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR)
+@click.option("--features", "features_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=DEFAULT_FEATURES_DIR, help="The Gherkin features to run: one scenario for every control.")
+@click.option("--framework", "frameworks", multiple=True, type=click.Choice(list(FRAMEWORKS)),
+              help="Group the results by this framework's controls, with the Kaze controls as evidence under "
+                   "each, and name the framework's controls the catalog does not cover (repeatable).")
+@_cluster_options
+@_probe_options
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
 def audit(paths: tuple[str, ...], config: Path | None, out: Path, sign_key: Path | None, root: Path | None,
-          policies: Path, progress: bool | None) -> None:
-    """Audit PATHS and write reports an auditor keeps: JSON, SARIF, JUnit and text, and
-    manifest.json (what was checked, with the SHA-256 of every policy, input and report;
-    signed with --sign-key). `verify-report DIR` proves later that nothing changed."""
+          policies: Path, features_dir: Path, frameworks: tuple[str, ...], kubeconfig: Path | None, kube_context: str | None, in_cluster: bool,
+          page_size: int, vault_addr: str | None, vault_ca: Path | None, database: str | None,
+          signatures: Path | None, signatures_from_registry: bool, tls_probes: tuple[str, ...],
+          progress: bool | None) -> None:
+    """Audit PATHS (folders of IaC, snapshots) and live systems (the options of scan): run the features (a scenario for every control, in plain English) on
+    what the scan's pipeline finds there, and write the reports an auditor keeps (HTML,
+    Markdown, Cucumber JSON, JUnit, SARIF, JSON, text) with manifest.json (what was checked,
+    with the SHA-256 of every policy, feature, input and report; signed with --sign-key).
+    `verify-report DIR` proves later that nothing changed."""
     from kaze_policy import _regorus
+    from kaze_policy.bdd.features import FeaturesError, coverage_problems, read_features
+    from kaze_policy.bdd.runner import run_features
+    from kaze_policy.frameworks.view import framework_view
+    from kaze_policy.probes.live import ProbeOptions
     from kaze_policy.report.manifest import (MANIFEST, SIGNATURE, build_manifest, input_files, manifest_bytes,
                                              sign)
-    from kaze_policy.scan import ScanOptions, run_scan
+    from kaze_policy.scan import ScanOptions, repository_of, run_scan
 
+    probes = ProbeOptions(vault_addr, vault_ca, database, list(tls_probes), signatures, signatures_from_registry)
+    _live_options(paths, kubeconfig, kube_context, in_cluster, probes)
     if config is not None and not config.is_file():
         raise UsageError("no such file", str(config))
+    _require_audit_extra()
     catalog = load_catalog(policies)
-    options = ScanOptions(paths=list(paths), config=config, root=root)
-    show_progress = progress if progress is not None else sys.stderr.isatty()
-    report = _scan_with_progress(options, catalog) if show_progress else run_scan(options, catalog)
+    try:
+        features = read_features(features_dir)
+        problems = coverage_problems(features, catalog)
+        if problems:
+            raise FeaturesError(problems)
+        options = ScanOptions(paths=list(paths), config=config, root=root or repository_of(list(paths)),
+                              kubeconfig=kubeconfig, context=kube_context, in_cluster=in_cluster,
+                              page_size=page_size, probes=probes)
+        show_progress = progress if progress is not None else sys.stderr.isatty()
+        report = _scan_with_progress(options, catalog) if show_progress else run_scan(options, catalog)
+        report.features = run_features(report, features_dir, features)
+        report.framework_views = [framework_view(name, report) for name in dict.fromkeys(frameworks)]
+    except FeaturesError as err:
+        for problem in err.problems:
+            click.echo(f"kaze-policy: {problem}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     from kaze_policy.report.text import TextReporter
     rendered = {name: (TextReporter(color=False) if fmt == "text" else reporter_for(fmt)).render(report).encode()
                 for name, fmt in AUDIT_REPORTS.items()}
     versions = {"kaze-policy": __version__, "engine": "embedded", "regorus": _regorus.REGORUS_VERSION}
     manifest = manifest_bytes(build_manifest(rendered, report.targets, input_files(Path(p) for p in paths if p != "-"),
-                                             catalog.policy_files, versions))
+                                             catalog.policy_files, versions,
+                                             features=[f.path for f in features]))
     signature = sign(manifest, sign_key) if sign_key is not None else None  # a bad key: before anything is written
     for name, data in rendered.items():
         _atomic_write(out / name, data.decode())
@@ -374,7 +428,18 @@ def audit(paths: tuple[str, ...], config: Path | None, out: Path, sign_key: Path
         _atomic_write(out / SIGNATURE, signature.decode())
     _atomic_write(out / MANIFEST, manifest.decode())  # last: a folder with a manifest is whole
     click.echo(f"kaze-policy: {len(rendered)} reports and {MANIFEST} written to {out}/", err=True)
-    sys.exit(exit_code(report, "low"))
+    unjudged = [s.name for f in report.features for s in f.scenarios if s.status == ERROR]
+    sys.exit(EXIT_ERROR if unjudged else exit_code(report, "low"))
+
+
+def _require_audit_extra() -> None:
+    """pytest-bdd runs the features and compliance-trestle writes OSCAL: the `audit` extra."""
+    import importlib.util
+
+    missing = [name for module, name in (("pytest_bdd", "pytest-bdd"), ("trestle", "compliance-trestle"))
+               if importlib.util.find_spec(module) is None]
+    if missing:
+        raise UsageError(f"audit needs {' and '.join(missing)}: pip install 'kaze-policy[audit]'")
 
 
 @main.command("verify-report")

@@ -133,6 +133,11 @@ class ScanReport:
     skipped: list[Skipped] = field(default_factory=list)
     # Every waiver of the configurations read, with what became of it (evaluate.Waivers.outcomes).
     waivers: list[dict[str, Any]] = field(default_factory=list)
+    # An audit's features, each scenario with its steps and verdict (kaze_policy/bdd/model.py
+    # FeatureResult); None for a scan, which runs none.
+    features: list[Any] | None = None
+    # The results by a framework's controls (`audit --framework`; frameworks/view.py FrameworkView).
+    framework_views: list[Any] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
         """Controls by status, and the findings waived (they are not failures, but not gone)."""
@@ -183,4 +188,5 @@ class ScanReport:
             "skipped": [s.to_json() for s in self.skipped],
             "waivers": self.waivers,
             "controls": [r.to_json() for r in self.results],
-        }
+        } | ({} if self.features is None else {"features": [f.to_json() for f in self.features]}) \
+            | ({"frameworks": [v.to_json() for v in self.framework_views]} if self.framework_views else {})

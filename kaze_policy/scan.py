@@ -329,6 +329,24 @@ def _tree(spec: TargetSpec, options: ScanOptions) -> Path:
     return given if given.is_dir() else given.parent
 
 
+def repository_of(paths: list[str]) -> Path | None:
+    """The git work tree that holds every path (the nearest folder with a `.git`), or None.
+
+    An audit names a cell's folder, and the cell's configuration may name SBOMs elsewhere in
+    its repository: the repository is then the tree the audit stays in. A scan keeps to the
+    paths it is given (a pull request's check names the tree it trusts with --root)."""
+    roots = set()
+    for given in paths:
+        if given == "-":
+            return None
+        path = Path(given).resolve()
+        found = next((p for p in (path, *path.parents) if (p / ".git").exists()), None)
+        if found is None:
+            return None
+        roots.add(found)
+    return roots.pop() if len(roots) == 1 else None
+
+
 def _outside(folder: str, resolved: Path, tree: Path, rooted: bool) -> str:
     """Why a sboms folder is refused, with the --root that would hold it when there is a sensible one."""
     if rooted:

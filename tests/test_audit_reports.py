@@ -15,7 +15,8 @@ from kaze_policy.catalog import load_catalog
 from tests.conftest import FIXTURES, run_cli
 
 CASE = FIXTURES / "KZ-TEN-05" / "fail" / "added-capability-job"
-REPORTS = ["audit.html", "audit.json", "audit.junit.xml", "audit.md", "audit.sarif", "audit.txt"]
+REPORTS = ["audit.cucumber.json", "audit.html", "audit.json", "audit.junit.xml", "audit.md", "audit.oscal.json",
+           "audit.sarif", "audit.txt"]
 
 
 def _keys(folder: Path) -> tuple[Path, Path]:

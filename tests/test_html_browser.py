@@ -16,6 +16,7 @@ from tests.conftest import IN_CI, INFRA, ROOT, run_cli
 from tests.report_cases import FAILING_CASE
 
 PASS_GREEN, FAIL_RED = (0x2E, 0x7D, 0x32), (0xC6, 0x28, 0x28)
+FAILED_STEP = (0xFD, 0xEC, 0xEA)  # the tint of a failed step's line
 SHOTS = ROOT / "reports" / "screenshots"
 
 
@@ -58,3 +59,28 @@ def test_the_shipped_cell_report_draws_its_summary(tmp_path: Path) -> None:
     colours = _screenshot(out / "audit.html", SHOTS / "customer-vpc-aws.png")
     assert PASS_GREEN in colours  # the chart is drawn (red is in its legend, failing or not)
     assert "No control failed" in (out / "audit.html").read_text()
+
+
+def test_a_failing_scenario_shows_its_steps_and_evidence(tmp_path: Path) -> None:
+    """The audit's report of the failing fixture, drawn whole: a failed Then step (its line
+    tinted, its mark red) with the findings under it; the screen around the first one is saved."""
+    from PIL import Image
+
+    out = tmp_path / "audit"
+    done = run_cli("audit", str(FAILING_CASE), "--out", str(out), "--no-progress")
+    assert done.returncode == 1, done.stderr
+    page, whole = out / "audit.html", tmp_path / "whole.png"
+    _screenshot(page, whole, height=20000)
+    with Image.open(whole) as image:
+        rgb = image.convert("RGB")
+        tinted = next((y for y in range(0, rgb.height, 2)
+                       if any(rgb.getpixel((x, y)) == FAILED_STEP for x in range(0, rgb.width, 4))), None)
+        assert tinted is not None, "no failed step is drawn"
+        shot = rgb.crop((0, max(0, tinted - 500), rgb.width, min(rgb.height, tinted + 600)))
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        shot.save(SHOTS / "failing-audit-scenario.png")
+        colours = {shot.getpixel((x, y)) for x in range(0, shot.width, 2) for y in range(0, shot.height, 2)}
+    assert FAIL_RED in colours  # the fail badge and the failed step's mark, beside the tinted line
+    section = page.read_text().split('id="KZ-TEN-05"')[1].split("</section>")[0]
+    assert "Scenario:" in section and "<strong>Then</strong>" in section and 'class="failed"' in section
+    assert "Evidence:" in section and "NET_ADMIN" in section

@@ -92,3 +92,11 @@ def test_installed_wheel_scans_outside_the_checkout(tmp_path: Path) -> None:
 
     assert installed[0] == 1 and installed[1]["summary"]["error"] == 0
     assert installed == checkout
+
+    # The audit, from the wheel's own features and framework lists.
+    audited = _run(tmp_path / "venv" / "bin" / "kaze-policy", "audit", "case", "--out", "out", "--framework", "cis",
+                   "--no-progress", cwd=work, env=env)
+    assert audited.returncode == 1, audited.stderr
+    audit = json.loads((work / "out" / "audit.json").read_text())
+    assert sum(len(f["scenarios"]) for f in audit["features"]) == len(installed[1]["controls"])
+    assert audit["frameworks"][0]["name"] == "cis" and audit["frameworks"][0]["uncovered"]

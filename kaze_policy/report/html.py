@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from html import escape
 
+from kaze_policy.bdd.model import FAILED, FeatureResult, ScenarioResult, StepResult
 from kaze_policy.catalog import Control
+from kaze_policy.frameworks.view import FrameworkView
 from kaze_policy.report.interface import Reporter
 from kaze_policy.results import SEVERITY_RANK, STATUSES, ControlResult, ScanReport
 
 FAMILY_NAMES = {"audit": "Audit logs", "duties": "Separation of duties", "egress": "Egress allowlists",
                 "mtls": "mTLS everywhere", "portability": "Portability", "secrets": "Secrets and keys",
                 "supply_chain": "Supply chain", "tenancy": "Tenant isolation"}
+STEP_MARKS = {"passed": "&#10003;", "failed": "&#10007;", "skipped": "&#8211;"}
 COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "error": "#6a1b9a", "waived": "#ef6c00", "not_applicable": "#9e9e9e"}
 STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#212121}
@@ -27,6 +30,10 @@ td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:right}th:first-child
 .badge{display:inline-block;padding:0 .5rem;border-radius:.6rem;color:#fff;font-size:.85em;font-weight:600}
 section.control{border-left:4px solid #ccc;padding:.2rem 0 .2rem 1rem;margin:1rem 0}
 code{background:#f3f3f3;padding:0 .2rem;word-break:break-all}.legend span{margin-right:1rem}
+.scenario{background:#fafafa;border:1px solid #e0e0e0;padding:.1rem .8rem;margin:.5rem 0}
+.scenario ol{list-style:none;padding-left:.5rem}.scenario pre{white-space:pre-wrap;margin:.2rem 0 .2rem 1.5rem;font-size:.85em}
+li.passed .mark{color:#2e7d32}li.failed .mark{color:#c62828}li.skipped .mark{color:#9e9e9e}
+li.failed{background:#fdecea}
 @media print{body{margin:0;max-width:none;font-size:11pt}section.control{break-inside:avoid}
 .badge{border:1px solid #000;color:#000!important;background:none!important}a{color:inherit}}
 """
@@ -57,9 +64,12 @@ class HtmlReporter(Reporter):
                            f"{t['resources']} resources)</li>" for t in report.targets) + "</ul>",
                  _verdict(report), "<h2>By family</h2>", _chart(families), "<h2>By severity</h2>",
                  _severity_table(report)]
+        parts += [_framework(view) for view in report.framework_views]
+        features = {tag: f for f in report.features or [] for tag in f.tags}
+        scenarios = {c: s for f in report.features or [] for s in f.scenarios for c in s.controls}
         for family, results in sorted(families.items()):
-            parts.append(f"<h2>{escape(FAMILY_NAMES.get(family, family))}</h2>")
-            parts += [_control(result) for result in results]
+            parts.append(_family_heading(family, features.get(family)))
+            parts += [_control(result, scenarios.get(result.control.id)) for result in results]
         parts.append("</body></html>")
         return "\n".join(parts) + "\n"
 
@@ -113,11 +123,54 @@ def _severity_table(report: ScanReport) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
-def _control(result: ControlResult) -> str:
+def _framework(view: FrameworkView) -> str:
+    """The results under each framework control the catalog cites, then what it does not cover."""
+    fw = view.framework
+    rows = "".join(f"<tr><td><code>{escape(row.control.id)}</code></td><td>{escape(row.control.group)}</td>"
+                   f"<td>{_badge(row.status)}</td><td>"
+                   + ", ".join(f'<a href="#{escape(r.control.id)}">{escape(r.control.id)}</a> ({escape(r.status)})'
+                               for _, r in row.evidence) + "</td></tr>" for row in view.rows)
+    groups: dict[str, list[str]] = {}
+    for control in view.uncovered:
+        groups.setdefault(control.group, []).append(control.id)
+    left = "".join(f"<li>{escape(group)}: {escape(', '.join(ids))}</li>" for group, ids in groups.items())
+    return (f"<h2>{escape(fw.title)} ({escape(fw.version)})</h2>"
+            f"<p>{len(view.rows)} of its controls are evidenced by the catalog; "
+            f"{len(view.uncovered)} are not covered by any Kaze control and need other evidence.</p>"
+            f'<table><tr><th>control</th><th>group</th><th>status</th><th>Kaze controls</th></tr>{rows}</table>'
+            f"<p>Not covered by the catalog:</p><ul>{left}</ul>")
+
+
+def _family_heading(family: str, feature: FeatureResult | None) -> str:
+    """The family's heading; in an audit, its feature's name and what it protects."""
+    if feature is None:
+        return f"<h2>{escape(FAMILY_NAMES.get(family, family))}</h2>"
+    return (f"<h2>Feature: {escape(feature.name)}</h2><p class=\"meta\">{escape(feature.description)} "
+            f"<small>(<code>{escape(feature.file)}</code>)</small></p>")
+
+
+def _scenario(scenario: ScenarioResult, findings_below: bool) -> str:
+    """The scenario as the auditor reads it in the feature, each step with its outcome and
+    what it found (a failure's findings are listed in full just below, not twice)."""
+    def said(step: StepResult) -> str:
+        if step.status == FAILED and findings_below and scenario.status == "fail":
+            return "<pre>The findings below are its evidence.</pre>"
+        return f"<pre>{escape(step.message)}</pre>" if step.message else ""
+
+    steps = "".join(f'<li class="{escape(s.status)}"><span class="mark">{STEP_MARKS.get(s.status, "?")}</span> '
+                    f"<strong>{escape(s.keyword)}</strong> {escape(s.text)} <small>({escape(s.status)})</small>"
+                    + said(s) + "</li>" for s in scenario.steps)
+    return (f'<div class="scenario"><p><strong>Scenario:</strong> {escape(scenario.name)} '
+            f"<small>{escape(' '.join('@' + t for t in scenario.tags))}</small></p><ol>{steps}</ol></div>")
+
+
+def _control(result: ControlResult, scenario: ScenarioResult | None = None) -> str:
     control = result.control
     parts = [f'<section class="control" id="{escape(control.id)}" style="border-color:{COLOURS[result.status]}">',
              f"<h3>{escape(control.id)} {_badge(result.status)} <small>{escape(control.severity)}</small></h3>",
              f"<p><strong>{escape(control.title)}</strong></p>"]
+    if scenario is not None:
+        parts.append(_scenario(scenario, bool(result.findings)))
     if control.description:
         parts.append(f"<p>{escape(control.description)}</p>")
     if result.reason:

@@ -41,7 +41,8 @@ def input_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def build_manifest(reports: dict[str, bytes], targets: list[dict[str, Any]], inputs: list[Path],
-                   policies: list[Path], versions: dict[str, str], taken: dt.datetime | None = None) -> dict[str, Any]:
+                   policies: list[Path], versions: dict[str, str], taken: dt.datetime | None = None,
+                   features: Iterable[Path] = ()) -> dict[str, Any]:
     """The manifest of one audit: `reports` are the report files (name → content) it writes."""
     return {
         "apiVersion": MANIFEST_VERSION,
@@ -49,6 +50,7 @@ def build_manifest(reports: dict[str, bytes], targets: list[dict[str, Any]], inp
         "tool": versions,
         "targets": [{"name": t["name"], "path": t["path"], "kind": t["kind"]} for t in targets],
         "policies": {str(p): sha256(p.read_bytes()) for p in policies},
+        "features": {str(p): sha256(p.read_bytes()) for p in features},
         "inputs": {str(p): sha256(p.read_bytes()) for p in inputs},
         "reports": {name: sha256(data) for name, data in sorted(reports.items())},
     }

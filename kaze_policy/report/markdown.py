@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from kaze_policy.frameworks.view import FrameworkView
 from kaze_policy.report.interface import Reporter
 from kaze_policy.results import ERROR, FAIL, NOT_APPLICABLE, PASS, SEVERITY_RANK, STATUSES, WAIVED, ScanReport
 
@@ -50,7 +51,23 @@ class MarkdownReporter(Reporter):
             lines += ["", "## Waivers applied", ""]
             lines += [f"- {cid} {code(f.where)}: {escape(f.waiver['reason'])} (by {escape(f.waiver['by'])}, "
                       f"until {escape(f.waiver['until'])})" for cid, f in waived if f.waiver]
+        for view in report.framework_views:
+            lines += ["", *_framework(view)]
         return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _framework(view: FrameworkView) -> list[str]:
+    fw = view.framework
+    lines = [f"## {escape(fw.title)} ({escape(fw.version)})", "",
+             f"{len(view.rows)} of its controls are evidenced by the catalog; {len(view.uncovered)} are not "
+             "covered by any Kaze control and need other evidence.", "",
+             "| control | group | status | Kaze controls |", "| --- | --- | --- | --- |"]
+    lines += [f"| {code(row.control.id)} | {escape(row.control.group)} | {row.status.replace('_', ' ')} | "
+              + ", ".join(f"{r.control.id} ({r.status.replace('_', ' ')})" for _, r in row.evidence) + " |"
+              for row in view.rows]
+    if view.uncovered:
+        lines += ["", "Not covered by the catalog: " + ", ".join(code(c.id) for c in view.uncovered)]
+    return lines
 
 
 def _summary(report: ScanReport) -> list[str]:

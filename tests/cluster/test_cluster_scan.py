@@ -85,6 +85,19 @@ def test_live_scan_of_an_applied_overlay_gives_the_verdicts_of_its_files(live_cl
     assert_live_verdicts_are_the_files(live_cluster, applied, OVERLAY)
 
 
+def test_the_features_run_against_the_live_cluster(live_cluster: LiveCluster, applied: Applied,
+                                                   tmp_path: Path) -> None:
+    """`audit --kubeconfig`: each scenario has the verdict the live scan gives its control."""
+    audited = run_cli("audit", "--kubeconfig", str(live_cluster.kubeconfig), "--config", str(CONFIG), "--root",
+                      str(INFRA), "--out", str(tmp_path), "--no-progress")
+    live = live_scan(live_cluster)
+    assert audited.returncode == live.returncode, audited.stderr
+    audit = json.loads((tmp_path / "audit.json").read_text())
+    assert audit["targets"][0]["kind"] == "cluster"
+    scenarios = {s["controls"][0]: s["status"] for f in audit["features"] for s in f["scenarios"]}
+    assert scenarios == {cid: status for cid, (status, _) in _verdicts(_report(live)).items()}
+
+
 @pytest.mark.parametrize("overlay", sorted(o.name for o in OVERLAY.parent.iterdir() if o != OVERLAY))
 def test_each_other_overlay_applied_to_a_fresh_server_gives_the_verdicts_of_its_files(kustomize: str,
                                                                                      overlay: str) -> None:
