@@ -19,7 +19,6 @@ from kaze_policy.errors import InputError, KazePolicyError, UsageError
 from kaze_policy.evaluate import Waivers, default_workers, evaluate_target, merge
 from kaze_policy.inventory import CONFIG_ID, CONFIG_KIND, Inventory, Origin, Resource, Target
 from kaze_policy.probes.live import ProbeOptions, run_probes
-from kaze_policy.probes.tls import running_pods
 from kaze_policy.results import ERROR, NOT_APPLICABLE, ScanReport, TargetResult
 from kaze_policy.sources.cluster import CLUSTER_SCOPE, DEFAULT_PAGE_SIZE, ClusterRead, is_snapshot, load_snapshot, needs
 from kaze_policy.sources.discover import CONFIG_FILE, Found, TargetSpec, discover, nearest_config
@@ -141,8 +140,7 @@ def _load_live(options: ScanOptions, loaded: Loaded, explicit: dict | None,
     """The live systems as one target: the cluster's objects and what each probe read. A system
     that cannot be read is recorded, and the controls of its scope are errors."""
     read = _read_cluster(options, loaded, controls) if options.kubeconfig is not None or options.in_cluster else None
-    pods = None if read is None else running_pods([r.obj for r in read.inventory.resources if r.kind == "Pod"])
-    documents, failures = run_probes(options.probes, pods, read.inventory.resources if read is not None else None)
+    documents, failures = run_probes(options.probes, read.inventory.resources if read is not None else None)
     loaded.unreachable.extend(failures)
     if read is None and not documents:
         return

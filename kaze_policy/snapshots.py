@@ -16,7 +16,6 @@ from typing import Any
 from kaze_policy.catalog import load_catalog
 from kaze_policy.probes import ProbeFailed
 from kaze_policy.probes.live import ProbeOptions, run_probes, verify_images
-from kaze_policy.probes.tls import running_pods
 from kaze_policy.sources.cluster import ClusterRead, ReadOptions, kinds_to_read, read_cluster, snapshot_document
 
 
@@ -24,8 +23,7 @@ def take_snapshot(cluster: ReadOptions | None, probes: ProbeOptions, policies: P
                                                                                              ClusterRead | None]:
     """The snapshot document, and the cluster's read (for what it could not list), if one was read."""
     read = read_cluster(cluster, kinds_to_read(load_catalog(policies).controls)) if cluster is not None else None
-    pods = None if read is None else running_pods([r.obj for r in read.inventory.resources if r.kind == "Pod"])
-    documents, failures = run_probes(probes, pods, read.inventory.resources if read is not None else None)
+    documents, failures = run_probes(probes, read.inventory.resources if read is not None else None)
     if failures:
         system, why, scope = failures[0]
         raise ProbeFailed(why, system, scope)

@@ -213,6 +213,9 @@ def unreadable_tree() -> Iterator[Path]:
 # nobody); any other user simply runs it.
 _AS_NOBODY = """
 import os, sys
+# Everything a scan imports, before the drop: the interpreter's own library lies in root's home,
+# which nobody may read (ssl comes with the probes, lazily).
+import ssl
 import kaze_policy.cli as cli, kaze_policy.scan
 if os.geteuid() == 0:
     os.setgroups([]); os.setgid(65534); os.setuid(65534)

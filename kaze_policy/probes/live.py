@@ -41,19 +41,19 @@ class ProbeOptions:
 AUTO = "auto"  # --tls-probe auto: every service port of the tenant and shared namespaces
 
 
-def run_probes(options: ProbeOptions, pods: list[dict[str, Any]] | None,
-               cluster: list[Any] | None = None) -> tuple[list[Document], list[Failure]]:
-    """What each probe read; `pods`: the running pods of the cluster read with them, if one was,
-    and `cluster`: its resources (for the services `--tls-probe auto` probes)."""
+def run_probes(options: ProbeOptions, cluster: list[Any] | None = None) -> tuple[list[Document], list[Failure]]:
+    """What each probe read; `cluster`: the resources of the cluster read with them, if one was
+    (its services are what `--tls-probe auto` probes, its running pods what the mesh ports serve)."""
     documents: list[Document] = []
     failures: list[Failure] = []
     cluster_fields: dict[str, Any] = {}
     systems = []
     if options.tls_probes:
-        from kaze_policy.probes.tls import parse_endpoint, probe_tls, service_endpoints
+        from kaze_policy.probes.tls import parse_endpoint, probe_tls, running_pods, service_endpoints
         endpoints = [parse_endpoint(text) for text in options.tls_probes if text != AUTO]  # checked by the CLI
         if AUTO in options.tls_probes:
             endpoints += service_endpoints(cluster or [])
+        pods = None if cluster is None else running_pods([r.obj for r in cluster if r.kind == "Pod"])
         cluster_fields.update({k: v for k, v in probe_tls(endpoints, pods).items() if k in ("tlsProbes", "pods")})
         systems.append("tls probes")
     if options.database is not None:

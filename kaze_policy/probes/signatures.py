@@ -113,8 +113,9 @@ def probe_signatures(images: Iterable[str], folder: Path | None, signers: Sequen
         digest = image_digest(image)
         if digest is None:
             continue
-        if folder is not None and _bundles_for(folder, digest) or registry is None:
-            signature = _signature_of(folder, digest, staging, signers) if folder is not None else \
+        in_folder = _bundles_for(folder, digest) if folder is not None else {}  # read once, judged below
+        if in_folder or registry is None:
+            signature = _signature_of(in_folder, folder, digest, staging, signers) if folder is not None else \
                 _failed(f"no Sigstore bundle for {digest}")
         else:
             signature = _best(registry(image, digest), digest, staging, signers, image)
@@ -171,8 +172,9 @@ def _check_folder(folder: Path) -> None:
                           str(folder), SUPPLY_CHAIN_SCOPE) from None
 
 
-def _signature_of(folder: Path, digest: str, staging: bool, signers: Sequence[Mapping[str, Any]]) -> Signature:
-    bundles = _bundles_for(folder, digest)
+def _signature_of(bundles: dict[str, bytes], folder: Path, digest: str, staging: bool,
+                  signers: Sequence[Mapping[str, Any]]) -> Signature:
+    """The verdict of the folder's bundles for `digest` (file name -> content, as read)."""
     if not bundles:
         return _failed(f"no Sigstore bundle for {digest} in {folder}")
     if len(set(bundles.values())) > 1:  # which one was meant cannot be told: neither is taken
