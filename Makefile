@@ -10,7 +10,7 @@ TOOLS := .tools/bin
 REPORTS := reports
 DEMO_TARGET := infra
 
-.PHONY: all demo demo-live test tools scan-tools cluster-tools postgres chromium venv bench bench-webhook fuzz soak lint-rego clean bootstrap-rbac mutation
+.PHONY: all demo demo-live test tools scan-tools cluster-tools policyreport-crds postgres chromium venv bench bench-webhook fuzz soak lint-rego clean bootstrap-rbac mutation docs sbom
 
 all: test
 
@@ -73,6 +73,25 @@ $(TOOLS)/etcd: tools/etcd/go.mod tools/etcd/go.sum
 
 cluster-tools: $(TOOLS)/kube-apiserver $(TOOLS)/etcd
 
+# The Policy Report CRDs (wgpolicyk8s.io/v1alpha2) as Kyverno ships them, for the tests of
+# `--format policyreport` (each report against their schemas) and `audit --apply-reports`
+# (installed in the test API server). Kyverno's module, at the version and checksum pinned here,
+# is downloaded into the Go module cache (verified by the go command, then against the pin) and
+# its two CRD files copied to .tools/crds: generated, never committed.
+KYVERNO_MODULE := github.com/kyverno/kyverno
+KYVERNO_VERSION := v1.19.1
+KYVERNO_SUM := h1:/MkgFii3/VlQfKR1JpC9tVwNNVNQTt2S4U6qCsafsTU=
+CRDS := .tools/crds
+POLICYREPORT_CRDS := $(CRDS)/wgpolicyk8s.io_policyreports.yaml $(CRDS)/wgpolicyk8s.io_clusterpolicyreports.yaml
+$(POLICYREPORT_CRDS) &: Makefile
+	mkdir -p $(CRDS)
+	out=$$(go mod download -json $(KYVERNO_MODULE)@$(KYVERNO_VERSION)) || { echo "$$out" >&2; exit 1; }; \
+	set -- $$(echo "$$out" | $(PYTHON) -c 'import json, sys; m = json.load(sys.stdin); print(m["Dir"], m["Sum"])'); \
+	test "$$2" = "$(KYVERNO_SUM)" || { echo "$(KYVERNO_MODULE)@$(KYVERNO_VERSION): checksum $$2, pinned $(KYVERNO_SUM)" >&2; exit 1; }; \
+	install -m 0644 $(addprefix $$1/config/crds/policyreport/,$(notdir $(POLICYREPORT_CRDS))) $(CRDS)/
+
+policyreport-crds: $(POLICYREPORT_CRDS)
+
 # PostgreSQL, for the tests of the database probe (tests/probes/postgres_server.py starts one in
 # a temporary folder): Debian's package, installed when no initdb is found.
 postgres:
@@ -91,17 +110,46 @@ $(TOOLS)/oci-registry: tools/oci-registry/go.mod tools/oci-registry/go.sum tools
 	cd tools/oci-registry && go build -o ../../$(TOOLS)/oci-registry .
 	touch $@
 
+# gator, Gatekeeper's own test runner, for the suites `kaze-policy export gatekeeper` writes
+# (tests/test_gatekeeper_export.py): built from the Gatekeeper release pinned in tools/gator/go.mod,
+# its version stamped as Gatekeeper's release build does.
+$(TOOLS)/gator: tools/gator/go.mod tools/gator/go.sum
+	mkdir -p $(TOOLS)
+	cd tools/gator && v=$$(go list -m -f '{{.Version}}' github.com/open-policy-agent/gatekeeper/v3) && \
+		go build -ldflags "-X github.com/open-policy-agent/gatekeeper/v3/pkg/version.Version=$$v" \
+			-o ../../$(TOOLS)/gator github.com/open-policy-agent/gatekeeper/v3/cmd/gator
+	touch $@
+
 # vegeta, the HTTP load generator of the webhook's benchmark (a module of its own).
 $(TOOLS)/vegeta: tools/vegeta/go.mod tools/vegeta/go.sum
 	mkdir -p $(TOOLS)
 	cd tools/vegeta && go build -o ../../$(TOOLS)/vegeta github.com/tsenart/vegeta/v12
 	touch $@
 
+# Checkov, for `scan --checkov` (kaze_policy/checkov.py) and its tests: a separate tool in a
+# virtual environment of its own, as the Go tools are, for its pins would downgrade what
+# kaze-policy needs (cyclonedx-python-lib, packageurl-python, packaging). Pinned here; the
+# stamp names the version, so a new pin builds a fresh environment. It runs offline: see
+# kaze_policy/checkov.py for the flags and variables that keep it from the network.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .tools/checkov-venv
+$(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION):
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	touch $@
+
+$(TOOLS)/checkov: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+	mkdir -p $(TOOLS)
+	ln -sfn ../checkov-venv/bin/checkov $@
+	touch $@
+
 # What the file scan needs: `make demo` builds these and nothing else (the built-in roles of
 # the RBAC analysis are the committed $(BOOTSTRAP_RBAC); the Kubernetes tools are for the tests).
 scan-tools: $(TOOLS)/opa $(TOOLS)/kustomize $(TOOLS)/yaml2json
 
-tools: scan-tools $(K8S_TOOLS) $(BOOTSTRAP_RBAC) cluster-tools $(TOOLS)/vegeta $(TOOLS)/oci-registry postgres chromium
+tools: scan-tools $(K8S_TOOLS) $(BOOTSTRAP_RBAC) cluster-tools policyreport-crds $(TOOLS)/vegeta $(TOOLS)/oci-registry $(TOOLS)/gator $(TOOLS)/checkov postgres chromium
 
 demo: venv scan-tools
 	mkdir -p $(REPORTS)
@@ -152,6 +200,22 @@ MUTANTS ?=
 mutation: venv tools
 	$(PY) tools/mutation/run.py --workers $(MUTATION_WORKERS) $(if $(MUTATION_RESUME),--resume) $(MUTATE) \
 		$(if $(MUTANTS),--mutants $(MUTANTS))
+
+# docs/controls.md, the catalog as a page (each SARIF rule's helpUri links to its control's
+# section): generated from the METADATA of rego/ and the fixtures, never edited by hand, and
+# committed; tests/test_controls_doc.py fails when it differs from a fresh generation.
+docs: venv
+	$(PY) -m kaze_policy.report.controls_doc > docs/controls.md.tmp && mv docs/controls.md.tmp docs/controls.md
+
+# kaze-policy's own CycloneDX SBOM (tools/sbom.py, cyclonedx-python-lib): kaze-policy and every
+# distribution it needs at run time, as installed in .venv, each with its purl, licence and a
+# SHA-256 (of its wheel for kaze-policy itself, built here by maturin, warm after `make venv`;
+# of its installed files for the rest: tools/sbom.py says why).
+SBOM := $(REPORTS)/sbom/kaze-policy.cdx.json
+sbom: venv
+	rm -rf dist/sbom
+	$(PY) -m maturin build --release --locked --interpreter $(PY) --compatibility off --quiet -o dist/sbom
+	$(PY) tools/sbom.py --wheels dist/sbom --output $(SBOM)
 
 lint-rego: tools
 	$(TOOLS)/opa fmt --list --fail rego

@@ -7,10 +7,10 @@ itself stopped (an internal error, out of memory). Never a traceback but with --
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
-import tempfile
 import traceback
 from pathlib import Path
 from typing import Any
@@ -221,6 +221,13 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--root", type=click.Path(path_type=Path), metavar="DIR",
               help="The repository root: the tree a configuration's sboms folder must lie in "
                    "(default: the path scanned).")
+@click.option("--baseline", "baseline", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Fail only on findings not in this baseline (kaze-policy baseline create); the others "
+                   "are reported as unchanged, and the baseline's findings found no more as fixed.")
+@click.option("--checkov", "checkov", is_flag=True,
+              help="Run Checkov's own checks too (Terraform, Kubernetes, Dockerfiles of PATHS), at the same "
+                   "time; reported as a framework of their own, never in the Kaze controls. A failed check "
+                   "makes the exit 1, a Checkov crash 3. Needs checkov: make tools, or pipx install checkov.")
 @_cluster_options
 @_probe_options
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
@@ -230,7 +237,8 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
          skip_controls: tuple[str, ...], max_file_size: int, exclude: tuple[str, ...], allow_remote: bool,
          root: Path | None, kubeconfig: Path | None, kube_context: str | None, in_cluster: bool, page_size: int,
          vault_addr: str | None, vault_ca: Path | None, database: str | None, signatures: Path | None,
-         signatures_from_registry: bool, tls_probes: tuple[str, ...], progress: bool | None, quiet: bool) -> None:
+         signatures_from_registry: bool, tls_probes: tuple[str, ...], progress: bool | None, quiet: bool,
+         baseline: Path | None = None, checkov: bool = False) -> None:
     """Scan Kubernetes manifests, Kustomize overlays, Terraform and Vault policies, and live clusters.
 
     PATHS are files and folders; - reads a stream of manifests from standard input
@@ -248,17 +256,51 @@ def scan(paths: tuple[str, ...], config: Path | None, formats: tuple[str, ...], 
         raise UsageError("no such file", str(config))
     catalog = load_catalog(policies)
     selected = select_controls(catalog, list(controls), list(skip_controls))  # before any input is read
+    accepted = _read_baseline(baseline)  # a bad baseline too
     options = ScanOptions(paths=list(paths), config=config, engine=engine, opa_url=opa_url,
                           max_file_bytes=max_file_size, controls=selected, exclude=list(exclude),
                           allow_remote=allow_remote, root=root, kubeconfig=kubeconfig, context=kube_context,
                           in_cluster=in_cluster, page_size=page_size, probes=probes)
     show_progress = progress if progress is not None else sys.stderr.isatty()
-    if show_progress:
-        report = _scan_with_progress(options, catalog)
-    else:
-        report = run_scan(options, catalog)
+    checkov_run = _start_checkov(options) if checkov else None  # in parallel with the Kaze scan
+    try:
+        if show_progress:
+            report = _scan_with_progress(options, catalog)
+        else:
+            report = run_scan(options, catalog)
+    except BaseException:
+        if checkov_run is not None:
+            checkov_run.cancel()
+        raise
+    if checkov_run is not None:
+        report.checkov = checkov_run.result()
+        if report.checkov.error:
+            click.echo(f"kaze-policy: checkov: error: {report.checkov.error}", err=True)
+    _check_annotated_controls(report, catalog)
+    if accepted is not None and baseline is not None:
+        from kaze_policy.baseline import apply_baseline
+        apply_baseline(report, accepted, str(baseline))
     _write_reports(report, plan, quiet)
     sys.exit(exit_code(report, fail_on))
+
+
+def _start_checkov(options: Any) -> Any:
+    """Checkov on the same paths, in a thread (kaze_policy/checkov.py); not installed: exit 2."""
+    from kaze_policy.checkov import CheckovRun, find_checkov
+    return CheckovRun(find_checkov(), options.paths, live=options.live)
+
+
+def _read_baseline(path: Path | None) -> list[dict[str, Any]] | None:
+    if path is None:
+        return None
+    from kaze_policy.baseline import read_baseline
+    return read_baseline(path)
+
+
+def _check_annotated_controls(report: ScanReport, catalog: Any) -> None:
+    """A waive annotation naming no control of the catalog is reported invalid (evaluate.py)."""
+    from kaze_policy.evaluate import mark_unknown_controls
+    mark_unknown_controls(report.waivers, (c.id for c in catalog.controls))
 
 
 @main.command()
@@ -373,11 +415,14 @@ AUDIT_REPORTS = {"audit.json": "json", "audit.sarif": "sarif", "audit.junit.xml"
 @_cluster_options
 @_probe_options
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a terminal).")
+@click.option("--apply-reports", is_flag=True,
+              help="Then create or update the audit's PolicyReports (wgpolicyk8s.io/v1alpha2, one per namespace "
+                   "with findings, and a ClusterPolicyReport) in the cluster of --kubeconfig or --in-cluster.")
 def audit(paths: tuple[str, ...], config: Path | None, out: Path, sign_key: Path | None, root: Path | None,
           policies: Path, features_dir: Path, frameworks: tuple[str, ...], kubeconfig: Path | None, kube_context: str | None, in_cluster: bool,
           page_size: int, vault_addr: str | None, vault_ca: Path | None, database: str | None,
           signatures: Path | None, signatures_from_registry: bool, tls_probes: tuple[str, ...],
-          progress: bool | None) -> None:
+          progress: bool | None, apply_reports: bool) -> None:
     """Audit PATHS (folders of IaC, snapshots) and live systems (the options of scan): run the features (a scenario for every control, in plain English) on
     what the scan's pipeline finds there, and write the reports an auditor keeps (HTML,
     Markdown, Cucumber JSON, JUnit, SARIF, JSON, text) with manifest.json (what was checked,
@@ -394,10 +439,13 @@ def audit(paths: tuple[str, ...], config: Path | None, out: Path, sign_key: Path
 
     probes = ProbeOptions(vault_addr, vault_ca, database, list(tls_probes), signatures, signatures_from_registry)
     _live_options(paths, kubeconfig, kube_context, in_cluster, probes)
+    if apply_reports and kubeconfig is None and not in_cluster:
+        raise UsageError("--apply-reports writes to a cluster: give --kubeconfig FILE or --in-cluster")
     if config is not None and not config.is_file():
         raise UsageError("no such file", str(config))
     _require_audit_extra()
     catalog = load_catalog(policies)
+    taken = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     try:
         features = read_features(features_dir)
         problems = coverage_problems(features, catalog)
@@ -408,7 +456,9 @@ def audit(paths: tuple[str, ...], config: Path | None, out: Path, sign_key: Path
                               page_size=page_size, probes=probes)
         show_progress = progress if progress is not None else sys.stderr.isatty()
         report = _scan_with_progress(options, catalog) if show_progress else run_scan(options, catalog)
+        _check_annotated_controls(report, catalog)
         report.features = run_features(report, features_dir, features)
+        report.taken = taken.isoformat()
         report.framework_views = [framework_view(name, report) for name in dict.fromkeys(frameworks)]
     except FeaturesError as err:
         for problem in err.problems:
@@ -420,7 +470,7 @@ def audit(paths: tuple[str, ...], config: Path | None, out: Path, sign_key: Path
     versions = {"kaze-policy": __version__, "engine": "embedded", "regorus": _regorus.REGORUS_VERSION}
     manifest = manifest_bytes(build_manifest(rendered, report.targets, input_files(Path(p) for p in paths if p != "-"),
                                              catalog.policy_files, versions,
-                                             features=[f.path for f in features]))
+                                             taken=taken, features=[f.path for f in features]))
     signature = sign(manifest, sign_key) if sign_key is not None else None  # a bad key: before anything is written
     for name, data in rendered.items():
         _atomic_write(out / name, data.decode())
@@ -429,7 +479,21 @@ def audit(paths: tuple[str, ...], config: Path | None, out: Path, sign_key: Path
     _atomic_write(out / MANIFEST, manifest.decode())  # last: a folder with a manifest is whole
     click.echo(f"kaze-policy: {len(rendered)} reports and {MANIFEST} written to {out}/", err=True)
     unjudged = [s.name for f in report.features for s in f.scenarios if s.status == ERROR]
-    sys.exit(EXIT_ERROR if unjudged else exit_code(report, "low"))
+    refused = apply_reports and not _apply_policy_reports(report, kubeconfig, kube_context)
+    sys.exit(EXIT_ERROR if unjudged or refused else exit_code(report, "low"))
+
+
+def _apply_policy_reports(report: ScanReport, kubeconfig: Path | None, kube_context: str | None) -> bool:
+    """`audit --apply-reports`, after the reports are written: one line per report; False when
+    the server refused one (the others are applied all the same)."""
+    from kaze_policy.report.policyreport import policy_reports
+    from kaze_policy.report.policyreport_apply import apply_reports
+    from kaze_policy.sources.cluster import ReadOptions
+
+    outcomes = apply_reports(policy_reports(report), ReadOptions(kubeconfig, kube_context))
+    for outcome in outcomes:
+        click.echo(f"kaze-policy: {outcome.line()}", err=True)
+    return all(outcome.error is None for outcome in outcomes)
 
 
 def _require_audit_extra() -> None:
@@ -459,6 +523,81 @@ def verify_report(folder: Path, key: Path | None) -> None:
         sys.exit(EXIT_FAIL)
     click.echo(f"{folder}: every report is as the audit wrote it" + (", and the manifest's signature verifies"
                                                                    if key is not None else ""))
+
+
+@main.command()
+@click.argument("control_id", metavar="KZ-ID")
+@click.argument("resource")
+@click.option("--reason", required=True, help="Why the finding is accepted for now.")
+@click.option("--until", "until", required=True, metavar="YYYY-MM-DD", help="The last day the waiver holds.")
+@click.option("--by", "by", required=True, metavar="WHO", help="Who decided (a person or team).")
+@click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="kaze-policy.yaml to edit (default: .kaze-policy.toml's config, else the nearest one in or "
+                   "above the current folder).")
+@click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR,
+              show_default=False, help="Folder of Rego policies whose ids are valid (default: the shipped catalog).")
+def waive(control_id: str, resource: str, reason: str, until: str, by: str, config: Path | None,
+          policies: Path) -> None:
+    """Add a waiver of control KZ-ID for RESOURCE (an id such as Deployment/ns/name, or a glob)
+    to kaze-policy.yaml, keeping every other byte of the file (comments, order, quoting)."""
+    from kaze_policy.sources.discover import nearest_config
+    from kaze_policy.waive import NewWaiver, add_waiver, check_request
+
+    # The configuration scan would use: --config, else .kaze-policy.toml's, else the nearest one.
+    path = config or scan_defaults(scan, Path.cwd()).get("config") or nearest_config(Path.cwd())
+    if path is None:
+        raise UsageError("no kaze-policy.yaml here or above: give --config")
+    if not path.is_file():
+        raise UsageError("no such file", str(path))
+    known = [c.id for c in load_catalog(policies).controls]
+    waiver = check_request(NewWaiver(control_id, resource, reason, until, by), known, dt.date.today())
+    add_waiver(path, waiver)
+    click.echo(f"kaze-policy: {path}: waived {waiver.control} for {waiver.resource} until {waiver.until} "
+               f"(by {waiver.by})", err=True)
+
+
+@main.group()
+def baseline() -> None:
+    """Accept today's findings, so that `scan --baseline` fails only on new ones."""
+
+
+@baseline.command("create")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="The baseline file to write (JSON), e.g. baseline.json.")
+@click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
+              help="kaze-policy.yaml to use (default: the nearest one in or above each target).")
+@click.option("--root", type=click.Path(path_type=Path), metavar="DIR",
+              help="The repository root, as for scan.")
+@click.option("--exclude", "exclude", multiple=True, metavar="GLOB", help="As for scan (repeatable).")
+@click.pass_context
+def baseline_create(ctx: click.Context, paths: tuple[str, ...], output: Path, config: Path | None,
+                    root: Path | None, exclude: tuple[str, ...]) -> None:
+    """Scan PATHS as `scan` does and record each failing finding (control, resource, fingerprint,
+    message, file) in a baseline file. Waived findings are not recorded. Nothing is written
+    when a control could not be evaluated (exit 3): its findings would fail as new later."""
+    from kaze_policy.baseline import baseline_document, baseline_text, unevaluated
+    from kaze_policy.scan import ScanOptions, run_scan
+
+    # What the repository's .kaze-policy.toml gives scan, so that the baseline covers what scan scans.
+    defaults = scan_defaults(scan, Path.cwd())
+    given = {name: ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
+             for name in ("config", "root", "exclude")}
+    config = config if given["config"] else defaults.get("config", config)
+    root = root if given["root"] else defaults.get("root", root)
+    exclude = exclude if given["exclude"] else tuple(defaults.get("exclude", exclude))
+    if config is not None and not config.is_file():
+        raise UsageError("no such file", str(config))
+    catalog = load_catalog(DEFAULT_POLICY_DIR)
+    report = run_scan(ScanOptions(paths=list(paths), config=config, exclude=list(exclude), root=root), catalog)
+    broken = unevaluated(report)
+    if broken:
+        _stopped(f"error: no baseline written: {', '.join(broken)} could not be evaluated (see `kaze-policy scan`)")
+    document = baseline_document(report)
+    _atomic_write(output, baseline_text(document))
+    recorded = document["findings"]
+    controls = len({entry["control"] for entry in recorded})
+    click.echo(f"kaze-policy: {output}: {len(recorded)} finding(s) of {controls} control(s) recorded", err=True)
 
 
 def _check_dsn(dsn: str | None) -> None:
@@ -566,43 +705,29 @@ def _terminal_width() -> int:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    """A temporary file beside the report, then a rename: a failed write leaves the previous
-    report whole. The file gets the mode any new file gets (0644 under the usual umask),
-    not mkstemp's 0600. A folder or disk that refuses is bad usage, in one line."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as err:
-        raise UsageError(f"cannot write the report: {err.strerror or err}", str(path)) from None
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except OSError as err:
-        Path(tmp).unlink(missing_ok=True)
-        raise UsageError(f"cannot write the report: {err.strerror or err}", str(path)) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """The report written whole or not at all (kaze_policy/atomic.py)."""
+    from kaze_policy.atomic import write_atomically
 
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    write_atomically(path, text.encode(), "the report")
 
 
 def exit_code(report: ScanReport, fail_on: str) -> int:
+    from kaze_policy.baseline import gate_passes
+
     statuses = [(r.status, r.control.severity) for r in report.results]
-    if any(status == "error" for status, _ in statuses):
+    checkov = report.checkov  # scan --checkov: its crash is an error, its failed checks failures
+    if any(status == "error" for status, _ in statuses) or (checkov is not None and checkov.error):
         return EXIT_ERROR
     if fail_on == FAIL_ON_NONE:
         # Soft-fail, as every peer has; an error still exits 3: its verdict is unknown, and a
         # job that reads 0 as "nothing failed" must not pass on a control nobody evaluated.
         return EXIT_OK
     threshold = SEVERITY_RANK[fail_on]
-    if any(status == "fail" and SEVERITY_RANK[sev] >= threshold for status, sev in statuses):
+    # With --baseline, a control whose failing findings are all in the baseline passes the gate.
+    if any(r.status == "fail" and SEVERITY_RANK[r.control.severity] >= threshold
+           and not (report.baseline is not None and gate_passes(r)) for r in report.results):
+        return EXIT_FAIL
+    if checkov is not None and checkov.failed:
         return EXIT_FAIL
     return EXIT_OK
 
@@ -669,6 +794,61 @@ def test_command(engine: str, opa_url: str | None, policies: Path, verbose: bool
     sys.exit(EXIT_FAIL if failed else EXIT_OK)
 
 
+@main.command()
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="The bundle to write (a .tar.gz).")
+@click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR,
+              show_default=False, help="Folder of Rego policies (default: the shipped catalog).")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="kaze-policy.yaml to carry as data.inventory.config (default: none).")
+@click.option("--repository", is_flag=True,
+              help="Judge objects as the file scan does (a Secret's literal values fail), not as the webhook.")
+def bundle(output: Path, policies: Path, config: Path | None, repository: bool) -> None:
+    """Write the catalog as an OPA bundle (`opa run --server --bundle FILE`): every policy module,
+    a .manifest and the data.inventory the rules start from."""
+    from kaze_policy.config import load_config
+    from kaze_policy.export.bundle import write_bundle
+
+    catalog = load_catalog(policies)
+    revision = write_bundle(catalog, policies, output, load_config(config) if config else None, repository)
+    click.echo(f"{output}: OPA bundle of {len(catalog.controls)} controls, revision {revision}")
+
+
+@main.group()
+def export() -> None:
+    """Write the catalog in another policy engine's form."""
+
+
+@export.command("gatekeeper")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="The folder to write (new, empty, or one this command wrote).")
+@click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR,
+              show_default=False, help="Folder of Rego policies (default: the shipped catalog).")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="kaze-policy.yaml: the Constraints' parameters, enforcement and exempt namespaces.")
+@click.option("--repository", is_flag=True,
+              help="Constraints judge objects as the file scan does (a Secret's literal values fail).")
+@click.option("--fixtures", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="The fixture cases to turn into gator suites (default: the checkout's fixtures/, if any).")
+def export_gatekeeper_command(output: Path, policies: Path, config: Path | None, repository: bool,
+                              fixtures: Path | None) -> None:
+    """Each control the admission webhook judges object by object as a Gatekeeper
+    ConstraintTemplate and Constraint, with a gator suite of its fixture cases."""
+    from kaze_policy.config import load_config
+    from kaze_policy.export.gatekeeper import export_gatekeeper
+    from kaze_policy.tools import PROJECT_ROOT
+
+    if fixtures is None and (PROJECT_ROOT / "fixtures").is_dir():
+        fixtures = PROJECT_ROOT / "fixtures"
+    elif fixtures is not None and not fixtures.is_dir():
+        raise UsageError("--fixtures: not a folder", str(fixtures))
+    result = export_gatekeeper(load_catalog(policies), policies, output, load_config(config) if config else None,
+                               str(config) if config else None, repository, fixtures)
+    click.echo(f"{output}: {len(result.exported)} controls exported "
+               f"({', '.join(c.id for c in result.exported)}); {len(result.not_exported)} not exported and "
+               f"{len(result.skipped_cases)} fixture cases left out, each with why, in {output / 'README.md'}")
+
+
 @main.group()
 def decide() -> None:
     """Answer a policy question for a running system, from the same rules as the scan."""
@@ -723,6 +903,45 @@ def explain_netpol(paths: tuple[str, ...]) -> None:
             click.echo(f"# {inventory.target.name}")
         for line in explain_lines([r.to_json() for r in inventory.resources]):
             click.echo(line)
+
+
+@main.command()
+@click.argument("files", nargs=-1)
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="kaze-policy.yaml to use (default: the nearest one in or above each target).")
+@click.option("--fail-on", type=click.Choice([*SEVERITY_RANK, FAIL_ON_NONE]), default=None,
+              help="As for scan (default: scan's, or .kaze-policy.toml's).")
+@click.option("--control", "controls", multiple=True, metavar="ID", help="Only these controls (as for scan).")
+@click.option("--skip-control", "skip_controls", multiple=True, metavar="ID", help="Not these controls (as for scan).")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="As for scan.")
+@click.option("-q", "--quiet", is_flag=True, help="Text report: only the failures and errors.")
+@click.option("--print-targets", is_flag=True, help="Print the targets the files map to, one a line; scan nothing.")
+@click.pass_context
+def precommit(ctx: click.Context, files: tuple[str, ...], config: Path | None, fail_on: str | None,
+              controls: tuple[str, ...], skip_controls: tuple[str, ...], exclude: tuple[str, ...], quiet: bool,
+              print_targets: bool) -> None:
+    """The pre-commit hook (.pre-commit-hooks.yaml): scan the targets that hold the changed
+    FILES, never a file alone. A file's target is the nearest folder with a kustomization,
+    else the folder of the nearest kaze-policy.yaml, else its own folder (up to the
+    repository's root, which is also the tree SBOM folders may lie in). Exit codes are scan's."""
+    from kaze_policy.precommit import repository_root, shown, targets_for
+
+    cwd = Path.cwd()
+    names = [shown(target, cwd) for target in targets_for(files, cwd)]
+    if print_targets:
+        for name in names:
+            click.echo(name)
+        return
+    if not names:
+        click.echo("kaze-policy: no changed file to scan", err=True)
+        return
+    click.echo(f"kaze-policy: {len(files)} changed file(s) -> scanning {', '.join(names)}", err=True)
+    given = {"config": config, "fail_on": fail_on, "controls": controls, "skip_controls": skip_controls,
+             "exclude": exclude, "quiet": quiet or None}
+    defaults = scan_defaults(scan, cwd)  # the repository's .kaze-policy.toml, as for scan; the hook's args win
+    chosen = {**defaults, **{key: value for key, value in given.items() if value not in (None, ())}}
+    chosen.update(paths=tuple(names), root=defaults.get("root") or repository_root(cwd), progress=False)
+    ctx.invoke(scan, **chosen)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping
 
-from kaze_policy.catalog import Control
+from kaze_policy.catalog import CONTROL_ID, Control
 from kaze_policy.engine.base import UNDEFINED, Engine
 from kaze_policy.errors import EngineError
-from kaze_policy.inventory import Inventory, template_key
+from kaze_policy.inventory import KUBERNETES_SOURCES, Inventory, template_key
 from kaze_policy.locate import locate
 from kaze_policy.results import ERROR, FAIL, NOT_APPLICABLE, PASS, WAIVED, ControlResult, Finding, TargetResult
 
@@ -42,13 +44,16 @@ def evaluate_target(engine: Engine, controls: Iterable[Control], inventory: Inve
     With several workers and an engine that can be copied (the embedded one: a copy shares
     the compiled policies and the data; the OPA one: another connection to the same server),
     controls are evaluated in parallel threads. `waivers` are the configuration's, shared by
-    every target it applies to (default: the inventory's own, for this target alone).
+    every target it applies to (default: the inventory's own, for this target alone). The
+    objects' own waive annotations (InlineWaivers) are read once here, for this target.
     """
     data = inventory.to_data()
     engine.set_data(data)
     ids_by_kind: dict[str, list[str]] = _with_custom_workloads(data)
     if waivers is None:
         waivers = Waivers((inventory.config or {}).get("waivers") or [], inventory.config_file)
+    inline = InlineWaivers(data["resources"])
+    waivers.add_inline(inline)
     day = today or dt.date.today()
     pending = list(controls)
     results: dict[str, TargetResult] = {}
@@ -60,7 +65,7 @@ def evaluate_target(engine: Engine, controls: Iterable[Control], inventory: Inve
                 if not pending:
                     return
                 control = pending.pop(0)
-            result = _evaluate_control(own, control, inventory, data, ids_by_kind, waivers, day)
+            result = _evaluate_control(own, control, inventory, data, ids_by_kind, (waivers, inline), day)
             with lock:
                 results[control.id] = result
                 if on_control:
@@ -82,9 +87,10 @@ def evaluate_target(engine: Engine, controls: Iterable[Control], inventory: Inve
 
 
 def _evaluate_control(engine: Engine, control: Control, inventory: Inventory, data: dict[str, Any],
-                      ids_by_kind: dict[str, list[str]], waivers: Waivers,
+                      ids_by_kind: dict[str, list[str]], waiving: tuple[Waivers, InlineWaivers],
                       today: dt.date) -> TargetResult:
     target = inventory.target.name
+    waivers, inline = waiving
     present = [s for s in control.scopes if data["scopes"].get(s)]
     if not present:
         return TargetResult(target, NOT_APPLICABLE, _missing_scope_reason(control))
@@ -106,11 +112,14 @@ def _evaluate_control(engine: Engine, control: Control, inventory: Inventory, da
         return TargetResult(target, ERROR, str(err))
     resources = data["resources"]
     findings = [_finding(v, rid, resources, target) for rid, v in violations]
-    findings.sort(key=lambda f: (str(f.resource.get("id")), f.message))
-    locate(findings, resources)
     waivers.judged(control.id)
     for finding in findings:
-        finding.waiver = waivers.match(control.id, str(finding.resource.get("id")), today)
+        finding.waiver = waivers.match(control.id, str(finding.resource.get("id")), today, inline)
+    # A waive annotation that cannot waive (incomplete, malformed) is a finding of its control
+    # on its object, which nothing waives: the author meant to waive, and must fix it.
+    findings += [_annotation_finding(w, resources, target) for w in inline.broken(control.id)]
+    findings.sort(key=lambda f: (str(f.resource.get("id")), f.message))
+    locate(findings, resources)
     if not findings:
         # What the configuration leaves open is never a pass: what was certain held, the rest is unknown.
         if undecided:
@@ -178,7 +187,7 @@ def _defined_violation(engine: Engine, control: Control) -> Any:
     return found
 
 
-def _finding(violation: Any, object_id: str | None, resources: dict[str, Any], target: str) -> Finding:
+def _finding(violation: Any, object_id: str | None, resources: Mapping[str, Any], target: str) -> Finding:
     if not isinstance(violation, dict):
         violation = {"msg": str(violation)}
     rid = violation.get("resource") or object_id
@@ -223,13 +232,34 @@ class Waivers:
         self._waived: dict[int, int] = {}   # place -> findings it waived
         self._expired: dict[int, int] = {}  # place -> findings it would waive, were it not expired
         self._judged: set[str] = set()      # controls whose findings were computed under these waivers
+        # The objects' waive annotations met on the targets these waivers apply to, by place,
+        # and what each did (a base and its overlays share an object: it is counted once).
+        self._inline: dict[tuple[str, str, str | None], InlineWaiver] = {}
+        self._inline_waived: dict[tuple[str, str, str | None], int] = {}
+        self._inline_expired: dict[tuple[str, str, str | None], int] = {}
 
     def judged(self, control_id: str) -> None:
         """The control was evaluated (not an error) on a target these waivers apply to."""
         with self._lock:
             self._judged.add(control_id)
 
-    def match(self, control_id: str, resource_id: str, today: dt.date) -> dict[str, Any] | None:
+    def add_inline(self, inline: InlineWaivers) -> None:
+        """Report the waive annotations of one more target with these waivers' outcomes."""
+        with self._lock:
+            for waiver in inline.all:
+                self._inline.setdefault(waiver.key, waiver)
+
+    def match(self, control_id: str, resource_id: str, today: dt.date,
+              inline: InlineWaivers | None = None) -> dict[str, Any] | None:
+        """The waiver of one finding: the object's own annotation first (the most specific),
+        then the configuration's, in its order; None when none holds today."""
+        annotated = inline.get(control_id, resource_id) if inline is not None else None
+        if annotated is not None and annotated.waiver is not None:
+            until = _until(annotated.waiver)
+            if until is not None and until >= today:
+                self._count(self._inline_waived, annotated.key)
+                return annotated.waiver
+            self._count(self._inline_expired, annotated.key)
         candidates = self._exact.get((control_id, resource_id), []) + [
             (place, waiver) for place, pattern, waiver in self._globs.get(control_id, [])
             if fnmatch.fnmatchcase(resource_id, pattern)]
@@ -243,7 +273,7 @@ class Waivers:
             self._count(self._expired, place)
         return None
 
-    def _count(self, counts: dict[int, int], place: int) -> None:
+    def _count(self, counts: dict[Any, int], place: Any) -> None:
         with self._lock:
             counts[place] = counts.get(place, 0) + 1
 
@@ -266,7 +296,28 @@ class Waivers:
                         "resource": waiver.get("resource") or "*", "by": waiver.get("by"),
                         "reason": waiver.get("reason"), "until": str(waiver.get("until")),
                         "status": status, "findings": count})
-        return out
+        return out + [self._inline_outcome(waiver, today) for waiver in self._inline.values()]
+
+    def _inline_outcome(self, waiver: InlineWaiver, today: dt.date) -> dict[str, Any]:
+        """As a configuration waiver's outcome, with `source` (the annotation, file and line)
+        instead of `config` and `index`; `invalid`, with the `problem`, when it waives nothing."""
+        given = waiver.waiver or {}
+        until = _until(given) if given else None
+        key = waiver.key
+        if waiver.problem is not None:
+            status, count = "invalid", 0
+        elif until is not None and until < today:
+            status, count = "expired", self._inline_expired.get(key, 0)
+        elif self._inline_waived.get(key):
+            status, count = "applied", self._inline_waived[key]
+        elif waiver.control in self._judged:
+            status, count = "unused", 0
+        else:
+            status, count = "not_evaluated", 0
+        out = {"config": None, "index": None, "control": waiver.control, "resource": waiver.resource,
+               "by": given.get("by"), "reason": given.get("reason"), "until": given.get("until"),
+               "status": status, "findings": count, "source": waiver.source}
+        return out | ({"problem": waiver.problem} if waiver.problem is not None else {})
 
 
 def _until(waiver: dict[str, Any]) -> dt.date | None:
@@ -274,6 +325,158 @@ def _until(waiver: dict[str, Any]) -> dt.date | None:
         return dt.date.fromisoformat(str(waiver.get("until")))
     except ValueError:
         return None
+
+
+# --- inline waivers: an annotation on the object itself ----------------------------------------
+#
+# As Checkov users write `checkov.io/skip1: CKV_K8S_20=reason` on a manifest, a Kubernetes object
+# may carry `kaze.io/waive.KZ-TEN-06: "reason; until=2027-03-31; by=alice"` (docs/waivers.md):
+# it waives that control's findings on that object alone, and is reported as a configuration
+# waiver is (who, why, until when), with where it is written. Only Kubernetes objects (files,
+# kustomize output, a live cluster) carry annotations; Terraform, Vault policies and Dockerfiles
+# are waived in kaze-policy.yaml.
+
+WAIVE_ANNOTATION = "kaze.io/waive."
+ANNOTATION_FORM = "reason; until=YYYY-MM-DD; by=WHO"
+_FIELD = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_-]*)\s*=(.*)$", re.S)
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ANNOTATION_FIELDS = ("until", "by")
+
+
+@dataclass
+class InlineWaiver:
+    """One `kaze.io/waive.<ID>` annotation of one object: a waiver, or why it cannot be one."""
+
+    control: str
+    resource: str
+    annotation: str
+    file: str | None
+    line: int | None  # the annotation's own line where it can be found, else the object's
+    waiver: dict[str, Any] | None  # by, reason, until and source, as a finding's waiver
+    problem: str | None  # why it waives nothing (None when it is a waiver)
+
+    @property
+    def key(self) -> tuple[str, str, str | None]:
+        return self.annotation, self.resource, self.file
+
+    @property
+    def source(self) -> dict[str, Any]:
+        return {"type": "annotation", "annotation": self.annotation, "file": self.file, "line": self.line}
+
+
+def parse_waive_annotation(value: Any) -> tuple[dict[str, str] | None, str | None]:
+    """`reason; until=YYYY-MM-DD; by=WHO` → ({reason, until, by}, None), or (None, what is wrong).
+
+    The fields are the trailing `name=value` parts, so that a reason may hold a `;` of its own.
+    """
+    if not isinstance(value, str):
+        return None, f"its value is not text (write it as \"{ANNOTATION_FORM}\")"
+    parts = value.split(";")
+    fields: dict[str, str] = {}
+    problems: list[str] = []
+    while parts and (field_match := _FIELD.match(parts[-1])):
+        name = field_match.group(1).lower()
+        if name in fields:
+            problems.append(f"{name}= given twice")
+        fields[name] = field_match.group(2).strip()
+        parts.pop()
+    reason = ";".join(parts).strip()
+    problems += [f"unknown field {name}=" for name in fields if name not in _ANNOTATION_FIELDS]
+    problems += _missing_fields(reason, fields)
+    if problems:
+        return None, ", ".join(problems) + f" (write it as \"{ANNOTATION_FORM}\")"
+    return {"by": fields["by"], "reason": reason, "until": fields["until"]}, None
+
+
+def _missing_fields(reason: str, fields: dict[str, str]) -> list[str]:
+    problems = [] if reason else ["no reason"]
+    until = fields.get("until")
+    if not until:
+        problems.append("no until=YYYY-MM-DD")
+    elif not _DAY.match(until) or _until({"until": until}) is None:
+        problems.append(f"until={until} is not a date YYYY-MM-DD")
+    if not fields.get("by"):
+        problems.append("no by=WHO")
+    return problems
+
+
+class InlineWaivers:
+    """The waive annotations of one target's objects: found in one pass over its objects, then
+    looked up per finding by control and object (a dictionary: the matching stays a lookup)."""
+
+    def __init__(self, resources: Mapping[str, Mapping[str, Any]]) -> None:
+        self.all: list[InlineWaiver] = []
+        self._by_object: dict[tuple[str, str], InlineWaiver] = {}
+        self._broken: dict[str, list[InlineWaiver]] = {}
+        for rid, resource in resources.items():
+            for annotation, value in _waive_annotations(resource):
+                waiver = _inline_waiver(rid, resource, annotation, value, resources)
+                self.all.append(waiver)
+                self._by_object[(waiver.control, rid)] = waiver
+                if waiver.problem is not None:
+                    self._broken.setdefault(waiver.control, []).append(waiver)
+
+    def get(self, control_id: str, resource_id: str) -> InlineWaiver | None:
+        return self._by_object.get((control_id, resource_id))
+
+    def broken(self, control_id: str) -> list[InlineWaiver]:
+        """The annotations of this control that waive nothing: each is a finding."""
+        return self._broken.get(control_id, [])
+
+
+def _waive_annotations(resource: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The object's `kaze.io/waive.*` annotations (none for what is not a Kubernetes object)."""
+    if resource.get("source") not in KUBERNETES_SOURCES:
+        return []
+    obj = resource.get("object")
+    metadata = obj.get("metadata") if isinstance(obj, Mapping) else None
+    annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
+    if not isinstance(annotations, Mapping):
+        return []
+    return [(key, value) for key, value in annotations.items()
+            if isinstance(key, str) and key.startswith(WAIVE_ANNOTATION)]
+
+
+def _inline_waiver(rid: str, resource: Mapping[str, Any], annotation: str, value: Any,
+                   resources: Mapping[str, Mapping[str, Any]]) -> InlineWaiver:
+    control = annotation[len(WAIVE_ANNOTATION):]
+    parsed, problem = parse_waive_annotation(value)
+    if not CONTROL_ID.match(control):
+        parsed, problem = None, f"{control!r} is not a control id (kaze.io/waive.KZ-TEN-06)"
+    file, line = resource.get("file"), _annotation_line(rid, resource, annotation, resources)
+    waiver = InlineWaiver(control, rid, annotation, file, line, None, problem)
+    if parsed is not None:
+        waiver.waiver = {**parsed, "source": waiver.source}
+    return waiver
+
+
+def _annotation_line(rid: str, resource: Mapping[str, Any], annotation: str,
+                     resources: Mapping[str, Mapping[str, Any]]) -> int | None:
+    """The annotation's line in its file, found as a finding's field is (locate.py); else the object's."""
+    probe = Finding(resource={"id": rid, "file": resource.get("file"), "line": resource.get("line")},
+                    message="", evidence={"field_path": ["metadata", "annotations", annotation]}, target="")
+    locate([probe], resources)
+    return probe.place["line"]
+
+
+def _annotation_finding(waiver: InlineWaiver, resources: Mapping[str, Any], target: str) -> Finding:
+    """An annotation that waives nothing, as a finding of its control on its object."""
+    return _finding({"msg": f"the annotation {waiver.annotation} waives nothing: {waiver.problem}",
+                     "evidence": {"annotation": waiver.annotation, "problem": waiver.problem,
+                                  "field_path": ["metadata", "annotations", waiver.annotation]}},
+                    waiver.resource, resources, target)
+
+
+def mark_unknown_controls(outcomes: list[dict[str, Any]], known: Iterable[str]) -> None:
+    """An annotation naming a control the catalog does not hold waives nothing: `invalid`.
+
+    (The evaluation sees only the controls it runs: a control skipped with --skip-control is
+    not unknown. The command line, which holds the catalog, calls this on the report.)"""
+    ids = set(known)
+    for outcome in outcomes:
+        if outcome.get("source") is not None and outcome["control"] not in ids and outcome["status"] != "invalid":
+            outcome.update(status="invalid", findings=0,
+                           problem=f"no control {outcome['control']} in the catalog (`kaze-policy controls` lists them)")
 
 
 def _missing_scope_reason(control: Control) -> str:

@@ -31,6 +31,9 @@ class Finding:
     location: dict[str, Any] | None = None
     # The network policies and roles the evidence names: each with its id, file and line.
     related: list[dict[str, Any]] = field(default_factory=list)
+    # Against `scan --baseline` (kaze_policy/baseline.py): "unchanged" (accepted there: not a
+    # failure of the gate) or "new"; None when the scan was given no baseline.
+    baseline: str | None = None
 
     @property
     def place(self) -> dict[str, Any]:
@@ -52,6 +55,8 @@ class Finding:
                "location": self.place, "related": self.related}
         if self.waiver:
             out["waiver"] = self.waiver
+        if self.baseline:
+            out["baseline"] = self.baseline
         return out
 
 
@@ -123,6 +128,19 @@ def group_findings(findings: Iterable[Finding]) -> list[Finding]:
     return list(grouped.values())
 
 
+_STALE = {"expired": "expired on {until}, waives nothing", "unused": "matches no finding",
+          "invalid": "waives nothing: {problem}"}
+
+
+def _waiver_place(waiver: dict[str, Any]) -> str:
+    """A configuration waiver's file; a waive annotation's name, file and line."""
+    source = waiver.get("source")
+    if not source:
+        return str(waiver["config"])
+    place = f"{source['file']}:{source['line']}" if source.get("line") else str(source.get("file"))
+    return f"{source['annotation']} at {place}"
+
+
 @dataclass
 class ScanReport:
     results: list[ControlResult]
@@ -136,8 +154,17 @@ class ScanReport:
     # An audit's features, each scenario with its steps and verdict (kaze_policy/bdd/model.py
     # FeatureResult); None for a scan, which runs none.
     features: list[Any] | None = None
+    # When an audit read its targets (ISO 8601, UTC); None for a scan, whose reports are
+    # the same for the same input.
+    taken: str | None = None
     # The results by a framework's controls (`audit --framework`; frameworks/view.py FrameworkView).
     framework_views: list[Any] = field(default_factory=list)
+    # `scan --baseline`: the file, the findings unchanged and new, and the fixed ones (in the
+    # baseline, found no more); None without one (kaze_policy/baseline.py).
+    baseline: dict[str, Any] | None = None
+    # `scan --checkov`: Checkov's own checks on the same files (kaze_policy/checkov.py
+    # CheckovResult), a framework of their own, never counted among the Kaze controls; None without it.
+    checkov: Any | None = None
 
     def summary(self) -> dict[str, int]:
         """Controls by status, and the findings waived (they are not failures, but not gone)."""
@@ -148,13 +175,13 @@ class ScanReport:
         return counts
 
     def waiver_line(self) -> str | None:
-        """The summary's line about waivers that need a person: expired or matching nothing."""
-        stale = [w for w in self.waivers if w["status"] in ("expired", "unused")]
+        """The summary's line about waivers that need a person: expired, matching nothing, or
+        (a waive annotation) invalid."""
+        stale = [w for w in self.waivers if w["status"] in ("expired", "unused", "invalid")]
         if not stale:
             return None
         return "Waivers to review: " + "; ".join(
-            f"{w['control']} {w['resource']} ({w['config']}): "
-            + (f"expired on {w['until']}, waives nothing" if w["status"] == "expired" else "matches no finding")
+            f"{w['control']} {w['resource']} ({_waiver_place(w)}): " + _STALE[w["status"]].format(**w)
             for w in stale)
 
     def unconfigured(self) -> dict[str, list[str]] | None:
@@ -189,4 +216,6 @@ class ScanReport:
             "waivers": self.waivers,
             "controls": [r.to_json() for r in self.results],
         } | ({} if self.features is None else {"features": [f.to_json() for f in self.features]}) \
-            | ({"frameworks": [v.to_json() for v in self.framework_views]} if self.framework_views else {})
+            | ({"frameworks": [v.to_json() for v in self.framework_views]} if self.framework_views else {}) \
+            | ({"baseline": self.baseline} if self.baseline is not None else {}) \
+            | ({"checkov": self.checkov.to_json()} if self.checkov is not None else {})

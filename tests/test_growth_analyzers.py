@@ -293,7 +293,8 @@ def _report(n: int) -> ScanReport:
 
 
 # N per format: the run at N takes some 20-50 ms (rich lays out a table; SARIF is indented JSON).
-REPORT_N = {"json": 40, "sarif": 25, "junit": 600, "text": 24, "markdown": 200, "html": 200, "oscal": 80}
+REPORT_N = {"json": 40, "sarif": 25, "junit": 600, "text": 24, "markdown": 200, "html": 200, "oscal": 80,
+            "policyreport": 40, "github": 300, "gitlab": 250}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

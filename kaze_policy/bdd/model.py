@@ -58,6 +58,6 @@ class FeatureResult:
                 "tags": self.tags, "scenarios": [s.to_json() for s in self.scenarios]}
 
 
-# A scenario's status is a control status; this is how each reads to a person.
-SCENARIO_WORDS = {PASS: "holds", FAIL: "does not hold", WAIVED: "holds with waivers", ERROR: "could not be judged",
-                  NOT_APPLICABLE: "does not apply"}
+# A scenario's status is a control status; this is how a count of them reads to a person.
+SCENARIO_WORDS = {PASS: "hold", FAIL: "fail", WAIVED: "hold with waivers", ERROR: "could not be judged",
+                  NOT_APPLICABLE: "do not apply"}

@@ -27,10 +27,19 @@ def reporter_for(fmt: str) -> Reporter:
     if fmt == "oscal":
         from kaze_policy.report.oscal import OscalReporter
         return OscalReporter()
+    if fmt == "policyreport":
+        from kaze_policy.report.policyreport import PolicyReportReporter
+        return PolicyReportReporter()
+    if fmt == "github":
+        from kaze_policy.report.github import GithubReporter
+        return GithubReporter()
+    if fmt == "gitlab":
+        from kaze_policy.report.gitlab import GitlabReporter
+        return GitlabReporter()
     if fmt == "cucumber":
         from kaze_policy.report.cucumber import CucumberReporter
         return CucumberReporter()
     raise ValueError(f"unknown format {fmt!r}")
 
 
-FORMATS = ("text", "json", "sarif", "junit", "markdown", "html", "oscal")
+FORMATS = ("text", "json", "sarif", "junit", "markdown", "html", "oscal", "policyreport", "github", "gitlab")

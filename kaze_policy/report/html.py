@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from html import escape
 
-from kaze_policy.bdd.model import FAILED, FeatureResult, ScenarioResult, StepResult
+from kaze_policy.bdd.model import FAILED, SCENARIO_WORDS, FeatureResult, ScenarioResult, StepResult
 from kaze_policy.catalog import Control
 from kaze_policy.frameworks.view import FrameworkView
 from kaze_policy.report.interface import Reporter
@@ -53,9 +53,10 @@ class HtmlReporter(Reporter):
         for result in report.results:
             families.setdefault(family_of(result.control), []).append(result)
         summary = report.summary()
+        title = "kaze-policy compliance report" if report.features is None else "kaze-policy audit"
         parts = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
-                 "<title>kaze-policy compliance report</title>", f"<style>{STYLE}</style></head><body>",
-                 "<h1>kaze-policy compliance report</h1>",
+                 f"<title>{title}</title>", f"<style>{STYLE}</style></head><body>", f"<h1>{title}</h1>",
+                 *_audit_lines(report),
                  f'<p class="meta">{len(report.results)} controls on {len(report.targets)} target(s): '
                  + ", ".join(f"{summary.get(s, 0)} {s.replace('_', ' ')}" for s in STATUSES)
                  + f" &middot; kaze-policy {escape(report.tool_version)}, engine {escape(report.engine)}</p>",
@@ -72,6 +73,17 @@ class HtmlReporter(Reporter):
             parts += [_control(result, scenarios.get(result.control.id)) for result in results]
         parts.append("</body></html>")
         return "\n".join(parts) + "\n"
+
+
+def _audit_lines(report: ScanReport) -> list[str]:
+    """An audit's when, and its scenarios by outcome (a scan has neither)."""
+    if report.features is None:
+        return []
+    scenarios = [s for f in report.features for s in f.scenarios]
+    counts = {status: sum(1 for s in scenarios if s.status == status) for status in STATUSES}
+    said = ", ".join(f"{n} {SCENARIO_WORDS[status]}" for status, n in counts.items() if n)
+    when = f"Audited on {escape(report.taken)} (UTC). " if report.taken else ""
+    return [f'<p class="meta">{when}{len(report.features)} features, {len(scenarios)} scenarios: {said}.</p>']
 
 
 def _verdict(report: ScanReport) -> str:

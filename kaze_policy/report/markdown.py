@@ -6,6 +6,7 @@ file names) is escaped: a name in a manifest must not turn into a link, an image
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from kaze_policy.frameworks.view import FrameworkView
 from kaze_policy.report.interface import Reporter
@@ -39,7 +40,9 @@ class MarkdownReporter(Reporter):
             for result in sorted(by_status[FAIL], key=lambda r: -SEVERITY_RANK[r.control.severity]):
                 control = result.control
                 lines += [f"### {control.id} ({control.severity}): {escape(control.title)}", ""]
-                lines += [f"- {code(f.where)} {escape(f.message)}" for f in result.findings]
+                lines += [f"- {code(f.where)} {escape(f.message)}"
+                          + (" (in the baseline: not a failure of the gate)" if f.baseline == "unchanged" else "")
+                          for f in result.findings]
                 lines += ["", f"**Remediation:** {escape(control.remediation)}", ""]
         for status, heading in ((ERROR, "Could not be evaluated"), (WAIVED, "Waived"),
                                 (NOT_APPLICABLE, "Not applicable")):
@@ -53,7 +56,29 @@ class MarkdownReporter(Reporter):
                       f"until {escape(f.waiver['until'])})" for cid, f in waived if f.waiver]
         for view in report.framework_views:
             lines += ["", *_framework(view)]
+        if report.checkov is not None:
+            lines += ["", *_checkov(report.checkov)]
         return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _checkov(checkov: Any) -> list[str]:
+    """scan --checkov: its counts, failed checks, skipped ones with their reasons; apart from the controls."""
+    counts = checkov.summary()
+    version = f" {escape(checkov.version)}" if checkov.version else ""
+    lines = ["## Checkov", "",
+             f"Checkov{version}'s own checks, not Kaze controls: {counts['failed']} failed, "
+             f"{counts['passed']} passed, {counts['skipped']} skipped."]
+    if checkov.error:
+        lines += ["", f"**Checkov could not run:** {escape(checkov.error)}"]
+    if checkov.failed:
+        lines += ["", "### Failed", ""]
+        lines += [f"- {code(c.where)} {code(c.check_id)} {escape(c.name)} ({escape(c.resource)})"
+                  for c in checkov.failed]
+    if checkov.skipped:
+        lines += ["", "### Skipped", ""]
+        lines += [f"- {code(c.where)} {code(c.check_id)} ({escape(c.resource)}): {escape(c.reason or 'no reason given')}"
+                  for c in checkov.skipped]
+    return lines
 
 
 def _framework(view: FrameworkView) -> list[str]:

@@ -13,6 +13,7 @@ import os
 import re
 from typing import IO, Iterator
 
+from kaze_policy.baseline import UNCHANGED
 from kaze_policy.report.interface import Reporter
 from kaze_policy.results import ERROR, FAIL, NOT_APPLICABLE, SEVERITY_RANK, STATUSES, ControlResult, Finding, ScanReport
 from kaze_policy.sources.files import describe_skipped
@@ -42,6 +43,27 @@ def _shown(path: str) -> str:
     return path if relative.startswith("..") else relative
 
 
+def _source(waiver: dict) -> str:
+    """Where a waive annotation is written (a configuration's waiver says nothing more)."""
+    source = waiver.get("source")
+    if not source:
+        return ""
+    place = f"{source['file']}:{source['line']}" if source.get("line") else str(source.get("file"))
+    return f" [{_clean(source['annotation'])} at {_clean(place)}]"
+
+
+def _baseline_lines(report: ScanReport) -> Iterator[str]:
+    """The --baseline's counts, and each of its findings found no more."""
+    outcome = report.baseline
+    if outcome is None:
+        return
+    yield _clean(f"Baseline {outcome['file']}: {outcome[UNCHANGED]} finding(s) unchanged (not failures), "
+                 f"{outcome['new']} new, {len(outcome['fixed'])} fixed")
+    for entry in outcome["fixed"]:
+        yield _clean(f"  fixed: {entry['control']} {entry['resource']}"
+                     + (f" ({entry['file']})" if entry.get("file") else "") + f": {entry.get('message', '')}")
+
+
 class TextReporter(Reporter):
     suffix = ".txt"
 
@@ -56,7 +78,9 @@ class TextReporter(Reporter):
         lines = list(self._problems(report))
         if not self.quiet:
             lines += self._waived(report)
+            lines += self._baselined(report)
             lines += self._summary(report)
+        lines += self._checkov(report)
         while lines and not lines[0]:  # nothing failed: the counts come first
             lines.pop(0)
         return "".join(line.rstrip() + "\n" for line in lines)
@@ -70,6 +94,8 @@ class TextReporter(Reporter):
             yield from self._errors(result)
         for result in ranked:
             for finding in result.findings:
+                if finding.baseline == UNCHANGED:  # accepted in the --baseline: listed below, not a failure
+                    continue
                 yield self._finding_line(result, finding, several, self._paint(FAIL, result.control.severity))
             if result.status == FAIL and not result.findings:  # a failure is never silent: its reason
                 yield f"{self._targets(result, FAIL)}: {result.control.id} " \
@@ -105,7 +131,43 @@ class TextReporter(Reporter):
                 waiver = finding.waiver or {}
                 line = self._finding_line(result, finding, several, result.control.severity)
                 yield f"{line} ({self._paint('waived', 'waived')} by {_clean(waiver.get('by'))} until " \
-                      f"{_clean(waiver.get('until'))}: {_clean(waiver.get('reason'))})"
+                      f"{_clean(waiver.get('until'))}: {_clean(waiver.get('reason'))})" + _source(waiver)
+
+    def _baselined(self, report: ScanReport) -> Iterator[str]:
+        """Findings the --baseline accepted: visible, marked, not failures."""
+        several = len(report.targets) > 1
+        for result in report.results:
+            for finding in result.findings:
+                if finding.baseline == UNCHANGED:
+                    yield self._finding_line(result, finding, several, result.control.severity) + " (in the baseline)"
+
+    # scan --checkov: Checkov's checks, after the Kaze results and apart from them.
+
+    def _checkov(self, report: ScanReport) -> Iterator[str]:
+        checkov = report.checkov
+        if checkov is None:
+            return
+        if not self.quiet:
+            counts = checkov.summary()
+            unparsed = f", {counts['parsing_errors']} file(s) it could not parse" if checkov.parsing_errors else ""
+            version = f" {checkov.version}" if checkov.version else ""
+            yield ""
+            yield f"Checkov{_clean(version)}, its own checks (not Kaze controls): {counts['failed']} failed, " \
+                  f"{counts['passed']} passed, {counts['skipped']} skipped{unparsed}"
+        for check in checkov.failed:
+            yield f"{_clean(check.where)}: {check.check_id} {self._paint(FAIL, 'failed')} " \
+                  f"{_clean(check.name)} ({_clean(check.resource)})"
+        if checkov.error:
+            yield f"Checkov {self._paint(ERROR, 'error')}: {_clean(checkov.error)}"
+        if self.quiet:
+            return
+        for check in checkov.skipped:
+            yield f"{_clean(check.where)}: {check.check_id} {self._paint('waived', 'skipped')} " \
+                  f"{_clean(check.name)} ({_clean(check.resource)}): {_clean(check.reason or 'no reason given')}"
+        for file in checkov.parsing_errors:
+            yield f"  not parsed by Checkov: {_clean(file)}"
+        for entry in checkov.not_scanned:
+            yield f"  not given to Checkov: {_clean(entry['path'])} ({_clean(entry['reason'])})"
 
     # Then the counts, what did not apply, and what was read.
 
@@ -143,6 +205,7 @@ class TextReporter(Reporter):
                   f"{target['skipped']} skipped, configuration: {_clean(_shown(config)) if config else 'none'}"
         if report.skipped:
             yield f"{len(report.skipped)} skipped: {_clean(describe_skipped(report.skipped))}"
+        yield from _baseline_lines(report)
         waivers = report.waiver_line()
         if waivers:
             yield _clean(waivers)

@@ -6,7 +6,8 @@ to its API resources by the server's discovery (the preferred version of every g
 serves it; a kind no group serves, a CRD not installed, is simply absent). Every namespace,
 in pages (`limit`/`continue`), each request with a timeout and retried with backoff on 429
 and 5xx. Secrets are listed as metadata only (PartialObjectMetadataList): their values are
-never read. Nothing is written to the cluster.
+never read. Nothing is written to the cluster (`audit --apply-reports` writes its PolicyReports,
+report/policyreport_apply.py, not this module).
 
 A kind the credentials may not list (403) is recorded with the permission that is missing,
 so that the controls needing it are errors, never passes. A server that cannot be reached

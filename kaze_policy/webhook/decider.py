@@ -29,7 +29,7 @@ from kaze_policy.decide import egress_data
 from kaze_policy.engine import create_engine
 from kaze_policy.engine.base import UNDEFINED, Engine
 from kaze_policy.errors import EngineError
-from kaze_policy.evaluate import POD_KINDS, Waivers
+from kaze_policy.evaluate import POD_KINDS, WAIVE_ANNOTATION, Waivers
 from kaze_policy.inventory import KNOWN_POD_TEMPLATES, configured_pod_templates, template_key
 from kaze_policy.sources.cluster import ClusterRead
 from kaze_policy.webhook.review import AdmissionRequest
@@ -213,7 +213,9 @@ class Decider:
             for message in messages:
                 decision.violations.append(Violation(control, message, self.settings.mode(control_id), waiver,
                                                      preexisting=message in old.get(control_id, ())))
-        return _judged(decision, request)
+        decision = _judged(decision, request)
+        decision.warnings += _unhonored_annotations(subject, decision.violations)
+        return decision
 
     def decide_egress(self, tenant: str, url: str) -> dict[str, Any]:
         """May an agent of `tenant` call `url`? Denied, saying why, when it cannot be decided."""
@@ -312,6 +314,19 @@ def _judged(decision: Decision, request: AdmissionRequest) -> Decision:
         decision.message = (f"kaze-policy denied {request.operation} of {_object_name(request)}: " +
                             "; ".join(f"[{v.control.id}] {v.message}" for v in denying))
     return decision
+
+
+def _unhonored_annotations(obj: Any, violations: list[Violation]) -> list[str]:
+    """A waive annotation is no waiver at admission (docs/waivers.md): the requester writes it,
+    so honouring it would let anyone who may create an object waive the controls that judge it.
+    (In CI it is reviewed with the manifest, as the code is.) Its author is told, not left guessing."""
+    metadata = obj.get("metadata") if isinstance(obj, dict) else None
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    if not isinstance(annotations, dict):
+        return []
+    unwaived = sorted({v.control.id for v in violations if v.waiver is None})
+    return [f"[{cid}] the annotation {WAIVE_ANNOTATION}{cid} is not honoured at admission: only "
+            f"kaze-policy.yaml's waivers apply here" for cid in unwaived if f"{WAIVE_ANNOTATION}{cid}" in annotations]
 
 
 def _object_name(request: AdmissionRequest) -> str:

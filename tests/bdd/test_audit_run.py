@@ -44,6 +44,10 @@ def test_a_failing_control_fails_its_scenario_with_the_findings_as_evidence(tmp_
         if scenario["status"] == "not_applicable":
             assert scenario["steps"][2]["status"] == "skipped"
             assert scenario["steps"][2]["message"].startswith("does not apply: ")
+    # The HTML says when, and how the scenarios went.
+    html, taken = (tmp_path / "audit.html").read_text(), json.loads((tmp_path / "manifest.json").read_text())["time"]
+    fails = sum(1 for s in scenarios.values() if s["status"] == "fail")
+    assert f"Audited on {taken} (UTC). 8 features, {len(scenarios)} scenarios: " in html and f"{fails} fail" in html
     cucumber = json.loads((tmp_path / "audit.cucumber.json").read_text())
     steps = [e["steps"] for f in cucumber for e in f["elements"] if {"name": "@KZ-TEN-05", "line": e["line"] - 1}
              in e["tags"]]

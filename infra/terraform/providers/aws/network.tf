@@ -14,6 +14,11 @@ resource "aws_vpc" "cell" {
   tags                 = { Name = "kaze-${var.cell_name}" }
 }
 
+# The VPC's default security group allows nothing: every resource has a group of its own.
+resource "aws_default_security_group" "cell" {
+  vpc_id = aws_vpc.cell.id
+}
+
 resource "aws_subnet" "private" {
   for_each                = local.private_subnets
   vpc_id                  = aws_vpc.cell.id

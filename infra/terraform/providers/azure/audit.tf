@@ -4,6 +4,11 @@
 # auditors can read and export the blobs.
 
 resource "azurerm_storage_account" "audit" {
+  # checkov:skip=CKV_AZURE_59:network_rules default Deny: the diagnostic settings deliver through the trusted-services bypass, which a disabled public network access would also stop
+  # checkov:skip=CKV2_AZURE_33:network_rules default Deny with the trusted-services bypass the diagnostic settings need; the client's auditors read through their RBAC role assignment
+  # checkov:skip=CKV_AZURE_206:ZRS: replicated across the region's zones; geo-replication would copy the audit log out of the client's region
+  # checkov:skip=CKV_AZURE_33:the queue service is not used: the account holds the audit log's blobs only
+  # checkov:skip=CKV2_AZURE_38:the Locked immutability policy makes every blob undeletable until its retention ends, which soft delete would only approximate
   name                     = substr(replace("kaze${var.cell_name}audit", "-", ""), 0, 24)
   resource_group_name      = azurerm_resource_group.cell.name
   location                 = azurerm_resource_group.cell.location

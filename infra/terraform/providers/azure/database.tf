@@ -3,6 +3,7 @@
 # only (no administrator password).
 
 resource "azurerm_postgresql_flexible_server" "metering" {
+  # checkov:skip=CKV2_AZURE_57:VNet-integrated (delegated subnet and private DNS zone): the server has no public endpoint; private endpoints are the other access mode, not an addition
   count = var.managed_postgres ? 1 : 0
 
   name                = "kaze-${var.cell_name}-metering"

@@ -4,6 +4,8 @@
 # The client's auditors can read and export it.
 
 resource "google_storage_bucket" "audit" {
+  # checkov:skip=CKV_GCP_62:the bucket holds only the audit log: the log sink writes it and the client's auditors read it (IAM members); usage logs would go to another bucket of the same project, no more independent than this one
+  # checkov:skip=CKV_GCP_78:the locked retention policy keeps every object unchanged and undeletable until its retention ends, what versioning would protect; GCS does not combine a bucket retention policy with Object Versioning
   name                        = "kaze-${var.cell_name}-audit-${data.google_project.cell.number}"
   location                    = var.region
   storage_class               = "STANDARD"

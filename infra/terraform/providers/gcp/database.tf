@@ -2,6 +2,11 @@
 # KZ-SOD-04), TLS required, IAM database authentication (no built-in password), CMEK.
 
 resource "google_sql_database_instance" "metering" {
+  # checkov:skip=CKV_GCP_6:ssl_mode ENCRYPTED_ONLY requires TLS on every connection; clients authenticate with IAM database authentication, not client certificates
+  # checkov:skip=CKV_GCP_108:log_hostname makes a reverse DNS lookup per connection; log_connections already records the client's address
+  # checkov:skip=CKV_GCP_110:pgAudit would copy metering statements and their values into Cloud Logging; connections and schema changes are logged (log_connections, log_statement ddl)
+  # checkov:skip=CKV2_GCP_13:log_duration logs every statement's time, the metering rows' load with it; slow statements are found through Query Insights
+  # checkov:skip=CKV_GCP_79:PostgreSQL 16, the major version of the metering database in every cell (AWS and Azure alike), upgraded together across clouds
   count = var.managed_postgres ? 1 : 0
 
   name                = "kaze-${var.cell_name}-metering"
@@ -35,6 +40,27 @@ resource "google_sql_database_instance" "metering" {
     database_flags {
       name  = "log_connections"
       value = "on"
+    }
+    database_flags {
+      name  = "log_disconnections"
+      value = "on"
+    }
+    database_flags {
+      name  = "log_checkpoints"
+      value = "on"
+    }
+    database_flags {
+      name  = "log_lock_waits"
+      value = "on"
+    }
+    database_flags {
+      name  = "log_min_error_statement"
+      value = "error"
+    }
+    # Schema changes only: the metering rows themselves stay out of the logs.
+    database_flags {
+      name  = "log_statement"
+      value = "ddl"
     }
   }
 
