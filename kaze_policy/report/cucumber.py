@@ -6,13 +6,13 @@ own record of the run (kaze_policy/bdd/model.py), in the layout pytest-bdd's
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any
 
 from kaze_policy.bdd.model import FAILED, FeatureResult, ScenarioResult, StepResult
 from kaze_policy.report.interface import Reporter
+from kaze_policy.report.json import render_json
 from kaze_policy.results import ScanReport
 
 
@@ -22,7 +22,7 @@ class CucumberReporter(Reporter):
     def render(self, report: ScanReport) -> str:
         if report.features is None:
             raise ValueError("a Cucumber report needs the features of an audit (kaze-policy audit)")
-        return json.dumps([_feature(f) for f in report.features], indent=2) + "\n"
+        return render_json([_feature(f) for f in report.features]) + "\n"
 
 
 def _feature(feature: FeatureResult) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from typing import Any, Iterator
 from kaze_policy.fingerprint import finding_fingerprint, normalised_message
 from kaze_policy.report.github import repository_path
 from kaze_policy.report.interface import Reporter
+from kaze_policy.report.json import render_json
 from kaze_policy.results import ERROR, FAIL, ControlResult, Finding, ScanReport
 
 SEVERITIES = {"low": "minor", "medium": "major", "high": "critical", "critical": "blocker"}
@@ -36,7 +37,7 @@ class GitlabReporter(Reporter):
     def render(self, report: ScanReport) -> str:
         issues = [issue for result in report.results for issue in _issues(result)]
         _make_unique(issues)
-        return json.dumps(issues, indent=2) + "\n"
+        return render_json(issues) + "\n"
 
 
 def _issues(result: ControlResult) -> Iterator[dict[str, Any]]:

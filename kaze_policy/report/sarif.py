@@ -9,13 +9,13 @@ manifest neither closes an alert nor opens a duplicate.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from kaze_policy.catalog import Control
 from kaze_policy.fingerprint import finding_fingerprint
 from kaze_policy.report.controls_doc import REPOSITORY_URL, control_url, prose
 from kaze_policy.report.interface import Reporter
+from kaze_policy.report.json import render_json
 from kaze_policy.results import Finding, ScanReport
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -62,7 +62,7 @@ class SarifReporter(Reporter):
                              "toolExecutionNotifications": notifications}],
         }
         runs = [run] if report.checkov is None else [run, _checkov_run(report.checkov)]
-        return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": runs}, indent=2) + "\n"
+        return render_json({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": runs}) + "\n"
 
 
 CHECKOV_URI = "https://www.checkov.io/"
