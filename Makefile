@@ -126,6 +126,17 @@ $(TOOLS)/vegeta: tools/vegeta/go.mod tools/vegeta/go.sum
 	cd tools/vegeta && go build -o ../../$(TOOLS)/vegeta github.com/tsenart/vegeta/v12
 	touch $@
 
+# Conftest, what users would run instead of kaze-policy on per-object rules, for `make bench`'s
+# comparison (tests/benchmarks/bench_tools.py): built from the release pinned in
+# tools/conftest/go.mod (a module of its own), its version stamped as Conftest's release build
+# does. Only `make bench` builds it, not `make tools`.
+$(TOOLS)/conftest: tools/conftest/go.mod tools/conftest/go.sum
+	mkdir -p $(TOOLS)
+	cd tools/conftest && v=$$(go list -m -f '{{.Version}}' github.com/open-policy-agent/conftest) && \
+		go build -ldflags "-X github.com/open-policy-agent/conftest/internal/version.Version=$${v#v}" \
+			-o ../../$(TOOLS)/conftest github.com/open-policy-agent/conftest
+	touch $@
+
 # Checkov, for `scan --checkov` (kaze_policy/checkov.py) and its tests: a separate tool in a
 # virtual environment of its own, as the Go tools are, for its pins would downgrade what
 # kaze-policy needs (cyclonedx-python-lib, packageurl-python, packaging). Pinned here; the
@@ -170,22 +181,40 @@ demo-live: venv tools
 test: venv tools
 	$(PY) -m pytest
 
-# The differential tests with their long budgets (KAZE_FUZZ=1), instead of make test's short ones.
+# The property-based tests with their long budgets (KAZE_FUZZ=1), instead of make test's short ones:
+# the differential ones (YAML against kubectl's decoder, RBAC against Kubernetes' authorizer, Vault
+# ACLs against OpenBao), the analyzers' properties, the file sources on generated files and the
+# webhook's endpoint on generated bodies; Hypothesis's figures for each test (examples run, time), and
+# the differential tests' own (-rA: what they print).
+FUZZ_TESTS := tests/test_yaml_reference.py tests/analysis/test_rbac_oracle.py tests/analysis/test_vault_acl_openbao.py \
+	tests/analysis/test_netpol_properties.py tests/analysis/test_rbac.py::test_who_can_agrees_with_permissions_of_and_namespaces \
+	tests/test_source_properties.py tests/webhook/test_endpoint_properties.py
 fuzz: venv tools
-	KAZE_FUZZ=1 $(PY) -m pytest -q tests/test_yaml_reference.py tests/analysis/test_rbac_oracle.py
+	KAZE_FUZZ=1 $(PY) -m pytest -q -rA --hypothesis-show-statistics $(FUZZ_TESTS)
 
-bench: venv tools
+# Then kaze-policy side by side with Conftest and Checkov on generated stacks (BENCH_SIZES=1000,10000
+# limits the sizes; default 1000,10000,50000), with the webhook's load figures: reports/bench.md,
+# reports/bench.json, reports/bench.png.
+BENCH_SIZES ?=
+bench: venv tools $(TOOLS)/conftest $(TOOLS)/vegeta
 	$(PY) tests/benchmarks/bench_scan.py 1000 10000
 	KAZE_BENCH_ENGINE=opa $(PY) tests/benchmarks/bench_scan.py 10000
 	$(PY) tests/benchmarks/bench_bad_input.py
 	$(PY) tests/benchmarks/bench_netpol.py
 	$(PY) tests/benchmarks/bench_rbac.py
 	$(PY) tests/benchmarks/bench_vault_acl.py
+	$(PY) tests/benchmarks/bench_tools.py $(if $(BENCH_SIZES),--sizes $(BENCH_SIZES))
 
 # The admission webhook under load (docs/webhook.md): `kaze-policy serve` driven by vegeta over
 # TLS, 500 requests/s for 60 s, then rising rates; figures on stdout and in reports/bench-webhook.json.
 bench-webhook: venv $(TOOLS)/vegeta
 	$(PY) tests/benchmarks/bench_webhook.py
+
+# The admission webhook soaked (tests/benchmarks/soak_webhook.py): 200 requests/s for 10 minutes
+# (SOAK_SECONDS, SOAK_RATE) after a 30 s warm-up, its RSS sampled every 10 s; exit 1 on any failed
+# request or an RSS grown by 10 % or more. Figures on stdout and in reports/soak-webhook.json.
+soak: venv $(TOOLS)/vegeta
+	$(PY) tests/benchmarks/soak_webhook.py
 
 # Mutation testing of the Python core with mutmut (docs/mutation.md): each mutant runs against the
 # tests that reach its function. MUTATE: files or folders under kaze_policy/ (default: evaluate.py,

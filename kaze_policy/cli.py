@@ -472,11 +472,12 @@ def audit(paths: tuple[str, ...], config: Path | None, out: Path, sign_key: Path
                                              catalog.policy_files, versions,
                                              taken=taken, features=[f.path for f in features]))
     signature = sign(manifest, sign_key) if sign_key is not None else None  # a bad key: before anything is written
-    for name, data in rendered.items():
-        _atomic_write(out / name, data.decode())
-    if signature is not None:
-        _atomic_write(out / SIGNATURE, signature.decode())
-    _atomic_write(out / MANIFEST, manifest.decode())  # last: a folder with a manifest is whole
+    # Every report, the signature and the manifest written in full before any is put in place,
+    # the manifest last: a write that fails leaves the previous folder as it was (atomic.py).
+    from kaze_policy.atomic import write_all_atomically
+    write_all_atomically([*((out / name, data) for name, data in rendered.items()),
+                          *([(out / SIGNATURE, signature)] if signature is not None else []),
+                          (out / MANIFEST, manifest)], "the report")
     click.echo(f"kaze-policy: {len(rendered)} reports and {MANIFEST} written to {out}/", err=True)
     unjudged = [s.name for f in report.features for s in f.scenarios if s.status == ERROR]
     refused = apply_reports and not _apply_policy_reports(report, kubeconfig, kube_context)
@@ -682,7 +683,10 @@ def _output_plan(formats: tuple[str, ...], outputs: tuple[Path, ...]) -> list[tu
 
 
 def _write_reports(report: ScanReport, plan: list[tuple[str, Path | None]], quiet: bool = False) -> None:
-    """Render everything first, then write each file atomically: never a partial report."""
+    """Render everything first, then write the files, all of them or none (atomic.py), then
+    standard output: never a partial report, and nothing on stdout when a file cannot be written."""
+    from kaze_policy.atomic import write_all_atomically
+
     rendered = []
     for fmt, output in plan:
         reporter = reporter_for(fmt)
@@ -690,11 +694,10 @@ def _write_reports(report: ScanReport, plan: list[tuple[str, Path | None]], quie
             from kaze_policy.report.text import TextReporter, use_color
             reporter = TextReporter(color=output is None and use_color(sys.stdout), quiet=quiet)
         rendered.append((reporter.render(report), output))
+    write_all_atomically([(output, text.encode()) for text, output in rendered if output is not None], "the report")
     for text, output in rendered:
         if output is None:
             click.echo(text, nl=False)
-        else:
-            _atomic_write(output, text)
 
 
 def _terminal_width() -> int:
@@ -924,7 +927,8 @@ def precommit(ctx: click.Context, files: tuple[str, ...], config: Path | None, f
     FILES, never a file alone. A file's target is the nearest folder with a kustomization,
     else the folder of the nearest kaze-policy.yaml, else its own folder (up to the
     repository's root, which is also the tree SBOM folders may lie in). Exit codes are scan's."""
-    from kaze_policy.precommit import repository_root, shown, targets_for
+    from kaze_policy.precommit import shown, targets_for
+    from kaze_policy.sources.discover import repository_root
 
     cwd = Path.cwd()
     names = [shown(target, cwd) for target in targets_for(files, cwd)]

@@ -19,14 +19,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from kaze_policy.sources.discover import CONFIG_FILE, VCS_FOLDER
+from kaze_policy.sources.discover import CONFIG_FILE, repository_root
 from kaze_policy.sources.kustomize import kustomization_file, kustomization_spec
-
-
-def repository_root(start: Path) -> Path | None:
-    """The nearest folder in or above `start` that holds .git (pre-commit runs at the root)."""
-    start = start.resolve()
-    return next((p for p in (start, *start.parents) if (p / VCS_FOLDER).exists()), None)
 
 
 def _existing_folder(file: Path) -> Path:

@@ -15,13 +15,13 @@ from kaze_policy.analysis.overlays import add_overlay_facts
 from kaze_policy.catalog import Catalog, Control
 from kaze_policy.config import load_config
 from kaze_policy.engine import create_engine
-from kaze_policy.errors import InputError, KazePolicyError, UsageError
+from kaze_policy.errors import EngineError, InputError, KazePolicyError, UsageError
 from kaze_policy.evaluate import Waivers, default_workers, evaluate_target, merge
 from kaze_policy.inventory import CONFIG_ID, CONFIG_KIND, Inventory, Origin, Resource, Target
 from kaze_policy.probes.live import ProbeOptions, run_probes
 from kaze_policy.results import ERROR, NOT_APPLICABLE, ScanReport, TargetResult
 from kaze_policy.sources.cluster import CLUSTER_SCOPE, DEFAULT_PAGE_SIZE, ClusterRead, is_snapshot, load_snapshot, needs
-from kaze_policy.sources.discover import CONFIG_FILE, Found, TargetSpec, discover, nearest_config
+from kaze_policy.sources.discover import CONFIG_FILE, Found, TargetSpec, discover, nearest_config, repository_root
 from kaze_policy.sources.files import DEFAULT_MAX_FILE_BYTES, STDIN, STDIN_NAME, Skipped, describe_skipped, read_bytes
 from kaze_policy.sources.kubernetes import object_to_resource
 from kaze_policy.sources.kustomize import ToolMissingError
@@ -337,8 +337,7 @@ def repository_of(paths: list[str]) -> Path | None:
     for given in paths:
         if given == "-":
             return None
-        path = Path(given).resolve()
-        found = next((p for p in (path, *path.parents) if (p / ".git").exists()), None)
+        found = repository_root(Path(given))
         if found is None:
             return None
         roots.add(found)
@@ -390,9 +389,15 @@ def run_scan(options: ScanOptions, catalog: Catalog,
     phases.start(EVALUATING, len(controls) * len(inventories))
     with engine:
         for inventory in inventories:
-            results = evaluate_target(engine, controls, inventory, options.today,
-                                      lambda _: phases.advance(EVALUATING), workers=options.workers,
-                                      waivers=waivers[inventory.config_file])
+            try:
+                results = evaluate_target(engine, controls, inventory, options.today,
+                                          lambda _: phases.advance(EVALUATING), workers=options.workers,
+                                          waivers=waivers[inventory.config_file])
+            except EngineError as err:
+                # The engine refused the target's data (an OPA server that stopped): nothing of
+                # this target is judged, and the targets judged before keep their verdicts.
+                per_target.append({c.id: TargetResult(inventory.target.name, ERROR, str(err)) for c in controls})
+                continue
             per_target.append(_unreadable_kinds(results, controls, loaded.cluster_reads.get(inventory.target.name)))
     return _with_waivers(_report(controls, per_target, loaded, options.engine), waivers, options)
 

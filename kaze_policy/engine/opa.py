@@ -42,14 +42,15 @@ class OpaEngine(Engine):
             except RegoParseError as err:
                 raise _policy_error(path, err) from None
             except requests.RequestException as err:
-                raise EngineError(f"OPA server at {self.url} failed: {err}") from None
+                raise EngineError(f"OPA server at {self.url} failed: {_why(err)}") from None
             self._policy_ids.append(policy_id)
 
     def set_data(self, data: dict[str, Any]) -> None:
         try:
             self._client.update_or_create_data(data, "inventory")
         except (RegoParseError, requests.RequestException) as err:
-            raise EngineError(f"OPA server at {self.url} rejected the data: {err}") from None
+            why = _why(err) if isinstance(err, requests.RequestException) else err
+            raise EngineError(f"OPA server at {self.url} rejected the data: {why}") from None
 
     def query(self, expression: str, input_value: Any = None) -> Any:
         payload: dict[str, Any] = {"query": f"x := {expression}"}
@@ -61,7 +62,7 @@ class OpaEngine(Engine):
             response = self._client._session.post(f"{self.url.rstrip('/')}/v1/query", json=payload,
                                                    timeout=REQUEST_TIMEOUT_SECONDS)
         except requests.RequestException as err:
-            raise EngineError(f"OPA server at {self.url} failed: {err}") from None
+            raise EngineError(f"OPA server at {self.url} failed: {_why(err)}") from None
         body = response.json() if response.content else {}
         if response.status_code != 200:
             raise engine_error(_opa_message(body), "OPA evaluation failed")
@@ -92,6 +93,27 @@ def _client_for(url: str) -> OpaClient:
         raise EngineError(f"--opa-url {url!r} is not an http(s) URL")
     return OpaClient(host=parsed.hostname, port=parsed.port or (443 if parsed.scheme == "https" else 80),
                      ssl=parsed.scheme == "https", timeout=REQUEST_TIMEOUT_SECONDS, retries=0)
+
+
+def _why(err: requests.RequestException) -> str:
+    """What failed, in the system's words ("Connection refused"), not the client's nested reprs
+    (which name object addresses): one line, the same on every run."""
+    if isinstance(err, requests.Timeout):
+        return f"no answer within {REQUEST_TIMEOUT_SECONDS:g} s"
+    queue: list[BaseException] = [err]
+    seen: set[int] = set()
+    while queue:
+        cause = queue.pop(0)
+        if id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        if isinstance(cause, OSError) and not isinstance(cause, requests.RequestException):
+            text = cause.strerror or str(cause)
+            if text:
+                return text.strip().splitlines()[0][:300]
+        queue += [c for c in (*cause.args, getattr(cause, "reason", None), cause.__cause__, cause.__context__)
+                  if isinstance(c, BaseException)]
+    return (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
 
 
 def _policy_error(path: Path, err: RegoParseError) -> EngineError:

@@ -184,6 +184,12 @@ def _referenced_dirs(kdir: Path) -> set[Path]:
     return found
 
 
+def repository_root(start: Path) -> Path | None:
+    """The git work tree `start` lies in: the nearest folder in or above it that holds .git."""
+    start = start.resolve()
+    return next((p for p in (start, *start.parents) if (p / VCS_FOLDER).exists()), None)
+
+
 def nearest_config(start: Path) -> Path | None:
     """The nearest kaze-policy.yaml in or above a folder (or a file's folder)."""
     folder = start.resolve()

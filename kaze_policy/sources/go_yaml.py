@@ -147,8 +147,8 @@ class _GoYamlDecoder:
                     return None
         except yaml.YAMLError as err:
             mark = getattr(err, "problem_mark", None)
-            raise Refused(f"not valid YAML ({getattr(err, 'problem', None) or err})",
-                           mark.line if mark else None) from None
+            why = (str(getattr(err, "problem", None) or err).strip().splitlines() or [""])[0]  # one line
+            raise Refused(f"not valid YAML ({why})", mark.line if mark else None) from None
         finally:
             events.close()
         return None

@@ -82,7 +82,7 @@ def _request(request: dict[str, Any]) -> AdmissionRequest:
     if not isinstance(uid, str) or not uid:
         raise BadReview("request.uid is missing")
     operation = request.get("operation")
-    if operation not in OPERATIONS:
+    if not isinstance(operation, str) or operation not in OPERATIONS:  # a list or an object is no operation
         raise BadReview(f"request.operation {operation!r} is not one of {', '.join(sorted(OPERATIONS))}")
     kind = _mapping(request, "kind")
     resource = _mapping(request, "resource")

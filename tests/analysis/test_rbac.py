@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
@@ -912,7 +913,7 @@ def clusters(draw: st.DrawFn) -> list[dict[str, Any]]:
     return out
 
 
-@settings(max_examples=60, deadline=None, database=None)
+@settings(max_examples=600 if os.environ.get("KAZE_FUZZ") == "1" else 60, deadline=None, database=None)
 @given(cluster=clusters(), verb=st.sampled_from(["get", "create", "patch"]),
        resource=st.sampled_from(["pods", "secrets", "pods/exec"]))
 def test_who_can_agrees_with_permissions_of_and_namespaces(

@@ -360,6 +360,7 @@ def test_analyzer_decides_as_the_kubernetes_authorizer(oracle: str) -> None:
     @given(case=cases())
     @example(case=(UNSETTLED_WORLD, UNSETTLED_QUERIES))
     def compare(case: tuple[list[dict[str, Any]], list[Query]]) -> None:
+        stats["examples"] += 1
         objects, queries = case
         perms = EffectivePermissions(as_inventory(objects))
         stripped_objects = without_aggregated_own_rules(objects)

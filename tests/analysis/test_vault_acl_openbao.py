@@ -29,7 +29,8 @@ except ImportError:  # run with tests/analysis on sys.path but not the repo root
 
 pytestmark = pytest.mark.needs_bao
 
-GENERATED_EXAMPLES = int(os.environ.get("KAZE_OPENBAO_EXAMPLES", "300"))
+# `make fuzz` (KAZE_FUZZ=1) a budget ten times larger; KAZE_OPENBAO_EXAMPLES sets it.
+GENERATED_EXAMPLES = int(os.environ.get("KAZE_OPENBAO_EXAMPLES", 3000 if os.environ.get("KAZE_FUZZ") == "1" else 300))
 RIVAL_EXAMPLES = GENERATED_EXAMPLES // 2
 MIN_COMPARED = 500
 
