@@ -95,6 +95,8 @@ def _request(request: dict[str, Any]) -> AdmissionRequest:
     if not name and isinstance(metadata, dict) and metadata.get("generateName"):
         name = f"{metadata['generateName']}<generated>"  # named by the API server after admission
     sub = request.get("subResource")
+    if sub is not None and not isinstance(sub, str):  # the API server sends a name, or nothing
+        raise BadReview(f"request.subResource {sub!r} is not a string")
     user = request.get("userInfo")
     return AdmissionRequest(
         uid=uid, operation=operation, kind=str(kind.get("kind") or ""), group=str(kind.get("group") or ""),
