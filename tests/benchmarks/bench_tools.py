@@ -52,6 +52,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH = Path(__file__).resolve().parent
 SIZES = (1_000, 10_000, 50_000)
 LONG_RUN_S = 60.0  # a first run longer than this is not repeated
+BUSY_CORES = 0.2  # other processes' CPU during a run above which its figures are marked busy
 POLL_S = 0.2
 GB = 1024 ** 3
 
@@ -83,8 +84,15 @@ def _group_rss(pgid: int) -> int:
     return total
 
 
+def _busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (/proc/stat: all but idle and iowait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def measure_child(spec: dict[str, Any]) -> dict[str, Any]:
-    """Run spec["cmd"] once: wall time, peak memory, exit code; killed past its time or memory."""
+    """Run spec["cmd"] once: wall time, peak memory, exit code; killed past its time or memory.
+    Also the CPU that other processes used meanwhile (cores, on average): a busy machine shows."""
     import resource
 
     cap = spec.get("memory_bytes") or 0
@@ -97,6 +105,8 @@ def measure_child(spec: dict[str, Any]) -> dict[str, Any]:
     peak_group = 0
     stop = threading.Event()
     with open(spec.get("stdout") or os.devnull, "wb") as out, tempfile.TemporaryFile() as err:
+        busy_before = _busy_seconds()
+        own_before = resource.getrusage(resource.RUSAGE_SELF)
         start = time.perf_counter()
         # The child's ru_maxrss counts this wrapper's image from before the exec (some 15 MB): a
         # floor under the figures, far below what any of the tools measured uses.
@@ -127,14 +137,18 @@ def measure_child(spec: dict[str, Any]) -> dict[str, Any]:
         _kill_group(process.pid)  # whatever it left behind
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")
-    maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    children, own = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
+    ours = (children.ru_utime + children.ru_stime + own.ru_utime + own.ru_stime
+            - own_before.ru_utime - own_before.ru_stime)
+    others_cores = max(0.0, _busy_seconds() - busy_before - ours) / wall if wall > 0 else 0.0
+    maxrss = children.ru_maxrss * 1024
     out_of_memory = cap and returncode != 0 and ("MemoryError" in stderr or "Cannot allocate memory" in stderr)
     if status == "ok" and (out_of_memory or returncode not in spec.get("ok_codes", (0, 1))):
         status = "address-space" if out_of_memory else "error"
     tail = [line for line in stderr.splitlines() if line.strip()][-3:]
     return {"status": status, "returncode": returncode, "wall_s": wall, "maxrss_mb": maxrss / 2 ** 20,
             "group_peak_mb": peak_group / 2 ** 20, "peak_mb": max(maxrss, peak_group) / 2 ** 20,
-            "stderr_tail": tail}
+            "cpu_s": children.ru_utime + children.ru_stime, "others_cores": others_cores, "stderr_tail": tail}
 
 
 def _kill_group(pgid: int) -> None:
@@ -304,7 +318,7 @@ def run_repeated(cmd: list[str], repeat: int, **kwargs: Any) -> dict[str, Any]:
         status = "memory"
         runs[-1]["why"] = "out of address space (RLIMIT_AS at twice the cap)"
     return {"status": status, "runs": runs, "median_s": statistics.median(r["wall_s"] for r in ok) if ok else None,
-            "peak_mb": max(r["peak_mb"] for r in runs)}
+            "peak_mb": max(r["peak_mb"] for r in runs), "others_cores": max(r["others_cores"] for r in runs)}
 
 
 def describe_status(row: dict[str, Any]) -> str:
@@ -337,9 +351,16 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         if name not in args.without and not path:
             sys.exit(f"{name} is not installed: run `make bench` (it builds .tools/bin/{name}), or leave it out "
                      f"with --without {name}")
+    before = _busy_seconds()
+    time.sleep(2)
+    idle_load = (_busy_seconds() - before) / 2
+    if idle_load > BUSY_CORES:
+        print(f"warning: before any run, other processes keep {idle_load:.2f} cores busy: the figures will be "
+              "disturbed (each row says how busy the machine was)", flush=True)
     result: dict[str, Any] = {
         "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "memory_gb": _memory_gb(), "python": sys.version.split()[0]},
+        "machine": {"cpus": os.cpu_count(), "memory_gb": _memory_gb(), "python": sys.version.split()[0],
+                    "busy_cores_before": idle_load},
         "versions": {"kaze-policy": __version__,
                      CONFTEST: version_of([tools[CONFTEST], "--version"]) if tools[CONFTEST] else None,
                      CHECKOV: version_of([tools[CHECKOV], "--version"]) if tools[CHECKOV] else None},
@@ -451,7 +472,7 @@ def _line(row: dict[str, Any]) -> str:
             f"  (peak {row['peak_mb']:.0f} MB)" if row.get("peak_mb") else "")
     runs = len(row["runs"])
     return (f"{row['label']:<36} median {row['median_s']:8.2f} s of {runs} run{'s' if runs > 1 else ''}  "
-            f"peak {row['peak_mb']:7.0f} MB")
+            f"peak {row['peak_mb']:7.0f} MB  others' CPU {row['others_cores']:.2f} cores")
 
 
 def add_ratios(result: dict[str, Any]) -> None:
@@ -483,11 +504,21 @@ def run_webhook(args: argparse.Namespace) -> dict[str, Any]:
                           ("--rates", args.webhook_rates)):
         if value is not None:
             cmd += [option, str(value)]
+    import resource
+
     print(f"\nadmission webhook under load: {' '.join(cmd[1:])}", flush=True)
+    busy_before, start = _busy_seconds(), time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(cmd, cwd=ROOT)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.perf_counter() - start
     if done.returncode != 0:
         sys.exit(f"bench_webhook.py exited {done.returncode}")
-    return json.loads(output.read_text())
+    ours = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime  # the server and vegeta too
+    result = json.loads(output.read_text())
+    result["others_cores"] = max(0.0, _busy_seconds() - busy_before - ours) / wall
+    print(f"other processes kept {result['others_cores']:.2f} cores busy meanwhile", flush=True)
+    return result
 
 
 # --- The report -------------------------------------------------------------------------------
@@ -512,6 +543,8 @@ def _ratio(row: dict[str, Any], key: str) -> str:
 
 def markdown(result: dict[str, Any], png: str) -> str:
     machine = result["machine"]
+    prep = max((r for r in result["rows"] if r.get("data_prepared_s") is not None), default=None,
+               key=lambda r: r["resources"])
     versions = result["versions"]
     limits = result["checkov_limits"]
     lines = [
@@ -527,28 +560,38 @@ def markdown(result: dict[str, Any], png: str) -> str:
         "largest process's and the process group's resident memory. **kaze-policy ÷ tool** divides "
         "kaze-policy's figure by the tool's, against the kaze-policy run that does the same kind of work "
         "(Conftest: the per-object controls; Checkov: the whole catalog): below 1, kaze-policy is faster or "
-        "smaller.",
+        "smaller. **Others' CPU**: the cores other processes of the machine kept busy during the tool's "
+        "runs, on average (the highest of its runs): near 0 on a quiet machine; "
+        f"above {BUSY_CORES:g} the row is marked *busy* and its figures are not to be trusted.",
         "",
         f"- kaze-policy, whole catalog: `kaze-policy scan DIR --format json --output /dev/null --no-progress`.",
         f"- kaze-policy and Conftest, per-object controls: the {len(result['controls']['per_object'])} controls "
         f"that `kaze-policy serve` judges object by object ({', '.join(result['controls']['per_object'])}); "
         "kaze-policy with `--control` each, Conftest with the same Rego as Conftest policies "
         "(tests/benchmarks/conftest_policies.py), `conftest test DIR -p POLICIES --all-namespaces -o json "
-        "--data DATA` (DATA: the configuration and the namespaces, prepared beforehand and not timed).",
+        "--data DATA` (DATA: the configuration and the namespaces, prepared beforehand and not timed"
+        + (f": {prep['data_prepared_s']:.1f} s at {prep['resources']:,} resources" if prep else "") + ").",
         f"- Checkov: `checkov -d DIR --framework kubernetes -o json --compact --skip-download` with the "
         f"offline variables of kaze_policy/checkov.py, stopped past {limits['timeout_s']:g} s or "
         f"{limits['memory_gb']:g} GB, not run above {limits['max_resources']:,} resources.",
         "",
-        "| resources | tool | runs | median s | peak MB | kaze-policy ÷ tool (time) | kaze-policy ÷ tool (memory) |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| resources | tool | runs | median s | peak MB | kaze-policy ÷ tool (time) | kaze-policy ÷ tool (memory) "
+        "| others' CPU (cores) |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in result["rows"]:
         median = f"{row['median_s']:.2f}" if row["status"] == "ok" else describe_status(row)
         peak = f"{row['peak_mb']:.0f}" if row.get("peak_mb") else "—"
         if row["status"] in ("timeout", "memory") and row.get("peak_mb"):
             peak = f"{row['peak_mb']:.0f} when stopped"
+        others = row.get("others_cores")
+        busy = "—" if others is None else f"{others:.2f}" + (" *busy*" if others > BUSY_CORES else "")
         lines.append(f"| {row['resources']:,} | {row['label']} | {len(row['runs'])} | {median} | {peak} | "
-                     f"{_ratio(row, 'time_ratio')} | {_ratio(row, 'memory_ratio')} |")
+                     f"{_ratio(row, 'time_ratio')} | {_ratio(row, 'memory_ratio')} | {busy} |")
+    busy = [r for r in result["rows"] if (r.get("others_cores") or 0) > BUSY_CORES]
+    if busy:
+        lines += ["", f"**{len(busy)} of {len(result['rows'])} rows were measured while other processes kept the "
+                      "machine busy (*busy*): their times are longer than on a quiet machine.**"]
     clipped = sorted({(r["resources"], r["objects"]) for r in result["rows"] if r.get("objects", r["resources"])
                       < r["resources"]})
     for size, objects in clipped:
@@ -582,7 +625,9 @@ def markdown(result: dict[str, Any], png: str) -> str:
                   f"{webhook['target']}: **{'met' if webhook['met'] else 'not met'}**; the highest rate with p99 "
                   f"under 50 ms and no error: {webhook['highest_rate_p99_under_50ms'] or 'none of those tried'}"
                   f"{'/s' if webhook['highest_rate_p99_under_50ms'] else ''}; decisions logged: "
-                  f"{webhook['decisions_logged']}.", "",
+                  f"{webhook['decisions_logged']}. Other processes kept "
+                  f"{webhook.get('others_cores', float('nan')):.2f} cores busy meanwhile, on average"
+                  + (" (*busy*: not to be trusted)." if webhook.get("others_cores", 0) > BUSY_CORES else "."), "",
                   "| rate /s | s | requests | errors | p50 ms | p99 ms | p99.9 ms | max ms | server CPU (cores) |",
                   "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for r in webhook["runs"]:
@@ -603,6 +648,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
     markers = {KAZE_WHOLE: "o", KAZE_OBJECT: "s", CONFTEST: "D", CHECKOV: "^"}
+    highest = 0.0  # room above a stopped run for its arrow
     for n, (tool, label) in enumerate(LABELS.items()):
         color = f"C{n}"
         rows = [r for r in result["rows"] if r["tool"] == tool]
@@ -613,6 +659,9 @@ def plot(result: dict[str, Any], path: Path) -> None:
         for r in rows:
             if r["status"] in ("timeout", "memory"):
                 y = r["limit_s"] if r["status"] == "timeout" else max(r["runs"][-1]["wall_s"], 1e-3)
+                highest = max(highest, y * 2.5)
+                if done:  # from its last finished size to where it was stopped
+                    ax.plot([done[-1][0], r["resources"]], [done[-1][1], y], color=color, linestyle="--")
                 ax.plot([r["resources"]], [y], marker=markers[tool], color=color, fillstyle="none", markersize=9,
                         linestyle="none", label=None if labelled else label)
                 labelled = True
@@ -623,6 +672,8 @@ def plot(result: dict[str, Any], path: Path) -> None:
                             arrowprops={"arrowstyle": "->", "color": color})
     ax.set_xscale("log")
     ax.set_yscale("log")
+    if highest:
+        ax.set_ylim(top=max(ax.get_ylim()[1], highest))
     plain = matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:,g}")
     sizes = sorted({r["resources"] for r in result["rows"]})
     ax.set_xticks(sizes)

@@ -49,7 +49,6 @@ _VIOLATION_HEAD = re.compile(r"^violation contains ", re.M)
 # Rule names Conftest queries in every namespace (policy/engine.go: failureRegex, warningRegex).
 _CONFTEST_RULE = re.compile(r"^(deny|violation|warn)(_[A-Za-z0-9]+)*\b", re.M)
 _NOT_APPLICABLE = re.compile(r"^(default\s+)?not_applicable\b", re.M)
-_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.M)
 _COMMENT = re.compile(r"^\s*#.*$", re.M)
 
 
@@ -185,10 +184,9 @@ def write_policies(out: Path, policy_dir: Path = DEFAULT_POLICY_DIR, catalog: Ca
         (out / f"{control.id.lower()}.rego").write_text(module, encoding="utf-8")
         needed.update(names)
         result.controls.append(control)
+    (out / "lib").mkdir()
     for name in sorted(needed):
-        (out / "lib").mkdir(exist_ok=True)
         shutil.copyfile(libs[name], out / "lib" / f"{name}.rego")
-    (out / "lib").mkdir(exist_ok=True)
     (out / "lib" / f"{LIB_PACKAGE}.rego").write_text(lib_module(), encoding="utf-8")
     return result
 
