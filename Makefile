@@ -120,6 +120,17 @@ $(TOOLS)/gator: tools/gator/go.mod tools/gator/go.sum
 			-o ../../$(TOOLS)/gator github.com/open-policy-agent/gatekeeper/v3/cmd/gator
 	touch $@
 
+# Regal, the Rego linter of the OPA project, for `regal lint rego` in make test
+# (tests/test_rego_quality.py; .regal/config.yaml says which rules are relaxed and why): built
+# from the release pinned in tools/regal/go.mod (a module of its own), its version stamped as
+# Regal's release build does.
+$(TOOLS)/regal: tools/regal/go.mod tools/regal/go.sum
+	mkdir -p $(TOOLS)
+	cd tools/regal && v=$$(go list -m -f '{{.Version}}' github.com/open-policy-agent/regal) && \
+		go build -ldflags "-X github.com/open-policy-agent/regal/pkg/version.Version=$$v" \
+			-o ../../$(TOOLS)/regal github.com/open-policy-agent/regal
+	touch $@
+
 # vegeta, the HTTP load generator of the webhook's benchmark (a module of its own).
 $(TOOLS)/vegeta: tools/vegeta/go.mod tools/vegeta/go.sum
 	mkdir -p $(TOOLS)
@@ -160,7 +171,7 @@ $(TOOLS)/checkov: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 # the RBAC analysis are the committed $(BOOTSTRAP_RBAC); the Kubernetes tools are for the tests).
 scan-tools: $(TOOLS)/opa $(TOOLS)/kustomize $(TOOLS)/yaml2json
 
-tools: scan-tools $(K8S_TOOLS) $(BOOTSTRAP_RBAC) cluster-tools policyreport-crds $(TOOLS)/vegeta $(TOOLS)/oci-registry $(TOOLS)/gator $(TOOLS)/checkov postgres chromium
+tools: scan-tools $(K8S_TOOLS) $(BOOTSTRAP_RBAC) cluster-tools policyreport-crds $(TOOLS)/vegeta $(TOOLS)/oci-registry $(TOOLS)/gator $(TOOLS)/regal $(TOOLS)/checkov postgres chromium
 
 demo: venv scan-tools
 	mkdir -p $(REPORTS)
@@ -249,6 +260,7 @@ sbom: venv
 lint-rego: tools
 	$(TOOLS)/opa fmt --list --fail rego
 	$(TOOLS)/opa check --strict rego
+	$(TOOLS)/regal lint rego
 
 clean:
 	rm -rf $(VENV) .tools $(REPORTS) native/target .mutation

@@ -28,7 +28,9 @@ package kaze.audit.health_beacon
 
 import rego.v1
 
+import data.kaze.lib.coerce
 import data.kaze.lib.k8s
+import data.kaze.lib.naming
 import data.kaze.lib.tenancy
 
 mode := object.get(tenancy.config, ["cell", "mode"], null)
@@ -64,12 +66,12 @@ documents := array.concat(crd_documents, raw_documents)
 crd_documents := [doc |
 	some r in k8s.resources_of_kind("AlertmanagerConfig")
 	startswith(object.get(r, "apiVersion", ""), "monitoring.coreos.com/")
-	spec := as_object(object.get(r.object, "spec", {}))
+	spec := coerce.as_object(object.get(r.object, "spec", {}))
 	doc := {
 		"resource": r,
 		"form": "crd",
 		"route": object.get(spec, "route", {}),
-		"receivers": as_list(object.get(spec, "receivers", [])),
+		"receivers": coerce.as_list(object.get(spec, "receivers", [])),
 		"beacon": object.get(r.object, ["metadata", "labels", "kaze.io/beacon"], "") == "true",
 	}
 ]
@@ -85,7 +87,7 @@ raw_documents := [doc |
 		"form": "raw",
 		"key": entry.key,
 		"route": object.get(parsed, "route", {}),
-		"receivers": as_list(object.get(parsed, "receivers", [])),
+		"receivers": coerce.as_list(object.get(parsed, "receivers", [])),
 		"beacon": false,
 	}
 ]
@@ -99,18 +101,18 @@ raw_entries := [entry |
 texts := array.concat(
 	[{"resource": r, "key": key, "text": text} |
 		some r in k8s.resources_of_kind("ConfigMap")
-		some key, text in as_object(object.get(r.object, "data", {}))
+		some key, text in coerce.as_object(object.get(r.object, "data", {}))
 		is_string(text)
 	],
 	array.concat(
 		[{"resource": r, "key": key, "text": text} |
 			some r in k8s.resources_of_kind("Secret")
-			some key, text in as_object(object.get(r.object, "stringData", {}))
+			some key, text in coerce.as_object(object.get(r.object, "stringData", {}))
 			is_string(text)
 		],
 		[{"resource": r, "key": key, "text": base64.decode(encoded)} |
 			some r in k8s.resources_of_kind("Secret")
-			some key, encoded in as_object(object.get(r.object, "data", {}))
+			some key, encoded in coerce.as_object(object.get(r.object, "data", {}))
 			is_string(encoded)
 			base64.is_valid(encoded)
 		],
@@ -122,27 +124,23 @@ errors contains msg if {
 	some entry in texts
 	regex.match(`^alertmanager\.ya?ml$`, entry.key)
 	not yaml.is_valid(entry.text)
-	msg := sprintf("%s %s: %s is not valid YAML, so its routes cannot be checked", [entry.resource.kind, display(entry.resource), entry.key])
+	msg := sprintf("%s %s: %s is not valid YAML, so its routes cannot be checked", [entry.resource.kind, naming.display(entry.resource), entry.key])
 }
-
-display(r) := concat("/", [r.namespace, r.name]) if is_string(r.namespace)
-
-display(r) := r.name if not is_string(r.namespace)
 
 # ---------------------------------------------------------------------------------------
 # Field names in either spelling: group_by and groupBy are both "groupby".
 
 norm(key) := lower(replace(key, "_", ""))
 
-values(obj, name) := [v | some k, v in as_object(obj); is_string(k); norm(k) == name]
+fields_named(obj, name) := [v | some k, v in coerce.as_object(obj); is_string(k); norm(k) == name]
 
 field(obj, name) := vs[0] if {
 	is_object(obj)
-	vs := values(obj, name)
+	vs := fields_named(obj, name)
 	count(vs) > 0
 }
 
-has_field(obj, name) if count(values(obj, name)) > 0
+has_field(obj, name) if count(fields_named(obj, name)) > 0
 
 first(xs) := xs[0] if count(xs) > 0
 
@@ -206,7 +204,7 @@ receiver_named(doc, name) := rs[0] if {
 
 # The integrations of a receiver: [type, config], type as in slack_configs / slackConfigs.
 integrations(receiver) := [[type, config] |
-	some key, configs in as_object(receiver)
+	some key, configs in coerce.as_object(receiver)
 	is_string(key)
 	endswith(norm(key), "configs")
 	type := trim_suffix(norm(key), "configs")
@@ -321,11 +319,11 @@ missing_fields(type, config) := array.concat(
 # mail carries a default Subject of every common label.
 nested_missing("pagerduty", config) := [concat(".", ["details", k]) |
 	some k in ["firing", "resolved"]
-	not k in kv_keys(first(values(config, "details")))
+	not k in kv_keys(first(fields_named(config, "details")))
 ]
 
 nested_missing("email", config) := ["headers.Subject" |
-	not "subject" in kv_keys(first(values(config, "headers")))
+	not "subject" in kv_keys(first(fields_named(config, "headers")))
 ]
 
 nested_missing(type, _) := [] if not type in {"pagerduty", "email"}
@@ -342,9 +340,9 @@ forbidden_references(config) := sort({ref |
 # ---------------------------------------------------------------------------------------
 # Findings.
 
-what(doc) := sprintf("%s %s", [doc.resource.kind, display(doc.resource)]) if doc.form == "crd"
+what(doc) := sprintf("%s %s", [doc.resource.kind, naming.display(doc.resource)]) if doc.form == "crd"
 
-what(doc) := sprintf("%s %s (%s)", [doc.resource.kind, display(doc.resource), doc.key]) if doc.form == "raw"
+what(doc) := sprintf("%s %s (%s)", [doc.resource.kind, naming.display(doc.resource), doc.key]) if doc.form == "raw"
 
 group_field(doc) := "groupBy" if doc.form == "crd"
 
@@ -423,12 +421,3 @@ violation contains v if {
 	not default_leaking_fields[integration[0]]
 	v := finding(doc, pair[1], sprintf("which uses a %s integration whose message this check cannot verify", [integration[0]]), "use a Slack, PagerDuty, Opsgenie, e-mail or chat receiver whose message fields are set explicitly", {"integration": integration[0]})
 }
-
-# Shapes as written by hand can be anything: read what is not an object or a list as empty.
-as_object(x) := x if is_object(x)
-
-as_object(x) := {} if not is_object(x)
-
-as_list(x) := x if is_array(x)
-
-as_list(x) := [] if not is_array(x)

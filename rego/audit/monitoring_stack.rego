@@ -24,7 +24,9 @@ package kaze.audit.monitoring_stack
 
 import rego.v1
 
+import data.kaze.lib.coerce
 import data.kaze.lib.k8s
+import data.kaze.lib.naming
 import data.kaze.lib.tenancy
 
 mode := object.get(tenancy.config, ["cell", "mode"], null)
@@ -100,7 +102,7 @@ workload_components(obj) := {component |
 	labels := k8s.labels(obj)
 	pod_labels := object.get(obj, ["spec", "template", "metadata", "labels"], {})
 	names := array.concat([k8s.name(obj)], array.concat([labels[k] | some k in label_keys], [pod_labels[k] | some k in label_keys]))
-	some name in array.concat(names, [image_name(c.image) | some c in pod_containers(obj); is_string(c.image)])
+	some name in array.concat(names, [image_name(c.image) | some c in k8s.pod_containers(obj); is_string(c.image)])
 	component := component_of_name[name]
 }
 
@@ -126,8 +128,8 @@ runs(r) if {
 # A live cluster snapshot lists running pods and their containers.
 running_in_snapshot(component) if {
 	some snapshot in k8s.resources_of_kind("ClusterProbeSnapshot")
-	some pod in as_list(object.get(snapshot.object, "pods", []))
-	some container in as_list(object.get(as_object(pod), "containers", []))
+	some pod in coerce.as_list(object.get(snapshot.object, "pods", []))
+	some container in coerce.as_list(object.get(coerce.as_object(pod), "containers", []))
 	container in components[component]
 }
 
@@ -159,30 +161,8 @@ violation contains v if {
 	pair[0] == component
 	r := pair[1]
 	v := {
-		"msg": sprintf("%s %s (%s) has %v replicas, so the customer-VPC cell runs no %s: give it at least one replica", [r.kind, display(r), component, replicas(r), component]),
+		"msg": sprintf("%s %s (%s) has %v replicas, so the customer-VPC cell runs no %s: give it at least one replica", [r.kind, naming.display(r), component, replicas(r), component]),
 		"resource": r.id,
 		"evidence": {"component": component, "replicas": replicas(r)},
 	}
 }
-
-display(r) := concat("/", [r.namespace, r.name]) if is_string(r.namespace)
-
-display(r) := r.name if not is_string(r.namespace)
-
-# Shapes as written by hand can be anything: read what is not an object or a list as empty.
-as_object(x) := x if is_object(x)
-
-as_object(x) := {} if not is_object(x)
-
-as_list(x) := x if is_array(x)
-
-as_list(x) := [] if not is_array(x)
-
-# The containers of a workload, read defensively (a field may be null or of another type).
-pod_containers(obj) := [c |
-	spec := k8s.pod_spec(obj)
-	is_object(spec)
-	some field in ["initContainers", "containers", "ephemeralContainers"]
-	some c in as_list(object.get(spec, field, []))
-	is_object(c)
-]

@@ -27,7 +27,9 @@ package kaze.audit.telemetry_export
 
 import rego.v1
 
+import data.kaze.lib.coerce
 import data.kaze.lib.k8s
+import data.kaze.lib.naming
 import data.kaze.lib.tenancy
 
 not_applicable := "no Kubernetes manifests in this target" if not kubernetes_present
@@ -138,18 +140,18 @@ leaves(type, config) := [] if {
 texts := array.concat(
 	[{"resource": r, "key": key, "text": text} |
 		some r in k8s.resources_of_kind("ConfigMap")
-		some key, text in as_object(object.get(r.object, "data", {}))
+		some key, text in coerce.as_object(object.get(r.object, "data", {}))
 		is_string(text)
 	],
 	array.concat(
 		[{"resource": r, "key": key, "text": text} |
 			some r in k8s.resources_of_kind("Secret")
-			some key, text in as_object(object.get(r.object, "stringData", {}))
+			some key, text in coerce.as_object(object.get(r.object, "stringData", {}))
 			is_string(text)
 		],
 		[{"resource": r, "key": key, "text": base64.decode(encoded)} |
 			some r in k8s.resources_of_kind("Secret")
-			some key, encoded in as_object(object.get(r.object, "data", {}))
+			some key, encoded in coerce.as_object(object.get(r.object, "data", {}))
 			is_string(encoded)
 			base64.is_valid(encoded)
 		],
@@ -190,7 +192,7 @@ errors contains msg if {
 	some entry in texts
 	not yaml.is_valid(entry.text)
 	regex.match(`(?m)^\s*(exporters|sinks|clients|pipeline)\s*:`, entry.text)
-	msg := sprintf("%s %s: %s looks like a telemetry configuration but is not valid YAML, so its exporters cannot be checked", [entry.resource.kind, display(entry.resource), entry.key])
+	msg := sprintf("%s %s: %s looks like a telemetry configuration but is not valid YAML, so its exporters cannot be checked", [entry.resource.kind, naming.display(entry.resource), entry.key])
 }
 
 errors contains msg if {
@@ -198,12 +200,8 @@ errors contains msg if {
 	text := object.get(r.object, ["spec", "config"], null)
 	is_string(text)
 	not yaml.is_valid(text)
-	msg := sprintf("OpenTelemetryCollector %s: spec.config is not valid YAML, so its exporters cannot be checked", [display(r)])
+	msg := sprintf("OpenTelemetryCollector %s: spec.config is not valid YAML, so its exporters cannot be checked", [naming.display(r)])
 }
-
-display(r) := concat("/", [r.namespace, r.name]) if is_string(r.namespace)
-
-display(r) := r.name if not is_string(r.namespace)
 
 # Every export: who, through what, which signal, to which destinations outside the cell.
 exports := array.concat(
@@ -213,18 +211,18 @@ exports := array.concat(
 
 collector_exports := [e |
 	some c in collector_configs
-	some pipeline, spec in as_object(object.get(c.config, ["service", "pipelines"], {}))
+	some pipeline, spec in coerce.as_object(object.get(c.config, ["service", "pipelines"], {}))
 	signal := split(pipeline, "/")[0]
 	signal in checked_signals
-	some id in as_list(object.get(as_object(spec), "exporters", []))
+	some id in coerce.as_list(object.get(coerce.as_object(spec), "exporters", []))
 	is_string(id)
-	id in object.keys(as_object(object.get(c.config, "exporters", {})))
+	id in object.keys(coerce.as_object(object.get(c.config, "exporters", {})))
 	config := object.get(c.config, ["exporters", id], {})
 	outside_to := leaves(split(id, "/")[0], config)
 	count(outside_to) > 0
 	e := {
 		"resource": c.resource,
-		"what": sprintf("%s %s%s", [c.resource.kind, display(c.resource), c.where]),
+		"what": sprintf("%s %s%s", [c.resource.kind, naming.display(c.resource), c.where]),
 		"via": sprintf("pipeline %s, exporter %s", [pipeline, id]),
 		"signal": signal,
 		"to": outside_to,
@@ -239,7 +237,7 @@ shipper_outputs := array.concat(
 		[[entry, sprintf("Vector sink %s", [name]), type, sink, "vector"] |
 			some entry in parsed_texts
 			is_object(entry.doc)
-			some name, sink in as_object(object.get(entry.doc, "sinks", {}))
+			some name, sink in coerce.as_object(object.get(entry.doc, "sinks", {}))
 			is_object(sink)
 			type := object.get(sink, "type", "unknown")
 			not type in vector_metric_sinks
@@ -248,14 +246,14 @@ shipper_outputs := array.concat(
 			some entry in parsed_texts
 			is_object(entry.doc)
 			"scrape_configs" in object.keys(entry.doc)
-			some i, client in as_list(object.get(entry.doc, "clients", []))
+			some i, client in coerce.as_list(object.get(entry.doc, "clients", []))
 		],
 	),
 	array.concat(
 		[[entry, sprintf("Fluent Bit output %s", [type]), type, output, "fluent-bit"] |
 			some entry in parsed_texts
 			is_object(entry.doc)
-			some output in as_list(object.get(entry.doc, ["pipeline", "outputs"], []))
+			some output in coerce.as_list(object.get(entry.doc, ["pipeline", "outputs"], []))
 			is_object(output)
 			name := object.get(output, "name", "unknown")
 			is_string(name)
@@ -305,7 +303,7 @@ shipper_exports := [e |
 	count(outside_to) > 0
 	e := {
 		"resource": entry.resource,
-		"what": sprintf("%s %s (%s)", [entry.resource.kind, display(entry.resource), entry.key]),
+		"what": sprintf("%s %s (%s)", [entry.resource.kind, naming.display(entry.resource), entry.key]),
 		"via": output[1],
 		"signal": "logs",
 		"to": outside_to,
@@ -322,8 +320,8 @@ sdk_variables := {
 sdk_exports := [e |
 	some kind in k8s.workload_kinds
 	some r in k8s.resources_of_kind(kind)
-	some container in pod_containers(r.object)
-	some env in as_list(object.get(container, "env", []))
+	some container in k8s.pod_containers(r.object)
+	some env in coerce.as_list(object.get(container, "env", []))
 	is_object(env)
 	signals := sdk_variables[env.name]
 	value := object.get(env, "value", null)
@@ -332,7 +330,7 @@ sdk_exports := [e |
 	some signal in signals
 	e := {
 		"resource": r,
-		"what": sprintf("%s %s", [r.kind, display(r)]),
+		"what": sprintf("%s %s", [r.kind, naming.display(r)]),
 		"via": sprintf("container %s, %s", [container.name, env.name]),
 		"signal": signal,
 		"to": [value],
@@ -348,21 +346,3 @@ violation contains v if {
 		"evidence": {"signal": e.signal, "via": e.via, "destinations": e.to, "refusing_tenants": refusing(e.resource, e.signal)},
 	}
 }
-
-# Shapes as written by hand can be anything: read what is not an object or a list as empty.
-as_object(x) := x if is_object(x)
-
-as_object(x) := {} if not is_object(x)
-
-as_list(x) := x if is_array(x)
-
-as_list(x) := [] if not is_array(x)
-
-# The containers of a workload, read defensively (a field may be null or of another type).
-pod_containers(obj) := [c |
-	spec := k8s.pod_spec(obj)
-	is_object(spec)
-	some field in ["initContainers", "containers", "ephemeralContainers"]
-	some c in as_list(object.get(spec, field, []))
-	is_object(c)
-]

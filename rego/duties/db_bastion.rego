@@ -27,6 +27,7 @@ package kaze.duties.db_bastion
 
 import rego.v1
 
+import data.kaze.lib.coerce
 import data.kaze.lib.k8s
 import data.kaze.lib.terraform as tf
 
@@ -49,9 +50,9 @@ database_selector_keys := {"cnpg.io/cluster", "postgres-operator.crunchydata.com
 
 database_names := `(^|[-_])(postgres|postgresql|pg|mysql|mariadb|mongo|mongodb|redis|cassandra|mssql|cockroach|couchdb|neo4j|arangodb|qdrant|milvus|clickhouse|db|database)([-_]|$)`
 
-ports := [port | some port in as_list(object.get(obj, ["spec", "ports"], [])); is_object(port)]
+ports := [port | some port in coerce.as_list(object.get(obj, ["spec", "ports"], [])); is_object(port)]
 
-selector := as_object(object.get(obj, ["spec", "selector"], {}))
+selector := coerce.as_object(object.get(obj, ["spec", "selector"], {}))
 
 database_reasons contains sprintf("port %v", [p]) if {
 	some port in ports
@@ -92,7 +93,7 @@ violation contains v if {
 
 violation contains v if {
 	obj.kind == "Service"
-	ips := as_list(object.get(obj, ["spec", "externalIPs"], []))
+	ips := coerce.as_list(object.get(obj, ["spec", "externalIPs"], []))
 	count(ips) > 0
 	count(database_reasons) > 0
 	v := {
@@ -111,7 +112,7 @@ group := split(object.get(obj, "apiVersion", ""), "/")[0]
 operator_services contains [sprintf("spec.managed.services.additional[%d], selectorType %s", [i, object.get(svc, "selectorType", "?")]), type] if {
 	obj.kind == "Cluster"
 	group == "postgresql.cnpg.io"
-	some i, svc in as_list(object.get(obj, ["spec", "managed", "services", "additional"], []))
+	some i, svc in coerce.as_list(object.get(obj, ["spec", "managed", "services", "additional"], []))
 	is_object(svc)
 	type := object.get(svc, ["serviceTemplate", "spec", "type"], "ClusterIP")
 }
@@ -259,12 +260,3 @@ first_is_object(blocks) if {
 	count(blocks) > 0
 	is_object(blocks[0])
 }
-
-# Shapes as written by hand can be anything: read what is not an object or a list as empty.
-as_object(x) := x if is_object(x)
-
-as_object(x) := {} if not is_object(x)
-
-as_list(x) := x if is_array(x)
-
-as_list(x) := [] if not is_array(x)

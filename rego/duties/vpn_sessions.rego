@@ -28,7 +28,9 @@ package kaze.duties.vpn_sessions
 
 import rego.v1
 
+import data.kaze.lib.coerce
 import data.kaze.lib.k8s
+import data.kaze.lib.naming
 import data.kaze.lib.tenancy
 import data.kaze.lib.terraform as tf
 
@@ -66,7 +68,7 @@ number_or_null(value) := null if not is_number(value)
 documents := [{"resource": r, "key": key, "text": text, "doc": doc} |
 	some source in [["ConfigMap", "data"], ["Secret", "stringData"]]
 	some r in k8s.resources_of_kind(source[0])
-	some key, text in as_object(object.get(r.object, source[1], {}))
+	some key, text in coerce.as_object(object.get(r.object, source[1], {}))
 	is_string(text)
 	yaml.is_valid(text)
 	doc := yaml.unmarshal(text)
@@ -84,10 +86,10 @@ headscale(doc) if count(headscale_keys & {k | some k, _ in doc}) >= 2
 headscale_servers := [vpn |
 	some d in documents
 	headscale(d.doc)
-	oidc := as_object(object.get(d.doc, "oidc", {}))
+	oidc := coerce.as_object(object.get(d.doc, "oidc", {}))
 	vpn := {
 		"resource": d.resource,
-		"what": sprintf("%s %s (%s)", [d.resource.kind, display(d.resource), d.key]),
+		"what": sprintf("%s %s (%s)", [d.resource.kind, naming.display(d.resource), d.key]),
 		"product": "headscale",
 		"session": headscale_session(oidc),
 		"sso": {"settings": {"oidc.issuer": object.get(oidc, "issuer", null)}, "on": non_empty(object.get(oidc, "issuer", null))},
@@ -120,7 +122,7 @@ gateways := [vpn |
 	auth := object.get(d.doc, "auth", null)
 	vpn := {
 		"resource": d.resource,
-		"what": sprintf("%s %s (%s)", [d.resource.kind, display(d.resource), d.key]),
+		"what": sprintf("%s %s (%s)", [d.resource.kind, naming.display(d.resource), d.key]),
 		"product": "the WireGuard gateway",
 		"session": {"field": "sessionMaxDuration", "value": duration, "hours": duration_hours(duration)},
 		"sso": {"settings": {"auth": auth, "oidc.issuer": object.get(d.doc, ["oidc", "issuer"], null)}, "on": gateway_sso(d.doc, auth)},
@@ -142,10 +144,6 @@ non_empty(value) if {
 }
 
 default non_empty(_) := false
-
-display(r) := concat("/", [r.namespace, r.name]) if is_string(r.namespace)
-
-display(r) := r.name if not is_string(r.namespace)
 
 # ---------------------------------------------------------------------------------------
 # Durations as Go and headscale write them (4h, 240m, 1h30m, 180d, 0), in hours.
@@ -236,7 +234,7 @@ errors contains msg if {
 	labels := k8s.labels(r.object)
 	labelled_vpn(labels)
 	not readable(r)
-	msg := sprintf("ConfigMap %s is labelled as the operator VPN, but holds no headscale or WireGuard gateway configuration that can be read (valid YAML)", [display(r)])
+	msg := sprintf("ConfigMap %s is labelled as the operator VPN, but holds no headscale or WireGuard gateway configuration that can be read (valid YAML)", [naming.display(r)])
 }
 
 labelled_vpn(labels) if labels["kaze.io/component"] == "operator-vpn"
@@ -247,12 +245,3 @@ readable(r) if {
 	some vpn in vpns
 	vpn.resource.id == r.id
 }
-
-# Shapes as written by hand can be anything: read what is not an object or a list as empty.
-as_object(x) := x if is_object(x)
-
-as_object(x) := {} if not is_object(x)
-
-as_list(x) := x if is_array(x)
-
-as_list(x) := [] if not is_array(x)

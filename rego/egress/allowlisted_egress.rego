@@ -32,6 +32,7 @@ import rego.v1
 # (as: the package has an allowlist(t) of its own)
 import data.kaze.lib.allowlist as judged
 import data.kaze.lib.k8s
+import data.kaze.lib.naming
 import data.kaze.lib.network
 import data.kaze.lib.tenancy
 
@@ -205,18 +206,6 @@ cluster_dns(target) if {
 	}
 }
 
-describe(id) := sprintf("%s %s/%s", [r.kind, r.namespace, r.name]) if {
-	r := data.inventory.resources[id]
-	is_string(r.namespace)
-}
-
-describe(id) := sprintf("%s %s", [r.kind, r.name]) if {
-	r := data.inventory.resources[id]
-	not is_string(object.get(r, "namespace", null))
-}
-
-describe(id) := id if not data.inventory.resources[id]
-
 # ---------------------------------------------------------------------------------------
 # Violations
 
@@ -224,7 +213,7 @@ violation contains v if {
 	some id, w in egress
 	w.unrestricted == true
 	v := {
-		"msg": sprintf("%s of tenant %s may reach any address outside the cluster (it is not isolated for egress, or a rule has no destination or allows the world): add a default-deny egress policy and allow only the destinations on its egress allowlists (%s)", [describe(id), w.tenant, lists_text(w.tenant)]),
+		"msg": sprintf("%s of tenant %s may reach any address outside the cluster (it is not isolated for egress, or a rule has no destination or allows the world): add a default-deny egress policy and allow only the destinations on its egress allowlists (%s)", [naming.describe(id), w.tenant, lists_text(w.tenant)]),
 		"resource": id,
 		"evidence": {"tenant": w.tenant, "unrestricted": true},
 	}
@@ -239,7 +228,7 @@ violation contains v if {
 	not covered_by_world_finding(w, field, item)
 	count(covering(field, w.tenant, item[field])) == 0
 	v := {
-		"msg": sprintf("%s may reach %s (%s), which is on no egress allowlist (%s)%s: remove it from the egress rule, or add it to the allowlist in kaze-policy.yaml with an owner and a reason", [describe(id), item[field], ports_text(item), lists_text(w.tenant), refused_text(field, w.tenant, item[field])]),
+		"msg": sprintf("%s may reach %s (%s), which is on no egress allowlist (%s)%s: remove it from the egress rule, or add it to the allowlist in kaze-policy.yaml with an owner and a reason", [naming.describe(id), item[field], ports_text(item), lists_text(w.tenant), refused_text(field, w.tenant, item[field])]),
 		"resource": id,
 		"evidence": {"tenant": w.tenant, "vertical": object.get(vertical_of, w.tenant, null), "destination": item, "allowlisted": false},
 	}
@@ -256,7 +245,7 @@ violation contains v if {
 	refused := refused_ports(entries, item)
 	count(refused) > 0
 	v := {
-		"msg": sprintf("%s may reach %s on %s, but its allowlist entry allows only %s: limit the egress rule to the allowlisted ports", [describe(id), item[field], ports_text(item), allowed_ports_text(entries)]),
+		"msg": sprintf("%s may reach %s on %s, but its allowlist entry allows only %s: limit the egress rule to the allowlisted ports", [naming.describe(id), item[field], ports_text(item), allowed_ports_text(entries)]),
 		"resource": id,
 		"evidence": {"tenant": w.tenant, "vertical": object.get(vertical_of, w.tenant, null), "destination": item, "refused_ports": refused, "entries": entries},
 	}
@@ -270,7 +259,7 @@ violation contains v if {
 	dns_decided(target)
 	not cluster_dns(target)
 	v := {
-		"msg": sprintf("%s may send DNS queries (port 53) to %s, which is not the cluster DNS (%s): allow port 53 only to the cluster DNS", [describe(id), describe(target), cluster_dns_text]),
+		"msg": sprintf("%s may send DNS queries (port 53) to %s, which is not the cluster DNS (%s): allow port 53 only to the cluster DNS", [naming.describe(id), naming.describe(target), cluster_dns_text]),
 		"resource": id,
 		"evidence": {"tenant": w.tenant, "dns": target, "cluster_dns": {"namespace": dns_namespace, "podLabels": dns_labels}},
 	}

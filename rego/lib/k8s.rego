@@ -5,6 +5,8 @@ package kaze.lib.k8s
 
 import rego.v1
 
+import data.kaze.lib.coerce
+
 # Custom kinds that run pods are in data.inventory.pod_templates: "<API group>/<Kind>" → path of
 # the pod template, as the inventory places them (kaze_policy/inventory.py: known kinds,
 # kaze-policy.yaml podTemplates, any kind with one template.spec.containers). An Argo Rollout
@@ -75,6 +77,16 @@ container_fields := ["initContainers", "containers", "ephemeralContainers"]
 containers(spec) := [c |
 	some field in container_fields
 	some c in object.get(spec, field, [])
+]
+
+# pod_containers lists the containers of a workload's pod template (regular, init and ephemeral)
+# that are objects, whatever malformed lists or entries a hand-written manifest holds.
+pod_containers(obj) := [c |
+	spec := pod_spec(obj)
+	is_object(spec)
+	some field in container_fields
+	some c in coerce.as_list(object.get(spec, field, []))
+	is_object(c)
 ]
 
 # pod_spec_path is where pod_spec(obj) lies in the object, the keys and indexes from its root:

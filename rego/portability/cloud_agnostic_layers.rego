@@ -26,6 +26,8 @@ package kaze.portability.cloud_agnostic_layers
 
 import rego.v1
 
+import data.kaze.lib.naming
+
 import data.kaze.lib.terraform as tf
 
 inv := data.inventory
@@ -149,12 +151,8 @@ group_of(r) := split(r.apiVersion, "/")[0] if {
 	contains(r.apiVersion, "/")
 }
 
-display(r) := concat("/", [r.namespace, r.name]) if is_string(r.namespace)
-
-display(r) := r.name if not is_string(r.namespace)
-
 base_finding(r, what, cloud) := {
-	"msg": sprintf("%s %s in the Kubernetes base (%s) %s, specific to %s: move it to the overlays of the cells on that cloud and keep the portable choice in the base", [r.kind, display(r), r.file, what, cloud]),
+	"msg": sprintf("%s %s in the Kubernetes base (%s) %s, specific to %s: move it to the overlays of the cells on that cloud and keep the portable choice in the base", [r.kind, naming.display(r), r.file, what, cloud]),
 	"resource": r.id,
 	"evidence": {"file": r.file, "apiVersion": r.apiVersion, "uses": what, "cloud": cloud},
 }

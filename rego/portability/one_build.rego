@@ -79,7 +79,7 @@ component_names(container) := {n |
 violation contains v if {
 	overlays[this]
 	count(overlays) >= 2
-	some container in pod_containers(input.object)
+	some container in k8s.pod_containers(input.object)
 	is_string(container.image)
 	repo := repository(container.image)
 	ref := reference(container.image)
@@ -100,7 +100,7 @@ violation contains v if {
 violation contains v if {
 	overlays[this]
 	count(overlays) >= 2
-	some container in pod_containers(input.object)
+	some container in k8s.pod_containers(input.object)
 	is_string(container.image)
 	repo := repository(container.image)
 	not run_elsewhere(repo)
@@ -124,16 +124,3 @@ run_elsewhere(repo) if {
 }
 
 display := concat("/", [k8s.namespace(input.object), k8s.name(input.object)])
-
-# The containers of a workload, read defensively (a field may be null or of another type).
-pod_containers(obj) := [c |
-	spec := k8s.pod_spec(obj)
-	is_object(spec)
-	some field in ["initContainers", "containers", "ephemeralContainers"]
-	some c in as_list(object.get(spec, field, []))
-	is_object(c)
-]
-
-as_list(x) := x if is_array(x)
-
-as_list(x) := [] if not is_array(x)

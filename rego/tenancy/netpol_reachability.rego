@@ -28,6 +28,8 @@ package kaze.tenancy.netpol_reachability
 
 import rego.v1
 
+import data.kaze.lib.naming
+
 netpol := object.get(data.inventory, ["facts", "netpol"], null)
 
 # A list of the facts, or [] when it is absent or not a list (reported by errors).
@@ -45,19 +47,6 @@ errors contains sprintf("the NetworkPolicy reachability analysis has no %s list:
 	some field in ["tenant_violations", "shared_undeclared"]
 	not is_array(object.get(netpol, field, null))
 }
-
-# "Deployment/tenant-acme/agent" -> "Deployment tenant-acme/agent"
-describe(id) := sprintf("%s %s/%s", [r.kind, r.namespace, r.name]) if {
-	r := data.inventory.resources[id]
-	is_string(r.namespace)
-}
-
-describe(id) := sprintf("%s %s", [r.kind, r.name]) if {
-	r := data.inventory.resources[id]
-	not is_string(object.get(r, "namespace", null))
-}
-
-describe(id) := id if not data.inventory.resources[id]
 
 port_text(w) := sprintf("%s port %v", [w.protocol, w.port]) if is_number(w.port)
 
@@ -81,7 +70,7 @@ evidence(w) := {
 violation contains v if {
 	some w in facts("tenant_violations")
 	v := {
-		"msg": sprintf("%s of tenant %s can open connections to %s of tenant %s (%s), allowed by %s: restrict those policies so that no peer selects another tenant's namespace", [describe(w.src), w.src_tenant, describe(w.dst), w.dst_tenant, port_text(w), allowed_by(w)]),
+		"msg": sprintf("%s of tenant %s can open connections to %s of tenant %s (%s), allowed by %s: restrict those policies so that no peer selects another tenant's namespace", [naming.describe(w.src), w.src_tenant, naming.describe(w.dst), w.dst_tenant, port_text(w), allowed_by(w)]),
 		"resource": w.src,
 		"evidence": evidence(w),
 	}
@@ -90,7 +79,7 @@ violation contains v if {
 violation contains v if {
 	some w in facts("shared_undeclared")
 	v := {
-		"msg": sprintf("%s of tenant %s can reach the shared-plane %s on %s, which that workload does not declare as container ports, allowed by %s: open only the shared plane's declared ports", [describe(w.src), w.src_tenant, describe(w.dst), port_text(w), allowed_by(w)]),
+		"msg": sprintf("%s of tenant %s can reach the shared-plane %s on %s, which that workload does not declare as container ports, allowed by %s: open only the shared plane's declared ports", [naming.describe(w.src), w.src_tenant, naming.describe(w.dst), port_text(w), allowed_by(w)]),
 		"resource": w.src,
 		"evidence": evidence(w),
 	}
