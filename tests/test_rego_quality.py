@@ -51,3 +51,15 @@ def test_rego_test_runner_reports_a_failing_test(tmp_path) -> None:
     (tmp_path / "x_test.rego").write_text("package x_test\n\nimport rego.v1\n\ntest_wrong if {\n\t1 == 2\n}\n\ntest_right if {\n\t1 == 1\n}\n")
     outcomes = {r.name: r.outcome for r in run_rego_tests(tmp_path, "embedded")}
     assert outcomes == {"test_wrong": "fail", "test_right": "pass"}
+
+
+def test_rego_test_runner_reports_each_case_of_a_table_test(tmp_path) -> None:
+    """A table test (`test_x[name]`) is reported case by case, as `opa test` does, and a case
+    that does not hold, absent from the rule's value, is a failure named by its case."""
+    (tmp_path / "x_test.rego").write_text(
+        'package x_test\n\nimport rego.v1\n\ncases := {"same": [1, 1], "other": [1, 2]}\n\n'
+        "test_equal[name] if {\n\tsome name, [a, b] in cases\n\ta == b\n}\n")
+    outcomes = {r.name: r.outcome for r in run_rego_tests(tmp_path, "embedded")}
+    assert outcomes == {"test_equal[same]": "pass", "test_equal[other]": "fail"}
+    assert "FAIL" in opa("test", str(tmp_path)).stdout  # and OPA agrees that it fails
+

@@ -7,13 +7,18 @@ package kaze.lib.inventory
 
 import rego.v1
 
+# METADATA
+# title: tenant_namespaces
+# description: The tenant namespaces whose Namespace object is among the scanned resources.
 tenant_namespaces contains ns if {
 	some ns, info in data.inventory.namespaces
 	info.declared
 	is_string(info.tenant)
 }
 
-# resources_in lists the resources of a kind in one namespace, through the namespace index.
+# METADATA
+# title: resources_in
+# description: The resources of a kind in one namespace, through the namespace index.
 resources_in(ns, kind) := [r |
 	some id in object.get(data.inventory.by_namespace, ns, [])
 	r := data.inventory.resources[id]
