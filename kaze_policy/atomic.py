@@ -31,18 +31,7 @@ from kaze_policy.errors import UsageError
 
 def write_atomically(path: Path, content: bytes, what: str = "the file") -> None:
     """Write `content` to `path`; `what` names it in the one-line error."""
-    if _special(path):
-        _write_through(path, content, what)
-        return
-    tmp = _staged(path, content, what)
-    try:
-        os.replace(tmp, path)
-    except OSError as err:
-        Path(tmp).unlink(missing_ok=True)
-        raise UsageError(f"cannot write {what}: {err.strerror or err}", str(path)) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_all_atomically([(path, content)], what)
 
 
 def write_all_atomically(files: Iterable[tuple[Path, bytes]], what: str = "the file") -> None:

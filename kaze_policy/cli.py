@@ -116,6 +116,12 @@ def _show_completion(ctx: click.Context, _param: click.Parameter, shell: str | N
     ctx.exit()
 
 
+# The catalog to use: every command that loads policies takes it.
+_policies_option = click.option("--policies", type=click.Path(file_okay=False, path_type=Path),
+                                default=DEFAULT_POLICY_DIR, show_default=False,
+                                help="Folder of Rego policies (default: the shipped catalog).")
+
+
 def _cluster_options(command: Any) -> Any:
     """The live cluster's options, the same for scan and audit."""
     options = [
@@ -204,8 +210,7 @@ def main(ctx: click.Context, debug: bool) -> None:
                    "exit 0 whatever fails (a control that could not be evaluated is still exit 3).")
 @click.option("--engine", type=click.Choice(ENGINES), default="embedded", show_default=True)
 @click.option("--opa-url", help="URL of a running OPA server (engine opa); default: start the pinned opa.")
-@click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR,
-              show_default=False, help="Folder of Rego policies (default: the shipped catalog).")
+@_policies_option
 @click.option("--control", "controls", multiple=True, metavar="ID",
               help="Only these controls (repeatable; a glob such as KZ-SUP-* names several).")
 @click.option("--skip-control", "skip_controls", multiple=True, metavar="ID",
@@ -313,7 +318,7 @@ def _check_annotated_controls(report: ScanReport, catalog: Any) -> None:
               help="The snapshot file (JSON); `-` for standard output.")
 @click.option("--page-size", type=click.IntRange(min=1), default=500, show_default=True,
               help="Objects per list request to the API server.")
-@click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR)
+@_policies_option
 @_probe_options
 def snapshot(kubeconfig: Path | None, kube_context: str | None, in_cluster: bool, output: Path, page_size: int,
              policies: Path, vault_addr: str | None, vault_ca: Path | None, database: str | None,
@@ -372,7 +377,7 @@ def snapshot(kubeconfig: Path | None, kube_context: str | None, in_cluster: bool
               help="Or read the cluster's state once from a snapshot (kaze-policy snapshot).")
 @click.option("--decision-log", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Append the decision log (JSON lines) here (default: standard output).")
-@click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR)
+@_policies_option
 def serve(cert: Path, key: Path, port: int, host: str, metrics_port: int, workers: int | None, config: Path | None,
           kubeconfig: Path | None, kube_context: str | None, in_cluster: bool, snapshot: Path | None,
           decision_log: Path | None, policies: Path) -> None:
@@ -406,7 +411,7 @@ AUDIT_REPORTS = {"audit.json": "json", "audit.sarif": "sarif", "audit.junit.xml"
 @click.option("--root", type=click.Path(path_type=Path), metavar="DIR",
               help="The tree a configuration's sboms folder may lie in (default: the git repository that "
                    "holds the paths, else the paths themselves).")
-@click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR)
+@_policies_option
 @click.option("--features", "features_dir", type=click.Path(file_okay=False, path_type=Path),
               default=DEFAULT_FEATURES_DIR, help="The Gherkin features to run: one scenario for every control.")
 @click.option("--framework", "frameworks", multiple=True, type=click.Choice(list(FRAMEWORKS)),
@@ -739,7 +744,7 @@ def exit_code(report: ScanReport, fail_on: str) -> int:
 @click.argument("control_id", required=False, metavar="[ID]")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text (a table, or one control in full) or json.")
-@click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR)
+@_policies_option
 def controls(control_id: str | None, fmt: str, policies: Path) -> None:
     """List the controls of the catalog, read from the METADATA of rego/; with an ID, show
     that control in full: rationale, remediation, scopes, frameworks, a failing and a
@@ -782,7 +787,7 @@ def _text_width() -> int:
 @main.command("test")
 @click.option("--engine", type=click.Choice(ENGINES), default="embedded", show_default=True)
 @click.option("--opa-url")
-@click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR)
+@_policies_option
 @click.option("-v", "--verbose", is_flag=True, help="List every test, not only failures.")
 def test_command(engine: str, opa_url: str | None, policies: Path, verbose: bool) -> None:
     """Run the Rego unit tests (*_test.rego) on either engine."""
@@ -800,8 +805,7 @@ def test_command(engine: str, opa_url: str | None, policies: Path, verbose: bool
 @main.command()
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="The bundle to write (a .tar.gz).")
-@click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR,
-              show_default=False, help="Folder of Rego policies (default: the shipped catalog).")
+@_policies_option
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="kaze-policy.yaml to carry as data.inventory.config (default: none).")
 @click.option("--repository", is_flag=True,
@@ -825,8 +829,7 @@ def export() -> None:
 @export.command("gatekeeper")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="The folder to write (new, empty, or one this command wrote).")
-@click.option("--policies", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR,
-              show_default=False, help="Folder of Rego policies (default: the shipped catalog).")
+@_policies_option
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="kaze-policy.yaml: the Constraints' parameters, enforcement and exempt namespaces.")
 @click.option("--repository", is_flag=True,

@@ -183,10 +183,10 @@ def _api_version(kind: str, file: str) -> str | None:
 def _builtin_versions() -> dict[str, str]:
     """Kind → the apiVersion Kubernetes prefers for it (the core group first, then GA over beta
     over alpha), from the OpenAPI schemas the scan already checks objects against."""
-    from kaze_policy.sources.openapi import _kinds  # the pinned schemas' (group, version, kind) index
+    from kaze_policy.sources.openapi import known_kinds  # the pinned schemas' (group, version, kind)
 
     best: dict[str, tuple[tuple[int, int, int], str]] = {}
-    for group, version, kind in _kinds()[0]:
+    for group, version, kind in known_kinds():
         rank = (group == "", *_stability(version))
         if kind not in best or rank > best[kind][0]:
             best[kind] = (rank, f"{group}/{version}" if group else version)

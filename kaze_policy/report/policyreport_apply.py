@@ -19,7 +19,7 @@ from kaze_policy.errors import KazePolicyError
 from kaze_policy.report.policyreport import GROUP, LABELS, VERSION
 # The live read's client: the same kubeconfig, context and in-cluster loading, with the same
 # one-line errors for a kubeconfig that cannot be used.
-from kaze_policy.sources.cluster import ApiResource, ReadOptions, Refused, _Client, object_path
+from kaze_policy.sources.cluster import ApiResource, ReadOptions, Refused, ClusterClient, object_path
 
 FIELD_MANAGER = "kaze-policy"
 KINDS = {"PolicyReport": ApiResource(GROUP, VERSION, "policyreports", "PolicyReport", True),
@@ -50,7 +50,7 @@ class Outcome:
 
 def apply_reports(documents: list[dict[str, Any]], options: ReadOptions) -> list[Outcome]:
     """Apply every report, then delete our reports that this audit did not write."""
-    client = _Client(options)
+    client = ClusterClient(options)
     try:
         _require_crds(client)
         outcomes = [_apply(client, document) for document in documents]
@@ -59,7 +59,7 @@ def apply_reports(documents: list[dict[str, Any]], options: ReadOptions) -> list
         client.close()
 
 
-def _require_crds(client: _Client) -> None:
+def _require_crds(client: ClusterClient) -> None:
     try:
         served = {r.get("name") for r in client.get(f"/apis/{GROUP}/{VERSION}").get("resources") or []}
     except Refused as err:
@@ -85,7 +85,7 @@ def _path(kind: str, namespace: str | None, name: str) -> str:
     return object_path(KINDS[kind], namespace, name)
 
 
-def _apply(client: _Client, document: dict[str, Any]) -> Outcome:
+def _apply(client: ClusterClient, document: dict[str, Any]) -> Outcome:
     kind, namespace, name = _key(document)
     query = [("fieldManager", FIELD_MANAGER), ("force", "true")]
     # JSON is YAML: the body of an apply patch, sent as it is.
@@ -94,7 +94,7 @@ def _apply(client: _Client, document: dict[str, Any]) -> Outcome:
     return Outcome(_shown(kind, namespace, name), "apply", error)
 
 
-def _prune(client: _Client, kept: set[tuple[str, str | None, str]]) -> list[Outcome]:
+def _prune(client: ClusterClient, kept: set[tuple[str, str | None, str]]) -> list[Outcome]:
     """Delete our reports (by label, of either kind) that this audit did not write."""
     outcomes = []
     for kind, api in KINDS.items():
@@ -110,12 +110,12 @@ def _prune(client: _Client, kept: set[tuple[str, str | None, str]]) -> list[Outc
     return outcomes
 
 
-def _delete(client: _Client, kind: str, namespace: str | None, name: str) -> Outcome:
+def _delete(client: ClusterClient, kind: str, namespace: str | None, name: str) -> Outcome:
     error = _send(client, "DELETE", _path(kind, namespace, name), [], None, "application/json")
     return Outcome(_shown(kind, namespace, name), "delete", error)
 
 
-def _send(client: _Client, method: str, path: str, query: list[tuple[str, str]], body: str | None,
+def _send(client: ClusterClient, method: str, path: str, query: list[tuple[str, str]], body: str | None,
           content_type: str) -> str | None:
     """One write, once (an apply is idempotent, but a refusal is the answer to report): None
     when the server took it, else its reason in one line."""

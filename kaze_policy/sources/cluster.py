@@ -139,7 +139,7 @@ def needs(control: Control, kind: str) -> bool:
     return not control.kinds or kind in control.kinds or kind == "Namespace"
 
 
-class _Client:
+class ClusterClient:
     """GET requests to one API server, with a timeout, retries and backoff."""
 
     def __init__(self, options: ReadOptions) -> None:
@@ -247,7 +247,7 @@ def _message(body: bytes, reason: Any) -> str:
         return _first_line(reason)
 
 
-def discover(client: _Client, kinds: frozenset[str], failed: dict[str, str] | None = None) -> list[ApiResource]:
+def discover(client: ClusterClient, kinds: frozenset[str], failed: dict[str, str] | None = None) -> list[ApiResource]:
     """The listable resources that hold `kinds`: for each group, each kind in the first of the
     group's versions that serves it, the preferred version first (a group's kinds may live in
     different versions: monitoring.coreos.com serves Prometheus in v1, AlertmanagerConfig in v1alpha1).
@@ -290,7 +290,7 @@ def _undiscovered(kinds: frozenset[str], found: set[str], failed: dict[str, str]
     return {kind: why for kind in sorted(kinds - found) if kind[:1].isupper()}
 
 
-def _list(client: _Client, api: ApiResource, page_size: int) -> list[dict[str, Any]]:
+def _list(client: ClusterClient, api: ApiResource, page_size: int) -> list[dict[str, Any]]:
     """Every object of one resource, across all namespaces, page by page. A `continue` token
     that expired (410 Gone: the list took longer than etcd keeps its revision) starts the
     list again, a few times."""
@@ -303,7 +303,7 @@ def _list(client: _Client, api: ApiResource, page_size: int) -> list[dict[str, A
     raise Refused(410, f"the list of {api.resource} kept expiring before its last page")
 
 
-def _pages(client: _Client, api: ApiResource, page_size: int) -> list[dict[str, Any]]:
+def _pages(client: ClusterClient, api: ApiResource, page_size: int) -> list[dict[str, Any]]:
     metadata_only = api.kind in METADATA_ONLY
     accept = _METADATA_ACCEPT if metadata_only else "application/json"
     items: list[dict[str, Any]] = []
@@ -334,7 +334,7 @@ def object_path(api: ApiResource, namespace: str | None, name: str) -> str:
 
 def read_cluster(options: ReadOptions, kinds: frozenset[str]) -> ClusterRead:
     """Every object of `kinds` the server holds, as one inventory (target: the server)."""
-    client = _Client(options)
+    client = ClusterClient(options)
     try:
         version = client.get("/version")
         inventory = Inventory(target=Target(name=client.server, path=client.server, kind="cluster"),

@@ -22,7 +22,7 @@ from typing import Any, Callable
 from kaze_policy.inventory import Inventory, Target
 from kaze_policy.sources.cluster import (
     ATTEMPTS, CLUSTER_SCOPE, METADATA_ONLY, ApiResource, ClusterRead, ClusterUnreachable, ReadOptions, Refused,
-    _as_object, _Client, _METADATA_ACCEPT, _resource, discover, _undiscovered)
+    _as_object, ClusterClient, _METADATA_ACCEPT, _resource, discover, _undiscovered)
 
 WATCH_SECONDS = 240  # the server ends each watch after this; it is opened again at once
 # While a kind asked for is served by no API (its CRD not installed yet), discovery runs again
@@ -50,12 +50,12 @@ class ClusterWatch:
         self._undiscovered: dict[str, str] = {}
         self._server, self._version, self._identity = "", "", ""
         self.error = ""  # the last failure to read or watch (the context is then as last seen)
-        self._client: _Client | None = None
+        self._client: ClusterClient | None = None
         self._initial: frozenset[ApiResource] = frozenset()
 
     def start(self) -> None:
         """Connect and discover (raising ClusterUnreachable or InputError at once), then watch."""
-        client = _Client(self._options)
+        client = ClusterClient(self._options)
         try:
             self._version = str(client.get("/version").get("gitVersion") or "")
             failed: dict[str, str] = {}

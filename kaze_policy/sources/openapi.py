@@ -64,6 +64,11 @@ def _kinds() -> tuple[dict[tuple[str, str, str], str], frozenset[str]]:
     return by_gvk, frozenset(group for group, _, _ in by_gvk)
 
 
+def known_kinds() -> list[tuple[str, str, str]]:
+    """Every (group, version, kind) the pinned schemas describe, in their order."""
+    return list(_kinds()[0])
+
+
 @lru_cache(maxsize=None)
 def _validator(definition: str) -> jsonschema_rs.Draft202012Validator:
     """The compiled validator of one kind, over just the definitions it reaches."""
