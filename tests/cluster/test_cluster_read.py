@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kaze_policy.sources.cluster import ApiResource, ClusterUnreachable, ReadOptions, _Client, discover, read_cluster
+from kaze_policy.sources.cluster import ApiResource, ClusterUnreachable, ReadOptions, ClusterClient, discover, read_cluster
 from tests.cluster.apiserver import RESTRICTED_CONTEXT, LiveCluster, api_client
 
 pytestmark = pytest.mark.cluster
@@ -24,7 +24,7 @@ NAMESPACE = "kube-system"
 
 def test_discovery_finds_each_kind_once_in_the_preferred_version_and_only_what_can_be_listed(
         live_cluster: LiveCluster) -> None:
-    client = _Client(ReadOptions(live_cluster.kubeconfig))
+    client = ClusterClient(ReadOptions(live_cluster.kubeconfig))
     try:
         found = discover(client, frozenset({"Namespace", "Pod", "HorizontalPodAutoscaler", "ClusterRole",
                                             "Binding", "Scale", "TokenRequest", "NoSuchKind"}))

@@ -24,7 +24,7 @@ from kaze_policy.catalog import Control
 from kaze_policy.errors import InputError, UsageError
 from kaze_policy.sources import cluster
 from kaze_policy.sources.cluster import (CONTEXT_KINDS, ApiResource, ClusterRead, ClusterUnreachable, ReadOptions,
-                                         Refused, _as_object, _Client, _list, _resource, is_snapshot, kinds_to_read,
+                                         Refused, _as_object, ClusterClient, _list, _resource, is_snapshot, kinds_to_read,
                                          load_snapshot, needs, object_path, read_cluster, snapshot_document)
 from kaze_policy.inventory import Inventory, Target
 from tests.cluster.apiserver import free_port
@@ -265,8 +265,8 @@ class Loopback:
     kubeconfig: Path
     sleeps: list[float]
 
-    def client(self, timeout: float = cluster.DEFAULT_TIMEOUT) -> _Client:
-        return _Client(ReadOptions(self.kubeconfig, timeout=timeout))
+    def client(self, timeout: float = cluster.DEFAULT_TIMEOUT) -> ClusterClient:
+        return ClusterClient(ReadOptions(self.kubeconfig, timeout=timeout))
 
 
 @pytest.fixture
@@ -336,7 +336,7 @@ def test_a_dropped_connection_or_a_timeout_is_tried_again(loopback: Loopback) ->
 def test_a_server_nobody_answers_on_is_unreachable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cluster.time, "sleep", lambda seconds: None)
     server = f"http://127.0.0.1:{free_port()}"
-    client = _Client(ReadOptions(write_kubeconfig(tmp_path / "kubeconfig", server)))
+    client = ClusterClient(ReadOptions(write_kubeconfig(tmp_path / "kubeconfig", server)))
     with pytest.raises(ClusterUnreachable) as raised:
         client.get("/version")
     assert raised.value.message.startswith("cannot read the API server (5 attempts): GET /version: ")
@@ -375,7 +375,7 @@ def test_another_4xx_is_refused_with_the_servers_message_and_not_tried_again(loo
 
 def test_tls_that_fails_stops_the_read_at_once(loopback: Loopback, tmp_path: Path) -> None:
     secure = "https" + loopback.server.removeprefix("http")  # TLS to a server that speaks plain HTTP
-    client = _Client(ReadOptions(write_kubeconfig(tmp_path / "tls", secure)))
+    client = ClusterClient(ReadOptions(write_kubeconfig(tmp_path / "tls", secure)))
     with pytest.raises(ClusterUnreachable) as raised:
         client.get("/version")
     assert raised.value.message.startswith("GET /version: SSL") and raised.value.file == secure
@@ -386,29 +386,29 @@ def test_a_kubeconfig_that_is_missing_or_not_one_or_no_pod_credentials_are_bad_i
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     missing = tmp_path / "none"
     with pytest.raises(InputError) as raised:
-        _Client(ReadOptions(missing))
+        ClusterClient(ReadOptions(missing))
     assert (raised.value.message, raised.value.file) == ("no such file", str(missing))
     bad = tmp_path / "bad"
     bad.write_text("apiVersion: v1\nkind: Config\nclusters: []\n")
     with pytest.raises(InputError) as raised:
-        _Client(ReadOptions(bad))
+        ClusterClient(ReadOptions(bad))
     assert raised.value.message.startswith("not a usable kubeconfig: ") and raised.value.file == str(bad)
     assert "\n" not in raised.value.message
     monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "")
     with pytest.raises(UsageError) as raised:
-        _Client(ReadOptions(None))
+        ClusterClient(ReadOptions(None))
     # The client's word for what is missing.
     assert raised.value.message == "--in-cluster: no service-account credentials here (Service host/port is not set.)"
 
 
 def test_the_identity_is_the_context_and_user_read_with(tmp_path: Path) -> None:
     config = write_kubeconfig(tmp_path / "kubeconfig", "http://127.0.0.1:1", contexts=("c", "d"), current="c")
-    assert _Client(ReadOptions(config)).identity == "context c (user user-c)"
-    assert _Client(ReadOptions(config, context="d")).identity == "context d (user user-d)"
-    assert _Client(ReadOptions(config, timeout=7.5)).timeout == 7.5
+    assert ClusterClient(ReadOptions(config)).identity == "context c (user user-c)"
+    assert ClusterClient(ReadOptions(config, context="d")).identity == "context d (user user-d)"
+    assert ClusterClient(ReadOptions(config, timeout=7.5)).timeout == 7.5
     # --context with a kubeconfig that has no current context (it was an empty identity).
     bare = write_kubeconfig(tmp_path / "bare", "http://127.0.0.1:1", contexts=("c", "d"), current=None)
-    assert _Client(ReadOptions(bare, context="d")).identity == "context d (user user-d)"
+    assert ClusterClient(ReadOptions(bare, context="d")).identity == "context d (user user-d)"
 
 
 # ----------------------------------------------------------------------------- lists and the read
@@ -598,7 +598,7 @@ def test_a_connection_the_server_never_accepts_times_out(tmp_path: Path, monkeyp
             s.connect_ex(listener.getsockname())
         try:
             server = f"http://127.0.0.1:{listener.getsockname()[1]}"
-            client = _Client(ReadOptions(write_kubeconfig(tmp_path / "kubeconfig", server), timeout=0.05))
+            client = ClusterClient(ReadOptions(write_kubeconfig(tmp_path / "kubeconfig", server), timeout=0.05))
             with pytest.raises(ClusterUnreachable) as raised:
                 client.get("/version")
         finally:
