@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -40,8 +41,21 @@ def _audit(out: Path, *args: str) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_the_manifest_names_what_was_checked_and_every_report(tmp_path: Path) -> None:
-    _audit(tmp_path)
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One audit's folder, as it wrote it: each test that alters reports alters a copy."""
+    out = tmp_path_factory.mktemp("audited") / "reports"
+    _audit(out)
+    return out
+
+
+def _copy_of(audited: Path, folder: Path) -> Path:
+    shutil.copytree(audited, folder, dirs_exist_ok=True)
+    return folder
+
+
+def test_the_manifest_names_what_was_checked_and_every_report(tmp_path: Path, audited: Path) -> None:
+    _copy_of(audited, tmp_path)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert sorted(manifest["reports"]) == REPORTS
     for name, digest in manifest["reports"].items():
@@ -55,8 +69,8 @@ def test_the_manifest_names_what_was_checked_and_every_report(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("name", REPORTS)
-def test_one_byte_changed_in_a_report_is_caught(tmp_path: Path, name: str) -> None:
-    _audit(tmp_path)
+def test_one_byte_changed_in_a_report_is_caught(tmp_path: Path, audited: Path, name: str) -> None:
+    _copy_of(audited, tmp_path)
     data = bytearray((tmp_path / name).read_bytes())
     data[len(data) // 2] ^= 0x01
     (tmp_path / name).write_bytes(bytes(data))
@@ -65,8 +79,8 @@ def test_one_byte_changed_in_a_report_is_caught(tmp_path: Path, name: str) -> No
     assert done.stdout.strip() == f"{tmp_path}/{name}: changed (its SHA-256 is not the manifest's)"
 
 
-def test_a_missing_and_an_added_report_are_caught(tmp_path: Path) -> None:
-    _audit(tmp_path)
+def test_a_missing_and_an_added_report_are_caught(tmp_path: Path, audited: Path) -> None:
+    _copy_of(audited, tmp_path)
     (tmp_path / "audit.sarif").unlink()
     (tmp_path / "extra.html").write_text("<p>all green</p>")
     lines = run_cli("verify-report", str(tmp_path)).stdout.splitlines()

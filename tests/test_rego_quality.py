@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import subprocess
+from typing import Any
 
 from kaze_policy.catalog import DEFAULT_POLICY_DIR
 from kaze_policy.regotest import discover, run_rego_tests
@@ -63,3 +67,79 @@ def test_rego_test_runner_reports_each_case_of_a_table_test(tmp_path) -> None:
     assert outcomes == {"test_equal[same]": "pass", "test_equal[other]": "fail"}
     assert "FAIL" in opa("test", str(tmp_path)).stdout  # and OPA agrees that it fails
 
+
+def test_regal_lint_is_clean() -> None:
+    """Regal (the OPA project's linter) under .regal/config.yaml, which says why each rule it
+    relaxes is relaxed."""
+    result = subprocess.run([require_tool("regal"), "lint", "--format", "compact", "rego"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, f"regal lint rego:\n{result.stdout}{result.stderr}"
+
+
+def _package(module: dict) -> str:
+    return ".".join(term["value"] for term in module["package"]["path"][1:])
+
+
+def _normalised(node: Any, local_names: dict[str, str]) -> Any:
+    """An AST node without locations, its local variables renamed by order of appearance: two
+    definitions that differ only in their variables' names compare equal. What a reference
+    starts with (a function, a rule, an import, data) keeps its name."""
+    if isinstance(node, list):
+        return [_normalised(item, local_names) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("type") == "ref" and node["value"] and node["value"][0].get("type") == "var":
+        head, *rest = node["value"]
+        return {"type": "ref", "value": [head, *_normalised(rest, local_names)]}
+    if node.get("type") == "var":
+        return {"type": "var", "value": local_names.setdefault(node["value"], f"v{len(local_names)}")}
+    return {key: _normalised(value, local_names) for key, value in node.items()
+            if key not in ("location", "index", "annotations")}
+
+
+def _definitions(module: dict) -> dict[str, str]:
+    """Each rule or function of a module (all its clauses) → a digest of its normalised text,
+    for those of some substance (three expressions and clauses or more)."""
+    clauses: dict[str, list[dict]] = {}
+    for rule in module.get("rules", []):
+        clauses.setdefault(json.dumps(rule["head"]["ref"]), []).append(rule)
+    found = {}
+    for name, rules in clauses.items():
+        if sum(len(rule.get("body") or []) for rule in rules) + len(rules) < 3:
+            continue
+        local_names: dict[str, str] = {}
+        shapes = [_normalised({"head": {k: v for k, v in rule["head"].items() if k not in ("name", "ref")},
+                               "body": rule.get("body"), "default": rule.get("default", False)}, local_names)
+                  for rule in rules]
+        found[name] = hashlib.sha256(json.dumps(shapes, sort_keys=True).encode()).hexdigest()
+    return found
+
+
+def test_no_helper_is_defined_twice() -> None:
+    """One home per helper: no rule or function of the catalog has the same definition (up to
+    the names of its variables) in two packages; a shared one lives in rego/lib/."""
+    homes: dict[str, list[str]] = {}
+    for path in sorted(p for p in REGO.rglob("*.rego") if not p.name.endswith("_test.rego")):
+        module = json.loads(opa("parse", "--format", "json", str(path)).stdout)
+        for name, digest in _definitions(module).items():
+            homes.setdefault(digest, []).append(f"{_package(module)}.{json.loads(name)[0]['value']}")
+    twice = [sorted(names) for names in homes.values() if len({n.rpartition('.')[0] for n in names}) > 1]
+    assert twice == []
+
+
+_LIBRARY_RULE = re.compile(r"^(?:default\s+)?([a-z]\w*)\s*(?:\(|:=|contains\b|if\b|=)", re.M)
+
+
+def test_every_library_function_has_a_test() -> None:
+    """Every public rule and function of rego/lib/ is called by the library's own tests."""
+    untested = []
+    for path in sorted((REGO / "lib").glob("*.rego")):
+        if path.name.endswith("_test.rego"):
+            continue
+        alias = path.stem
+        tests = path.with_name(f"{path.stem}_test.rego")
+        text = tests.read_text(encoding="utf-8") if tests.exists() else ""
+        for name in dict.fromkeys(_LIBRARY_RULE.findall(path.read_text(encoding="utf-8"))):
+            if name not in ("package", "import") and not re.search(rf"\b{alias}\.{name}\b", text):
+                untested.append(f"{path.relative_to(REGO)}: {name}")
+    assert untested == []
