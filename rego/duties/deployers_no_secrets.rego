@@ -63,9 +63,7 @@ joinable_reads if count(vault_readers) > 0
 # Who is exempt: the break-glass group, system:masters, and controllers that do not deploy
 # by duty (a configured deployer is judged as one, whatever else it is).
 
-exempt(entry) if duties.break_glass(entry)
-
-exempt(entry) if duties.rbac_superuser(entry)
+exempt(entry) if duties.exempt(entry)
 
 exempt(entry) if {
 	duties.controller(entry)
