@@ -76,6 +76,21 @@ rbac_list(field) := list if {
 
 rbac_list(field) := [] if not is_array(rbac_value(field))
 
+# METADATA
+# title: string_list
+# description: >-
+#   The strings of a list as kaze-policy.yaml and Vault write them: the string items of an
+#   array, or the items of a comma-separated string (trimmed, empty ones dropped); else [].
+# scope: document
+string_list(value) := [x | some x in value; is_string(x)] if is_array(value)
+
+string_list(value) := [trim_space(x) | some x in split(value, ","); trim_space(x) != ""] if is_string(value)
+
+string_list(value) := [] if {
+	not is_array(value)
+	not is_string(value)
+}
+
 # ---------------------------------------------------------------------------------------
 # Subjects, as kaze-policy.yaml writes them: User:<name>, Group:<name>, ServiceAccount:<ns>:<name>.
 

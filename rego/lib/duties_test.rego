@@ -166,3 +166,14 @@ test_group_indexes_groups_equal_keys_in_order if {
 test_group_indexes_of_nothing_is_empty if {
 	duties.group_indexes([]) == {}
 }
+
+test_string_lists_from_arrays_or_comma_separated_strings if {
+	every value, want in {
+		"a, b,, c ": ["a", "b", "c"],
+		["a", 1, "b"]: ["a", "b"],
+		null: [],
+		{"a": 1}: [],
+	} {
+		duties.string_list(value) == want
+	}
+}
