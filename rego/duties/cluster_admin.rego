@@ -34,29 +34,22 @@ errors contains msg if {
 	some msg in duties.rbac_errors({"wildcard_admins"})
 }
 
-exempt(entry) if duties.break_glass(entry)
-
-exempt(entry) if duties.rbac_superuser(entry)
-
 # What the role is, in words.
-grant_text(w) := "cluster-admin" if w.role == "ClusterRole/cluster-admin"
+_grant_text(w) := "cluster-admin" if w.role == "ClusterRole/cluster-admin"
 
-grant_text(w) := sprintf("%s (every verb on every resource)", [duties.role_text(w)]) if {
+_grant_text(w) := sprintf("%s (every verb on every resource)", [duties.role_text(w)]) if {
 	w.role != "ClusterRole/cluster-admin"
 }
 
 violation contains v if {
 	some entry in duties.rbac_list("wildcard_admins")
-	not exempt(entry)
+	not duties.exempt(entry)
 	some w in entry.via
 
 	# A ServiceAccount reached through a group binding: the group itself is reported.
 	not is_string(object.get(w, "group", null))
 	v := {
-		"msg": sprintf(
-			"%s gives %s%s %s %s: remove %s from the binding; cluster-admin and roles with * verbs on * resources may be bound only to the break-glass group, everyone else gets a role limited to what it needs%s",
-			[duties.id_text(w.binding), duties.subject_text(entry.subject), duties.identity_text(entry), grant_text(w), duties.scope_text(entry.namespace), duties.subject_text(entry.subject), duties.unconfigured_note],
-		),
+		"msg": _message(entry, w),
 		"resource": w.binding,
 		"evidence": {
 			"subject": entry.subject,
@@ -70,3 +63,15 @@ violation contains v if {
 		},
 	}
 }
+
+_message(entry, w) := sprintf(
+	concat("", [
+		"%s gives %s%s %s %s: remove %s from the binding; cluster-admin and roles with * verbs on * resources ",
+		"may be bound only to the break-glass group, everyone else gets a role limited to what it needs%s",
+	]),
+	[
+		duties.id_text(w.binding), duties.subject_text(entry.subject), duties.identity_text(entry),
+		_grant_text(w), duties.scope_text(entry.namespace), duties.subject_text(entry.subject),
+		duties.unconfigured_note,
+	],
+)

@@ -1,5 +1,7 @@
 # METADATA
-# title: escalate, bind, impersonate, pods/exec, pods/attach and pods/portforward are granted only to the platform's controllers and the break-glass group
+# title: >-
+#   escalate, bind, impersonate, pods/exec, pods/attach and pods/portforward are granted only
+#   to the platform's controllers and the break-glass group
 # description: >-
 #   Some permissions are a way around every other one. escalate and bind let a subject create
 #   or bind a role with more than it holds; impersonate lets it act as any user, group or
@@ -35,50 +37,51 @@ errors contains msg if {
 	some msg in duties.rbac_errors({"sensitive_verbs"})
 }
 
-exempt(entry) if duties.controller(entry)
-
-exempt(entry) if duties.break_glass(entry)
-
-exempt(entry) if duties.rbac_superuser(entry)
-
-entries := [entry |
+_entries := [entry |
 	some entry in duties.rbac_list("sensitive_verbs")
-	not exempt(entry)
+	not duties.exempt(entry)
+	not duties.controller(entry)
 ]
 
 # One finding per subject, scope and witness (binding and role), whatever it permits there.
 # A ServiceAccount reached through a group binding is not listed: the group itself is.
-rows := [{"grant": grant, "entry": entry, "witness": w} |
-	some entry in entries
+_rows := [{"grant": grant, "entry": entry, "witness": w} |
+	some entry in _entries
 	some w in entry.via
 	not is_string(object.get(w, "group", null))
-	grant := concat("|", [duties.subject_key(entry.subject), entry.namespace, w.binding, w.role, object.get(w, "aggregated_from", "")])
+	grant := concat("|", [
+		duties.subject_key(entry.subject), entry.namespace, w.binding, w.role,
+		object.get(w, "aggregated_from", ""),
+	])
 ]
 
-# grant -> its rows, in the facts' order.
-grants := {grant: [rows[i] | some i in indexes] |
-	some grant, indexes in duties.group_indexes([r.grant | some r in rows])
+# grant -> its _rows, in the facts' order.
+_grants[grant] := [_rows[i] | some i in indexes] if {
+	some grant, indexes in duties.group_indexes([r.grant | some r in _rows])
 }
 
 # "bind on clusterroles, roles"; "pods/exec (create, get)": the verbs that open it.
-permission_text(p) := sprintf("%s on %s", [p.permission, concat(", ", p.resources)]) if {
+_permission_text(p) := sprintf("%s on %s", [p.permission, concat(", ", p.resources)]) if {
 	p.permission in {"escalate", "bind", "impersonate"}
 }
 
-permission_text(p) := sprintf("%s (%s)", [p.permission, concat(", ", p.verbs)]) if {
+_permission_text(p) := sprintf("%s (%s)", [p.permission, concat(", ", p.verbs)]) if {
 	not p.permission in {"escalate", "bind", "impersonate"}
 }
 
 violation contains v if {
-	some matching in grants
+	some matching in _grants
 	first := matching[0].entry
 	witness := matching[0].witness
-	permissions := [{"permission": r.entry.permission, "verbs": object.get(r.entry, "verbs", []), "resources": object.get(r.entry, "resources", [])} | some r in matching]
+	permissions := [{
+		"permission": r.entry.permission,
+		"verbs": object.get(r.entry, "verbs", []),
+		"resources": object.get(r.entry, "resources", []),
+	} |
+		some r in matching
+	]
 	v := {
-		"msg": sprintf(
-			"%s (%s) gives %s%s %s: %s. Remove these verbs from the role, or the subject from the binding: only the platform's controllers (kaze-policy.yaml groups.controllers) and the break-glass group may escalate, bind, impersonate, or exec, attach or port-forward into pods%s",
-			[duties.id_text(witness.binding), duties.role_text(witness), duties.subject_text(first.subject), duties.identity_text(first), duties.scope_text(first.namespace), concat("; ", [permission_text(p) | some p in permissions]), duties.unconfigured_note],
-		),
+		"msg": _message(first, witness, permissions),
 		"resource": witness.binding,
 		"evidence": {
 			"subject": first.subject,
@@ -92,3 +95,16 @@ violation contains v if {
 		},
 	}
 }
+
+_message(first, witness, permissions) := sprintf(
+	concat("", [
+		"%s (%s) gives %s%s %s: %s. Remove these verbs from the role, or the subject from the binding: ",
+		"only the platform's controllers (kaze-policy.yaml groups.controllers) and the break-glass group ",
+		"may escalate, bind, impersonate, or exec, attach or port-forward into pods%s",
+	]),
+	[
+		duties.id_text(witness.binding), duties.role_text(witness), duties.subject_text(first.subject),
+		duties.identity_text(first), duties.scope_text(first.namespace),
+		concat("; ", [_permission_text(p) | some p in permissions]), duties.unconfigured_note,
+	],
+)
