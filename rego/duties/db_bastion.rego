@@ -267,23 +267,18 @@ _exposure(setting, value) := sprintf(
 	"may be publicly accessible (%s = %v, an expression this check cannot prove false)",
 	[setting, value],
 ) if {
-	_expression(value)
+	tf.is_expression(value)
 }
 
 _exposure(setting, value) := sprintf("is publicly accessible (%s = %v)", [setting, value]) if {
 	value != _unset
-	not _expression(value)
-}
-
-_expression(value) if {
-	is_string(value)
-	contains(value, "${")
+	not tf.is_expression(value)
 }
 
 # Set to true, or to an expression this check cannot prove false.
 _true_or_unknown(true) := true
 
-_true_or_unknown(value) if _expression(value)
+_true_or_unknown(value) if tf.is_expression(value)
 
 # Attributes that default to private: a public database sets them.
 _public_flags := {
