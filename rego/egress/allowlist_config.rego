@@ -25,7 +25,8 @@
 #     integration really uses; write every CIDR as network/prefix (e.g. 198.51.100.0/24);
 #     name the organisation's own host or domain instead of a public suffix or a provider's
 #     namespace (the bucket's host, not *.amazonaws.com); remove entries on loopback,
-#     link-local or metadata addresses; give each entry the owning team and the reason. A range that must stay wider needs a waiver of KZ-EGR-03
+#     link-local or metadata addresses; give each entry the owning team and the reason. A range
+#     that must stay wider needs a waiver of KZ-EGR-03
 #     (waivers: control, reason, by, until).
 #   frameworks:
 #     soc2: [CC6.6, CC8.1]
@@ -40,9 +41,9 @@ import data.kaze.lib.network
 import data.kaze.lib.tenancy
 
 # The configuration has no inventory id: findings name the file (see fixtures/README.md).
-config_resource := "kaze-policy.yaml"
+_config_resource := "kaze-policy.yaml"
 
-widest_prefix := {"IPv4": 24, "IPv6": 48}
+_widest_prefix := {"IPv4": 24, "IPv6": 48}
 
 not_applicable := "no kaze-policy.yaml: there is no allowlist to check" if not tenancy.has_config
 
@@ -50,71 +51,93 @@ not_applicable := "no kaze-policy.yaml: there is no allowlist to check" if not t
 undecided := not_applicable if not tenancy.has_config
 
 # Every allowlist entry with where it sits in the configuration (`at`: its facts' position).
-entries contains tenant_item(ti, t, i, e) if {
+_entries contains _tenant_item(ti, t, i, e) if {
 	some ti, t in object.get(tenancy.config, "tenants", [])
 	some i, e in object.get(t, "egress", [])
 }
 
-entries contains vertical_item(name, i, e) if {
+_entries contains _vertical_item(name, i, e) if {
 	some name, vertical in object.get(tenancy.config, "verticals", {})
 	some i, e in object.get(vertical, "egress", [])
 }
 
-tenant_item(ti, t, i, e) := {"path": sprintf("tenants/%v/egress/%d", [object.get(t, "name", ti), i]), "list": sprintf("tenant %v", [object.get(t, "name", ti)]), "entry": e, "at": ["tenants", ti, i]}
+_tenant_item(ti, t, i, e) := {
+	"path": sprintf("tenants/%v/egress/%d", [object.get(t, "name", ti), i]),
+	"list": sprintf("tenant %v", [object.get(t, "name", ti)]),
+	"entry": e,
+	"at": ["tenants", ti, i],
+}
 
-vertical_item(name, i, e) := {"path": sprintf("verticals/%s/egress/%d", [name, i]), "list": sprintf("vertical %s", [name]), "entry": e, "at": ["verticals", name, i]}
+_vertical_item(name, i, e) := {
+	"path": sprintf("verticals/%s/egress/%d", [name, i]),
+	"list": sprintf("vertical %s", [name]),
+	"entry": e,
+	"at": ["verticals", name, i],
+}
 
-item_at(["tenants", ti, i]) := tenant_item(ti, t, i, t.egress[i]) if t := tenancy.config.tenants[ti]
+_item_at(["tenants", ti, i]) := _tenant_item(ti, t, i, t.egress[i]) if t := tenancy.config.tenants[ti]
 
-item_at(["verticals", name, i]) := vertical_item(name, i, tenancy.config.verticals[name].egress[i])
+_item_at(["verticals", name, i]) := _vertical_item(name, i, tenancy.config.verticals[name].egress[i])
 
-errors contains "the allowlist analysis (facts.allowlist) is missing: whether an entry opens the node, its metadata service or a public suffix cannot be judged" if {
+errors contains concat("", [
+	"the allowlist analysis (facts.allowlist) is missing: ",
+	"whether an entry opens the node, its metadata service or a public suffix cannot be judged",
+]) if {
 	tenancy.has_config
 	not allowlist.has_facts
 }
 
-invalid_cidr(item) if {
+_invalid_cidr(item) if {
 	cidr := item.entry.cidr
 	not network.valid_cidr(cidr)
 }
 
-problems contains {"item": item, "problem": "is not a valid CIDR: write it as network/prefix, e.g. 198.51.100.0/24"} if {
-	some item in entries
-	invalid_cidr(item)
+_problems contains {
+	"item": item,
+	"problem": "is not a valid CIDR: write it as network/prefix, e.g. 198.51.100.0/24",
+} if {
+	some item in _entries
+	_invalid_cidr(item)
 }
 
-problems contains {"item": item, "problem": sprintf("is wider than a /%d (%s): narrow it, or waive KZ-EGR-03 for it with a reason and an expiry", [limit, network.family(cidr)])} if {
-	some item in entries
+_problems contains {"item": item, "problem": sprintf(
+	"is wider than a /%d (%s): narrow it, or waive KZ-EGR-03 for it with a reason and an expiry",
+	[limit, network.family(cidr)],
+)} if {
+	some item in _entries
 	cidr := item.entry.cidr
-	limit := widest_prefix[network.family(cidr)]
+	limit := _widest_prefix[network.family(cidr)]
 	network.prefix_length(cidr) < limit
 }
 
 # What the entry opens (rego/lib/allowlist.rego): no waiver makes decide egress allow it.
 # (A CIDR that is not one is reported above, once.) Only the refused entries are visited.
-problems contains {"item": item, "problem": refusal} if {
+_problems contains {"item": item, "problem": refusal} if {
 	allowlist.has_facts
 	some position in allowlist.refused
-	item := item_at(position)
-	not invalid_cidr(item)
+	item := _item_at(position)
+	not _invalid_cidr(item)
 	some refusal in allowlist.refusals(allowlist.fact_at(position))
 }
 
-problems contains {"item": item, "problem": sprintf("has a blank %s: name the %s", [field, meaning])} if {
-	some item in entries
+_problems contains {"item": item, "problem": sprintf("has a blank %s: name the %s", [field, meaning])} if {
+	some item in _entries
 	some field, meaning in {"owner": "team that owns the entry", "reason": "reason the destination is needed"}
 	trim_space(object.get(item.entry, field, "")) == ""
 }
 
-destination(entry) := entry.cidr
+_destination(entry) := entry.cidr
 
-destination(entry) := entry.fqdn if not entry.cidr
+_destination(entry) := entry.fqdn if not entry.cidr
 
 violation contains v if {
-	some p in problems
+	some p in _problems
 	v := {
-		"msg": sprintf("kaze-policy.yaml: the allowlist entry %v of %s (%s) %s", [destination(p.item.entry), p.item.list, p.item.path, p.problem]),
-		"resource": config_resource,
+		"msg": sprintf(
+			"kaze-policy.yaml: the allowlist entry %v of %s (%s) %s",
+			[_destination(p.item.entry), p.item.list, p.item.path, p.problem],
+		),
+		"resource": _config_resource,
 		"evidence": {"path": p.item.path, "entry": p.item.entry},
 	}
 }

@@ -29,8 +29,7 @@ package kaze.egress.allowlisted_egress
 
 import rego.v1
 
-# (as: the package has an allowlist(t) of its own)
-import data.kaze.lib.allowlist as judged
+import data.kaze.lib.allowlist
 import data.kaze.lib.k8s
 import data.kaze.lib.naming
 import data.kaze.lib.network
@@ -39,169 +38,198 @@ import data.kaze.lib.tenancy
 # Without kaze-policy.yaml the allowlists and the cluster DNS are unknown; a workload open to
 # the whole internet, or sending DNS queries to an address outside the cluster, fails under
 # every configuration all the same.
-undecided := "no kaze-policy.yaml: the tenants' and verticals' egress allowlists and the cluster DNS are unknown, so the external destinations and in-cluster DNS servers of tenant workloads are undecided; egress open to the world and DNS to addresses outside the cluster were checked" if {
+undecided := concat("", [
+	"no kaze-policy.yaml: the tenants' and verticals' egress allowlists and the cluster DNS are unknown, ",
+	"so the external destinations and in-cluster DNS servers of tenant workloads are undecided; ",
+	"egress open to the world and DNS to addresses outside the cluster were checked",
+]) if {
 	not tenancy.has_config
-	some w in egress
-	needs_config(w)
+	some w in _egress
+	_needs_config(w)
 }
 
-needs_config(w) if count(object.get(w, "cidrs", [])) > 0
+_needs_config(w) if count(object.get(w, "cidrs", [])) > 0
 
-needs_config(w) if count(object.get(w, "fqdns", [])) > 0
+_needs_config(w) if count(object.get(w, "fqdns", [])) > 0
 
-needs_config(w) if {
+_needs_config(w) if {
 	some target in object.get(w, "dns", [])
-	in_cluster(target)
+	_in_cluster(target)
 }
 
-egress_facts := object.get(data.inventory, ["facts", "netpol", "egress"], null)
+_egress_facts := object.get(data.inventory, ["facts", "netpol", "egress"], null)
 
-default egress := {}
+default _egress := {}
 
-egress := egress_facts if is_object(egress_facts)
+_egress := _egress_facts if is_object(_egress_facts)
 
-errors contains "the NetworkPolicy analysis (facts.netpol.egress) is missing: the workloads' external egress cannot be judged" if {
-	not is_object(egress_facts)
+errors contains concat("", [
+	"the NetworkPolicy analysis (facts.netpol.egress) is missing: ",
+	"the workloads' external egress cannot be judged",
+]) if {
+	not is_object(_egress_facts)
+}
+
+errors contains concat("", [
+	"the allowlist analysis (facts.allowlist) is missing: ",
+	"which allowlist entries may be used cannot be judged",
+]) if {
+	tenancy.has_config
+	not allowlist.has_facts
 }
 
 # ---------------------------------------------------------------------------------------
 # Allowlists: the tenant's entries and its vertical's, each with the list it comes from.
 
-tenants := object.get(tenancy.config, "tenants", [])
+_tenants := object.get(tenancy.config, "tenants", [])
 
-verticals_of[c.name] contains c.vertical if some c in tenants
+_verticals_of[c.name] contains c.vertical if some c in _tenants
 
 # The vertical of each tenant the configuration declares (once).
-vertical_of := {t: v |
-	some t, vs in verticals_of
+_vertical_of[t] := v if {
+	some t, vs in _verticals_of
 	count(vs) == 1
 	some v in vs
 }
 
 # Every entry of a tenant's lists with the position of its facts (rego/lib/allowlist.rego).
-listed_of[c.name] contains {"list": sprintf("tenant %s", [c.name]), "entry": e, "at": ["tenants", ti, i]} if {
-	some ti, c in tenants
+_listed_of[c.name] contains {
+	"list": sprintf("tenant %s", [c.name]),
+	"entry": e,
+	"at": ["tenants", ti, i],
+} if {
+	some ti, c in _tenants
 	some i, e in object.get(c, "egress", [])
 }
 
-listed_of[c.name] contains {"list": sprintf("vertical %s", [c.vertical]), "entry": e, "at": ["verticals", c.vertical, i]} if {
-	some c in tenants
+_listed_of[c.name] contains {
+	"list": sprintf("vertical %s", [c.vertical]),
+	"entry": e,
+	"at": ["verticals", c.vertical, i],
+} if {
+	some c in _tenants
 	some i, e in object.get(tenancy.config, ["verticals", c.vertical, "egress"], [])
 }
 
 # An entry the analysis refuses (KZ-EGR-03: the node itself, a metadata service, a public
 # suffix) allows nothing, here as in `decide egress`.
-allowlist_of[t] contains {"list": x.list, "entry": x.entry} if {
-	some t, listed in listed_of
+_allowlist_of[t] contains {"list": x.list, "entry": x.entry} if {
+	some t, listed in _listed_of
 	some x in listed
-	judged.usable_at(x.at)
+	allowlist.usable_at(x.at)
 }
 
-refused_of[t] contains x if {
-	some t, listed in listed_of
+_refused_of[t] contains x if {
+	some t, listed in _listed_of
 	some x in listed
-	not judged.usable_at(x.at)
-}
-
-errors contains "the allowlist analysis (facts.allowlist) is missing: which allowlist entries may be used cannot be judged" if {
-	tenancy.has_config
-	not judged.has_facts
+	not allowlist.usable_at(x.at)
 }
 
 # A tenant that the configuration does not declare has no allowlist.
-allowlist(t) := object.get(allowlist_of, t, set())
+_allowlist(t) := object.get(_allowlist_of, t, set())
 
 # Why a destination on no usable entry may still look allowlisted: refused entries cover it.
-refused_text(field, t, value) := sprintf(" (%s)", [concat("; ", texts)]) if {
-	texts := sort([sprintf("the allowlist entry %s of %s covers it, but it %s", [x.entry[field], x.list, concat("; it ", sort(judged.refusals(judged.fact_at(x.at))))]) |
-		some x in object.get(refused_of, t, set())
-		within(field, value, x.entry)
+_refused_text(field, t, value) := sprintf(" (%s)", [concat("; ", texts)]) if {
+	texts := sort([sprintf(
+		"the allowlist entry %s of %s covers it, but it %s",
+		[x.entry[field], x.list, concat("; it ", sort(allowlist.refusals(allowlist.fact_at(x.at))))],
+	) |
+		some x in object.get(_refused_of, t, set())
+		_within(field, value, x.entry)
 	])
 	count(texts) > 0
 } else := ""
 
-within("cidr", cidr, entry) if network.cidr_within(cidr, entry.cidr)
+_within("cidr", value, entry) if network.cidr_within(value, entry.cidr)
 
-within("fqdn", fqdn, entry) if network.fqdn_within(fqdn, entry.fqdn)
+_within("fqdn", value, entry) if network.fqdn_within(value, entry.fqdn)
 
-lists_text(t) := sprintf("tenant %s, vertical %s", [t, vertical_of[t]])
+_lists_text(t) := sprintf("tenant %s, vertical %s", [t, _vertical_of[t]])
 
-lists_text(t) := sprintf("tenant %s, which kaze-policy.yaml does not declare", [t]) if {
+_lists_text(t) := sprintf("tenant %s, which kaze-policy.yaml does not declare", [t]) if {
 	tenancy.has_config
-	not vertical_of[t]
+	not _vertical_of[t]
 }
 
-lists_text(t) := sprintf("tenant %s; there is no kaze-policy.yaml to allowlist any", [t]) if not tenancy.has_config
+_lists_text(t) := sprintf("tenant %s; there is no kaze-policy.yaml to allowlist any", [t]) if {
+	not tenancy.has_config
+}
 
 # The entries whose destination contains the given one.
-covering(field, t, value) := [x |
-	some x in allowlist(t)
-	within(field, value, x.entry)
+_covering(field, t, value) := [x |
+	some x in _allowlist(t)
+	_within(field, value, x.entry)
 ]
 
-entry_ports(x) := object.get(x.entry, "ports", null)
+_entry_ports(x) := object.get(x.entry, "ports", null)
 
 # The ports of one destination that no covering entry allows ("all ports" when the rule opens
 # every port and no entry allows every port).
-refused_ports(entries, item) := ["all ports"] if {
+_refused_ports(entries, item) := ["all ports"] if {
 	count(item.ports) == 0
-	not some_entry_allows_all(entries)
+	not _some_entry_allows_all(entries)
 }
 
-refused_ports(entries, item) := [p |
+_refused_ports(entries, item) := [p |
 	some p in item.ports
-	not some_entry_allows(entries, p)
+	not _some_entry_allows(entries, p)
 ] if {
 	count(item.ports) > 0
 }
 
-some_entry_allows_all(entries) if {
+_some_entry_allows_all(entries) if {
 	some x in entries
-	entry_ports(x) == null
+	_entry_ports(x) == null
 }
 
-some_entry_allows(entries, port) if {
+_some_entry_allows(entries, port) if {
 	some x in entries
-	network.ports_allow(entry_ports(x), port)
+	network.ports_allow(_entry_ports(x), port)
 }
 
-allowed_ports_text(entries) := "every port" if some_entry_allows_all(entries)
+_allowed_ports_text(entries) := "every port" if _some_entry_allows_all(entries)
 
-allowed_ports_text(entries) := concat(", ", [sprintf("%v", [port]) | some port in sort(allowed)]) if {
-	allowed := {p | some x in entries; some p in entry_ports(x)}
-	not some_entry_allows_all(entries)
+_allowed_ports_text(entries) := concat(", ", [sprintf("%v", [port]) | some port in sort(allowed)]) if {
+	not _some_entry_allows_all(entries)
+	allowed := {p | some x in entries; some p in _entry_ports(x)}
 }
 
-ports_text(item) := "every port" if count(item.ports) == 0
+_ports_text(item) := "every port" if count(item.ports) == 0
 
-ports_text(item) := sprintf("%s %s", [item.protocol, concat(", ", [sprintf("%v", [p]) | some p in item.ports])]) if {
+_ports_text(item) := sprintf(
+	"%s %s",
+	[item.protocol, concat(", ", [sprintf("%v", [p]) | some p in item.ports])],
+) if {
 	count(item.ports) > 0
 }
 
 # ---------------------------------------------------------------------------------------
 # Cluster DNS: config.dns, or kube-system/k8s-app=kube-dns when the configuration names none.
 
-default_dns := {"namespace": "kube-system", "podLabels": {"k8s-app": "kube-dns"}}
+_default_dns := {"namespace": "kube-system", "podLabels": {"k8s-app": "kube-dns"}}
 
-dns_config := object.get(tenancy.config, "dns", default_dns)
+_dns_config := object.get(tenancy.config, "dns", _default_dns)
 
-dns_namespace := object.get(dns_config, "namespace", "kube-system")
+_dns_namespace := object.get(_dns_config, "namespace", "kube-system")
 
-dns_labels := object.get(dns_config, "podLabels", {})
+_dns_labels := object.get(_dns_config, "podLabels", {})
 
-cluster_dns_text := sprintf("%s pods labelled %s", [dns_namespace, concat(", ", [sprintf("%s=%s", [k, v]) | some k, v in dns_labels])]) if {
-	count(dns_labels) > 0
+_cluster_dns_text := sprintf(
+	"%s pods labelled %s",
+	[_dns_namespace, concat(", ", [sprintf("%s=%s", [k, v]) | some k, v in _dns_labels])],
+) if {
+	count(_dns_labels) > 0
 }
 
-cluster_dns_text := sprintf("the pods of %s", [dns_namespace]) if count(dns_labels) == 0
+_cluster_dns_text := sprintf("the pods of %s", [_dns_namespace]) if count(_dns_labels) == 0
 
-cluster_dns(target) if target == sprintf("ClusterDNS/%s", [dns_namespace])
+_cluster_dns(target) if target == sprintf("ClusterDNS/%s", [_dns_namespace])
 
-cluster_dns(target) if {
+_cluster_dns(target) if {
 	r := data.inventory.resources[target]
-	r.namespace == dns_namespace
+	r.namespace == _dns_namespace
 	labels := object.get(k8s.pod_metadata(r.object), "labels", {})
-	every k, v in dns_labels {
+	every k, v in _dns_labels {
 		labels[k] == v
 	}
 }
@@ -210,10 +238,17 @@ cluster_dns(target) if {
 # Violations
 
 violation contains v if {
-	some id, w in egress
+	some id, w in _egress
 	w.unrestricted == true
 	v := {
-		"msg": sprintf("%s of tenant %s may reach any address outside the cluster (it is not isolated for egress, or a rule has no destination or allows the world): add a default-deny egress policy and allow only the destinations on its egress allowlists (%s)", [naming.describe(id), w.tenant, lists_text(w.tenant)]),
+		"msg": sprintf(
+			concat("", [
+				"%s of tenant %s may reach any address outside the cluster (it is not isolated for egress, ",
+				"or a rule has no destination or allows the world): add a default-deny egress policy ",
+				"and allow only the destinations on its egress allowlists (%s)",
+			]),
+			[naming.describe(id), w.tenant, _lists_text(w.tenant)],
+		),
 		"resource": id,
 		"evidence": {"tenant": w.tenant, "unrestricted": true},
 	}
@@ -222,60 +257,84 @@ violation contains v if {
 # A destination that no allowlist entry contains.
 violation contains v if {
 	tenancy.has_config
-	some id, w in egress
+	some id, w in _egress
 	some field in ["cidr", "fqdn"]
 	some item in w[sprintf("%ss", [field])]
-	not covered_by_world_finding(w, field, item)
-	count(covering(field, w.tenant, item[field])) == 0
+	not _covered_by_world_finding(w, field, item)
+	count(_covering(field, w.tenant, item[field])) == 0
 	v := {
-		"msg": sprintf("%s may reach %s (%s), which is on no egress allowlist (%s)%s: remove it from the egress rule, or add it to the allowlist in kaze-policy.yaml with an owner and a reason", [naming.describe(id), item[field], ports_text(item), lists_text(w.tenant), refused_text(field, w.tenant, item[field])]),
+		"msg": sprintf(
+			concat("", [
+				"%s may reach %s (%s), which is on no egress allowlist (%s)%s: remove it from the egress rule, ",
+				"or add it to the allowlist in kaze-policy.yaml with an owner and a reason",
+			]),
+			[
+				naming.describe(id), item[field], _ports_text(item), _lists_text(w.tenant),
+				_refused_text(field, w.tenant, item[field]),
+			],
+		),
 		"resource": id,
-		"evidence": {"tenant": w.tenant, "vertical": object.get(vertical_of, w.tenant, null), "destination": item, "allowlisted": false},
+		"evidence": {
+			"tenant": w.tenant, "vertical": object.get(_vertical_of, w.tenant, null),
+			"destination": item, "allowlisted": false,
+		},
 	}
 }
 
 # A destination inside an allowlist entry, on ports the entry does not allow.
 violation contains v if {
 	tenancy.has_config
-	some id, w in egress
+	some id, w in _egress
 	some field in ["cidr", "fqdn"]
 	some item in w[sprintf("%ss", [field])]
-	entries := covering(field, w.tenant, item[field])
+	entries := _covering(field, w.tenant, item[field])
 	count(entries) > 0
-	refused := refused_ports(entries, item)
+	refused := _refused_ports(entries, item)
 	count(refused) > 0
 	v := {
-		"msg": sprintf("%s may reach %s on %s, but its allowlist entry allows only %s: limit the egress rule to the allowlisted ports", [naming.describe(id), item[field], ports_text(item), allowed_ports_text(entries)]),
+		"msg": sprintf(
+			"%s may reach %s on %s, but its allowlist entry allows only %s: limit the egress rule to the allowlisted ports",
+			[naming.describe(id), item[field], _ports_text(item), _allowed_ports_text(entries)],
+		),
 		"resource": id,
-		"evidence": {"tenant": w.tenant, "vertical": object.get(vertical_of, w.tenant, null), "destination": item, "refused_ports": refused, "entries": entries},
+		"evidence": {
+			"tenant": w.tenant, "vertical": object.get(_vertical_of, w.tenant, null),
+			"destination": item, "refused_ports": refused, "entries": entries,
+		},
 	}
 }
 
 # DNS anywhere but the cluster DNS. An address outside the cluster never is; which in-cluster
 # workload is depends on the configuration (config.dns).
 violation contains v if {
-	some id, w in egress
+	some id, w in _egress
 	some target in w.dns
-	dns_decided(target)
-	not cluster_dns(target)
+	_dns_decided(target)
+	not _cluster_dns(target)
 	v := {
-		"msg": sprintf("%s may send DNS queries (port 53) to %s, which is not the cluster DNS (%s): allow port 53 only to the cluster DNS", [naming.describe(id), naming.describe(target), cluster_dns_text]),
+		"msg": sprintf(
+			"%s may send DNS queries (port 53) to %s, which is not the cluster DNS (%s): allow port 53 only to the cluster DNS",
+			[naming.describe(id), naming.describe(target), _cluster_dns_text],
+		),
 		"resource": id,
-		"evidence": {"tenant": w.tenant, "dns": target, "cluster_dns": {"namespace": dns_namespace, "podLabels": dns_labels}},
+		"evidence": {
+			"tenant": w.tenant, "dns": target,
+			"cluster_dns": {"namespace": _dns_namespace, "podLabels": _dns_labels},
+		},
 	}
 }
 
-dns_decided(target) if not in_cluster(target)
+_dns_decided(target) if not _in_cluster(target)
 
-dns_decided(_) if tenancy.has_config
+_dns_decided(_) if tenancy.has_config
 
 # A DNS target that is a workload of the inventory, or the configured cluster DNS.
-in_cluster(target) if data.inventory.resources[target]
+_in_cluster(target) if data.inventory.resources[target]
 
-in_cluster(target) if startswith(target, "ClusterDNS/")
+_in_cluster(target) if startswith(target, "ClusterDNS/")
 
 # The /0 ranges of an unrestricted workload are reported once, by the unrestricted finding.
-covered_by_world_finding(w, "cidr", item) if {
+_covered_by_world_finding(w, "cidr", item) if {
 	w.unrestricted == true
 	network.prefix_length(item.cidr) == 0
 }

@@ -24,33 +24,36 @@ import rego.v1
 import data.kaze.lib.k8s
 import data.kaze.lib.tenancy
 
-open_cidrs := {"0.0.0.0/0", "::/0"}
+_open_cidrs := {"0.0.0.0/0", "::/0"}
 
-applies if tenancy.is_workload_namespace(k8s.namespace(input.object))
+_applies if tenancy.is_workload_namespace(k8s.namespace(input.object))
 
 # Kubernetes NetworkPolicy: an egress rule without `to` allows every destination.
-open_destinations contains "an egress rule with no destination (to is empty or missing)" if {
+_open_destinations contains "an egress rule with no destination (to is empty or missing)" if {
 	input.object.kind == "NetworkPolicy"
 	some rule in object.get(input.object, ["spec", "egress"], [])
 	count(object.get(rule, "to", [])) == 0
 }
 
-open_destinations contains sprintf("an egress rule to ipBlock %s", [peer.ipBlock.cidr]) if {
+_open_destinations contains sprintf("an egress rule to ipBlock %s", [peer.ipBlock.cidr]) if {
 	input.object.kind == "NetworkPolicy"
 	some rule in object.get(input.object, ["spec", "egress"], [])
 	some peer in object.get(rule, "to", [])
-	peer.ipBlock.cidr in open_cidrs
+	peer.ipBlock.cidr in _open_cidrs
 }
 
 # CiliumNetworkPolicy: toCIDR / toCIDRSet to everything, or the entities world/all.
-open_destinations contains sprintf("an egress rule to CIDR %s", [cidr]) if {
+_open_destinations contains sprintf("an egress rule to CIDR %s", [cidr]) if {
 	input.object.kind == "CiliumNetworkPolicy"
 	some rule in object.get(input.object, ["spec", "egress"], [])
-	some cidr in array.concat(object.get(rule, "toCIDR", []), [s.cidr | some s in object.get(rule, "toCIDRSet", [])])
-	cidr in open_cidrs
+	some cidr in array.concat(
+		object.get(rule, "toCIDR", []),
+		[s.cidr | some s in object.get(rule, "toCIDRSet", [])],
+	)
+	cidr in _open_cidrs
 }
 
-open_destinations contains sprintf("an egress rule to the entity %s", [entity]) if {
+_open_destinations contains sprintf("an egress rule to the entity %s", [entity]) if {
 	input.object.kind == "CiliumNetworkPolicy"
 	some rule in object.get(input.object, ["spec", "egress"], [])
 	some entity in object.get(rule, "toEntities", [])
@@ -58,10 +61,13 @@ open_destinations contains sprintf("an egress rule to the entity %s", [entity]) 
 }
 
 violation contains v if {
-	applies
-	some what in open_destinations
+	_applies
+	some what in _open_destinations
 	v := {
-		"msg": sprintf("%s %s/%s has %s: allow only the allowlisted CIDRs or FQDNs, each with its ports", [input.object.kind, k8s.namespace(input.object), k8s.name(input.object), what]),
+		"msg": sprintf(
+			"%s %s/%s has %s: allow only the allowlisted CIDRs or FQDNs, each with its ports",
+			[input.object.kind, k8s.namespace(input.object), k8s.name(input.object), what],
+		),
 		"resource": input.id,
 		"evidence": {"destination": what},
 	}

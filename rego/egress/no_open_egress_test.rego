@@ -4,31 +4,41 @@ import rego.v1
 
 import data.kaze.egress.no_open_egress
 
-inv := {"namespaces": {"tenant-a": {"tenant": "a", "plane": null}, "infra": {"tenant": null, "plane": "system"}}}
+_namespaces := {"tenant-a": {"tenant": "a", "plane": null}, "infra": {"tenant": null, "plane": "system"}}
 
-policy(ns, egress) := {"kind": "NetworkPolicy", "metadata": {"name": "p", "namespace": ns}, "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": egress}}
-
-test_world_with_except_fails if {
-	p := policy("tenant-a", [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}]}])
-	count(no_open_egress.violation) == 1 with input as {"id": "x", "object": p} with data.inventory as inv
+_policy(ns, egress) := {
+	"kind": "NetworkPolicy",
+	"metadata": {"name": "p", "namespace": ns},
+	"spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": egress},
 }
 
-test_rule_without_to_fails if {
-	p := policy("tenant-a", [{"ports": [{"port": 443}]}])
-	count(no_open_egress.violation) == 1 with input as {"id": "x", "object": p} with data.inventory as inv
+_cilium_policy(egress) := {
+	"kind": "CiliumNetworkPolicy",
+	"metadata": {"name": "c", "namespace": "tenant-a"},
+	"spec": {"egress": egress},
 }
 
-test_narrow_cidr_passes if {
-	p := policy("tenant-a", [{"to": [{"ipBlock": {"cidr": "203.0.113.0/24"}}], "ports": [{"port": 443}]}])
-	count(no_open_egress.violation) == 0 with input as {"id": "x", "object": p} with data.inventory as inv
+# name: [the policy, how many findings]
+_policies := {
+	"the world with an except": [
+		_policy("tenant-a", [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}]}]),
+		1,
+	],
+	"a rule without to": [_policy("tenant-a", [{"ports": [{"port": 443}]}]), 1],
+	"a narrow CIDR": [
+		_policy("tenant-a", [{"to": [{"ipBlock": {"cidr": "203.0.113.0/24"}}], "ports": [{"port": 443}]}]),
+		0,
+	],
+	"a system namespace, out of scope": [_policy("infra", [{}]), 0],
+	"Cilium's world entity": [_cilium_policy([{"toEntities": ["world"]}]), 1],
+	"Cilium to every IPv6 address": [_cilium_policy([{"toCIDRSet": [{"cidr": "::/0"}]}]), 1],
+	"Cilium to a narrow CIDR": [_cilium_policy([{"toCIDR": ["203.0.113.0/24"]}]), 0],
 }
 
-test_system_namespace_out_of_scope if {
-	p := policy("infra", [{}])
-	count(no_open_egress.violation) == 0 with input as {"id": "x", "object": p} with data.inventory as inv
-}
-
-test_cilium_world_entity_fails if {
-	p := {"kind": "CiliumNetworkPolicy", "metadata": {"name": "c", "namespace": "tenant-a"}, "spec": {"egress": [{"toEntities": ["world"]}]}}
-	count(no_open_egress.violation) == 1 with input as {"id": "x", "object": p} with data.inventory as inv
+test_policies if {
+	every case in _policies {
+		request := {"id": "x", "object": case[0]}
+		vs := no_open_egress.violation with input as request with data.inventory.namespaces as _namespaces
+		count(vs) == case[1]
+	}
 }

@@ -35,37 +35,43 @@ not_applicable := "no tenants are configured (kaze-policy.yaml: tenants)" if {
 # The rule is about the configured allowlists: without them, it is left open.
 undecided := not_applicable if count(object.get(tenancy.config, "tenants", [])) == 0
 
-tenants := object.get(tenancy.config, "tenants", [])
+_tenants := object.get(tenancy.config, "tenants", [])
 
 # The asking tenant's position (names are unique: the configuration is refused otherwise).
-tenant_index := ti if {
-	some ti, t in tenants
+_tenant_index := ti if {
+	some ti, t in _tenants
 	t.name == input.tenant
 }
 
 # The entries that match the host and port: the tenant's own (rank 0), then its vertical's
 # (rank 1), each with its facts (rego/lib/allowlist.rego).
-matches contains {"rank": 0, "index": i, "list": sprintf("tenant %s", [input.tenant]), "entry": e, "at": ["tenants", tenant_index, i]} if {
-	some i, e in object.get(tenants[tenant_index], "egress", [])
-	host_matches(e, input.host)
-	port_allowed(e, input.port)
+_matches contains {
+	"rank": 0, "index": i, "list": sprintf("tenant %s", [input.tenant]), "entry": e,
+	"at": ["tenants", _tenant_index, i],
+} if {
+	some i, e in object.get(_tenants[_tenant_index], "egress", [])
+	_host_matches(e, input.host)
+	_port_allowed(e, input.port)
 }
 
-matches contains {"rank": 1, "index": i, "list": sprintf("vertical %s", [vertical]), "entry": e, "at": ["verticals", vertical, i]} if {
-	vertical := tenants[tenant_index].vertical
+_matches contains {
+	"rank": 1, "index": i, "list": sprintf("vertical %s", [vertical]), "entry": e,
+	"at": ["verticals", vertical, i],
+} if {
+	vertical := _tenants[_tenant_index].vertical
 	some i, e in object.get(tenancy.config, ["verticals", vertical, "egress"], [])
-	host_matches(e, input.host)
-	port_allowed(e, input.port)
+	_host_matches(e, input.host)
+	_port_allowed(e, input.port)
 }
 
-port_allowed(entry, port) if port in object.get(entry, "ports", [443])
+_port_allowed(entry, port) if port in object.get(entry, "ports", [443])
 
-host_matches(entry, host) if {
+_host_matches(entry, host) if {
 	not input.is_ip
 	lower(entry.fqdn) == host
 }
 
-host_matches(entry, host) if {
+_host_matches(entry, host) if {
 	not input.is_ip
 	startswith(entry.fqdn, "*.")
 	suffix := substring(entry.fqdn, 1, -1)
@@ -73,67 +79,86 @@ host_matches(entry, host) if {
 	count(host) > count(suffix)
 }
 
-host_matches(entry, host) if {
+_host_matches(entry, host) if {
 	input.is_ip
 	net.cidr_contains(entry.cidr, host)
 }
 
 # An entry whose facts refuse it (the node, its metadata service, a public suffix...) never
 # lets a URL through, whatever else matches.
-usable := {[m.rank, m.index] | some m in matches; allowlist.usable_at(m.at)}
+_usable contains [m.rank, m.index] if {
+	some m in _matches
+	allowlist.usable_at(m.at)
+}
 
-refused := {[m.rank, m.index] | some m in matches; not allowlist.usable_at(m.at)}
+_refused contains [m.rank, m.index] if {
+	some m in _matches
+	not allowlist.usable_at(m.at)
+}
 
 # The first match of a kind (the tenant's list before the vertical's, then by position): one
 # decision however many entries match.
-first(keys) := [m | some m in matches; [m.rank, m.index] == min(keys)][0]
+_first(keys) := [m | some m in _matches; [m.rank, m.index] == min(keys)][0]
 
-default decision := {"allow": false, "reason": "the host and port are on no allowlist of the tenant or its vertical"}
+default decision := {
+	"allow": false,
+	"reason": "the host and port are on no allowlist of the tenant or its vertical",
+}
 
 decision := {"allow": false, "reason": sprintf("unknown tenant %v", [input.tenant])} if {
-	not tenant_index
+	not _tenant_index
 } else := {"allow": false, "reason": sprintf("scheme %s: only https is allowed", [input.scheme])} if {
 	input.scheme != "https"
 } else := {"allow": true, "reason": sprintf("on the allowlist of %s", [m.list]), "entry": m.entry} if {
-	count(usable) > 0
-	m := first(usable)
-} else := {"allow": false, "reason": sprintf("the entry %v of %s matches, but it %s", [destination(m.entry), m.list, concat("; it ", sort(allowlist.refusals(allowlist.fact_at(m.at))))]), "entry": m.entry} if {
-	count(refused) > 0
-	m := first(refused)
+	count(_usable) > 0
+	m := _first(_usable)
+} else := {
+	"allow": false,
+	"reason": sprintf(
+		"the entry %v of %s matches, but it %s",
+		[_destination(m.entry), m.list, concat("; it ", sort(allowlist.refusals(allowlist.fact_at(m.at))))],
+	),
+	"entry": m.entry,
+} if {
+	count(_refused) > 0
+	m := _first(_refused)
 }
 
-destination(entry) := entry.cidr
+_destination(entry) := entry.cidr
 
-destination(entry) := entry.fqdn if not entry.cidr
+_destination(entry) := entry.fqdn if not entry.cidr
 
 # In a scan: every allowlist entry must be decidable exactly.
-entries contains [sprintf("tenants/%s/egress/%d", [t.name, i]), e] if {
+_entries contains [sprintf("tenants/%s/egress/%d", [t.name, i]), e] if {
 	some t in object.get(tenancy.config, "tenants", [])
 	some i, e in object.get(t, "egress", [])
 }
 
-entries contains [sprintf("verticals/%s/egress/%d", [v, i]), e] if {
+_entries contains [sprintf("verticals/%s/egress/%d", [v, i]), e] if {
 	some v, spec in object.get(tenancy.config, "verticals", {})
 	some i, e in object.get(spec, "egress", [])
 }
 
-undecidable(e) := "a host name with upper-case letters" if lower(e.fqdn) != e.fqdn
+_undecidable(e) := "a host name with upper-case letters" if lower(e.fqdn) != e.fqdn
 
-undecidable(e) := "a wildcard that is not the whole leftmost label" if {
+_undecidable(e) := "a wildcard that is not the whole leftmost label" if {
 	contains(e.fqdn, "*")
 	not regex.match(`^\*\.[^*]+$`, e.fqdn)
 }
 
-undecidable(e) := "a CIDR that does not parse" if {
+_undecidable(e) := "a CIDR that does not parse" if {
 	e.cidr
 	not net.cidr_is_valid(e.cidr)
 }
 
 violation contains v if {
-	some [where, e] in entries
-	problem := undecidable(e)
+	some [where, e] in _entries
+	problem := _undecidable(e)
 	v := {
-		"msg": sprintf("kaze-policy.yaml %s is %s: the egress decision cannot match it exactly; rewrite it", [where, problem]),
+		"msg": sprintf(
+			"kaze-policy.yaml %s is %s: the egress decision cannot match it exactly; rewrite it",
+			[where, problem],
+		),
 		"resource": "kaze-policy.yaml",
 		"evidence": {"path": where, "entry": e},
 	}

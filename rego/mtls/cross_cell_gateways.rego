@@ -37,17 +37,17 @@ import rego.v1
 import data.kaze.lib.inventory
 import data.kaze.lib.k8s
 
-cross_cell if k8s.labels(input.object)["kaze.io/traffic"] == "cross-cell"
+_cross_cell if k8s.labels(input.object)["kaze.io/traffic"] == "cross-cell"
 
-subject := sprintf("%s %s/%s", [input.object.kind, k8s.namespace(input.object), k8s.name(input.object)])
+_subject := sprintf("%s %s/%s", [input.object.kind, k8s.namespace(input.object), k8s.name(input.object)])
 
-api_group := split(object.get(input.object, "apiVersion", ""), "/")[0]
+_api_group := split(object.get(input.object, "apiVersion", ""), "/")[0]
 
 violation contains v if {
-	cross_cell
-	some problem in problems
+	_cross_cell
+	some problem in _problems
 	v := {
-		"msg": sprintf("Cross-cell %s %s: %s", [subject, problem.what, problem.fix]),
+		"msg": sprintf("Cross-cell %s %s: %s", [_subject, problem.what, problem.fix]),
 		"resource": input.id,
 		"evidence": problem.evidence,
 	}
@@ -57,33 +57,16 @@ violation contains v if {
 # entry point: ingress-nginx merges the Ingresses of a host into one server, so one that asks
 # for no client certificate opens a route around mutual TLS to the same host (and, with the
 # same path, the same backend). The label cannot exempt it.
-cross_cell_ingresses := [ingress |
-	some ingress in k8s.labelled("kaze.io/traffic", "cross-cell")
-	ingress.kind == "Ingress"
-]
-
-cross_cell_hosts contains lower(host) if {
-	some ingress in cross_cell_ingresses
-	some rule in object.get(ingress.object, ["spec", "rules"], [])
-	host := object.get(rule, "host", "")
-	host != ""
-}
-
-shared_hosts contains lower(host) if {
-	input.object.kind == "Ingress"
-	not cross_cell
-	some rule in object.get(input.object, ["spec", "rules"], [])
-	host := object.get(rule, "host", "")
-	lower(host) in cross_cell_hosts
-}
-
 violation contains v if {
-	count(shared_hosts) > 0
-	some problem in problems
+	count(_shared_hosts) > 0
+	some problem in _problems
 	v := {
-		"msg": sprintf("%s serves the cross-cell host %s without the kaze.io/traffic: cross-cell label, and %s: %s, or serve another host", [subject, concat(", ", sort(shared_hosts)), problem.what, problem.fix]),
+		"msg": sprintf(
+			"%s serves the cross-cell host %s without the kaze.io/traffic: cross-cell label, and %s: %s, or serve another host",
+			[_subject, concat(", ", sort(_shared_hosts)), problem.what, problem.fix],
+		),
 		"resource": input.id,
-		"evidence": object.union(problem.evidence, {"cross_cell_hosts": sort(shared_hosts)}),
+		"evidence": object.union(problem.evidence, {"cross_cell_hosts": sort(_shared_hosts)}),
 	}
 }
 
@@ -91,36 +74,75 @@ violation contains v if {
 # around mutual TLS all the same: https://<its host>/<the cross-cell path> reaches the same
 # Service port, and so the same pods and port, without a client certificate.
 violation contains v if {
-	some shared in shared_backends
-	some problem in problems
+	some shared in _shared_backends
+	some problem in _problems
 	v := {
-		"msg": sprintf("%s routes to %s, the backend of the cross-cell Ingress %s, without the kaze.io/traffic: cross-cell label, and %s: %s, or serve the cross-cell API on a Service port of its own that only the cross-cell Ingress routes to", [subject, backend_text(shared.backend), id_text(shared.ingress), problem.what, problem.fix]),
+		"msg": sprintf(
+			concat("", [
+				"%s routes to %s, the backend of the cross-cell Ingress %s, without the kaze.io/traffic: cross-cell label, ",
+				"and %s: %s, or serve the cross-cell API on a Service port of its own that only the cross-cell Ingress routes to",
+			]),
+			[_subject, _backend_text(shared.backend), _id_text(shared.ingress), problem.what, problem.fix],
+		),
 		"resource": input.id,
-		"evidence": object.union(problem.evidence, {"cross_cell_ingress": shared.ingress, "backend": shared.backend}),
+		"evidence": object.union(
+			problem.evidence,
+			{"cross_cell_ingress": shared.ingress, "backend": shared.backend},
+		),
 	}
+}
+
+# The hosts of the cross-cell Ingresses, and those of them an unlabelled Ingress serves.
+_cross_cell_ingresses := [ingress |
+	some ingress in k8s.labelled("kaze.io/traffic", "cross-cell")
+	ingress.kind == "Ingress"
+]
+
+_cross_cell_hosts contains lower(host) if {
+	some ingress in _cross_cell_ingresses
+	some rule in object.get(ingress.object, ["spec", "rules"], [])
+	host := object.get(rule, "host", "")
+	host != ""
+}
+
+_shared_hosts contains lower(host) if {
+	input.object.kind == "Ingress"
+	not _cross_cell
+	some rule in object.get(input.object, ["spec", "rules"], [])
+	host := object.get(rule, "host", "")
+	lower(host) in _cross_cell_hosts
 }
 
 # The backends of the cross-cell Ingresses, each with the id of the Ingress routing to it. Read
 # for an unlabelled Ingress only: other objects never walk the inventory for it.
-cross_cell_backends contains {"backend": backend_key(k8s.namespace(ingress.object), backend.service), "ingress": ingress.id} if {
+_cross_cell_backends contains {
+	"backend": _backend_key(k8s.namespace(ingress.object), backend.service),
+	"ingress": ingress.id,
+} if {
 	input.object.kind == "Ingress"
-	not cross_cell
-	some ingress in cross_cell_ingresses
-	some backend in ingress_backends(ingress.object)
+	not _cross_cell
+	some ingress in _cross_cell_ingresses
+	some backend in _ingress_backends(ingress.object)
 }
 
-shared_backends contains shared if {
-	count(cross_cell_backends) > 0
-	some backend in ingress_backends(input.object)
-	key := backend_key(k8s.namespace(input.object), backend.service)
-	some shared in cross_cell_backends
+_shared_backends contains shared if {
+	count(_cross_cell_backends) > 0
+	some backend in _ingress_backends(input.object)
+	key := _backend_key(k8s.namespace(input.object), backend.service)
+	some shared in _cross_cell_backends
 	shared.backend == key
 }
 
 # ingress_backends lists the Service backends of an Ingress: its defaultBackend and every path's.
-ingress_backends(obj) := [backend |
-	paths := [path | some rule in object.get(obj, ["spec", "rules"], []); some path in object.get(rule, ["http", "paths"], [])]
-	some backend in array.concat([object.get(obj, ["spec", "defaultBackend"], {})], [object.get(path, "backend", {}) | some path in paths])
+_ingress_backends(obj) := [backend |
+	paths := [path |
+		some rule in object.get(obj, ["spec", "rules"], [])
+		some path in object.get(rule, ["http", "paths"], [])
+	]
+	some backend in array.concat(
+		[object.get(obj, ["spec", "defaultBackend"], {})],
+		[object.get(path, "backend", {}) | some path in paths],
+	)
 	is_object(object.get(backend, "service", null))
 ]
 
@@ -128,20 +150,20 @@ ingress_backends(obj) := [backend |
 # number, which the Service maps to one of its ports and that to a target port on the pods. Two
 # backends that reach the same target port of the same Service are one. Without the Service in
 # the inventory (or without that port in it), the port is compared as the Ingress gives it.
-backend_key(ns, service) := {"namespace": ns, "service": object.get(service, "name", ""), "port": port} if {
-	port := service_port(ns, object.get(service, "name", ""), object.get(service, "port", {}))
+_backend_key(ns, service) := {"namespace": ns, "service": object.get(service, "name", ""), "port": port} if {
+	port := _service_port(ns, object.get(service, "name", ""), object.get(service, "port", {}))
 }
 
-service_port(ns, name, port) := {"targetPort": object.get(p, "targetPort", p.port)} if {
-	svc := v1_service(ns, name)
+_service_port(ns, name, port) := {"targetPort": object.get(p, "targetPort", p.port)} if {
+	svc := _v1_service(ns, name)
 	some p in object.get(svc.object, ["spec", "ports"], [])
 	object.get(p, "protocol", "TCP") == "TCP" # an Ingress proxies TCP: 53/UDP beside 53/TCP is another port
-	names_port(p, port)
+	_names_port(p, port)
 } else := port
 
 # v1_service is the core Service ns/name: by its id (one look-up, not a walk per backend), or
 # through the namespace index when a Service of another API group (Knative's) holds that id.
-v1_service(ns, name) := svc if {
+_v1_service(ns, name) := svc if {
 	svc := data.inventory.resources[sprintf("Service/%s/%s", [ns, name])]
 	svc.apiVersion == "v1"
 } else := svc if {
@@ -153,42 +175,41 @@ v1_service(ns, name) := svc if {
 	svc.name == name
 }
 
-names_port(p, port) if p.name == port.name
+_names_port(p, port) if p.name == port.name
 
-names_port(p, port) if p.port == port.number
+_names_port(p, port) if p.port == port.number
 
-backend_text(b) := sprintf("Service %s/%s target port %v", [b.namespace, b.service, b.port.targetPort]) if {
+_backend_text(b) := sprintf("Service %s/%s target port %v", [b.namespace, b.service, b.port.targetPort]) if {
 	b.port.targetPort
-} else := sprintf("Service %s/%s port %v", [b.namespace, b.service, object.get(b.port, "name", object.get(b.port, "number", null))])
+} else := sprintf(
+	"Service %s/%s port %v",
+	[b.namespace, b.service, object.get(b.port, "name", object.get(b.port, "number", null))],
+)
 
-id_text(id) := concat("/", array.slice(parts, 1, count(parts))) if parts := split(id, "/")
+_id_text(id) := concat("/", array.slice(parts, 1, count(parts))) if parts := split(id, "/")
 
 # nginx Ingress ---------------------------------------------------------------------------
 
-nginx := "nginx.ingress.kubernetes.io/"
-
-ingress_annotation(name) := object.get(k8s.annotations(input.object), concat("", [nginx, name]), null)
-
-problems contains {
+_problems contains {
 	"what": sprintf("does not require a client certificate (auth-tls-verify-client is %v)", [verify]),
 	"fix": "set nginx.ingress.kubernetes.io/auth-tls-verify-client: \"on\" with auth-tls-secret naming the cells' CA",
 	"evidence": {"auth-tls-verify-client": verify},
 } if {
 	input.object.kind == "Ingress"
-	verify := ingress_annotation("auth-tls-verify-client")
+	verify := _ingress_annotation("auth-tls-verify-client")
 	lower(sprintf("%v", [verify])) != "on"
 }
 
-problems contains {
+_problems contains {
 	"what": "names no CA to verify client certificates against (no auth-tls-secret)",
 	"fix": "set nginx.ingress.kubernetes.io/auth-tls-secret to the Secret holding the cells' CA",
 	"evidence": {"auth-tls-secret": null},
 } if {
 	input.object.kind == "Ingress"
-	ingress_annotation("auth-tls-secret") == null
+	_ingress_annotation("auth-tls-secret") == null
 }
 
-problems contains {
+_problems contains {
 	"what": "has no TLS section, so no TLS (and no client certificate) is negotiated",
 	"fix": "add spec.tls with the gateway's certificate and require client certificates",
 	"evidence": {"tls": null},
@@ -197,122 +218,160 @@ problems contains {
 	count(object.get(input.object, ["spec", "tls"], [])) == 0
 }
 
-problems contains {
+_problems contains {
 	"what": "serves plain HTTP as well (ssl-redirect is \"false\"), where no client certificate is asked for",
 	"fix": "remove nginx.ingress.kubernetes.io/ssl-redirect: \"false\"",
-	"evidence": {"ssl-redirect": ingress_annotation("ssl-redirect")},
+	"evidence": {"ssl-redirect": _ingress_annotation("ssl-redirect")},
 } if {
 	input.object.kind == "Ingress"
-	lower(sprintf("%v", [ingress_annotation("ssl-redirect")])) == "false"
-	lower(sprintf("%v", [ingress_annotation("force-ssl-redirect")])) != "true"
+	lower(sprintf("%v", [_ingress_annotation("ssl-redirect")])) == "false"
+	lower(sprintf("%v", [_ingress_annotation("force-ssl-redirect")])) != "true"
 }
 
 # Gateway API -----------------------------------------------------------------------------
 
-gateway_api if {
-	input.object.kind == "Gateway"
-	api_group == "gateway.networking.k8s.io"
-}
-
-listeners := object.get(input.object, ["spec", "listeners"], [])
-
-protocol(listener) := upper(sprintf("%v", [object.get(listener, "protocol", "")]))
-
-terminates_tls(listener) if {
-	protocol(listener) in {"HTTPS", "TLS"}
-	object.get(listener, ["tls", "mode"], "Terminate") == "Terminate"
-}
-
-problems contains {
-	"what": sprintf("has listener %v on port %v with protocol %v, which carries no TLS", [object.get(listener, "name", null), object.get(listener, "port", null), object.get(listener, "protocol", null)]),
+_problems contains {
+	"what": sprintf(
+		"has listener %v on port %v with protocol %v, which carries no TLS",
+		[object.get(listener, "name", null), object.get(listener, "port", null), object.get(listener, "protocol", null)],
+	),
 	"fix": "remove the listener; cross-cell traffic must use HTTPS or TLS listeners that require client certificates",
-	"evidence": {"listener": object.get(listener, "name", null), "port": object.get(listener, "port", null), "protocol": object.get(listener, "protocol", null)},
+	"evidence": {
+		"listener": object.get(listener, "name", null),
+		"port": object.get(listener, "port", null),
+		"protocol": object.get(listener, "protocol", null),
+	},
 } if {
-	gateway_api
-	some listener in listeners
-	not protocol(listener) in {"HTTPS", "TLS"}
+	_gateway_api
+	some listener in _listeners
+	not _protocol(listener) in {"HTTPS", "TLS"}
 }
 
-problems contains {
-	"what": sprintf("passes TLS through on listener %v (port %v) without checking client certificates", [object.get(listener, "name", null), object.get(listener, "port", null)]),
+_problems contains {
+	"what": sprintf(
+		"passes TLS through on listener %v (port %v) without checking client certificates",
+		[object.get(listener, "name", null), object.get(listener, "port", null)],
+	),
 	"fix": "terminate TLS on the gateway (tls.mode: Terminate) and validate client certificates",
-	"evidence": {"listener": object.get(listener, "name", null), "port": object.get(listener, "port", null), "tls.mode": object.get(listener, ["tls", "mode"], null)},
+	"evidence": {
+		"listener": object.get(listener, "name", null),
+		"port": object.get(listener, "port", null),
+		"tls.mode": object.get(listener, ["tls", "mode"], null),
+	},
 } if {
-	gateway_api
-	some listener in listeners
-	protocol(listener) in {"HTTPS", "TLS"}
-	not terminates_tls(listener)
+	_gateway_api
+	some listener in _listeners
+	_protocol(listener) in {"HTTPS", "TLS"}
+	not _terminates_tls(listener)
 }
 
-# The frontend validation in force on a port: its perPort entry, else the default.
-frontend := object.get(input.object, ["spec", "tls", "frontend"], {})
-
-validation(port) := v if {
-	some entry in object.get(frontend, "perPort", [])
-	entry.port == port
-	v := object.get(entry, ["tls", "validation"], {})
-} else := object.get(frontend, ["default", "validation"], {})
-
-# Gateway API before v1.3 put the validation on the listener (experimental frontendValidation).
-legacy_validation(listener) if count(object.get(listener, ["tls", "frontendValidation", "caCertificateRefs"], [])) > 0
-
-requires_client_cert(listener) if {
-	rule := validation(object.get(listener, "port", null))
-	is_object(rule)
-	count(object.get(rule, "caCertificateRefs", [])) > 0
-	object.get(rule, "mode", "AllowValidOnly") == "AllowValidOnly"
-}
-
-requires_client_cert(listener) if legacy_validation(listener)
-
-problems contains {
-	"what": sprintf("does not require a valid client certificate on listener %v (port %v), because %s", [object.get(listener, "name", null), object.get(listener, "port", null), why_no_client_cert(listener)]),
+_problems contains {
+	"what": sprintf(
+		"does not require a valid client certificate on listener %v (port %v), because %s",
+		[object.get(listener, "name", null), object.get(listener, "port", null), _why_no_client_cert(listener)],
+	),
 	"fix": "set spec.tls.frontend.default.validation with caCertificateRefs naming the cells' CA and mode AllowValidOnly",
-	"evidence": {"listener": object.get(listener, "name", null), "port": object.get(listener, "port", null), "validation": validation(object.get(listener, "port", null))},
+	"evidence": {
+		"listener": object.get(listener, "name", null),
+		"port": object.get(listener, "port", null),
+		"validation": _validation(object.get(listener, "port", null)),
+	},
 } if {
-	gateway_api
-	some listener in listeners
-	terminates_tls(listener)
-	not requires_client_cert(listener)
+	_gateway_api
+	some listener in _listeners
+	_terminates_tls(listener)
+	not _requires_client_cert(listener)
 }
-
-why_no_client_cert(listener) := "no frontend client certificate validation is configured" if {
-	not is_object(validation(object.get(listener, "port", null)))
-} else := "no frontend client certificate validation is configured" if {
-	validation(object.get(listener, "port", null)) == {}
-} else := "the frontend validation names no CA certificate" if {
-	count(object.get(validation(object.get(listener, "port", null)), "caCertificateRefs", [])) == 0
-} else := sprintf("frontend validation mode %v admits connections without a valid certificate", [object.get(validation(object.get(listener, "port", null)), "mode", "AllowValidOnly")])
 
 # Istio Gateway ---------------------------------------------------------------------------
 
-problems contains {
-	"what": sprintf("does not require mutual TLS on server port %v (tls.mode %v)", [object.get(server, ["port", "number"], null), mode]),
+_problems contains {
+	"what": sprintf(
+		"does not require mutual TLS on server port %v (tls.mode %v)",
+		[object.get(server, ["port", "number"], null), mode],
+	),
 	"fix": "set tls.mode: MUTUAL with the cells' CA as caCertificates (or credentialName with ca.crt)",
 	"evidence": {"port": object.get(server, "port", null), "tls.mode": mode},
 } if {
 	input.object.kind == "Gateway"
-	api_group == "networking.istio.io"
+	_api_group == "networking.istio.io"
 	some server in object.get(input.object, ["spec", "servers"], [])
-	not object.get(server, ["tls", "httpsRedirect"], false) == true
+	object.get(server, ["tls", "httpsRedirect"], false) != true
 	mode := object.get(server, ["tls", "mode"], null)
 	not mode in {"MUTUAL", "ISTIO_MUTUAL"}
 }
 
 # Service ---------------------------------------------------------------------------------
 
-problems contains {
-	"what": sprintf("exposes its pods outside the cluster directly (%s), bypassing the mutual-TLS gateway", [concat(", ", sort(exposure))]),
+_problems contains {
+	"what": sprintf(
+		"exposes its pods outside the cluster directly (%s), bypassing the mutual-TLS gateway",
+		[concat(", ", sort(_exposure))],
+	),
 	"fix": "make the Service ClusterIP and route cross-cell traffic to it through the cell gateway",
-	"evidence": {"type": object.get(input.object, ["spec", "type"], "ClusterIP"), "exposure": sort(exposure)},
+	"evidence": {"type": object.get(input.object, ["spec", "type"], "ClusterIP"), "exposure": sort(_exposure)},
 } if {
 	input.object.kind == "Service"
-	count(exposure) > 0
+	count(_exposure) > 0
 }
 
-exposure contains sprintf("type %s", [type]) if {
+# Helpers ---------------------------------------------------------------------------------
+
+_nginx := "nginx.ingress.kubernetes.io/"
+
+_ingress_annotation(name) := object.get(k8s.annotations(input.object), concat("", [_nginx, name]), null)
+
+_gateway_api if {
+	input.object.kind == "Gateway"
+	_api_group == "gateway.networking.k8s.io"
+}
+
+_listeners := object.get(input.object, ["spec", "listeners"], [])
+
+_protocol(listener) := upper(sprintf("%v", [object.get(listener, "protocol", "")]))
+
+_terminates_tls(listener) if {
+	_protocol(listener) in {"HTTPS", "TLS"}
+	object.get(listener, ["tls", "mode"], "Terminate") == "Terminate"
+}
+
+# The frontend validation in force on a port: its perPort entry, else the default.
+_frontend := object.get(input.object, ["spec", "tls", "frontend"], {})
+
+_validation(port) := v if {
+	some entry in object.get(_frontend, "perPort", [])
+	entry.port == port
+	v := object.get(entry, ["tls", "validation"], {})
+} else := object.get(_frontend, ["default", "validation"], {})
+
+# Gateway API before v1.3 put the validation on the listener (experimental frontendValidation).
+_legacy_validation(listener) if {
+	count(object.get(listener, ["tls", "frontendValidation", "caCertificateRefs"], [])) > 0
+}
+
+_requires_client_cert(listener) if {
+	rule := _validation(object.get(listener, "port", null))
+	is_object(rule)
+	count(object.get(rule, "caCertificateRefs", [])) > 0
+	object.get(rule, "mode", "AllowValidOnly") == "AllowValidOnly"
+}
+
+_requires_client_cert(listener) if _legacy_validation(listener)
+
+_why_no_client_cert(listener) := "no frontend client certificate validation is configured" if {
+	not is_object(_validation(object.get(listener, "port", null)))
+} else := "no frontend client certificate validation is configured" if {
+	_validation(object.get(listener, "port", null)) == {}
+} else := "the frontend validation names no CA certificate" if {
+	count(object.get(_validation(object.get(listener, "port", null)), "caCertificateRefs", [])) == 0
+} else := sprintf(
+	"frontend validation mode %v admits connections without a valid certificate",
+	[object.get(_validation(object.get(listener, "port", null)), "mode", "AllowValidOnly")],
+)
+
+_exposure contains sprintf("type %s", [type]) if {
 	type := object.get(input.object, ["spec", "type"], "ClusterIP")
 	type in {"LoadBalancer", "NodePort"}
 }
 
-exposure contains "externalIPs" if count(object.get(input.object, ["spec", "externalIPs"], [])) > 0
+_exposure contains "externalIPs" if count(object.get(input.object, ["spec", "externalIPs"], [])) > 0

@@ -3,175 +3,207 @@ package kaze.mtls.cross_cell_gateways_test
 import rego.v1
 
 import data.kaze.mtls.cross_cell_gateways
+import data.kaze.testing.inventory
 
-cross_cell := {"kaze.io/traffic": "cross-cell"}
+_cross_cell := {"kaze.io/traffic": "cross-cell"}
 
-ingress(labels, annotations) := {
+_ingress(labels, annotations) := {
 	"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
 	"metadata": {"name": "cross-cell", "namespace": "kaze-cell-gateway", "labels": labels, "annotations": annotations},
 	"spec": {"tls": [{"hosts": ["cell.example"], "secretName": "tls"}], "rules": []},
 }
 
-mtls_annotations := {
+_mtls_annotations := {
 	"nginx.ingress.kubernetes.io/auth-tls-verify-client": "on",
 	"nginx.ingress.kubernetes.io/auth-tls-secret": "kaze-cell-gateway/cells-ca",
 }
 
-https := {"name": "cells", "protocol": "HTTPS", "port": 443, "tls": {"mode": "Terminate", "certificateRefs": [{"name": "tls"}]}}
+_with_annotation(key, value) := object.union(
+	_mtls_annotations,
+	{sprintf("nginx.ingress.kubernetes.io/%s", [key]): value},
+)
 
-valid_only := {"validation": {"caCertificateRefs": [{"kind": "ConfigMap", "name": "cells-ca"}], "mode": "AllowValidOnly"}}
+_https := {
+	"name": "cells", "protocol": "HTTPS", "port": 443,
+	"tls": {"mode": "Terminate", "certificateRefs": [{"name": "tls"}]},
+}
 
-gateway(listeners, frontend) := {
+_valid_only := {"validation": {
+	"caCertificateRefs": [{"kind": "ConfigMap", "name": "cells-ca"}],
+	"mode": "AllowValidOnly",
+}}
+
+_fallback := {"validation": {"caCertificateRefs": [{"name": "ca"}], "mode": "AllowInsecureFallback"}}
+
+_gateway(listeners, frontend) := {
 	"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
-	"metadata": {"name": "cross-cell", "namespace": "kaze-cell-gateway", "labels": cross_cell},
+	"metadata": {"name": "cross-cell", "namespace": "kaze-cell-gateway", "labels": _cross_cell},
 	"spec": {"gatewayClassName": "envoy", "listeners": listeners, "tls": {"frontend": frontend}},
 }
 
-check(obj) := found if {
-	found := cross_cell_gateways.violation with input as {"id": "x", "object": obj}
+_istio(mode) := {
+	"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
+	"metadata": {"name": "g", "namespace": "n", "labels": _cross_cell},
+	"spec": {"servers": [{"port": {"number": 443, "protocol": "HTTPS"}, "tls": {"mode": mode}}]},
 }
 
-test_nginx_client_cert_required_passes if {
-	count(check(ingress(cross_cell, mtls_annotations))) == 0
+_service(labels, spec) := {
+	"apiVersion": "v1", "kind": "Service",
+	"metadata": {"name": "s", "namespace": "n", "labels": labels},
+	"spec": spec,
+}
+
+_legacy := object.union(_https, {"tls": {
+	"mode": "Terminate",
+	"frontendValidation": {"caCertificateRefs": [{"name": "ca"}]},
+}})
+
+# name: [the object under review (no inventory), how many findings]
+_objects := {
+	"nginx requiring a client certificate": [_ingress(_cross_cell, _mtls_annotations), 0],
+	"nginx without a CA": [_ingress(_cross_cell, {"nginx.ingress.kubernetes.io/auth-tls-verify-client": "on"}), 1],
+	"nginx allowing plain HTTP": [_ingress(_cross_cell, _with_annotation("ssl-redirect", "false")), 1],
+	"an Ingress not cross-cell": [_ingress({}, {}), 0],
+	"a Gateway allowing valid certificates only": [_gateway([_https], {"default": _valid_only}), 0],
+	"a Gateway's default mode": [
+		_gateway([_https], {"default": {"validation": {"caCertificateRefs": [{"name": "ca"}]}}}),
+		0,
+	],
+	"a per-port override weakening the default": [
+		_gateway([_https], {"default": _valid_only, "perPort": [{"port": 443, "tls": _fallback}]}),
+		1,
+	],
+	"TLS passthrough": [
+		_gateway(
+			[{"name": "raw", "protocol": "TLS", "port": 8443, "tls": {"mode": "Passthrough"}}],
+			{"default": _valid_only},
+		),
+		1,
+	],
+	"a legacy listener validation": [_gateway([_legacy], {}), 0],
+	"an Istio Gateway with mutual TLS": [_istio("MUTUAL"), 0],
+	"an Istio Gateway with simple TLS": [_istio("SIMPLE"), 1],
+	"a cross-cell ClusterIP Service": [_service(_cross_cell, {"ports": [{"port": 443}]}), 0],
+	"an unlabelled LoadBalancer": [_service({}, {"type": "LoadBalancer"}), 0],
+}
+
+test_objects if {
+	every case in _objects {
+		review := {"id": "x", "object": case[0]}
+		vs := cross_cell_gateways.violation with input as review
+		count(vs) == case[1]
+	}
 }
 
 test_nginx_client_cert_optional_fails if {
-	some v in check(ingress(cross_cell, object.union(mtls_annotations, {"nginx.ingress.kubernetes.io/auth-tls-verify-client": "optional"})))
+	obj := _ingress(_cross_cell, _with_annotation("auth-tls-verify-client", "optional"))
+	vs := cross_cell_gateways.violation with input as {"id": "x", "object": obj}
+	some v in vs
 	v.evidence == {"auth-tls-verify-client": "optional"}
 }
 
-test_nginx_without_ca_fails if {
-	count(check(ingress(cross_cell, {"nginx.ingress.kubernetes.io/auth-tls-verify-client": "on"}))) == 1
-}
-
-test_nginx_plain_http_allowed_fails if {
-	count(check(ingress(cross_cell, object.union(mtls_annotations, {"nginx.ingress.kubernetes.io/ssl-redirect": "false"})))) == 1
-}
-
-test_ingress_not_cross_cell_is_not_judged if {
-	count(check(ingress({}, {}))) == 0
-}
-
-test_gateway_allow_valid_only_passes if {
-	count(check(gateway([https], {"default": valid_only}))) == 0
-}
-
-test_gateway_default_mode_is_allow_valid_only if {
-	count(check(gateway([https], {"default": {"validation": {"caCertificateRefs": [{"name": "ca"}]}}}))) == 0
-}
-
 test_gateway_without_validation_fails if {
-	some v in check(gateway([https], {}))
+	vs := cross_cell_gateways.violation with input as {"id": "x", "object": _gateway([_https], {})}
+	some v in vs
 	contains(v.msg, "no frontend client certificate validation")
 }
 
 test_gateway_insecure_fallback_fails if {
-	fallback := {"validation": {"caCertificateRefs": [{"name": "ca"}], "mode": "AllowInsecureFallback"}}
-	some v in check(gateway([https], {"default": fallback}))
+	vs := cross_cell_gateways.violation with input as {"id": "x", "object": _gateway([_https], {"default": _fallback})}
+	some v in vs
 	contains(v.msg, "AllowInsecureFallback")
 }
 
-test_gateway_per_port_override_weakens_the_default if {
-	per_port := [{"port": 443, "tls": {"validation": {"caCertificateRefs": [{"name": "ca"}], "mode": "AllowInsecureFallback"}}}]
-	count(check(gateway([https], {"default": valid_only, "perPort": per_port}))) == 1
-}
-
 test_gateway_http_listener_fails if {
-	http := {"name": "cells-http", "protocol": "HTTP", "port": 80}
-	some v in check(gateway([https, http], {"default": valid_only}))
+	plain := {"name": "cells-http", "protocol": "HTTP", "port": 80}
+	obj := _gateway([_https, plain], {"default": _valid_only})
+	vs := cross_cell_gateways.violation with input as {"id": "x", "object": obj}
+	some v in vs
 	v.evidence.protocol == "HTTP"
 }
 
-test_gateway_tls_passthrough_fails if {
-	passthrough := {"name": "raw", "protocol": "TLS", "port": 8443, "tls": {"mode": "Passthrough"}}
-	count(check(gateway([passthrough], {"default": valid_only}))) == 1
-}
-
-test_gateway_legacy_listener_validation_passes if {
-	legacy := object.union(https, {"tls": {"mode": "Terminate", "frontendValidation": {"caCertificateRefs": [{"name": "ca"}]}}})
-	count(check(gateway([legacy], {}))) == 0
-}
-
-istio(mode) := {"apiVersion": "networking.istio.io/v1", "kind": "Gateway", "metadata": {"name": "g", "namespace": "n", "labels": cross_cell}, "spec": {"servers": [{"port": {"number": 443, "protocol": "HTTPS"}, "tls": {"mode": mode}}]}}
-
-test_istio_gateway_mutual_passes_and_simple_fails if {
-	count(check(istio("MUTUAL"))) == 0
-	count(check(istio("SIMPLE"))) == 1
-}
-
 test_cross_cell_load_balancer_service_fails if {
-	svc := {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "n", "labels": cross_cell}, "spec": {"type": "LoadBalancer"}}
-	some v in check(svc)
+	obj := _service(_cross_cell, {"type": "LoadBalancer"})
+	vs := cross_cell_gateways.violation with input as {"id": "x", "object": obj}
+	some v in vs
 	v.evidence.exposure == ["type LoadBalancer"]
 }
 
-test_cross_cell_cluster_ip_service_passes if {
-	svc := {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "n", "labels": cross_cell}, "spec": {"ports": [{"port": 443}]}}
-	count(check(svc)) == 0
-}
+_routed(obj, host) := object.union(obj, {"spec": {
+	"tls": [{"hosts": [host], "secretName": "tls"}],
+	"rules": [{"host": host}],
+}})
 
-test_unlabelled_load_balancer_is_not_judged if {
-	svc := {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "n"}, "spec": {"type": "LoadBalancer"}}
-	count(check(svc)) == 0
-}
-
-routed(obj, host) := object.union(obj, {"spec": {"tls": [{"hosts": [host], "secretName": "tls"}], "rules": [{"host": host}]}})
-
-# the inventory holds a cross-cell Ingress, requiring client certificates, on cell.example
-with_cross_cell_host(obj) := found if {
-	gateway_ingress := routed(ingress(cross_cell, mtls_annotations), "cell.example")
-	inventory := {
-		"resources": {"Ingress/kaze-cell-gateway/cross-cell": {"kind": "Ingress", "object": gateway_ingress}},
-		"by_kind": {"Ingress": ["Ingress/kaze-cell-gateway/cross-cell"]},
-		"by_kaze_label": {"kaze.io/traffic=cross-cell": ["Ingress/kaze-cell-gateway/cross-cell"]},
-	}
-	found := cross_cell_gateways.violation with input as {"id": "x", "object": obj} with data.inventory as inventory
+# The inventory holds a cross-cell Ingress, requiring client certificates, on cell.example.
+_cross_cell_host := {
+	"resources": {"Ingress/kaze-cell-gateway/cross-cell": {
+		"kind": "Ingress",
+		"object": _routed(_ingress(_cross_cell, _mtls_annotations), "cell.example"),
+	}},
+	"by_kind": {"Ingress": ["Ingress/kaze-cell-gateway/cross-cell"]},
+	"by_kaze_label": {"kaze.io/traffic=cross-cell": ["Ingress/kaze-cell-gateway/cross-cell"]},
 }
 
 test_unlabelled_ingress_on_the_cross_cell_host_without_client_cert_fails if {
-	some v in with_cross_cell_host(routed(ingress({}, {}), "Cell.Example"))
+	review := {"id": "x", "object": _routed(_ingress({}, {}), "Cell.Example")}
+	vs := cross_cell_gateways.violation with input as review with data.inventory as _cross_cell_host
+	some v in vs
 	v.evidence == {"auth-tls-verify-client": null, "cross_cell_hosts": ["cell.example"]}
 }
 
-test_unlabelled_ingress_on_the_cross_cell_host_with_client_cert_passes if {
-	count(with_cross_cell_host(routed(ingress({}, mtls_annotations), "cell.example"))) == 0
+# name: [the unlabelled Ingress beside the cross-cell one, how many findings]
+_beside_the_cross_cell_host := {
+	"on its host, with a client certificate": [_routed(_ingress({}, _mtls_annotations), "cell.example"), 0],
+	"on another host": [_routed(_ingress({}, {}), "console.example"), 0],
 }
 
-test_unlabelled_ingress_on_another_host_is_not_judged if {
-	count(with_cross_cell_host(routed(ingress({}, {}), "console.example"))) == 0
+test_beside_the_cross_cell_host if {
+	every case in _beside_the_cross_cell_host {
+		review := {"id": "x", "object": case[0]}
+		vs := cross_cell_gateways.violation with input as review with data.inventory as _cross_cell_host
+		count(vs) == case[1]
+	}
 }
 
 # The inventory holds the Service ns/api (ports http 8080 → http, federation 8081 → federation)
 # and a cross-cell Ingress, requiring client certificates, on federation.example routing to
 # port federation, by name.
-api_service := {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api", "namespace": "ns"}, "spec": {"ports": [
-	{"name": "http", "port": 8080, "targetPort": "http"},
-	{"name": "federation", "port": 8081, "targetPort": "federation"},
-]}}
+_api_service := {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api", "namespace": "ns"}, "spec": {
+	"ports": [
+		{"name": "http", "port": 8080, "targetPort": "http"},
+		{"name": "federation", "port": 8081, "targetPort": "federation"},
+	],
+}}
 
-backend(port) := {"service": {"name": "api", "port": port}}
+_backend(port) := {"service": {"name": "api", "port": port}}
 
-on_path(obj, host, be) := object.union(obj, {"metadata": {"name": host, "namespace": "ns"}, "spec": {"tls": [{"hosts": [host], "secretName": "tls"}], "rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": be}]}}]}})
+_on_path(obj, host, be) := object.union(obj, {
+	"metadata": {"name": host, "namespace": "ns"},
+	"spec": {
+		"tls": [{"hosts": [host], "secretName": "tls"}],
+		"rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": be}]}}],
+	},
+})
 
-federation_ingress := on_path(ingress(cross_cell, mtls_annotations), "federation.example", backend({"name": "federation"}))
+_federation_ingress := inventory.resource(
+	"Ingress", "ns", "federation.example",
+	_on_path(_ingress(_cross_cell, _mtls_annotations), "federation.example", _backend({"name": "federation"})),
+)
 
-with_cross_cell_backend(obj, services) := found if {
-	resources := object.union(
-		{"Ingress/ns/federation.example": {"id": "Ingress/ns/federation.example", "kind": "Ingress", "apiVersion": "networking.k8s.io/v1", "namespace": "ns", "name": "federation.example", "object": federation_ingress}},
-		{sprintf("Service/ns/%s", [s.metadata.name]): {"id": sprintf("Service/ns/%s", [s.metadata.name]), "kind": "Service", "apiVersion": "v1", "namespace": "ns", "name": s.metadata.name, "object": s} | some s in services},
-	)
-	inventory := {
-		"resources": resources,
-		"by_kind": {"Ingress": ["Ingress/ns/federation.example"]},
-		"by_kaze_label": {"kaze.io/traffic=cross-cell": ["Ingress/ns/federation.example"]},
-		"by_namespace": {"ns": [id | some id, _ in resources]},
-	}
-	found := cross_cell_gateways.violation with input as {"id": "Ingress/ns/api.example", "object": obj} with data.inventory as inventory
-}
+# The inventory of the federation Ingress and these Services (by_kaze_label as the scanner indexes it).
+_with_services(services) := object.union(
+	inventory.of(array.concat(
+		[_federation_ingress],
+		[inventory.resource("Service", "ns", s.metadata.name, s) | some s in services],
+	)),
+	{"by_kaze_label": {"kaze.io/traffic=cross-cell": ["Ingress/ns/federation.example"]}},
+)
 
 test_unlabelled_ingress_to_the_cross_cell_backend_by_number_fails if {
-	obj := on_path(ingress({}, {}), "api.example", backend({"number": 8081}))
-	some v in with_cross_cell_backend(obj, [api_service])
+	obj := _on_path(_ingress({}, {}), "api.example", _backend({"number": 8081}))
+	review := {"id": "Ingress/ns/api.example", "object": obj}
+	vs := cross_cell_gateways.violation with input as review with data.inventory as _with_services([_api_service])
+	some v in vs
 	v.evidence == {
 		"auth-tls-verify-client": null, "cross_cell_ingress": "Ingress/ns/federation.example",
 		"backend": {"namespace": "ns", "service": "api", "port": {"targetPort": "federation"}},
@@ -179,38 +211,66 @@ test_unlabelled_ingress_to_the_cross_cell_backend_by_number_fails if {
 	contains(v.msg, "the backend of the cross-cell Ingress ns/federation.example")
 }
 
-test_unlabelled_default_backend_to_another_port_on_the_same_target_fails if {
-	# port http of this Service forwards to the federation API's container port as well
-	aliased := json.patch(api_service, [{"op": "replace", "path": "/spec/ports/0/targetPort", "value": "federation"}])
-	obj := object.union(ingress({}, {}), {"metadata": {"namespace": "ns"}, "spec": {"defaultBackend": backend({"name": "http"})}})
-	count(with_cross_cell_backend(obj, [aliased])) == 2
+# port http of this Service forwards to the federation API's container port as well
+_aliased := json.patch(_api_service, [{"op": "replace", "path": "/spec/ports/0/targetPort", "value": "federation"}])
+
+_in_other_namespace(obj) := json.patch(obj, [{"op": "replace", "path": "/metadata/namespace", "value": "other"}])
+
+_default_backend := object.union(_ingress({}, {}), {
+	"metadata": {"namespace": "ns"},
+	"spec": {"defaultBackend": _backend({"name": "http"})},
+})
+
+# name: [the unlabelled Ingress, the Services in the inventory, how many findings]
+_beside_the_cross_cell_backend := {
+	"a default backend to another port on the same target": [_default_backend, [_aliased], 2],
+	"another Service port by name": [
+		_on_path(_ingress({}, {}), "api.example", _backend({"name": "http"})),
+		[_api_service], 0,
+	],
+	"another Service port by number": [
+		_on_path(_ingress({}, {}), "api.example", _backend({"number": 8080})),
+		[_api_service], 0,
+	],
+	"the cross-cell backend with a client certificate": [
+		_on_path(_ingress({}, _mtls_annotations), "api.example", _backend({"name": "federation"})),
+		[_api_service], 0,
+	],
+	"without the Service, the port name as given": [
+		_on_path(_ingress({}, {}), "api.example", _backend({"name": "federation"})),
+		[], 2,
+	],
+	"without the Service, the port number as given": [
+		_on_path(_ingress({}, {}), "api.example", _backend({"number": 8081})),
+		[], 0,
+	],
+	"a backend in another namespace": [
+		_in_other_namespace(_on_path(_ingress({}, {}), "api.example", _backend({"name": "federation"}))),
+		[_api_service], 0,
+	],
 }
 
-test_unlabelled_ingress_to_another_service_port_passes if {
-	count(with_cross_cell_backend(on_path(ingress({}, {}), "api.example", backend({"name": "http"})), [api_service])) == 0
-	count(with_cross_cell_backend(on_path(ingress({}, {}), "api.example", backend({"number": 8080})), [api_service])) == 0
-}
-
-test_unlabelled_ingress_to_the_cross_cell_backend_with_client_cert_passes if {
-	count(with_cross_cell_backend(on_path(ingress({}, mtls_annotations), "api.example", backend({"name": "federation"})), [api_service])) == 0
-}
-
-test_without_the_service_ports_are_compared_as_given if {
-	count(with_cross_cell_backend(on_path(ingress({}, {}), "api.example", backend({"name": "federation"})), [])) == 2
-	count(with_cross_cell_backend(on_path(ingress({}, {}), "api.example", backend({"number": 8081})), [])) == 0
-}
-
-test_backend_in_another_namespace_is_not_shared if {
-	obj := json.patch(on_path(ingress({}, {}), "api.example", backend({"name": "federation"})), [{"op": "replace", "path": "/metadata/namespace", "value": "other"}])
-	count(with_cross_cell_backend(obj, [api_service])) == 0
+test_beside_the_cross_cell_backend if {
+	every case in _beside_the_cross_cell_backend {
+		review := {"id": "Ingress/ns/api.example", "object": case[0]}
+		vs := cross_cell_gateways.violation with input as review with data.inventory as _with_services(case[1])
+		count(vs) == case[2]
+	}
 }
 
 test_the_core_service_is_found_when_a_knative_service_holds_its_id if {
-	knative := {"id": "Service/ns/api", "kind": "Service", "apiVersion": "serving.knative.dev/v1", "namespace": "ns", "name": "api", "object": {}}
-	core := {"id": "Service/ns/api#2", "kind": "Service", "apiVersion": "v1", "namespace": "ns", "name": "api", "object": api_service}
-	found := cross_cell_gateways.service_port("ns", "api", {"number": 8081}) with data.inventory as {
+	knative := {
+		"id": "Service/ns/api", "kind": "Service", "apiVersion": "serving.knative.dev/v1",
+		"namespace": "ns", "name": "api", "object": {},
+	}
+	core := {
+		"id": "Service/ns/api#2", "kind": "Service", "apiVersion": "v1",
+		"namespace": "ns", "name": "api", "object": _api_service,
+	}
+	services := {
 		"resources": {"Service/ns/api": knative, "Service/ns/api#2": core},
 		"by_namespace": {"ns": ["Service/ns/api", "Service/ns/api#2"]},
 	}
+	found := cross_cell_gateways._service_port("ns", "api", {"number": 8081}) with data.inventory as services
 	found == {"targetPort": "federation"}
 }

@@ -11,7 +11,16 @@
 #   id: KZ-MTL-01
 #   severity: critical
 #   scopes: [iac, cluster, admission]
-#   kinds: [Namespace, Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, ReplicationController]
+#   kinds:
+#     - Namespace
+#     - Pod
+#     - Deployment
+#     - StatefulSet
+#     - DaemonSet
+#     - ReplicaSet
+#     - Job
+#     - CronJob
+#     - ReplicationController
 #   reference: "docs/requirements.md#zero-trust-network; docs/requirements.md#workload-identity"
 #   remediation: >-
 #     Annotate the namespace with linkerd.io/inject: enabled (an annotation, not a label), or
@@ -35,7 +44,13 @@ violation contains v if {
 	not mesh.injection(input.object)
 	annotations := k8s.annotations(input.object)
 	v := {
-		"msg": sprintf("Namespace %s does not inject the mesh proxy%s: annotate it with linkerd.io/inject: enabled (or label it istio-injection: enabled where Istio is the mesh)", [k8s.name(input.object), why_not(input.object)]),
+		"msg": sprintf(
+			concat("", [
+				"Namespace %s does not inject the mesh proxy%s: annotate it with linkerd.io/inject: enabled ",
+				"(or label it istio-injection: enabled where Istio is the mesh)",
+			]),
+			[k8s.name(input.object), _why_not(input.object)],
+		),
 		"resource": input.id,
 		"evidence": {
 			"linkerd.io/inject annotation": object.get(annotations, mesh.linkerd_inject, null),
@@ -45,20 +60,26 @@ violation contains v if {
 	}
 }
 
-why_not(obj) := " (linkerd.io/inject is set as a label, which Linkerd ignores: it reads the annotation)" if {
-	k8s.labels(obj)[mesh.linkerd_inject] == "enabled"
-} else := sprintf(" (linkerd.io/inject is %v)", [k8s.annotations(obj)[mesh.linkerd_inject]]) if {
-	k8s.annotations(obj)[mesh.linkerd_inject]
-} else := ""
-
 violation contains v if {
 	input.object.kind in k8s.workload_kinds
 	not mesh.is_mesh_namespace(k8s.namespace(input.object))
 	opt_outs := mesh.opt_outs(input.object)
 	count(opt_outs) > 0
 	v := {
-		"msg": sprintf("%s %s/%s opts its pods out of the mesh (%s): remove the opt-out from its pod template so that the proxy is injected", [input.object.kind, k8s.namespace(input.object), k8s.name(input.object), concat(", ", sort(opt_outs))]),
+		"msg": sprintf(
+			concat("", [
+				"%s %s/%s opts its pods out of the mesh (%s): ",
+				"remove the opt-out from its pod template so that the proxy is injected",
+			]),
+			[input.object.kind, k8s.namespace(input.object), k8s.name(input.object), concat(", ", sort(opt_outs))],
+		),
 		"resource": input.id,
 		"evidence": {"opt_outs": sort(opt_outs)},
 	}
 }
+
+_why_not(obj) := " (linkerd.io/inject is set as a label, which Linkerd ignores: it reads the annotation)" if {
+	k8s.labels(obj)[mesh.linkerd_inject] == "enabled"
+} else := sprintf(" (linkerd.io/inject is %v)", [k8s.annotations(obj)[mesh.linkerd_inject]]) if {
+	k8s.annotations(obj)[mesh.linkerd_inject]
+} else := ""

@@ -3,109 +3,114 @@ package kaze.mtls.mesh_injection_test
 import rego.v1
 
 import data.kaze.mtls.mesh_injection
+import data.kaze.testing.inventory
 
-ns(name, labels, annotations) := {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels, "annotations": annotations}}
+_ns(name, labels, annotations) := {
+	"apiVersion": "v1", "kind": "Namespace",
+	"metadata": {"name": name, "labels": labels, "annotations": annotations},
+}
 
-deployment(annotations, labels) := {
+_deployment(annotations, labels) := {
 	"kind": "Deployment",
 	"metadata": {"name": "agent", "namespace": "tenant-acme"},
-	"spec": {"template": {"metadata": {"annotations": annotations, "labels": labels}, "spec": {"containers": [{"name": "agent", "image": "x"}]}}},
+	"spec": {"template": {
+		"metadata": {"annotations": annotations, "labels": labels},
+		"spec": {"containers": [{"name": "agent", "image": "x"}]},
+	}},
 }
 
-inventory := {"namespaces": {"linkerd": {"labels": {"linkerd.io/is-control-plane": "true"}}}}
+_cron := {"kind": "CronJob", "metadata": {"name": "c", "namespace": "tenant-globex"}, "spec": {"jobTemplate": {"spec": {
+	"template": {"metadata": {"annotations": {"linkerd.io/inject": "disabled"}}, "spec": {"containers": []}},
+}}}}
 
-check(obj) := found if {
-	found := mesh_injection.violation with input as {"id": "x", "object": obj} with data.inventory as inventory
+_mesh_namespaces := {"namespaces": {"linkerd": {"labels": {"linkerd.io/is-control-plane": "true"}}}}
+
+# name: [the object, how many findings]
+_objects := {
+	"a Linkerd annotation": [_ns("tenant-acme", {}, {"linkerd.io/inject": "enabled"}), 0],
+	"Linkerd's ingress mode": [_ns("ingress", {}, {"linkerd.io/inject": "ingress"}), 0],
+	"an Istio label": [_ns("kaze-llm-gateway", {"istio-injection": "enabled"}, {}), 0],
+	"an Istio revision label": [_ns("kaze-llm-gateway", {"istio.io/rev": "1-24"}, {}), 0],
+	"an Istio revision overridden by disabled injection": [
+		_ns("kaze-llm-gateway", {"istio.io/rev": "1-24", "istio-injection": "disabled"}, {}),
+		1,
+	],
+	"the mesh's own namespace": [
+		_ns("linkerd", {"linkerd.io/is-control-plane": "true"}, {"linkerd.io/inject": "disabled"}),
+		0,
+	],
+	"a workload's Istio opt-out annotation": [_deployment({"sidecar.istio.io/inject": "false"}, {}), 1],
+	"a workload's Istio opt-out label": [_deployment({}, {"sidecar.istio.io/inject": "false"}), 1],
+	"a workload repeating enabled": [_deployment({"linkerd.io/inject": "enabled"}, {}), 0],
+	"a CronJob opting out three levels down": [_cron, 1],
+	"an opt-out on the Deployment's own metadata only": [
+		object.union(_deployment({}, {}), {"metadata": {
+			"name": "agent", "namespace": "tenant-acme",
+			"annotations": {"linkerd.io/inject": "disabled"},
+		}}),
+		0,
+	],
+	"a workload in the mesh's namespace": [
+		object.union(
+			_deployment({"linkerd.io/inject": "disabled"}, {}),
+			{"metadata": {"name": "destination", "namespace": "linkerd"}},
+		),
+		0,
+	],
 }
 
-test_linkerd_annotation_passes if {
-	count(check(ns("tenant-acme", {}, {"linkerd.io/inject": "enabled"}))) == 0
-}
-
-test_linkerd_ingress_mode_passes if {
-	count(check(ns("ingress", {}, {"linkerd.io/inject": "ingress"}))) == 0
-}
-
-test_istio_label_passes if {
-	count(check(ns("kaze-llm-gateway", {"istio-injection": "enabled"}, {}))) == 0
-}
-
-test_istio_revision_label_passes if {
-	count(check(ns("kaze-llm-gateway", {"istio.io/rev": "1-24"}, {}))) == 0
-}
-
-test_istio_revision_overridden_by_disabled_injection_fails if {
-	count(check(ns("kaze-llm-gateway", {"istio.io/rev": "1-24", "istio-injection": "disabled"}, {}))) == 1
+test_objects if {
+	every case in _objects {
+		review := {"id": "x", "object": case[0]}
+		vs := mesh_injection.violation with input as review with data.inventory as _mesh_namespaces
+		count(vs) == case[1]
+	}
 }
 
 test_namespace_without_injection_fails if {
-	some v in check(ns("tenant-globex", {}, {}))
+	review := {"id": "x", "object": _ns("tenant-globex", {}, {})}
+	vs := mesh_injection.violation with input as review with data.inventory as _mesh_namespaces
+	some v in vs
 	v.resource == "x"
 	v.evidence["linkerd.io/inject annotation"] == null
 }
 
-test_injection_written_as_label_fails_and_says_so if {
-	some v in check(ns("tenant-acme", {"linkerd.io/inject": "enabled"}, {}))
-	contains(v.msg, "set as a label")
+# name: [the Namespace, what the message says]
+_messages := {
+	"injection written as a label": [_ns("tenant-acme", {"linkerd.io/inject": "enabled"}, {}), "set as a label"],
+	"injection disabled": [_ns("tenant-acme", {}, {"linkerd.io/inject": "disabled"}), "disabled"],
 }
 
-test_injection_disabled_fails if {
-	some v in check(ns("tenant-acme", {}, {"linkerd.io/inject": "disabled"}))
-	contains(v.msg, "disabled")
+test_messages if {
+	every case in _messages {
+		review := {"id": "x", "object": case[0]}
+		vs := mesh_injection.violation with input as review with data.inventory as _mesh_namespaces
+		some v in vs
+		contains(v.msg, case[1])
+	}
 }
 
-test_mesh_own_namespace_is_exempt if {
-	count(check(ns("linkerd", {"linkerd.io/is-control-plane": "true"}, {"linkerd.io/inject": "disabled"}))) == 0
-}
+_cilium_policy(ingress) := inventory.resource("CiliumNetworkPolicy", "tenant-acme", "mutual", {
+	"apiVersion": "cilium.io/v2",
+	"spec": {"endpointSelector": {}, "ingress": ingress},
+})
 
 test_cilium_mutual_auth_namespace_passes if {
-	policy := {
-		"id": "CiliumNetworkPolicy/tenant-acme/mutual", "kind": "CiliumNetworkPolicy", "namespace": "tenant-acme",
-		"object": {"kind": "CiliumNetworkPolicy", "spec": {"endpointSelector": {}, "ingress": [{"fromEndpoints": [{}], "authentication": {"mode": "required"}}]}},
-	}
-	inventory := {"namespaces": {}, "by_namespace": {"tenant-acme": [policy.id]}, "resources": {policy.id: policy}}
-	count(mesh_injection.violation) == 0 with input as {"id": "x", "object": ns("tenant-acme", {}, {})}
-		with data.inventory as inventory
+	mutual := [{"fromEndpoints": [{}], "authentication": {"mode": "required"}}]
+	policies := object.union(inventory.of([_cilium_policy(mutual)]), {"namespaces": {}})
+	count(mesh_injection.violation) == 0 with input as {"id": "x", "object": _ns("tenant-acme", {}, {})}
+		with data.inventory as policies
 }
 
 test_cilium_policy_without_authentication_is_not_a_mesh if {
-	policy := {
-		"id": "CiliumNetworkPolicy/tenant-acme/plain", "kind": "CiliumNetworkPolicy", "namespace": "tenant-acme",
-		"object": {"kind": "CiliumNetworkPolicy", "spec": {"endpointSelector": {}, "ingress": [{"fromEndpoints": [{}]}]}},
-	}
-	inventory := {"namespaces": {}, "by_namespace": {"tenant-acme": [policy.id]}, "resources": {policy.id: policy}}
-	count(mesh_injection.violation) == 1 with input as {"id": "x", "object": ns("tenant-acme", {}, {})}
-		with data.inventory as inventory
+	policies := object.union(inventory.of([_cilium_policy([{"fromEndpoints": [{}]}])]), {"namespaces": {}})
+	count(mesh_injection.violation) == 1 with input as {"id": "x", "object": _ns("tenant-acme", {}, {})}
+		with data.inventory as policies
 }
 
 test_workload_linkerd_opt_out_fails if {
-	some v in check(deployment({"linkerd.io/inject": "disabled"}, {}))
+	review := {"id": "x", "object": _deployment({"linkerd.io/inject": "disabled"}, {})}
+	vs := mesh_injection.violation with input as review with data.inventory as _mesh_namespaces
+	some v in vs
 	v.evidence.opt_outs == ["linkerd.io/inject: disabled"]
-}
-
-test_workload_istio_opt_out_annotation_fails if {
-	count(check(deployment({"sidecar.istio.io/inject": "false"}, {}))) == 1
-}
-
-test_workload_istio_opt_out_label_fails if {
-	count(check(deployment({}, {"sidecar.istio.io/inject": "false"}))) == 1
-}
-
-test_workload_repeating_enabled_passes if {
-	count(check(deployment({"linkerd.io/inject": "enabled"}, {}))) == 0
-}
-
-test_cronjob_opt_out_three_levels_down_fails if {
-	cron := {"kind": "CronJob", "metadata": {"name": "c", "namespace": "tenant-globex"}, "spec": {"jobTemplate": {"spec": {"template": {"metadata": {"annotations": {"linkerd.io/inject": "disabled"}}, "spec": {"containers": []}}}}}}
-	count(check(cron)) == 1
-}
-
-test_opt_out_on_deployment_metadata_only_is_ignored if {
-	d := object.union(deployment({}, {}), {"metadata": {"name": "agent", "namespace": "tenant-acme", "annotations": {"linkerd.io/inject": "disabled"}}})
-	count(check(d)) == 0
-}
-
-test_workload_in_mesh_namespace_is_exempt if {
-	d := object.union(deployment({"linkerd.io/inject": "disabled"}, {}), {"metadata": {"name": "destination", "namespace": "linkerd"}})
-	count(check(d)) == 0
 }

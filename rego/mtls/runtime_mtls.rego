@@ -1,5 +1,7 @@
 # METADATA
-# title: Every running pod of a meshed namespace has its proxy, and every service port requires a mesh client certificate
+# title: >-
+#   Every running pod of a meshed namespace has its proxy, and every service port requires a
+#   mesh client certificate
 # description: >-
 #   Injection is declared; the running cluster is what counts. A pod created while the proxy
 #   injector was down, or restarted around it, runs without its proxy in a namespace that is
@@ -26,81 +28,109 @@ import rego.v1
 
 import data.kaze.lib.mesh
 
-snapshot_ids := [id |
+_snapshot_ids := [id |
 	some id in object.get(data.inventory.by_kind, "ClusterProbeSnapshot", [])
 	data.inventory.resources[id].apiVersion == "snapshot.kaze.io/v1"
 ]
 
-not_applicable := "the target has no cluster probe (ClusterProbeSnapshot): nothing records the running pods and their ports" if {
-	count(snapshot_ids) == 0
+not_applicable := concat("", [
+	"the target has no cluster probe (ClusterProbeSnapshot): ",
+	"nothing records the running pods and their ports",
+]) if {
+	count(_snapshot_ids) == 0
 }
 
 errors contains sprintf("%s has no %s list: the probe did not record %s", [id, field, what]) if {
-	some id in snapshot_ids
+	some id in _snapshot_ids
 	some field, what in {"pods": "the running pods", "tlsProbes": "the connection attempts to service ports"}
 	not is_array(object.get(data.inventory.resources[id].object, field, null))
 }
 
-errors contains sprintf("%s: pod %v/%v says neither whether it is meshed nor which containers it runs", [id, pod.namespace, pod.name]) if {
-	some [id, pod] in pods
+errors contains sprintf(
+	"%s: pod %v/%v says neither whether it is meshed nor which containers it runs",
+	[id, pod.namespace, pod.name],
+) if {
+	some [id, pod] in _pods
 	not is_boolean(object.get(pod, "meshed", null))
 	not is_array(object.get(pod, "containers", null))
 }
 
-errors contains sprintf("%s: the probe of %v/%v port %v lacks %s", [id, probe.namespace, probe.service, probe.port, field]) if {
-	some [id, probe] in probes
+errors contains sprintf(
+	"%s: the probe of %v/%v port %v lacks %s",
+	[id, probe.namespace, probe.service, probe.port, field],
+) if {
+	some [id, probe] in _probes
 	some field in ["plaintextAccepted", "clientCertRequired"]
 	not is_boolean(object.get(probe, field, null))
 }
 
-pods contains [id, pod] if {
-	some id in snapshot_ids
+_pods contains [id, pod] if {
+	some id in _snapshot_ids
 	some pod in object.get(data.inventory.resources[id].object, "pods", [])
 }
 
-probes contains [id, probe] if {
-	some id in snapshot_ids
+_probes contains [id, probe] if {
+	some id in _snapshot_ids
 	some probe in object.get(data.inventory.resources[id].object, "tlsProbes", [])
 }
 
-proxy_containers := {"linkerd-proxy", "istio-proxy"}
+_proxy_containers := {"linkerd-proxy", "istio-proxy"}
 
-has_proxy(pod) := pod.meshed if is_boolean(pod.meshed)
+_has_proxy(pod) := pod.meshed if is_boolean(pod.meshed)
 
-has_proxy(pod) := count({c | some c in pod.containers; c in proxy_containers}) > 0 if {
+_has_proxy(pod) if {
 	not is_boolean(object.get(pod, "meshed", null))
+	count(_proxies(pod)) > 0
 }
 
-# A namespace that injects the proxy (as declared by its Namespace object).
-meshed_namespace(ns) := mesh.injection(data.inventory.resources[sprintf("Namespace/%s", [ns])].object)
+_has_proxy(pod) := false if {
+	not is_boolean(object.get(pod, "meshed", null))
+	count(_proxies(pod)) == 0
+}
 
-finished(pod) if object.get(pod, "phase", "Running") in {"Succeeded", "Failed"}
+_proxies(pod) := {c | some c in pod.containers; c in _proxy_containers}
+
+# A namespace that injects the proxy (as declared by its Namespace object).
+_meshed_namespace(ns) := mesh.injection(data.inventory.resources[sprintf("Namespace/%s", [ns])].object)
+
+_finished(pod) if object.get(pod, "phase", "Running") in {"Succeeded", "Failed"}
 
 violation contains v if {
-	some [id, pod] in pods
-	not finished(pod)
-	by := meshed_namespace(pod.namespace)
+	some [id, pod] in _pods
+	not _finished(pod)
 	not mesh.is_mesh_namespace(pod.namespace)
-	has_proxy(pod) == false
+	_has_proxy(pod) == false
+	by := _meshed_namespace(pod.namespace)
 	v := {
-		"msg": sprintf("Pod %s/%s runs without the mesh proxy although namespace %s is meshed (%s): restart it through its workload once the proxy injector is healthy", [pod.namespace, pod.name, pod.namespace, by]),
+		"msg": sprintf(
+			concat("", [
+				"Pod %s/%s runs without the mesh proxy although namespace %s is meshed (%s): ",
+				"restart it through its workload once the proxy injector is healthy",
+			]),
+			[pod.namespace, pod.name, pod.namespace, by],
+		),
 		"resource": id,
-		"evidence": {"pod": sprintf("%s/%s", [pod.namespace, pod.name]), "containers": object.get(pod, "containers", null), "meshed": object.get(pod, "meshed", null)},
+		"evidence": {
+			"pod": sprintf("%s/%s", [pod.namespace, pod.name]),
+			"containers": object.get(pod, "containers", null),
+			"meshed": object.get(pod, "meshed", null),
+		},
 	}
 }
 
-probe_problems(probe) := array.concat(
-	["accepts plaintext connections" | probe.plaintextAccepted == true],
-	["accepts TLS connections without a client certificate" | probe.clientCertRequired == false],
-)
-
 violation contains v if {
-	some [id, probe] in probes
+	some [id, probe] in _probes
 	not mesh.is_mesh_namespace(probe.namespace)
-	problems := probe_problems(probe)
+	problems := _probe_problems(probe)
 	count(problems) > 0
 	v := {
-		"msg": sprintf("Service %s/%s port %v %s: mesh the pods behind it and require a mesh identity (default inbound policy all-authenticated, no skipped inbound port)", [probe.namespace, probe.service, probe.port, concat(" and ", problems)]),
+		"msg": sprintf(
+			concat("", [
+				"Service %s/%s port %v %s: mesh the pods behind it and require a mesh identity ",
+				"(default inbound policy all-authenticated, no skipped inbound port)",
+			]),
+			[probe.namespace, probe.service, probe.port, concat(" and ", problems)],
+		),
 		"resource": id,
 		"evidence": {
 			"service": sprintf("%s/%s", [probe.namespace, probe.service]),
@@ -110,3 +140,8 @@ violation contains v if {
 		},
 	}
 }
+
+_probe_problems(probe) := array.concat(
+	["accepts plaintext connections" | probe.plaintextAccepted == true],
+	["accepts TLS connections without a client certificate" | probe.clientCertRequired == false],
+)
