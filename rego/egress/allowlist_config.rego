@@ -126,16 +126,12 @@ _problems contains {"item": item, "problem": sprintf("has a blank %s: name the %
 	trim_space(object.get(item.entry, field, "")) == ""
 }
 
-_destination(entry) := entry.cidr
-
-_destination(entry) := entry.fqdn if not entry.cidr
-
 violation contains v if {
 	some p in _problems
 	v := {
 		"msg": sprintf(
 			"kaze-policy.yaml: the allowlist entry %v of %s (%s) %s",
-			[_destination(p.item.entry), p.item.list, p.item.path, p.problem],
+			[allowlist.destination(p.item.entry), p.item.list, p.item.path, p.problem],
 		),
 		"resource": _config_resource,
 		"evidence": {"path": p.item.path, "entry": p.item.entry},

@@ -116,17 +116,13 @@ decision := {"allow": false, "reason": sprintf("unknown tenant %v", [input.tenan
 	"allow": false,
 	"reason": sprintf(
 		"the entry %v of %s matches, but it %s",
-		[_destination(m.entry), m.list, concat("; it ", sort(allowlist.refusals(allowlist.fact_at(m.at))))],
+		[allowlist.destination(m.entry), m.list, concat("; it ", sort(allowlist.refusals(allowlist.fact_at(m.at))))],
 	),
 	"entry": m.entry,
 } if {
 	count(_refused) > 0
 	m := _first(_refused)
 }
-
-_destination(entry) := entry.cidr
-
-_destination(entry) := entry.fqdn if not entry.cidr
 
 # In a scan: every allowlist entry must be decidable exactly.
 _entries contains [sprintf("tenants/%s/egress/%d", [t.name, i]), e] if {

@@ -19,6 +19,14 @@ _found_in_tenants := object.get(data.inventory, ["facts", "allowlist", "tenants"
 _found_in_verticals := object.get(data.inventory, ["facts", "allowlist", "verticals"], {})
 
 # METADATA
+# title: destination
+# description: What an allowlist entry names, its CIDR or else its FQDN, as messages quote it.
+# scope: document
+destination(entry) := entry.cidr
+
+destination(entry) := entry.fqdn if not entry.cidr
+
+# METADATA
 # title: has_facts
 # description: The inventory holds the allowlist analysis (facts.allowlist).
 has_facts if is_object(_facts)

@@ -115,3 +115,8 @@ test_usable_at if {
 	not allowlist.usable_at(["tenants", 0, 0]) with data.inventory as {"config": _config, "facts": {}}
 	allowlist.fact_at(["tenants", 0, 2]) == null with data.inventory as _judged_inventory
 }
+
+test_destination_is_the_cidr_or_else_the_fqdn if {
+	allowlist.destination({"cidr": "10.0.0.0/8"}) == "10.0.0.0/8"
+	allowlist.destination({"fqdn": "api.openai.com", "ports": [443]}) == "api.openai.com"
+}
