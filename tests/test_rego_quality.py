@@ -80,20 +80,21 @@ def _package(module: dict) -> str:
     return ".".join(term["value"] for term in module["package"]["path"][1:])
 
 
-def _normalised(node: Any, local_names: dict[str, str]) -> Any:
+def _normalised(node: Any, local_names: dict[str, str], kept: frozenset[str] = frozenset()) -> Any:
     """An AST node without locations, its local variables renamed by order of appearance: two
     definitions that differ only in their variables' names compare equal. What a reference
-    starts with (a function, a rule, an import, data) keeps its name."""
+    starts with (a function, a rule, an import, data), and the package's rules and imports
+    (`kept`), keep their names."""
     if isinstance(node, list):
-        return [_normalised(item, local_names) for item in node]
+        return [_normalised(item, local_names, kept) for item in node]
     if not isinstance(node, dict):
         return node
     if node.get("type") == "ref" and node["value"] and node["value"][0].get("type") == "var":
         head, *rest = node["value"]
-        return {"type": "ref", "value": [head, *_normalised(rest, local_names)]}
-    if node.get("type") == "var":
+        return {"type": "ref", "value": [head, *_normalised(rest, local_names, kept)]}
+    if node.get("type") == "var" and node["value"] not in kept:
         return {"type": "var", "value": local_names.setdefault(node["value"], f"v{len(local_names)}")}
-    return {key: _normalised(value, local_names) for key, value in node.items()
+    return {key: _normalised(value, local_names, kept) for key, value in node.items()
             if key not in ("location", "index", "annotations")}
 
 
@@ -103,13 +104,18 @@ def _definitions(module: dict) -> dict[str, str]:
     clauses: dict[str, list[dict]] = {}
     for rule in module.get("rules", []):
         clauses.setdefault(json.dumps(rule["head"]["ref"]), []).append(rule)
+    kept = frozenset([json.loads(name)[0]["value"] for name in clauses]
+                     + [imp["path"]["value"][-1]["value"] if len(imp["path"]["value"]) > 1 else ""
+                        for imp in module.get("imports", [])]
+                     + [imp["alias"] for imp in module.get("imports", []) if imp.get("alias")])
     found = {}
     for name, rules in clauses.items():
         if sum(len(rule.get("body") or []) for rule in rules) + len(rules) < 3:
             continue
         local_names: dict[str, str] = {}
         shapes = [_normalised({"head": {k: v for k, v in rule["head"].items() if k not in ("name", "ref")},
-                               "body": rule.get("body"), "default": rule.get("default", False)}, local_names)
+                               "body": rule.get("body"), "default": rule.get("default", False)}, local_names,
+                              kept)
                   for rule in rules]
         found[name] = hashlib.sha256(json.dumps(shapes, sort_keys=True).encode()).hexdigest()
     return found
