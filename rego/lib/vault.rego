@@ -9,64 +9,95 @@ package kaze.lib.vault
 
 import rego.v1
 
+# METADATA
+# title: resources_of
+# description: The inventory's resources of a kind, looked up through the kind index.
 resources_of(kind) := [data.inventory.resources[id] | some id in object.get(data.inventory, ["by_kind", kind], [])]
 
+# METADATA
+# title: snapshots
+# description: The VaultSnapshot resources of the target (what a probe read from the live server).
 snapshots := resources_of("VaultSnapshot")
 
-# The platform's break-glass policy: the one policy that may read every client's keys.
+# METADATA
+# title: break_glass_policy
+# description: The platform's break-glass policy, the one policy that may read every client's keys.
 break_glass_policy := "break-glass"
 
 # ---------------------------------------------------------------------------------------
 # Durations. Vault takes seconds as a number or a string ("3600"), or a Go duration
 # ("1h", "90m", "1h30m"), or days ("30d"). 0 (or nothing) means "the mount's default".
 
-seconds(value) := value if is_number(value)
+# METADATA
+# title: duration
+# description: >-
+#   A Vault duration in seconds, 0 when unset (null); a Terraform expression ${var.<name>}
+#   stands for the variable's literal default. Undefined when it cannot be read.
+# scope: document
+duration(null, _) := 0
 
-seconds(value) := to_number(value) if {
+duration(value, resource) := _seconds(_resolve(value, resource)) if value != null
+
+# METADATA
+# title: _seconds
+# description: Seconds, from a number, a string of digits, days ("30d") or a Go duration ("1h30m").
+# scope: document
+_seconds(value) := value if is_number(value)
+
+_seconds(value) := to_number(value) if {
 	is_string(value)
 	regex.match(`^[0-9]+$`, value)
 }
 
-seconds(value) := to_number(trim_suffix(value, "d")) * 86400 if {
+_seconds(value) := to_number(trim_suffix(value, "d")) * 86400 if {
 	is_string(value)
 	regex.match(`^[0-9]+d$`, value)
 }
 
-seconds(value) := time.parse_duration_ns(value) / 1000000000 if {
+_seconds(value) := time.parse_duration_ns(value) / 1000000000 if {
 	is_string(value)
 	regex.match(`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`, value)
 }
 
-# A Terraform expression `${var.<name>}` stands for the variable's literal default, when the
-# variable is declared in the same folder with one.
-resolve(value, _) := value if not is_string(value)
+# METADATA
+# title: _resolve
+# description: >-
+#   The value, where a Terraform expression ${var.<name>} stands for the variable's literal
+#   default, when the variable is declared in the same folder as the resource with one.
+# scope: document
+_resolve(value, _) := value if not is_string(value)
 
-resolve(value, _) := value if {
+_resolve(value, _) := value if {
 	is_string(value)
 	not contains(value, "${")
 }
 
-resolve(value, resource) := default_value if {
+_resolve(value, resource) := default_value if {
 	is_string(value)
 	regex.match(`^\$\{var\.[A-Za-z0-9_-]+\}$`, value)
 	variable := trim_suffix(trim_prefix(value, "${var."), "}")
-	variable_id := concat("", [terraform_dir(resource.id), "/terraform_variable.", variable])
+	variable_id := concat("", [_terraform_dir(resource.id), "/terraform_variable.", variable])
 	default_value := data.inventory.resources[variable_id].object["default"]
 }
 
-terraform_dir(id) := concat("/", array.slice(parts, 0, count(parts) - 1)) if parts := split(id, "/")
-
-# duration(value, resource): seconds, 0 when unset; undefined when it cannot be read.
-duration(null, _) := 0
-
-duration(value, resource) := seconds(resolve(value, resource)) if value != null
+# METADATA
+# title: _terraform_dir
+# description: The folder of a Terraform resource, from its inventory id (<folder>/<type>.<name>).
+_terraform_dir(id) := concat("/", array.slice(parts, 0, count(parts) - 1)) if parts := split(id, "/")
 
 # ---------------------------------------------------------------------------------------
-# Auth roles: {resource, where, mount, name, policies, namespaces, service_accounts, fields}
-# where `fields` holds the lifetime settings as written: ttl, max_ttl, period, explicit_max_ttl.
+# Auth roles
 
-# VaultAuthRole files (Vault's role API fields; the legacy ttl/max_ttl/period/policies too).
+# METADATA
+# title: roles
+# description: >-
+#   The auth roles of the target, whatever declares them (VaultAuthRole files, a
+#   VaultSnapshot, Terraform): {resource, where, mount, name, policies, namespaces,
+#   service_accounts, fields, names}, where fields holds the lifetime settings as written
+#   (ttl, max_ttl, period, explicit_max_ttl) and names the fields' names in the source.
+# scope: document
 roles contains role if {
+	# VaultAuthRole files (Vault's role API fields; the legacy ttl/max_ttl/period/policies too).
 	some r in resources_of("VaultAuthRole")
 	obj := r.object
 	role := {
@@ -74,16 +105,11 @@ roles contains role if {
 		"where": sprintf("Vault auth role %s", [r.name]),
 		"mount": object.get(obj, "mount", null),
 		"name": r.name,
-		"policies": array.concat(list(obj, "token_policies"), list(obj, "policies")),
-		"namespaces": list(obj, "bound_service_account_namespaces"),
-		"service_accounts": list(obj, "bound_service_account_names"),
-		"fields": {
-			"ttl": first_set(obj, ["token_ttl", "ttl"]),
-			"max_ttl": first_set(obj, ["token_max_ttl", "max_ttl"]),
-			"period": first_set(obj, ["token_period", "period"]),
-			"explicit_max_ttl": first_set(obj, ["token_explicit_max_ttl"]),
-		},
-		"names": {"ttl": "token_ttl", "max_ttl": "token_max_ttl", "period": "token_period", "explicit_max_ttl": "token_explicit_max_ttl"},
+		"policies": array.concat(_list(obj, "token_policies"), _list(obj, "policies")),
+		"namespaces": _list(obj, "bound_service_account_namespaces"),
+		"service_accounts": _list(obj, "bound_service_account_names"),
+		"fields": _snake_case_fields(obj),
+		"names": _snake_case_names,
 	}
 }
 
@@ -94,29 +120,31 @@ roles contains role if {
 	is_object(r)
 	role := {
 		"resource": s.id,
-		"where": sprintf("Live Vault auth role %s/%s (%s)", [object.get(r, "mount", "?"), object.get(r, "name", "?"), s.id]),
+		"where": sprintf(
+			"Live Vault auth role %s/%s (%s)",
+			[object.get(r, "mount", "?"), object.get(r, "name", "?"), s.id],
+		),
 		"mount": object.get(r, "mount", null),
 		"name": object.get(r, "name", ""),
-		"policies": array.concat(list(r, "policies"), list(r, "tokenPolicies")),
-		"namespaces": list(r, "boundServiceAccountNamespaces"),
-		"service_accounts": list(r, "boundServiceAccountNames"),
+		"policies": array.concat(_list(r, "policies"), _list(r, "tokenPolicies")),
+		"namespaces": _list(r, "boundServiceAccountNamespaces"),
+		"service_accounts": _list(r, "boundServiceAccountNames"),
 		"fields": {
-			"ttl": first_set(r, ["tokenTtl"]),
-			"max_ttl": first_set(r, ["tokenMaxTtl"]),
-			"period": first_set(r, ["tokenPeriod"]),
-			"explicit_max_ttl": first_set(r, ["tokenExplicitMaxTtl"]),
+			"ttl": _first_set(r, ["tokenTtl"]),
+			"max_ttl": _first_set(r, ["tokenMaxTtl"]),
+			"period": _first_set(r, ["tokenPeriod"]),
+			"explicit_max_ttl": _first_set(r, ["tokenExplicitMaxTtl"]),
 		},
-		"names": {"ttl": "tokenTtl", "max_ttl": "tokenMaxTtl", "period": "tokenPeriod", "explicit_max_ttl": "tokenExplicitMaxTtl"},
+		"names": {
+			"ttl": "tokenTtl",
+			"max_ttl": "tokenMaxTtl",
+			"period": "tokenPeriod",
+			"explicit_max_ttl": "tokenExplicitMaxTtl",
+		},
 	}
 }
 
 # Terraform: every vault_<method>_auth_backend_role (and vault_token_auth_backend_role).
-terraform_role_kinds contains kind if {
-	some kind, _ in object.get(data.inventory, "by_kind", {})
-	startswith(kind, "vault_")
-	endswith(kind, "_auth_backend_role")
-}
-
 roles contains role if {
 	some kind in terraform_role_kinds
 	some r in resources_of(kind)
@@ -127,37 +155,76 @@ roles contains role if {
 		"where": sprintf("%s.%s", [r.kind, r.name]),
 		"mount": object.get(obj, "backend", null),
 		"name": object.get(obj, "role_name", r.name),
-		"policies": array.concat(list(obj, "token_policies"), list(obj, "policies")),
-		"namespaces": list(obj, "bound_service_account_namespaces"),
-		"service_accounts": list(obj, "bound_service_account_names"),
-		"fields": {
-			"ttl": first_set(obj, ["token_ttl", "ttl"]),
-			"max_ttl": first_set(obj, ["token_max_ttl", "max_ttl"]),
-			"period": first_set(obj, ["token_period", "period"]),
-			"explicit_max_ttl": first_set(obj, ["token_explicit_max_ttl"]),
-		},
-		"names": {"ttl": "token_ttl", "max_ttl": "token_max_ttl", "period": "token_period", "explicit_max_ttl": "token_explicit_max_ttl"},
+		"policies": array.concat(_list(obj, "token_policies"), _list(obj, "policies")),
+		"namespaces": _list(obj, "bound_service_account_namespaces"),
+		"service_accounts": _list(obj, "bound_service_account_names"),
+		"fields": _snake_case_fields(obj),
+		"names": _snake_case_names,
 	}
 }
 
-list(obj, field) := obj[field] if is_array(object.get(obj, field, null))
+# METADATA
+# title: terraform_role_kinds
+# description: >-
+#   The Terraform resource types of the target that declare an auth role:
+#   vault_<method>_auth_backend_role (vault_token_auth_backend_role too).
+terraform_role_kinds contains kind if {
+	some kind, _ in object.get(data.inventory, "by_kind", {})
+	startswith(kind, "vault_")
+	endswith(kind, "_auth_backend_role")
+}
 
-list(obj, field) := [] if not is_array(object.get(obj, field, null))
+# METADATA
+# title: _snake_case_fields
+# description: >-
+#   The lifetime settings of a role written in Vault's API fields (token_ttl...), or in the
+#   legacy ones (ttl, max_ttl, period).
+_snake_case_fields(obj) := {
+	"ttl": _first_set(obj, ["token_ttl", "ttl"]),
+	"max_ttl": _first_set(obj, ["token_max_ttl", "max_ttl"]),
+	"period": _first_set(obj, ["token_period", "period"]),
+	"explicit_max_ttl": _first_set(obj, ["token_explicit_max_ttl"]),
+}
 
-# The first of the fields that is present (null when none is).
-first_set(obj, fields) := values[0] if {
-	values := [obj[f] | some f in fields; obj[f] != null]
+# The names of the fields _snake_case_fields reads, as a finding names them.
+_snake_case_names := {
+	"ttl": "token_ttl",
+	"max_ttl": "token_max_ttl",
+	"period": "token_period",
+	"explicit_max_ttl": "token_explicit_max_ttl",
+}
+
+# METADATA
+# title: _list
+# description: The field of obj when it is a list, else an empty list.
+# scope: document
+_list(obj, field) := obj[field] if is_array(object.get(obj, field, null))
+
+_list(obj, field) := [] if not is_array(object.get(obj, field, null))
+
+# METADATA
+# title: _first_set
+# description: The value of the first of the fields that is present and not null (null when none is).
+# scope: document
+_first_set(obj, fields) := values[0] if {
+	values := [value | some f in fields; value := obj[f]; value != null]
 	count(values) > 0
 }
 
-first_set(obj, fields) := null if {
-	values := [obj[f] | some f in fields; obj[f] != null]
+_first_set(obj, fields) := null if {
+	values := [value | some f in fields; value := obj[f]; value != null]
 	count(values) == 0
 }
 
 # ---------------------------------------------------------------------------------------
-# Transit keys: {resource, where, path, period (as written), field}
+# Transit keys
 
+# METADATA
+# title: keys
+# description: >-
+#   The transit keys of the target, whatever declares them (a VaultSnapshot, VaultTransitKeys
+#   files, Terraform): {resource, where, path, period (as written), field}.
+# scope: document
 keys contains key if {
 	some s in snapshots
 	some k in object.get(s.object, "keys", [])
@@ -191,8 +258,11 @@ keys contains key if {
 	key := {
 		"resource": r.id,
 		"where": sprintf("vault_transit_secret_backend_key.%s", [r.name]),
-		"path": sprintf("%v/keys/%v", [object.get(r.object, "backend", "transit"), object.get(r.object, "name", r.name)]),
-		"period": first_set(r.object, ["auto_rotate_period", "auto_rotate_interval"]),
+		"path": sprintf(
+			"%v/keys/%v",
+			[object.get(r.object, "backend", "transit"), object.get(r.object, "name", r.name)],
+		),
+		"period": _first_set(r.object, ["auto_rotate_period", "auto_rotate_interval"]),
 		"field": "auto_rotate_period",
 	}
 }
@@ -200,11 +270,15 @@ keys contains key if {
 # ---------------------------------------------------------------------------------------
 # Tenants and namespaces
 
-# The tenant of a namespace: its kaze.io/tenant label, or the configuration's
-# tenants[].namespaces.
-tenant_of(ns) := data.kaze.lib.tenancy.tenant_of(ns)
+# METADATA
+# title: _tenant_of
+# description: >-
+#   The tenant of a namespace: its kaze.io/tenant label, or the one tenant whose namespaces
+#   in the configuration (tenants[].namespaces) list it.
+# scope: document
+_tenant_of(ns) := data.kaze.lib.tenancy.tenant_of(ns)
 
-tenant_of(ns) := t if {
+_tenant_of(ns) := t if {
 	not data.kaze.lib.tenancy.tenant_of(ns)
 	declared := {tenant.name |
 		some tenant in object.get(data.kaze.lib.tenancy.config, "tenants", [])
@@ -214,27 +288,37 @@ tenant_of(ns) := t if {
 	some t in declared
 }
 
-# The tenants whose namespaces a bound namespace (a name, "*" or a glob) admits.
+# METADATA
+# title: tenants_admitted
+# description: >-
+#   The tenants whose namespaces a bound namespace (a name, "*" or a glob) admits, among
+#   the namespaces of the inventory and of the configuration.
+# scope: document
 tenants_admitted(pattern) := {t |
-	some ns in known_namespaces
+	some ns in _known_namespaces
 	glob.match(pattern, [], ns)
-	t := tenant_of(ns)
-} if contains(pattern, "*")
+	t := _tenant_of(ns)
+} if {
+	contains(pattern, "*")
+}
 
-tenants_admitted(pattern) := {t | t := tenant_of(pattern)} if not contains(pattern, "*")
+tenants_admitted(pattern) := {t | t := _tenant_of(pattern)} if not contains(pattern, "*")
 
-known_namespaces := {ns | some ns, _ in object.get(data.inventory, "namespaces", {})} | {ns |
+# The namespaces of the inventory and of the configuration's tenants.
+_known_namespaces := {ns | some ns, _ in object.get(data.inventory, "namespaces", {})} | {ns |
 	some tenant in object.get(data.kaze.lib.tenancy.config, "tenants", [])
 	some ns in object.get(tenant, "namespaces", [])
 }
 
-# The client a policy belongs to by name (client-<client> or client-<client>-…), the
-# longest configured tenant name that fits (so client-acme-corp-agent is acme-corp's).
+# METADATA
+# title: policy_owner
+# description: >-
+#   The client a Vault policy belongs to by name (client-<client> or client-<client>-…):
+#   the longest configured tenant name that fits (client-acme-corp-agent is acme-corp's).
 policy_owner(policy) := owner if {
-	candidates := [t |
+	candidates := [tenant.name |
 		some tenant in object.get(data.kaze.lib.tenancy.config, "tenants", [])
-		t := tenant.name
-		named_for(policy, t)
+		_named_for(policy, tenant.name)
 	]
 	count(candidates) > 0
 	longest := max([count(t) | some t in candidates])
@@ -242,22 +326,33 @@ policy_owner(policy) := owner if {
 	count(owner) == longest
 }
 
-named_for(policy, client) if policy == concat("-", ["client", client])
+# METADATA
+# title: _named_for
+# description: The policy is named for the client (client-<client> or client-<client>-…).
+# scope: document
+_named_for(policy, client) if policy == concat("-", ["client", client])
 
-named_for(policy, client) if startswith(policy, concat("", ["client-", client, "-"]))
+_named_for(policy, client) if startswith(policy, concat("", ["client-", client, "-"]))
 
 # ---------------------------------------------------------------------------------------
-# Inside the cell: a host ending in .svc or .svc.cluster.local (a whole suffix:
-# vault.svc.cluster.local.evil.example is outside).
+# Inside the cell
 
-host_of(address) := lower(host) if {
+# METADATA
+# title: _host_of
+# description: The host of an address (a URL or host[:port]), lowercase, without user or port.
+_host_of(address) := lower(host) if {
 	rest := regex.replace(address, `^[A-Za-z][A-Za-z0-9+.-]*://`, "")
 	authority := split(split(split(rest, "/")[0], "?")[0], "#")[0]
 	hostport := regex.replace(authority, `^.*@`, "")
 	host := regex.replace(hostport, `:[0-9]*$`, "")
 }
 
+# METADATA
+# title: inside_cell
+# description: >-
+#   The address is inside the cell: its host ends in .svc or .svc.cluster.local, a whole
+#   suffix (vault.svc.cluster.local.evil.example is outside).
 inside_cell(address) if {
-	host := trim_suffix(host_of(address), ".")
+	host := trim_suffix(_host_of(address), ".")
 	strings.any_suffix_match(host, {".svc", ".svc.cluster.local"})
 }

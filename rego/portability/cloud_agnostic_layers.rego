@@ -30,73 +30,112 @@ import data.kaze.lib.naming
 
 import data.kaze.lib.terraform as tf
 
-inv := data.inventory
+_inv := data.inventory
 
 not_applicable := "no Terraform and no Kubernetes manifests in this target" if {
-	not tf.present(inv)
-	not kubernetes_present
+	not tf.present(_inv)
+	not _kubernetes_present
 }
 
-kubernetes_present if {
-	some ids in inv.by_kind
-	count(ids) > 0
-	inv.resources[ids[0]].source in {"kubernetes", "kustomize"}
-}
-
-# The shared layers, by the file a resource comes from.
-in_module(r) if regex.match(`(^|/)modules/`, file_of(r))
-
-in_base(r) if regex.match(`(^|/)base/`, file_of(r))
-
-file_of(r) := r.file if is_string(r.file)
-
-file_of(r) := "" if not is_string(object.get(r, "file", null))
-
-# ---------------------------------------------------------------------------------------
 # Terraform modules: resources, data sources, provider blocks and module calls of a cloud.
-
 violation contains v if {
-	some kind, ids in inv.by_kind
+	some kind, ids in _inv.by_kind
 	cloud := tf.cloud_of(kind)
 	some id in ids
-	r := inv.resources[id]
+	r := _inv.resources[id]
 	tf.is_terraform(r)
-	in_module(r)
-	v := module_finding(r, concat("", ["resource type ", kind]), cloud)
+	_in_module(r)
+	v := _module_finding(r, concat("", ["resource type ", kind]), cloud)
 }
 
 violation contains v if {
-	some r in tf.resources(inv, "terraform_data")
-	in_module(r)
+	some r in tf.resources(_inv, "terraform_data")
+	_in_module(r)
 	type := object.get(r.object, "type", "")
 	is_string(type)
 	cloud := tf.cloud_of(type)
-	v := module_finding(r, concat("", ["data source ", type]), cloud)
+	v := _module_finding(r, concat("", ["data source ", type]), cloud)
 }
 
 violation contains v if {
-	some r in tf.resources(inv, "terraform_provider")
-	in_module(r)
+	some r in tf.resources(_inv, "terraform_provider")
+	_in_module(r)
 	is_string(r.name)
 	cloud := tf.cloud_of(concat("", [r.name, "_"]))
-	v := module_finding(r, concat("", ["provider ", r.name]), cloud)
+	v := _module_finding(r, concat("", ["provider ", r.name]), cloud)
 }
 
 # Registry modules are <namespace>/<name>/<provider>, e.g. terraform-aws-modules/rds/aws.
 violation contains v if {
-	some r in tf.resources(inv, "terraform_module")
-	in_module(r)
+	some r in tf.resources(_inv, "terraform_module")
+	_in_module(r)
 	source := object.get(r.object, "source", "")
 	is_string(source)
 	parts := split(split(source, "//")[0], "/")
 	count(parts) == 3
 	not startswith(source, ".")
 	cloud := tf.cloud_of(concat("", [parts[2], "_"]))
-	v := module_finding(r, concat("", ["module ", source]), cloud)
+	v := _module_finding(r, concat("", ["module ", source]), cloud)
 }
 
-module_finding(r, what, cloud) := {
-	"msg": sprintf("%s in the cloud-agnostic module %s is specific to %s (%s): move it to terraform/providers/<cloud> and pass what the module needs through its variables", [tf.address(r), tf.folder(r), cloud, what]),
+# Kubernetes base: a cloud controller's resource, cloud-bound storage, ingress or secrets.
+violation contains v if {
+	some r in _base_resources
+	group := _group_of(r)
+	cloud := _cloud_of_group(group)
+	v := _base_finding(r, sprintf("is a %s resource of %s", [r.kind, group]), cloud)
+}
+
+violation contains v if {
+	some r in _base_resources
+	path := _driver_fields[r.kind]
+	driver := object.get(r.object, path, null)
+	cloud := _cloud_of_driver(driver)
+	v := _base_finding(r, sprintf("uses %s (%s)", [driver, concat(".", path)]), cloud)
+}
+
+violation contains v if {
+	some r in _base_resources
+	r.kind == "IngressClass"
+	controller := object.get(r.object, ["spec", "controller"], "")
+	cloud := _cloud_ingress_controllers[controller]
+	v := _base_finding(r, sprintf("uses the ingress controller %s", [controller]), cloud)
+}
+
+violation contains v if {
+	some r in _base_resources
+	r.kind == "SecretProviderClass"
+	provider := object.get(r.object, ["spec", "provider"], "")
+	cloud := _cloud_secret_providers[provider]
+	v := _base_finding(r, sprintf("reads secrets from the %s secret store (spec.provider %s)", [cloud, provider]), cloud)
+}
+
+_kubernetes_present if {
+	some ids in _inv.by_kind
+	count(ids) > 0
+	_inv.resources[ids[0]].source in {"kubernetes", "kustomize"}
+}
+
+# The shared layers, by the file a resource comes from.
+_in_module(r) if regex.match(`(^|/)modules/`, _file_of(r))
+
+_in_base(r) if regex.match(`(^|/)base/`, _file_of(r))
+
+_file_of(r) := r.file if is_string(r.file)
+
+_file_of(r) := "" if not is_string(object.get(r, "file", null))
+
+# ---------------------------------------------------------------------------------------
+# Terraform modules: resources, data sources, provider blocks and module calls of a cloud.
+
+_module_finding(r, what, cloud) := {
+	"msg": sprintf(
+		concat("", [
+			"%s in the cloud-agnostic module %s is specific to %s (%s): move it to terraform/providers/<cloud> ",
+			"and pass what the module needs through its variables",
+		]),
+		[tf.address(r), tf.folder(r), cloud, what],
+	),
 	"resource": r.id,
 	"evidence": {"file": r.file, "uses": what, "cloud": cloud},
 }
@@ -106,7 +145,7 @@ module_finding(r, what, cloud) := {
 
 # API groups of cloud controllers: ACK, AWS load balancer and VPC controllers, Config
 # Connector and GKE, Azure Service Operator, Crossplane's cloud providers.
-cloud_groups := {
+_cloud_groups := {
 	`\.k8s\.aws$`: "AWS",
 	`(^|\.)cnrm\.cloud\.google\.com$`: "Google Cloud",
 	`(^|\.)cloud\.google\.com$`: "Google Cloud",
@@ -118,7 +157,7 @@ cloud_groups := {
 }
 
 # CSI drivers and in-tree provisioners of one cloud.
-cloud_drivers := {
+_cloud_drivers := {
 	`\.csi\.aws\.com$`: "AWS",
 	`^kubernetes\.io/aws-`: "AWS",
 	`\.csi\.storage\.gke\.io$`: "Google Cloud",
@@ -127,73 +166,52 @@ cloud_drivers := {
 	`^kubernetes\.io/azure-`: "Azure",
 }
 
-cloud_of_group(group) := cloud if {
-	some pattern, cloud in cloud_groups
+_cloud_of_group(group) := cloud if {
+	some pattern, cloud in _cloud_groups
 	regex.match(pattern, group)
 }
 
-cloud_of_driver(driver) := cloud if {
+_cloud_of_driver(driver) := cloud if {
 	is_string(driver)
-	some pattern, cloud in cloud_drivers
+	some pattern, cloud in _cloud_drivers
 	regex.match(pattern, driver)
 }
 
-base_resources := [r |
-	some _, ids in inv.by_kind
+_base_resources := [r |
+	some ids in _inv.by_kind
 	some id in ids
-	r := inv.resources[id]
+	r := _inv.resources[id]
 	r.source in {"kubernetes", "kustomize"}
-	in_base(r)
+	_in_base(r)
 ]
 
-group_of(r) := split(r.apiVersion, "/")[0] if {
+_group_of(r) := split(r.apiVersion, "/")[0] if {
 	is_string(r.apiVersion)
 	contains(r.apiVersion, "/")
 }
 
-base_finding(r, what, cloud) := {
-	"msg": sprintf("%s %s in the Kubernetes base (%s) %s, specific to %s: move it to the overlays of the cells on that cloud and keep the portable choice in the base", [r.kind, naming.display(r), r.file, what, cloud]),
+_base_finding(r, what, cloud) := {
+	"msg": sprintf(
+		concat("", [
+			"%s %s in the Kubernetes base (%s) %s, specific to %s: move it to the overlays of the cells on that cloud ",
+			"and keep the portable choice in the base",
+		]),
+		[r.kind, naming.display(r), r.file, what, cloud],
+	),
 	"resource": r.id,
 	"evidence": {"file": r.file, "apiVersion": r.apiVersion, "uses": what, "cloud": cloud},
 }
 
-violation contains v if {
-	some r in base_resources
-	group := group_of(r)
-	cloud := cloud_of_group(group)
-	v := base_finding(r, sprintf("is a %s resource of %s", [r.kind, group]), cloud)
-}
-
-driver_fields := {
+_driver_fields := {
 	"StorageClass": ["provisioner"],
 	"VolumeSnapshotClass": ["driver"],
 	"CSIDriver": ["metadata", "name"],
 }
 
-violation contains v if {
-	some r in base_resources
-	path := driver_fields[r.kind]
-	driver := object.get(r.object, path, null)
-	cloud := cloud_of_driver(driver)
-	v := base_finding(r, sprintf("uses %s (%s)", [driver, concat(".", path)]), cloud)
+_cloud_ingress_controllers := {
+	"ingress.k8s.aws/alb": "AWS",
+	"networking.gke.io/ingress-gce": "Google Cloud",
+	"azure/application-gateway": "Azure",
 }
 
-cloud_ingress_controllers := {"ingress.k8s.aws/alb": "AWS", "networking.gke.io/ingress-gce": "Google Cloud", "azure/application-gateway": "Azure"}
-
-violation contains v if {
-	some r in base_resources
-	r.kind == "IngressClass"
-	controller := object.get(r.object, ["spec", "controller"], "")
-	cloud := cloud_ingress_controllers[controller]
-	v := base_finding(r, sprintf("uses the ingress controller %s", [controller]), cloud)
-}
-
-cloud_secret_providers := {"aws": "AWS", "gcp": "Google Cloud", "azure": "Azure"}
-
-violation contains v if {
-	some r in base_resources
-	r.kind == "SecretProviderClass"
-	provider := object.get(r.object, ["spec", "provider"], "")
-	cloud := cloud_secret_providers[provider]
-	v := base_finding(r, sprintf("reads secrets from the %s secret store (spec.provider %s)", [cloud, provider]), cloud)
-}
+_cloud_secret_providers := {"aws": "AWS", "gcp": "Google Cloud", "azure": "Azure"}

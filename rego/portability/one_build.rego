@@ -28,45 +28,48 @@ import rego.v1
 
 import data.kaze.lib.k8s
 
-overlays := object.get(data.inventory, ["facts", "overlays"], {})
+_overlays := object.get(data.inventory, ["facts", "overlays"], {})
 
-this := data.inventory.target.name
+_this := data.inventory.target.name
 
 not_applicable := "this target is not a Kustomize overlay: the one-build rule compares overlays" if {
-	not overlays[this]
+	not _overlays[_this]
 }
 
 not_applicable := "no other Kustomize overlay in this scan to compare this overlay's images with" if {
-	overlays[this]
-	count(overlays) < 2
+	_overlays[_this]
+	count(_overlays) < 2
 }
 
-others := {name | some name, _ in overlays; name != this}
+_others contains name if {
+	some name, _ in _overlays
+	name != _this
+}
 
-mine := object.get(overlays, this, {})
+_mine := object.get(_overlays, _this, {})
 
 # As the overlay facts name an image: its repository (registry/name, no tag), and its digest,
 # or the whole image when it has none.
-repository(image) := strip_tag(split(image, "@")[0]) if regex.match(`@sha256:[0-9a-f]{64}$`, image)
+repository(image) := _strip_tag(split(image, "@")[0]) if regex.match(`@sha256:[0-9a-f]{64}$`, image)
 
-repository(image) := strip_tag(image) if not regex.match(`@sha256:[0-9a-f]{64}$`, image)
+repository(image) := _strip_tag(image) if not regex.match(`@sha256:[0-9a-f]{64}$`, image)
 
 reference(image) := regex.find_n(`sha256:[0-9a-f]{64}$`, image, 1)[0] if regex.match(`@sha256:[0-9a-f]{64}$`, image)
 
 reference(image) := image if not regex.match(`@sha256:[0-9a-f]{64}$`, image)
 
-strip_tag(name) := concat("/", array.concat(array.slice(path, 0, count(path) - 1), [split(last, ":")[0]])) if {
+_strip_tag(name) := concat("/", array.concat(array.slice(path, 0, count(path) - 1), [split(last, ":")[0]])) if {
 	path := split(name, "/")
 	last := path[count(path) - 1]
 }
 
-basename(repo) := path[count(path) - 1] if path := split(repo, "/")
+_basename(repo) := path[count(path) - 1] if path := split(repo, "/")
 
-short(overlay) := path[count(path) - 1] if path := split(overlay, "/")
+_short(overlay) := path[count(path) - 1] if path := split(overlay, "/")
 
 # The names a container goes by: its own, its workload's, the workload's (or its pod
 # template's) app.kubernetes.io/name label.
-component_names(container) := {n |
+_component_names(container) := {n |
 	some n in [
 		container.name,
 		k8s.name(input.object),
@@ -77,50 +80,82 @@ component_names(container) := {n |
 }
 
 violation contains v if {
-	overlays[this]
-	count(overlays) >= 2
+	_overlays[_this]
+	count(_overlays) >= 2
 	some container in k8s.pod_containers(input.object)
 	is_string(container.image)
 	repo := repository(container.image)
 	ref := reference(container.image)
-	differing := {other: theirs |
-		some other in others
-		theirs := object.get(overlays, [other, repo], [])
-		count(theirs) > 0
-		not ref in theirs
-	}
+	differing := _differing(repo, ref)
 	count(differing) > 0
 	v := {
-		"msg": sprintf("%s %s in overlay %s runs %s, while %s: every overlay must run the same build; pin one digest for %s in every overlay", [input.object.kind, display, short(this), container.image, concat("; ", sort([sprintf("overlay %s runs %s", [short(o), concat(", ", ds)]) | some o, ds in differing])), repo]),
+		"msg": sprintf(
+			concat("", [
+				"%s %s in overlay %s runs %s, while %s: every overlay must run the same build; ",
+				"pin one digest for %s in every overlay",
+			]),
+			[input.object.kind, _display, _short(_this), container.image, _runs_text(differing), repo],
+		),
 		"resource": input.id,
-		"evidence": {"container": container.name, "repository": repo, "runs": ref, "overlay": this, "other_overlays": differing},
+		"evidence": {
+			"container": container.name,
+			"repository": repo,
+			"runs": ref,
+			"overlay": _this,
+			"other_overlays": differing,
+		},
 	}
 }
 
 violation contains v if {
-	overlays[this]
-	count(overlays) >= 2
+	_overlays[_this]
+	count(_overlays) >= 2
 	some container in k8s.pod_containers(input.object)
 	is_string(container.image)
 	repo := repository(container.image)
-	not run_elsewhere(repo)
-	names := component_names(container)
-	replaced := {other: repos |
-		some other in others
-		repos := sort({r | some r, _ in overlays[other]; not mine[r]; basename(r) in names})
-		count(repos) > 0
-	}
+	not _run_elsewhere(repo)
+	names := _component_names(container)
+	replaced := _replaced(names)
 	count(replaced) > 0
 	v := {
-		"msg": sprintf("%s %s in overlay %s runs %s, which no other overlay runs, where overlay %s runs %s for the same component: use the one release image (no newName) in every overlay", [input.object.kind, display, short(this), container.image, concat(", ", sort([short(o) | some o, _ in replaced])), concat(", ", sort({r | some _, rs in replaced; some r in rs}))]),
+		"msg": sprintf(
+			concat("", [
+				"%s %s in overlay %s runs %s, which no other overlay runs, where overlay %s runs %s for the same component: ",
+				"use the one release image (no newName) in every overlay",
+			]),
+			[
+				input.object.kind, _display, _short(_this), container.image,
+				concat(", ", sort([_short(o) | some o in object.keys(replaced)])),
+				concat(", ", sort({r | some rs in replaced; some r in rs})),
+			],
+		),
 		"resource": input.id,
-		"evidence": {"container": container.name, "repository": repo, "overlay": this, "other_overlays": replaced},
+		"evidence": {"container": container.name, "repository": repo, "overlay": _this, "other_overlays": replaced},
 	}
 }
 
-run_elsewhere(repo) if {
-	some other in others
-	overlays[other][repo]
+_run_elsewhere(repo) if {
+	some other in _others
+	_overlays[other][repo]
 }
 
-display := concat("/", [k8s.namespace(input.object), k8s.name(input.object)])
+_display := concat("/", [k8s.namespace(input.object), k8s.name(input.object)])
+
+# The other overlays that run another build of repo: overlay -> the references they run.
+_differing(repo, ref) := {other: theirs |
+	some other in _others
+	theirs := object.get(_overlays, [other, repo], [])
+	count(theirs) > 0
+	not ref in theirs
+}
+
+_runs_text(differing) := concat("; ", sort([sprintf("overlay %s runs %s", [_short(o), concat(", ", ds)]) |
+	some o, ds in differing
+]))
+
+# The other overlays that run, for a component of these names, a repository this one does not.
+_replaced(names) := {other: repos |
+	some other in _others
+	repos := sort({r | some r in object.keys(_overlays[other]); not _mine[r]; _basename(r) in names})
+	count(repos) > 0
+}

@@ -10,7 +10,7 @@ hotfix := "sha256:a328a0ba1743fcb2f7260edcc4f8119f8636f47836ec37fbb2c94537d43679
 
 repo := "registry.kaze.io/kaze/agent-runtime"
 
-inventory(this, overlays) := {"target": {"name": this, "kind": "kustomize"}, "facts": {"overlays": overlays}}
+_inventory(this, overlays) := {"target": {"name": this, "kind": "kustomize"}, "facts": {"overlays": overlays}}
 
 deployment(image) := {
 	"kind": "Deployment",
@@ -18,19 +18,20 @@ deployment(image) := {
 	"spec": {"template": {"spec": {"containers": [{"name": "agent-runtime", "image": image}]}}},
 }
 
-findings(image, this, overlays) := found if {
-	found := one_build.violation with input as {"id": "Deployment/kaze/agent-runtime", "object": deployment(image)}
-		with data.inventory as inventory(this, overlays)
-}
+_review(image) := {"id": "Deployment/kaze/agent-runtime", "object": deployment(image)}
 
 test_same_digest_everywhere_passes if {
 	overlays := {"o/aws": {repo: [release]}, "o/gcp": {repo: [release]}}
-	count(findings(concat("@", [repo, release]), "o/aws", overlays)) == 0
+	review := _review(concat("@", [repo, release]))
+	inv := _inventory("o/aws", overlays)
+	count(one_build.violation) == 0 with input as review with data.inventory as inv
 }
 
 test_other_digest_fails if {
 	overlays := {"o/aws": {repo: [release]}, "o/gcp": {repo: [release]}, "o/vpc": {repo: [hotfix]}}
-	some v in findings(concat("@", [repo, hotfix]), "o/vpc", overlays)
+	review := _review(concat("@", [repo, hotfix]))
+	inv := _inventory("o/vpc", overlays)
+	some v in one_build.violation with input as review with data.inventory as inv
 	v.resource == "Deployment/kaze/agent-runtime"
 	v.evidence.runs == hotfix
 	v.evidence.other_overlays == {"o/aws": [release], "o/gcp": [release]}
@@ -38,24 +39,32 @@ test_other_digest_fails if {
 
 test_each_overlay_reports_the_difference if {
 	overlays := {"o/aws": {repo: [release]}, "o/vpc": {repo: [hotfix]}}
-	some v in findings(concat("@", [repo, release]), "o/aws", overlays)
+	review := _review(concat("@", [repo, release]))
+	inv := _inventory("o/aws", overlays)
+	some v in one_build.violation with input as review with data.inventory as inv
 	v.evidence.other_overlays == {"o/vpc": [hotfix]}
 }
 
 test_tag_in_front_of_the_digest_is_the_same_build if {
 	overlays := {"o/aws": {repo: [release]}, "o/gcp": {repo: [release]}}
-	count(findings(concat("", [repo, ":1.4.2@", release]), "o/aws", overlays)) == 0
+	review := _review(concat("", [repo, ":1.4.2@", release]))
+	inv := _inventory("o/aws", overlays)
+	count(one_build.violation) == 0 with input as review with data.inventory as inv
 }
 
 test_tag_against_digest_differs if {
 	overlays := {"o/aws": {repo: [concat(":", [repo, "1.4"])]}, "o/gcp": {repo: [release]}}
-	count(findings(concat(":", [repo, "1.4"]), "o/aws", overlays)) == 1
+	review := _review(concat(":", [repo, "1.4"]))
+	inv := _inventory("o/aws", overlays)
+	count(one_build.violation) == 1 with input as review with data.inventory as inv
 }
 
 test_renamed_image_fails if {
 	vpc := "registry.kaze.io/kaze/agent-runtime-vpc"
 	overlays := {"o/aws": {repo: [release]}, "o/vpc": {vpc: [hotfix]}}
-	some v in findings(concat("@", [vpc, hotfix]), "o/vpc", overlays)
+	review := _review(concat("@", [vpc, hotfix]))
+	inv := _inventory("o/vpc", overlays)
+	some v in one_build.violation with input as review with data.inventory as inv
 	v.evidence.repository == vpc
 	v.evidence.other_overlays == {"o/aws": [repo]}
 }
@@ -63,19 +72,31 @@ test_renamed_image_fails if {
 test_component_of_one_overlay_only_passes if {
 	gateway := "registry.kaze.io/kaze/vpn-gateway"
 	overlays := {"o/aws": {repo: [release]}, "o/vpc": {repo: [release], gateway: [hotfix]}}
-	count(findings(concat("@", [gateway, hotfix]), "o/vpc", overlays)) == 0
+	review := _review(concat("@", [gateway, hotfix]))
+	inv := _inventory("o/vpc", overlays)
+	count(one_build.violation) == 0 with input as review with data.inventory as inv
 }
 
 test_single_overlay_is_not_applicable if {
-	contains(one_build.not_applicable, "no other Kustomize overlay") with data.inventory as inventory("o/aws", {"o/aws": {}})
+	inv := _inventory("o/aws", {"o/aws": {}})
+	contains(one_build.not_applicable, "no other Kustomize overlay") with data.inventory as inv
 }
 
 test_files_target_is_not_applicable if {
-	contains(one_build.not_applicable, "not a Kustomize overlay") with data.inventory as {"target": {"name": "fixtures", "kind": "files"}, "facts": {}}
+	inv := {"target": {"name": "fixtures", "kind": "files"}, "facts": {}}
+	contains(one_build.not_applicable, "not a Kustomize overlay") with data.inventory as inv
 }
 
 test_odd_shapes_are_no_error if {
 	overlays := {"o/aws": {repo: [release]}, "o/gcp": {repo: [hotfix]}}
-	odd := {"kind": "Deployment", "metadata": {"name": "x", "labels": null}, "spec": {"template": {"metadata": null, "spec": {"containers": null, "initContainers": [null, {"name": "i", "image": 3}]}}}}
-	count(one_build.violation) == 0 with input as {"id": "Deployment/x", "object": odd} with data.inventory as inventory("o/aws", overlays)
+	odd := {
+		"kind": "Deployment",
+		"metadata": {"name": "x", "labels": null},
+		"spec": {"template": {
+			"metadata": null,
+			"spec": {"containers": null, "initContainers": [null, {"name": "i", "image": 3}]},
+		}},
+	}
+	inv := _inventory("o/aws", overlays)
+	count(one_build.violation) == 0 with input as {"id": "Deployment/x", "object": odd} with data.inventory as inv
 }

@@ -38,17 +38,17 @@ import rego.v1
 
 import data.kaze.lib.vault
 
-acl_fact := object.get(data.inventory, ["facts", "vault_acl"], null)
+_acl_fact := object.get(data.inventory, ["facts", "vault_acl"], null)
 
-acl := acl_fact if is_object(acl_fact)
+_acl := _acl_fact if is_object(_acl_fact)
 
-acl := {} if not is_object(acl_fact)
+_acl := {} if not is_object(_acl_fact)
 
-unknown_client := object.get(acl, "unknown_client", "kaze-probe-unknown-client")
+_unknown_client := object.get(_acl, "unknown_client", "kaze-probe-unknown-client")
 
 # (A local copy: regorus 0.14 loses another package's rule referenced through an import
 # alias inside a function body.)
-break_glass := vault.break_glass_policy
+_break_glass := vault.break_glass_policy
 
 not_applicable := "the target holds no Vault policy, auth role or VaultSnapshot" if {
 	count(vault.resources_of("VaultPolicy")) == 0
@@ -58,129 +58,131 @@ not_applicable := "the target holds no Vault policy, auth role or VaultSnapshot"
 	count(vault.resources_of("vault_policy")) == 0
 }
 
-errors contains "the Vault ACL analysis (facts.vault_acl) is missing: who can read the clients' keys cannot be judged" if {
-	not is_object(acl_fact)
+errors contains msg if {
+	not is_object(_acl_fact)
+	msg := "the Vault ACL analysis (facts.vault_acl) is missing: who can read the clients' keys cannot be judged"
 }
 
-errors contains "the Vault ACL analysis has no client_access list: who can read the clients' keys cannot be judged" if {
-	is_object(acl_fact)
-	not is_array(object.get(acl_fact, "client_access", null))
+errors contains msg if {
+	is_object(_acl_fact)
+	not is_array(object.get(_acl_fact, "client_access", null))
+	msg := "the Vault ACL analysis has no client_access list: who can read the clients' keys cannot be judged"
 }
 
-errors contains sprintf("Vault policy %v (%v) does not parse, so what it grants cannot be judged: %v", [e.policy, e.source, e.error]) if {
-	some e in object.get(acl, "errors", [])
+errors contains msg if {
+	some e in object.get(_acl, "errors", [])
+	msg := sprintf(
+		"Vault policy %v (%v) does not parse, so what it grants cannot be judged: %v",
+		[e.policy, e.source, e.error],
+	)
 }
 
 # The Vault ACL analysis reads VaultPolicy files and the VaultSnapshot's policies only.
-errors contains sprintf("%s is a Vault policy managed by Terraform, which the Vault ACL analysis does not read: what it grants cannot be judged", [r.id]) if {
+errors contains msg if {
 	some r in vault.resources_of("vault_policy")
 	r.apiVersion == "terraform"
+	msg := sprintf(
+		concat("", [
+			"%s is a Vault policy managed by Terraform, which the Vault ACL analysis does not read: ",
+			"what it grants cannot be judged",
+		]),
+		[r.id],
+	)
 }
 
-access := [e | some e in object.get(acl, "client_access", []); is_object(e)]
+_access := [e | some e in object.get(_acl, "client_access", []); is_object(e)]
 
 # A path as people read it: the probe's stand-in for "any client" shown as <any client>.
-display(path) := replace(replace(path, unknown_client, "<any client>"), "kaze-probe-key", "<any key>")
+_display(path) := replace(replace(path, _unknown_client, "<any client>"), "kaze-probe-key", "<any key>")
 
 # ---------------------------------------------------------------------------------------
 # Policies
 
 # Policies (per source) that reach every client, not only the ones they name.
-reaches_all contains [e.source, e.policy] if {
-	some e in access
-	e.client == unknown_client
-	e.policy != break_glass
+_reaches_all contains [e.source, e.policy] if {
+	some e in _access
+	e.client == _unknown_client
+	e.policy != _break_glass
 }
 
 # Clients whose keys a policy reads although it is not theirs.
-foreign contains [e.source, e.policy, e.client] if {
-	some e in access
-	e.client != unknown_client
-	e.policy != break_glass
-	not [e.source, e.policy] in reaches_all
-	not owns(e.policy, e.client)
+_foreign contains [e.source, e.policy, e.client] if {
+	some e in _access
+	e.client != _unknown_client
+	e.policy != _break_glass
+	not [e.source, e.policy] in _reaches_all
+	not _owns(e.policy, e.client)
 }
 
-owns(policy, client) if vault.policy_owner(policy) == client
+_owns(policy, client) if vault.policy_owner(policy) == client
 
-paths_of(source, policy, client) := sort({sprintf("%s %v", [display(e.path), e.capabilities]) |
-	some e in access
+_paths_of(source, policy, client) := sort({sprintf("%s %v", [_display(e.path), e.capabilities]) |
+	some e in _access
 	e.source == source
 	e.policy == policy
 	e.client == client
 })
 
-policy_text(source, policy) := sprintf("Vault policy %s", [policy]) if source == sprintf("VaultPolicy/%s", [policy])
+_policy_text(source, policy) := sprintf("Vault policy %s", [policy]) if source == sprintf("VaultPolicy/%s", [policy])
 
-policy_text(source, policy) := sprintf("Vault policy %s of %s", [policy, source]) if source != sprintf("VaultPolicy/%s", [policy])
+_policy_text(source, policy) := sprintf("Vault policy %s of %s", [policy, source]) if {
+	source != sprintf("VaultPolicy/%s", [policy])
+}
 
 violation contains v if {
-	some [source, policy] in reaches_all
-	paths := paths_of(source, policy, unknown_client)
+	some [source, policy] in _reaches_all
+	paths := _paths_of(source, policy, _unknown_client)
 	v := {
-		"msg": sprintf("%s can read or list every client's keys (%s), not only the clients it names: name the client in every clients/ path (kv/data/clients/<client>/*); only the break-glass policy may reach every client", [policy_text(source, policy), paths[0]]),
+		"msg": sprintf(
+			concat("", [
+				"%s can read or list every client's keys (%s), not only the clients it names: name the client ",
+				"in every clients/ path (kv/data/clients/<client>/*); only the break-glass policy may reach every client",
+			]),
+			[_policy_text(source, policy), paths[0]],
+		),
 		"resource": source,
-		"evidence": {"policy": policy, "client": "<any client>", "paths": paths, "owner": object.get(owner_of, policy, null)},
+		"evidence": {
+			"policy": policy,
+			"client": "<any client>",
+			"paths": paths,
+			"owner": object.get(_owner_of, policy, null),
+		},
 	}
 }
 
 violation contains v if {
-	some [source, policy, client] in foreign
-	paths := paths_of(source, policy, client)
+	some [source, policy, client] in _foreign
+	paths := _paths_of(source, policy, client)
 	v := {
-		"msg": sprintf("%s can read or list the keys of client %s (%s) but is not that client's policy (client-%s-…): remove those paths from it", [policy_text(source, policy), client, paths[0], client]),
+		"msg": sprintf(
+			concat("", [
+				"%s can read or list the keys of client %s (%s) but is not that client's policy (client-%s-…): ",
+				"remove those paths from it",
+			]),
+			[_policy_text(source, policy), client, paths[0], client],
+		),
 		"resource": source,
-		"evidence": {"policy": policy, "client": client, "paths": paths, "owner": object.get(owner_of, policy, null)},
+		"evidence": {
+			"policy": policy,
+			"client": client,
+			"paths": paths,
+			"owner": object.get(_owner_of, policy, null),
+		},
 	}
 }
 
-owner_of[policy] := owner if {
-	some e in access
-	policy := e.policy
-	owner := vault.policy_owner(policy)
-}
-
-# ---------------------------------------------------------------------------------------
-# Auth roles
-
-# The clients whose keys a policy attached to a role is for: the client it is named for, or
-# every client for the break-glass policy. (A policy that reaches another client's keys by
-# its paths is a finding of its own, above.)
-clients_of(policy) := {c | c := vault.policy_owner(policy)} if policy != break_glass
-
-clients_of(policy) := {unknown_client} if policy == break_glass
-
-client_text(client) := "every client's keys (it is the break-glass policy)" if client == unknown_client
-
-client_text(client) := sprintf("client %s's keys", [client]) if client != unknown_client
-
-# The clients other than the tenant's own whose keys a policy reaches.
-other_clients(policy, tenant) := {c | some c in clients_of(policy); c != tenant}
-
-# A role bound to a tenant's namespace (by name or glob), or to every namespace ("*"), that
-# carries a policy reaching another client's keys.
-role_findings contains [role, ns, tenant, policy] if {
-	some role in vault.roles
-	some ns in role.namespaces
-	is_string(ns)
-	ns != "*"
-	some tenant in vault.tenants_admitted(ns)
-	some policy in role.policies
-	count(other_clients(policy, tenant)) > 0
-}
-
-role_findings contains [role, "*", "*", policy] if {
-	some role in vault.roles
-	"*" in role.namespaces
-	some policy in role.policies
-	count(clients_of(policy)) > 0
-}
-
+# A role that lets a tenant log in with a policy reaching another client's keys.
 violation contains v if {
-	some [role, ns, tenant, policy] in role_findings
-	reached := sort([client_text(c) | some c in other_clients(policy, tenant)])
+	some [role, ns, tenant, policy] in _role_findings
+	reached := sort([_client_text(c) | some c in _other_clients(policy, tenant)])
 	v := {
-		"msg": sprintf("%s lets the ServiceAccounts %v of namespace %s (%s) log in with policy %s, which reads %s: attach to it only the tenant's own client-<client>-… policies", [role.where, role.service_accounts, ns, tenant_text(tenant), policy, concat(" and ", reached)]),
+		"msg": sprintf(
+			concat("", [
+				"%s lets the ServiceAccounts %v of namespace %s (%s) log in with policy %s, which reads %s: ",
+				"attach to it only the tenant's own client-<client>-… policies",
+			]),
+			[role.where, role.service_accounts, ns, _tenant_text(tenant), policy, concat(" and ", reached)],
+		),
 		"resource": role.resource,
 		"evidence": {
 			"role": role.name,
@@ -193,6 +195,48 @@ violation contains v if {
 	}
 }
 
-tenant_text("*") := "any tenant"
+_owner_of[policy] := owner if {
+	some e in _access
+	policy := e.policy
+	owner := vault.policy_owner(policy)
+}
 
-tenant_text(tenant) := sprintf("tenant %s", [tenant]) if tenant != "*"
+# ---------------------------------------------------------------------------------------
+# Auth roles
+
+# The clients whose keys a policy attached to a role is for: the client it is named for, or
+# every client for the break-glass policy. (A policy that reaches another client's keys by
+# its paths is a finding of its own, above.)
+_clients_of(policy) := {c | c := vault.policy_owner(policy)} if policy != _break_glass
+
+_clients_of(policy) := {_unknown_client} if policy == _break_glass
+
+_client_text(client) := "every client's keys (it is the break-glass policy)" if client == _unknown_client
+
+_client_text(client) := sprintf("client %s's keys", [client]) if client != _unknown_client
+
+# The clients other than the tenant's own whose keys a policy reaches.
+_other_clients(policy, tenant) := {c | some c in _clients_of(policy); c != tenant}
+
+# A role bound to a tenant's namespace (by name or glob), or to every namespace ("*"), that
+# carries a policy reaching another client's keys.
+_role_findings contains [role, ns, tenant, policy] if {
+	some role in vault.roles
+	some ns in role.namespaces
+	is_string(ns)
+	ns != "*"
+	some tenant in vault.tenants_admitted(ns)
+	some policy in role.policies
+	count(_other_clients(policy, tenant)) > 0
+}
+
+_role_findings contains [role, "*", "*", policy] if {
+	some role in vault.roles
+	"*" in role.namespaces
+	some policy in role.policies
+	count(_clients_of(policy)) > 0
+}
+
+_tenant_text("*") := "any tenant"
+
+_tenant_text(tenant) := sprintf("tenant %s", [tenant]) if tenant != "*"

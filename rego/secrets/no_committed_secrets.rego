@@ -124,160 +124,165 @@ package kaze.secrets.no_committed_secrets
 import rego.v1
 
 import data.kaze.lib.k8s
+import data.kaze.lib.secret_patterns
 import data.kaze.lib.terraform as tf
 
-# ---------------------------------------------------------------------------------------
-# What a credential looks like
+# What a credential looks like (names, literals, formats): kaze.lib.secret_patterns.
 
-# The last word (or two) of a name: snake, kebab, dotted, camelCase or SCREAMING_CASE.
-credential_name(name) if {
-	is_string(name)
-	words := regex.replace(name, `([a-z0-9])([A-Z])`, "${1}_${2}")
-	regex.match(`(?i)(^|[_.\-/])(password|passwd|passphrase|pwd|pass|secret|token|apikey|credentials?|jwt|(api|access|secret|private|client|auth|signing|encryption|master|account)[_.\-]?key|client[_.\-]?secret)$`, words)
+violation contains v if {
+	_kubernetes
+	_in_repository
+	input.object.kind == "Secret"
+	some field in ["data", "stringData"]
+	keys := _secret_keys(field)
+	count(keys) > 0
+	v := {
+		"msg": sprintf(
+			concat("", [
+				"%s carries literal values in %s (keys %s): remove them from the repository, rotate them, ",
+				"and let an ExternalSecret (or the operator that owns it) fill the Secret from Vault",
+			]),
+			[_describe, field, concat(", ", keys)],
+		),
+		"resource": input.id,
+		"evidence": {
+			"field": field,
+			"keys": keys,
+			"type": object.get(input.object, "type", "Opaque"),
+			"field_path": [field, keys[0]],
+		},
+	}
 }
 
-# A name that ends in "secret" alone often names a Kubernetes Secret rather than holding one.
-names_a_secret_object(name, value) if {
-	regex.match(`(?i)(^|[_.\-])secret$`, name)
-	not regex.match(`(?i)client[_.\-]secret$`, name)
-	regex.match(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`, value)
+violation contains v if {
+	some f in _workload_findings
+	v := {
+		"msg": sprintf(
+			concat("", [
+				"%s: %s %s, a credential in the manifest: read it from a Secret ",
+				"(env valueFrom.secretKeyRef or a mounted file) that Vault fills",
+			]),
+			[_describe, f.where, f.why],
+		),
+		"resource": input.id,
+		"evidence": {"where": f.where, "finding": f.why, "field_path": f.path},
+	}
 }
 
-# Values that are not a credential written out: paths, URLs and other references,
-# placeholders expanded elsewhere, booleans and numbers.
-not_literal(value) if trim_space(value) == ""
-
-not_literal(value) if regex.match(`^(/|\./|~/|file:)`, value)
-
-not_literal(value) if contains(value, "$(")
-
-not_literal(value) if contains(value, "${")
-
-not_literal(value) if contains(value, "{{")
-
-not_literal(value) if regex.match(`(?i)^(true|false|yes|no|on|off|enabled|disabled|none|null|required|optional)$`, value)
-
-not_literal(value) if regex.match(`^[0-9]+$`, value)
-
-# A URL or a reference to a secret store (a URL with an inline password is a finding below).
-not_literal(value) if {
-	regex.match(`^[A-Za-z][A-Za-z0-9+.\-]*://`, value)
-	not inline_password(value)
+violation contains v if {
+	some f in _configmap_findings
+	v := {
+		"msg": sprintf(
+			concat("", [
+				"%s: key %s %s, a credential in a ConfigMap (which anyone who may read the namespace's configuration ",
+				"reads): move it to a Secret that Vault fills and reference that",
+			]),
+			[_describe, f.key, f.why],
+		),
+		"resource": input.id,
+		"evidence": {"key": f.key, "finding": f.why, "field_path": f.path},
+	}
 }
 
-not_literal(value) if regex.match(`^(arn:aws[a-z-]*:|projects/[^/]+/secrets/|ref\+|vault:|awssm:|gcpsm:|azkv:)`, value)
-
-inline_password(value) if regex.match(`[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]+:[^/\s@$]+@`, value)
-
-# Formats that are a credential whatever the name around them.
-credential_formats := {
-	"a PEM private key": `-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----`,
-	"an AWS access key id": `(^|[^A-Za-z0-9])(AKIA|ASIA)[A-Z0-9]{16}([^A-Za-z0-9]|$)`,
-	"an Anthropic API key": `(^|[^A-Za-z0-9])sk-ant-[A-Za-z0-9_\-]{8,}`,
-	"an OpenAI API key": `(^|[^A-Za-z0-9])sk-(proj-)?[A-Za-z0-9]{20,}`,
-	"a Stripe secret key": `(^|[^A-Za-z0-9])(sk|rk)_live_[A-Za-z0-9]{16,}`,
-	"a GitHub token": `(^|[^A-Za-z0-9])(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})`,
-	"a GitLab token": `(^|[^A-Za-z0-9])glpat-[A-Za-z0-9_\-]{20,}`,
-	"a Slack token": `(^|[^A-Za-z0-9])xox[abposr]-[A-Za-z0-9\-]{10,}`,
-	"a Google API key": `(^|[^A-Za-z0-9])AIza[0-9A-Za-z_\-]{35}`,
-	"a Vault token": `(^|[^A-Za-z0-9])hv[sbr]\.[A-Za-z0-9_\-]{24,}`,
-	"a URL with an inline password": `[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]+:[^/\s@$]+@`,
+violation contains v if {
+	some f in _terraform_findings
+	v := {
+		"msg": sprintf(
+			concat("", [
+				"%s: %s %s, a credential committed in Terraform: take it from a sensitive variable set by the ",
+				"pipeline, from the provider's environment, or let the service manage it, and rotate it",
+			]),
+			[_address, f.attribute, f.why],
+		),
+		"resource": input.id,
+		"evidence": {"attribute": f.attribute, "finding": f.why},
+	}
 }
 
-formats_in(value) := {what |
-	is_string(value)
-	some what, pattern in credential_formats
-	regex.match(pattern, value)
-}
-
-# A credential-named setting written out. (`name` is the key; `value` never leaves here.)
-literal_credential(name, value) if {
-	credential_name(name)
-	is_string(value)
-	not not_literal(value)
-	not names_a_secret_object(name, value)
-}
+# "holds <the formats found>", for a value that holds credential formats.
+_holds(formats) := sprintf("holds %s", [concat(" and ", sort(formats))])
 
 # ---------------------------------------------------------------------------------------
 # Kubernetes
 
-terraform_resource := r if {
+_terraform_resource := r if {
 	r := data.inventory.resources[input.id]
 	r.apiVersion == "terraform"
 }
 
-kubernetes if {
-	not terraform_resource
+_kubernetes if {
+	not _terraform_resource
 	is_string(input.object.kind)
 }
 
-in_repository if data.inventory.scopes.iac == true
+_in_repository if data.inventory.scopes.iac == true
 
-describe := sprintf("%s %s/%s", [input.object.kind, k8s.namespace(input.object), k8s.name(input.object)]) if {
+_describe := sprintf("%s %s/%s", [input.object.kind, k8s.namespace(input.object), k8s.name(input.object)]) if {
 	input.object.metadata.namespace
 }
 
-describe := sprintf("%s %s", [input.object.kind, k8s.name(input.object)]) if {
+_describe := sprintf("%s %s", [input.object.kind, k8s.name(input.object)]) if {
 	not input.object.metadata.namespace
 }
 
-secret_keys(field) := sort([key |
+_secret_keys(field) := sort([key |
 	some key, value in object.get(input.object, field, {})
 	is_string(value)
 	trim_space(value) != ""
 ])
 
-violation contains v if {
-	kubernetes
-	in_repository
-	input.object.kind == "Secret"
-	some field in ["data", "stringData"]
-	keys := secret_keys(field)
-	count(keys) > 0
-	v := {
-		"msg": sprintf("%s carries literal values in %s (keys %s): remove them from the repository, rotate them, and let an ExternalSecret (or the operator that owns it) fill the Secret from Vault", [describe, field, concat(", ", keys)]),
-		"resource": input.id,
-		"evidence": {"field": field, "keys": keys, "type": object.get(input.object, "type", "Opaque"), "field_path": [field, keys[0]]},
-	}
-}
-
 # Workloads: env values and command-line flags of every container.
-containers := k8s.containers(k8s.pod_spec(input.object)) if {
-	kubernetes
+_containers := k8s.containers(k8s.pod_spec(input.object)) if {
+	_kubernetes
 	input.object.kind in k8s.workload_kinds
 }
 
-workload_findings contains {"where": sprintf("container %s env %s", [c.name, e.name]), "why": "is set to a literal value", "path": in_container(c, ["env", i, "value"])} if {
-	some c in containers
+# _in_container is the path of a field of container c (by its name: the first of that name).
+_in_container(c, rest) := k8s.below(k8s.container_path(input.object, c.name), rest)
+
+_workload_findings contains finding if {
+	some c in _containers
 	some i, e in object.get(c, "env", [])
-	literal_credential(e.name, object.get(e, "value", ""))
+	secret_patterns.literal_credential(e.name, object.get(e, "value", ""))
+	finding := {
+		"where": sprintf("container %s env %s", [c.name, e.name]),
+		"why": "is set to a literal value",
+		"path": _in_container(c, ["env", i, "value"]),
+	}
 }
 
-workload_findings contains {"where": sprintf("container %s env %s", [c.name, e.name]), "why": sprintf("holds %s", [concat(" and ", sort(formats))]), "path": in_container(c, ["env", i, "value"])} if {
-	some c in containers
+_workload_findings contains finding if {
+	some c in _containers
 	some i, e in object.get(c, "env", [])
-	not literal_credential(e.name, object.get(e, "value", ""))
-	formats := formats_in(object.get(e, "value", ""))
+	not secret_patterns.literal_credential(e.name, object.get(e, "value", ""))
+	formats := secret_patterns.formats_in(object.get(e, "value", ""))
 	count(formats) > 0
+	finding := {
+		"where": sprintf("container %s env %s", [c.name, e.name]),
+		"why": _holds(formats),
+		"path": _in_container(c, ["env", i, "value"]),
+	}
 }
-
-# in_container is the path of a field of container c (by its name: the first of that name).
-in_container(c, rest) := k8s.below(k8s.container_path(input.object, c.name), rest)
 
 # --flag=value
-workload_findings contains {"where": sprintf("container %s %s flag %s", [c.name, field, flag]), "why": "is set to a literal value", "path": in_container(c, [field, i])} if {
-	some c in containers
+_workload_findings contains finding if {
+	some c in _containers
 	some field in ["command", "args"]
 	some i, arg in object.get(c, field, [])
 	is_string(arg)
 	regex.match(`^--?[A-Za-z0-9][A-Za-z0-9_.\-]*=`, arg)
 	flag := split(arg, "=")[0]
-	literal_credential(trim_left(flag, "-"), substring(arg, count(flag) + 1, -1))
+	secret_patterns.literal_credential(trim_left(flag, "-"), substring(arg, count(flag) + 1, -1))
+	finding := {
+		"where": sprintf("container %s %s flag %s", [c.name, field, flag]),
+		"why": "is set to a literal value",
+		"path": _in_container(c, [field, i]),
+	}
 }
 
 # --flag value
-workload_findings contains {"where": sprintf("container %s %s flag %s", [c.name, field, flag]), "why": "is set to a literal value", "path": in_container(c, [field, i + 1])} if {
-	some c in containers
+_workload_findings contains finding if {
+	some c in _containers
 	some field in ["command", "args"]
 	args := object.get(c, field, [])
 	some i, flag in args
@@ -287,58 +292,50 @@ workload_findings contains {"where": sprintf("container %s %s flag %s", [c.name,
 	value := args[i + 1]
 	is_string(value)
 	not startswith(value, "-")
-	literal_credential(trim_left(flag, "-"), value)
+	secret_patterns.literal_credential(trim_left(flag, "-"), value)
+	finding := {
+		"where": sprintf("container %s %s flag %s", [c.name, field, flag]),
+		"why": "is set to a literal value",
+		"path": _in_container(c, [field, i + 1]),
+	}
 }
 
-workload_findings contains {"where": sprintf("container %s %s", [c.name, field]), "why": sprintf("holds %s", [concat(" and ", sort(formats))]), "path": in_container(c, [field])} if {
-	some c in containers
+_workload_findings contains finding if {
+	some c in _containers
 	some field in ["command", "args"]
-	formats := union({formats_in(arg) | some arg in object.get(c, field, [])})
+	formats := union({secret_patterns.formats_in(arg) | some arg in object.get(c, field, [])})
 	count(formats) > 0
-}
-
-violation contains v if {
-	some f in workload_findings
-	v := {
-		"msg": sprintf("%s: %s %s, a credential in the manifest: read it from a Secret (env valueFrom.secretKeyRef or a mounted file) that Vault fills", [describe, f.where, f.why]),
-		"resource": input.id,
-		"evidence": {"where": f.where, "finding": f.why, "field_path": f.path},
+	finding := {
+		"where": sprintf("container %s %s", [c.name, field]),
+		"why": _holds(formats),
+		"path": _in_container(c, [field]),
 	}
 }
 
 # ConfigMaps: credential-named keys with literal values, and credential formats anywhere.
-configmap_findings contains {"key": key, "why": "is set to a literal value", "path": ["data", key]} if {
-	kubernetes
+_configmap_findings contains {"key": key, "why": "is set to a literal value", "path": ["data", key]} if {
+	_kubernetes
 	input.object.kind == "ConfigMap"
 	some key, value in object.get(input.object, "data", {})
-	literal_credential(key, value)
+	secret_patterns.literal_credential(key, value)
 }
 
-configmap_findings contains {"key": key, "why": sprintf("holds %s", [concat(" and ", sort(formats))]), "path": ["data", key]} if {
-	kubernetes
+_configmap_findings contains {"key": key, "why": _holds(formats), "path": ["data", key]} if {
+	_kubernetes
 	input.object.kind == "ConfigMap"
 	some key, value in object.get(input.object, "data", {})
-	not literal_credential(key, value)
-	formats := formats_in(value)
+	not secret_patterns.literal_credential(key, value)
+	formats := secret_patterns.formats_in(value)
 	count(formats) > 0
-}
-
-violation contains v if {
-	some f in configmap_findings
-	v := {
-		"msg": sprintf("%s: key %s %s, a credential in a ConfigMap (which anyone who may read the namespace's configuration reads): move it to a Secret that Vault fills and reference that", [describe, f.key, f.why]),
-		"resource": input.id,
-		"evidence": {"key": f.key, "finding": f.why, "field_path": f.path},
-	}
 }
 
 # ---------------------------------------------------------------------------------------
 # Terraform
 
-address := sprintf("%s.%s", [terraform_resource.kind, terraform_resource.name])
+_address := sprintf("%s.%s", [_terraform_resource.kind, _terraform_resource.name])
 
 # Attributes that hold a secret value whatever their name.
-secret_value_attributes := {
+_secret_value_attributes := {
 	"aws_secretsmanager_secret_version": {"secret_string", "secret_binary"},
 	"google_secret_manager_secret_version": {"secret_data"},
 	"azurerm_key_vault_secret": {"value"},
@@ -350,111 +347,106 @@ secret_value_attributes := {
 }
 
 # Maps whose every value is a secret value.
-secret_maps := {
+_secret_maps := {
 	"kubernetes_secret": {"data", "binary_data"},
 	"kubernetes_secret_v1": {"data", "binary_data"},
 	"azurerm_container_group": {"secure_environment_variables"},
 }
 
 # The dotted path of an attribute inside a resource (block indexes dropped).
-attribute_path(path) := concat(".", [p | some p in path; is_string(p)])
+_attribute_path(path) := concat(".", [p | some p in path; is_string(p)])
 
 # The name a value is set under: its key, or for a list item, the list's key.
-value_name(path) := path[count(path) - 1] if is_string(path[count(path) - 1])
+_value_name(path) := path[count(path) - 1] if is_string(path[count(path) - 1])
 
-value_name(path) := path[count(path) - 2] if {
+_value_name(path) := path[count(path) - 2] if {
 	is_number(path[count(path) - 1])
 	count(path) > 1
 }
 
-terraform_findings contains {"attribute": attribute_path(path), "why": "is set to a literal string"} if {
-	r := terraform_resource
-	r.kind != "terraform_variable"
+_terraform_findings contains {"attribute": _attribute_path(path), "why": "is set to a literal string"} if {
+	_terraform_resource.kind != "terraform_variable"
 	walk(input.object, [path, value])
 	is_string(value)
-	literal_credential(value_name(path), value)
+	secret_patterns.literal_credential(_value_name(path), value)
 }
 
 # {name = "...", value = "..."} pairs: env blocks, helm set / set_sensitive, app settings.
-terraform_findings contains {"attribute": sprintf("%s (%s)", [attribute_path(path), pair.name]), "why": "is set to a literal string"} if {
-	terraform_resource
+_terraform_findings contains finding if {
+	_terraform_resource
 	walk(input.object, [path, pair])
 	is_object(pair)
 	is_string(pair.name)
-	literal_credential(pair.name, object.get(pair, "value", ""))
+	secret_patterns.literal_credential(pair.name, object.get(pair, "value", ""))
+	finding := {
+		"attribute": sprintf("%s (%s)", [_attribute_path(path), pair.name]),
+		"why": "is set to a literal string",
+	}
 }
 
-terraform_findings contains {"attribute": attribute_path(path), "why": "holds a secret value written out"} if {
-	r := terraform_resource
-	some attribute in object.get(secret_value_attributes, r.kind, set())
+_terraform_findings contains {"attribute": _attribute_path(path), "why": "holds a secret value written out"} if {
+	some attribute in object.get(_secret_value_attributes, _terraform_resource.kind, set())
 	walk(input.object, [path, value])
 	path[0] == attribute
 	is_string(value)
-	not not_literal(value)
+	not secret_patterns.not_literal(value)
 }
 
-terraform_findings contains {"attribute": sprintf("%s.%s", [attribute, key]), "why": "holds a secret value written out"} if {
-	r := terraform_resource
-	some attribute in object.get(secret_maps, r.kind, set())
-	some block in maps_of(input.object[attribute])
+_terraform_findings contains finding if {
+	some attribute in object.get(_secret_maps, _terraform_resource.kind, set())
+	some block in _maps_of(input.object[attribute])
 	some key, value in block
 	is_string(value)
-	not not_literal(value)
+	not secret_patterns.not_literal(value)
+	finding := {"attribute": sprintf("%s.%s", [attribute, key]), "why": "holds a secret value written out"}
 }
 
 # An SSM parameter is a secret when its type says so.
-terraform_findings contains {"attribute": "value", "why": "holds a SecureString value written out"} if {
-	r := terraform_resource
-	r.kind == "aws_ssm_parameter"
+_terraform_findings contains {"attribute": "value", "why": "holds a SecureString value written out"} if {
+	_terraform_resource.kind == "aws_ssm_parameter"
 	input.object.type == "SecureString"
 	is_string(input.object.value)
-	not not_literal(input.object.value)
+	not secret_patterns.not_literal(input.object.value)
 }
 
 # helm_release set_sensitive: sensitive by definition.
-terraform_findings contains {"attribute": sprintf("set_sensitive (%v)", [object.get(s, "name", "?")]), "why": "is set to a literal string"} if {
-	r := terraform_resource
-	r.kind == "helm_release"
-	some s in maps_of(object.get(input.object, "set_sensitive", []))
+_terraform_findings contains finding if {
+	_terraform_resource.kind == "helm_release"
+	some s in _maps_of(object.get(input.object, "set_sensitive", []))
 	is_string(object.get(s, "value", null))
-	not not_literal(s.value)
+	not secret_patterns.not_literal(s.value)
+	finding := {
+		"attribute": sprintf("set_sensitive (%v)", [object.get(s, "name", "?")]),
+		"why": "is set to a literal string",
+	}
 }
 
-terraform_findings contains {"attribute": attribute_path(path), "why": sprintf("holds %s", [concat(" and ", sort(formats))])} if {
-	terraform_resource
+_terraform_findings contains {"attribute": _attribute_path(path), "why": _holds(formats)} if {
+	_terraform_resource
 	walk(input.object, [path, value])
-	not literal_credential(value_name(path), value)
-	formats := formats_in(value)
+	not secret_patterns.literal_credential(_value_name(path), value)
+	formats := secret_patterns.formats_in(value)
 	count(formats) > 0
 }
 
 # A variable whose default is a credential: named like one, or declared sensitive.
-terraform_findings contains {"attribute": "default", "why": "is a literal default of a variable that holds a credential"} if {
-	r := terraform_resource
-	r.kind == "terraform_variable"
-	credential_variable(r)
+_terraform_findings contains finding if {
+	_terraform_resource.kind == "terraform_variable"
+	_credential_variable(_terraform_resource)
 	is_string(input.object["default"])
-	not not_literal(input.object["default"])
+	not secret_patterns.not_literal(input.object["default"])
+	finding := {"attribute": "default", "why": "is a literal default of a variable that holds a credential"}
 }
 
-credential_variable(r) if credential_name(r.name)
+_credential_variable(r) if secret_patterns.credential_name(r.name)
 
-credential_variable(_) if tf.as_bool(input.object.sensitive) == true
+_credential_variable(_) if tf.as_bool(input.object.sensitive) == true
 
-maps_of(value) := [value] if is_object(value)
+_maps_of(value) := [value] if is_object(value)
 
-maps_of(value) := [m | some m in value; is_object(m)] if is_array(value)
+_maps_of(value) := [m | some m in value; is_object(m)] if is_array(value)
 
-maps_of(value) := [] if {
+_maps_of(value) := [] if {
 	not is_object(value)
 	not is_array(value)
-}
-
-violation contains v if {
-	some f in terraform_findings
-	v := {
-		"msg": sprintf("%s: %s %s, a credential committed in Terraform: take it from a sensitive variable set by the pipeline, from the provider's environment, or let the service manage it, and rotate it", [address, f.attribute, f.why]),
-		"resource": input.id,
-		"evidence": {"attribute": f.attribute, "finding": f.why},
-	}
 }

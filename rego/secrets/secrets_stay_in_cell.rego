@@ -35,163 +35,93 @@ import data.kaze.lib.network
 import data.kaze.lib.tenancy
 import data.kaze.lib.vault
 
-mode := object.get(tenancy.config, ["cell", "mode"], null)
+_mode := object.get(tenancy.config, ["cell", "mode"], null)
 
-not_applicable := "the cell's mode is not configured (kaze-policy.yaml cell.mode): the rule applies to customer-VPC cells only" if {
-	mode == null
+not_applicable := concat("", [
+	"the cell's mode is not configured (kaze-policy.yaml cell.mode): ",
+	"the rule applies to customer-VPC cells only",
+]) if {
+	_mode == null
+}
+
+not_applicable := sprintf("this is an %s cell: the rule applies to customer-VPC cells only", [_mode]) if {
+	_mode != null
+	_mode != "customer-vpc"
 }
 
 # In agency mode nothing of this rule applies: without the mode, nothing is certain. Undecided
 # marks that the configuration left it open.
-undecided := not_applicable if mode == null
+undecided := not_applicable if _mode == null
 
-not_applicable := sprintf("this is an %s cell: the rule applies to customer-VPC cells only", [mode]) if {
-	mode != null
-	mode != "customer-vpc"
+errors contains msg if {
+	some push in _pushes
+	some ref in _store_refs(push)
+	count(_stores(push, ref)) == 0
+	msg := sprintf(
+		"%s pushes to %s %v, which is not in this target: where it sends secrets cannot be judged",
+		[push.id, _store_kind(ref), object.get(ref, "name", object.get(ref, "labelSelector", "?"))],
+	)
 }
 
-# ---------------------------------------------------------------------------------------
-# External Secrets: PushSecret / ClusterPushSecret → SecretStore / ClusterSecretStore
-
-pushes := array.concat(vault.resources_of("PushSecret"), vault.resources_of("ClusterPushSecret"))
-
-store_refs(push) := object.get(push.object, ["spec", "secretStoreRefs"], []) if push.kind == "PushSecret"
-
-store_refs(push) := object.get(push.object, ["spec", "pushSecretSpec", "secretStoreRefs"], []) if push.kind == "ClusterPushSecret"
-
-store_kind(ref) := object.get(ref, "kind", "SecretStore")
-
-# The stores a reference names (by name, or by labels).
-stores(push, ref) := [s |
-	some s in vault.resources_of(store_kind(ref))
-	s.name == ref.name
-	same_scope(push, s)
-] if is_string(ref.name)
-
-stores(push, ref) := [s |
-	some s in vault.resources_of(store_kind(ref))
-	network.selector_matches(ref.labelSelector, k8s_labels(s.object))
-	same_scope(push, s)
-] if {
-	not is_string(object.get(ref, "name", null))
-	is_object(object.get(ref, "labelSelector", null))
-}
-
-stores(_, ref) := [] if {
-	not is_string(object.get(ref, "name", null))
-	not is_object(object.get(ref, "labelSelector", null))
-}
-
-k8s_labels(obj) := object.get(obj, ["metadata", "labels"], {})
-
-# A SecretStore serves the PushSecrets of its own namespace.
-same_scope(_, store) if store.kind == "ClusterSecretStore"
-
-same_scope(push, store) if {
-	store.kind == "SecretStore"
-	store.namespace == push.namespace
-}
-
-errors contains sprintf("%s pushes to %s %v, which is not in this target: where it sends secrets cannot be judged", [push.id, store_kind(ref), object.get(ref, "name", object.get(ref, "labelSelector", "?"))]) if {
-	some push in pushes
-	some ref in store_refs(push)
-	count(stores(push, ref)) == 0
-}
-
-# Where a store sends what is pushed to it: {provider, endpoint (or null), inside}.
-destinations(store) := {d |
-	some type, settings in object.get(store.object, ["spec", "provider"], {})
-	d := provider_destination(type, settings)
-}
-
-provider_destination("vault", settings) := {"provider": "vault", "endpoint": settings.server, "inside": inside(settings.server)}
-
-provider_destination("webhook", settings) := {"provider": "webhook", "endpoint": settings.url, "inside": inside(settings.url)}
-
-# The Kubernetes provider writes to this cluster unless it names another API server.
-provider_destination("kubernetes", settings) := {"provider": "kubernetes", "endpoint": url, "inside": inside(url)} if {
-	url := settings.server.url
-	is_string(url)
-}
-
-provider_destination("kubernetes", settings) := {"provider": "kubernetes", "endpoint": null, "inside": true} if {
-	not is_string(object.get(settings, ["server", "url"], null))
-}
-
-# The fake provider keeps values in the operator's memory.
-provider_destination("fake", _) := {"provider": "fake", "endpoint": null, "inside": true}
-
-# Every other provider is a cloud or SaaS secret manager.
-provider_destination(type, _) := {"provider": type, "endpoint": null, "inside": false} if {
-	not type in {"vault", "webhook", "kubernetes", "fake"}
-}
-
-inside(address) if vault.inside_cell(address)
-
-inside(address) := false if not vault.inside_cell(address)
-
-outside_text(d) := sprintf("the %s provider at %s", [d.provider, d.endpoint]) if d.endpoint != null
-
-outside_text(d) := sprintf("the %s provider, a secret manager outside the cell", [d.provider]) if d.endpoint == null
-
-push_text(push) := sprintf("%s %s/%s", [push.kind, push.namespace, push.name]) if is_string(push.namespace)
-
-push_text(push) := sprintf("%s %s", [push.kind, push.name]) if not is_string(push.namespace)
-
+# External Secrets: a push through a store whose provider is outside the cell.
 violation contains v if {
-	some push in pushes
-	some ref in store_refs(push)
-	some store in stores(push, ref)
-	some d in destinations(store)
+	some push in _pushes
+	some ref in _store_refs(push)
+	some store in _stores(push, ref)
+	some d in _destinations(store)
 	d.inside == false
 	v := {
-		"msg": sprintf("%s pushes secrets through %s %s to %s, outside the cell: in a customer-VPC cell secrets stay in the cell's own Vault; remove the push or point it to a store inside the cell", [push_text(push), store.kind, store.name, outside_text(d)]),
+		"msg": sprintf(
+			concat("", [
+				"%s pushes secrets through %s %s to %s, outside the cell: in a customer-VPC cell secrets stay ",
+				"in the cell's own Vault; remove the push or point it to a store inside the cell",
+			]),
+			[_push_text(push), store.kind, store.name, _outside_text(d)],
+		),
 		"resource": push.id,
 		"evidence": {"store": store.id, "provider": d.provider, "endpoint": d.endpoint},
 	}
 }
 
-# ---------------------------------------------------------------------------------------
-# Terraform: Vault secrets sync destinations and replication
-
-sync_destination_kinds contains kind if {
-	some kind, _ in object.get(data.inventory, "by_kind", {})
-	startswith(kind, "vault_secrets_sync_")
-	endswith(kind, "_destination")
-}
-
+# Terraform: a Vault secrets sync destination.
 violation contains v if {
-	some kind in sync_destination_kinds
+	some kind in _sync_destination_kinds
 	some r in vault.resources_of(kind)
 	r.apiVersion == "terraform"
 	v := {
-		"msg": sprintf("%s.%s declares a Vault secrets sync destination (%s), which copies the synced secrets outside the cell: remove it and its associations; in a customer-VPC cell secrets stay in the cell's own Vault", [r.kind, r.name, trim_suffix(trim_prefix(r.kind, "vault_secrets_sync_"), "_destination")]),
+		"msg": sprintf(
+			concat("", [
+				"%s.%s declares a Vault secrets sync destination (%s), which copies the synced secrets outside ",
+				"the cell: remove it and its associations; in a customer-VPC cell secrets stay in the cell's own Vault",
+			]),
+			[r.kind, r.name, trim_suffix(trim_prefix(r.kind, "vault_secrets_sync_"), "_destination")],
+		),
 		"resource": r.id,
 		"evidence": {"type": r.kind, "destination": object.get(r.object, "name", r.name)},
 	}
 }
 
-endpoint_findings := {
-	"sys/sync/destinations/": "declares a Vault secrets sync destination, which copies secrets outside the cell",
-	"sys/replication/": "configures Vault replication, which gives another cluster a copy of every secret",
-}
-
+# Terraform: a generic endpoint that configures a sync destination or replication.
 violation contains v if {
 	some r in vault.resources_of("vault_generic_endpoint")
 	r.apiVersion == "terraform"
 	path := trim_prefix(object.get(r.object, "path", ""), "/")
-	some prefix, what in endpoint_findings
+	some prefix, what in _endpoint_findings
 	startswith(path, prefix)
 	v := {
-		"msg": sprintf("vault_generic_endpoint.%s writes %s and so %s: remove it; in a customer-VPC cell secrets stay in the cell's own Vault", [r.name, path, what]),
+		"msg": sprintf(
+			concat("", [
+				"vault_generic_endpoint.%s writes %s and so %s: remove it; ",
+				"in a customer-VPC cell secrets stay in the cell's own Vault",
+			]),
+			[r.name, path, what],
+		),
 		"resource": r.id,
 		"evidence": {"path": path},
 	}
 }
 
-# ---------------------------------------------------------------------------------------
-# A live Vault (VaultSnapshot): replication and secret syncs
-
+# A live Vault (VaultSnapshot): replication.
 violation contains v if {
 	some s in vault.snapshots
 	some kind, status in object.get(s.object, "replication", {})
@@ -199,26 +129,154 @@ violation contains v if {
 	replication_mode := lower(sprintf("%v", [object.get(status, "mode", "disabled")]))
 	not replication_mode in {"disabled", "", "null"}
 	v := {
-		"msg": sprintf("The Vault of %s has %s replication enabled (mode %s), which gives another cluster a copy of every secret: disable it; in a customer-VPC cell secrets stay in the cell's own Vault", [s.id, kind, replication_mode]),
+		"msg": sprintf(
+			concat("", [
+				"The Vault of %s has %s replication enabled (mode %s), which gives another cluster a copy of every ",
+				"secret: disable it; in a customer-VPC cell secrets stay in the cell's own Vault",
+			]),
+			[s.id, kind, replication_mode],
+		),
 		"resource": s.id,
 		"evidence": {"replication": kind, "status": status},
 	}
 }
 
+# A live Vault (VaultSnapshot): secret syncs.
 violation contains v if {
 	some s in vault.snapshots
 	some sync in object.get(s.object, "secretSyncs", [])
 	is_object(sync)
 	endpoint := object.get(sync, "endpoint", null)
-	not inside_endpoint(endpoint)
+	not _inside_endpoint(endpoint)
 	v := {
-		"msg": sprintf("The Vault of %s syncs secrets to %v (%v, %v), outside the cell: remove the sync destination; in a customer-VPC cell secrets stay in the cell's own Vault", [s.id, object.get(sync, "name", "?"), object.get(sync, "type", "?"), endpoint]),
+		"msg": sprintf(
+			concat("", [
+				"The Vault of %s syncs secrets to %v (%v, %v), outside the cell: remove the sync destination; ",
+				"in a customer-VPC cell secrets stay in the cell's own Vault",
+			]),
+			[s.id, object.get(sync, "name", "?"), object.get(sync, "type", "?"), endpoint],
+		),
 		"resource": s.id,
-		"evidence": {"name": object.get(sync, "name", null), "type": object.get(sync, "type", null), "endpoint": endpoint},
+		"evidence": {
+			"name": object.get(sync, "name", null),
+			"type": object.get(sync, "type", null),
+			"endpoint": endpoint,
+		},
 	}
 }
 
-inside_endpoint(endpoint) if {
+# ---------------------------------------------------------------------------------------
+# External Secrets: PushSecret / ClusterPushSecret → SecretStore / ClusterSecretStore
+
+_pushes := array.concat(vault.resources_of("PushSecret"), vault.resources_of("ClusterPushSecret"))
+
+_store_refs(push) := object.get(push.object, ["spec", "secretStoreRefs"], []) if push.kind == "PushSecret"
+
+_store_refs(push) := object.get(push.object, ["spec", "pushSecretSpec", "secretStoreRefs"], []) if {
+	push.kind == "ClusterPushSecret"
+}
+
+_store_kind(ref) := object.get(ref, "kind", "SecretStore")
+
+# The stores a reference names (by name, or by labels).
+_stores(push, ref) := [s |
+	some s in vault.resources_of(_store_kind(ref))
+	s.name == ref.name
+	_same_scope(push, s)
+] if {
+	is_string(ref.name)
+}
+
+_stores(push, ref) := [s |
+	some s in vault.resources_of(_store_kind(ref))
+	network.selector_matches(ref.labelSelector, _k8s_labels(s.object))
+	_same_scope(push, s)
+] if {
+	not is_string(object.get(ref, "name", null))
+	is_object(object.get(ref, "labelSelector", null))
+}
+
+_stores(_, ref) := [] if {
+	not is_string(object.get(ref, "name", null))
+	not is_object(object.get(ref, "labelSelector", null))
+}
+
+_k8s_labels(obj) := object.get(obj, ["metadata", "labels"], {})
+
+# A SecretStore serves the PushSecrets of its own namespace.
+_same_scope(_, store) if store.kind == "ClusterSecretStore"
+
+_same_scope(push, store) if {
+	store.kind == "SecretStore"
+	store.namespace == push.namespace
+}
+
+# Where a store sends what is pushed to it: {provider, endpoint (or null), inside}.
+_destinations(store) := {d |
+	some type, settings in object.get(store.object, ["spec", "provider"], {})
+	d := _provider_destination(type, settings)
+}
+
+_provider_destination("vault", settings) := {
+	"provider": "vault",
+	"endpoint": settings.server,
+	"inside": _inside(settings.server),
+}
+
+_provider_destination("webhook", settings) := {
+	"provider": "webhook",
+	"endpoint": settings.url,
+	"inside": _inside(settings.url),
+}
+
+# The Kubernetes provider writes to this cluster unless it names another API server.
+_provider_destination("kubernetes", settings) := destination if {
+	url := settings.server.url
+	is_string(url)
+	destination := {"provider": "kubernetes", "endpoint": url, "inside": _inside(url)}
+}
+
+_provider_destination("kubernetes", settings) := {"provider": "kubernetes", "endpoint": null, "inside": true} if {
+	not is_string(object.get(settings, ["server", "url"], null))
+}
+
+# The fake provider keeps values in the operator's memory.
+_provider_destination("fake", _) := {"provider": "fake", "endpoint": null, "inside": true}
+
+# Every other provider is a cloud or SaaS secret manager.
+_provider_destination(type, _) := {"provider": type, "endpoint": null, "inside": false} if {
+	not type in {"vault", "webhook", "kubernetes", "fake"}
+}
+
+_inside(address) if vault.inside_cell(address)
+
+_inside(address) := false if not vault.inside_cell(address)
+
+_outside_text(d) := sprintf("the %s provider at %s", [d.provider, d.endpoint]) if d.endpoint != null
+
+_outside_text(d) := sprintf("the %s provider, a secret manager outside the cell", [d.provider]) if {
+	d.endpoint == null
+}
+
+_push_text(push) := sprintf("%s %s/%s", [push.kind, push.namespace, push.name]) if is_string(push.namespace)
+
+_push_text(push) := sprintf("%s %s", [push.kind, push.name]) if not is_string(push.namespace)
+
+# ---------------------------------------------------------------------------------------
+# Terraform: Vault secrets sync destinations and replication
+
+_sync_destination_kinds contains kind if {
+	some kind, _ in object.get(data.inventory, "by_kind", {})
+	startswith(kind, "vault_secrets_sync_")
+	endswith(kind, "_destination")
+}
+
+_endpoint_findings := {
+	"sys/sync/destinations/": "declares a Vault secrets sync destination, which copies secrets outside the cell",
+	"sys/replication/": "configures Vault replication, which gives another cluster a copy of every secret",
+}
+
+_inside_endpoint(endpoint) if {
 	is_string(endpoint)
 	vault.inside_cell(endpoint)
 }

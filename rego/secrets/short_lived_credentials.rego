@@ -34,13 +34,13 @@ import rego.v1
 import data.kaze.lib.tenancy
 import data.kaze.lib.vault
 
-bounds := object.get(tenancy.config, "bounds", {})
+_bounds := object.get(tenancy.config, "bounds", {})
 
-ttl_bound := bounds.tokenTtlSeconds
+_ttl_bound := _bounds.tokenTtlSeconds
 
-max_ttl_bound := bounds.tokenMaxTtlSeconds
+_max_ttl_bound := _bounds.tokenMaxTtlSeconds
 
-rotation_bound := bounds.keyRotationSeconds
+_rotation_bound := _bounds.keyRotationSeconds
 
 not_applicable := "the target holds no Vault auth role or transit key" if {
 	count(vault.roles) == 0
@@ -50,119 +50,84 @@ not_applicable := "the target holds no Vault auth role or transit key" if {
 # An unset lifetime (the mount's default), a periodic token with no explicit max TTL and a key
 # that never rotates are long-lived under every bound, and fail without one; whether a finite
 # lifetime or rotation period is short enough needs its bound.
-undecided := sprintf("no bound is configured for %s (kaze-policy.yaml bounds): whether %s are short enough is undecided; unset lifetimes and keys that never rotate were checked", [concat(", ", missing), concat(", ", [what | some field in missing; what := unbounded[field]])]) if {
-	missing := [field | some field in ["tokenTtlSeconds", "tokenMaxTtlSeconds", "keyRotationSeconds"]; unbounded[field]]
+undecided := msg if {
+	missing := [field | some field in ["tokenTtlSeconds", "tokenMaxTtlSeconds", "keyRotationSeconds"]; _unbounded[field]]
 	count(missing) > 0
+	msg := sprintf(
+		concat("", [
+			"no bound is configured for %s (kaze-policy.yaml bounds): whether %s are short enough is undecided; ",
+			"unset lifetimes and keys that never rotate were checked",
+		]),
+		[concat(", ", missing), concat(", ", [_unbounded[field] | some field in missing])],
+	)
 }
 
 # bound field -> what it leaves undecided, when the bound is absent and something finite needs it.
-unbounded["tokenTtlSeconds"] := "finite token TTLs" if {
-	not ttl_bound
+_unbounded[field] := "finite token TTLs" if {
+	field := "tokenTtlSeconds"
+	not _ttl_bound
 	some role in vault.roles
-	lifetimes(role).ttl > 0
+	_lifetimes(role).ttl > 0
 }
 
-unbounded["tokenMaxTtlSeconds"] := "finite token max TTLs" if {
-	not max_ttl_bound
+_unbounded[field] := "finite token max TTLs" if {
+	field := "tokenMaxTtlSeconds"
+	not _max_ttl_bound
 	some role in vault.roles
-	lifetimes(role).max_ttl > 0
+	_lifetimes(role).max_ttl > 0
 }
 
-unbounded["keyRotationSeconds"] := "key rotation periods" if {
-	not rotation_bound
+_unbounded[field] := "key rotation periods" if {
+	field := "keyRotationSeconds"
+	not _rotation_bound
 	some key in vault.keys
 	vault.duration(key.period, {"id": key.resource}) > 0
 }
 
 # ", over the 3600 s bound", or, without a bound, why no bound would do.
-over(field) := sprintf(", over the %v s bound", [bounds[field]]) if bounds[field]
+_over(field) := sprintf(", over the %v s bound", [_bounds[field]]) if _bounds[field]
 
-over(field) := ", long-lived under any bound" if not bounds[field]
+_over(field) := ", long-lived under any bound" if not _bounds[field]
 
-errors contains sprintf("%s does not report its %s: %s cannot be judged", [s.id, field, what]) if {
+errors contains msg if {
 	some s in vault.snapshots
 	some [field, what] in [["authRoles", "the auth roles' token lifetimes"], ["keys", "the transit keys' rotation"]]
 	not is_array(object.get(s.object, field, null))
+	msg := sprintf("%s does not report its %s: %s cannot be judged", [s.id, field, what])
 }
 
-errors contains sprintf("%s sets %s to %v, which is not a duration Vault reads (nor a variable with a literal default): its lifetime cannot be judged", [role.where, role.names[field], value]) if {
+errors contains msg if {
 	some role in vault.roles
 	some field, value in role.fields
 	not vault.duration(value, {"id": role.resource})
+	msg := sprintf(
+		concat("", [
+			"%s sets %s to %v, which is not a duration Vault reads (nor a variable with a literal default): ",
+			"its lifetime cannot be judged",
+		]),
+		[role.where, role.names[field], value],
+	)
 }
 
-errors contains sprintf("%s sets %s to %v, which is not a duration Vault reads (nor a variable with a literal default): its rotation cannot be judged", [key.where, key.field, key.period]) if {
+errors contains msg if {
 	some key in vault.keys
 	not vault.duration(key.period, {"id": key.resource})
-}
-
-# ---------------------------------------------------------------------------------------
-# Token lifetimes, as Vault applies a role's settings. "unbounded" = the mount's default.
-
-lifetimes(role) := {"ttl": effective_ttl(period, ttl, effective_max), "max_ttl": effective_max, "period": period} if {
-	ttl := vault.duration(role.fields.ttl, {"id": role.resource})
-	max_ttl := vault.duration(role.fields.max_ttl, {"id": role.resource})
-	period := vault.duration(role.fields.period, {"id": role.resource})
-	explicit := vault.duration(role.fields.explicit_max_ttl, {"id": role.resource})
-	effective_max := max_cap(period, max_ttl, explicit)
-}
-
-# A token lives token_ttl (or its period), never longer than its max TTL.
-effective_ttl(period, _, effective_max) := min_set({v | some v in [period, effective_max]; v > 0}) if period > 0
-
-effective_ttl(0, ttl, effective_max) := min_set({v | some v in [ttl, effective_max]; v > 0})
-
-# A periodic token ignores token_max_ttl: only an explicit max TTL ends it.
-max_cap(period, _, explicit) := explicit if {
-	period > 0
-	explicit > 0
-}
-
-max_cap(period, _, explicit) := 0 if {
-	period > 0
-	explicit == 0
-}
-
-max_cap(0, max_ttl, explicit) := min_set({v | some v in [max_ttl, explicit]; v > 0})
-
-# The smallest positive value, or 0 (unbounded) when there is none.
-min_set(values) := min(values) if count(values) > 0
-
-min_set(values) := 0 if count(values) == 0
-
-problems(role, life) := array.concat([p | p := ttl_problem(life)], [p | p := max_problem(role, life)])
-
-ttl_problem(life) := sprintf("token TTL unset or 0 (the mount's default, 32 days unless tuned)%s", [over("tokenTtlSeconds")]) if {
-	life.ttl == 0
-}
-
-ttl_problem(life) := sprintf("token TTL %v s, over the %v s bound", [life.ttl, ttl_bound]) if {
-	ttl_bound
-	life.ttl > ttl_bound
-}
-
-max_problem(role, life) := sprintf("periodic tokens (%s) with no explicit max TTL, renewable forever", [role.names.period]) if {
-	life.max_ttl == 0
-	life.period > 0
-}
-
-max_problem(_, life) := sprintf("token max TTL unset or 0 (the mount's default, 32 days unless tuned)%s", [over("tokenMaxTtlSeconds")]) if {
-	life.max_ttl == 0
-	life.period == 0
-}
-
-max_problem(_, life) := sprintf("token max TTL %v s, over the %v s bound", [life.max_ttl, max_ttl_bound]) if {
-	max_ttl_bound
-	life.max_ttl > max_ttl_bound
+	msg := sprintf(
+		concat("", [
+			"%s sets %s to %v, which is not a duration Vault reads (nor a variable with a literal default): ",
+			"its rotation cannot be judged",
+		]),
+		[key.where, key.field, key.period],
+	)
 }
 
 violation contains v if {
 	some role in vault.roles
-	life := lifetimes(role)
-	found := problems(role, life)
+	life := _lifetimes(role)
+	found := _problems(role, life)
 	count(found) > 0
 	v := {
-		"msg": sprintf("%s issues tokens with %s: %s", [role.where, concat("; ", found), remedy(role, life)]),
+		"msg": sprintf("%s issues tokens with %s: %s", [role.where, concat("; ", found), _remedy(role, life)]),
 		"resource": role.resource,
 		"evidence": {
 			"role": role.name,
@@ -170,41 +135,145 @@ violation contains v if {
 			"settings": {role.names[field]: value | some field, value in role.fields; value != null},
 			"effective_ttl_seconds": life.ttl,
 			"effective_max_ttl_seconds": life.max_ttl,
-			"bounds": {"tokenTtlSeconds": object.get(bounds, "tokenTtlSeconds", null), "tokenMaxTtlSeconds": object.get(bounds, "tokenMaxTtlSeconds", null)},
+			"bounds": {
+				"tokenTtlSeconds": object.get(_bounds, "tokenTtlSeconds", null),
+				"tokenMaxTtlSeconds": object.get(_bounds, "tokenMaxTtlSeconds", null),
+			},
 		},
 	}
 }
 
-remedy(role, life) := sprintf("set %s and %s to non-zero values within the bounds (%v s and %v s)", [role.names.ttl, role.names.max_ttl, object.get(bounds, "tokenTtlSeconds", "-"), object.get(bounds, "tokenMaxTtlSeconds", "-")]) if life.period == 0
-
-remedy(role, life) := sprintf("drop %s (or keep it within %v s and set %s within %v s)", [role.names.period, object.get(bounds, "tokenTtlSeconds", "-"), role.names.explicit_max_ttl, object.get(bounds, "tokenMaxTtlSeconds", "-")]) if life.period > 0
-
-# ---------------------------------------------------------------------------------------
-# Key rotation
-
+# Key rotation: a key that never rotates.
 violation contains v if {
 	some key in vault.keys
 	period := vault.duration(key.period, {"id": key.resource})
 	period == 0
 	v := {
-		"msg": sprintf("%s never rotates automatically (%s unset or 0): set %s to %s", [key.where, key.field, key.field, rotation_text]),
+		"msg": sprintf(
+			"%s never rotates automatically (%s unset or 0): set %s to %s",
+			[key.where, key.field, key.field, _rotation_text],
+		),
 		"resource": key.resource,
-		"evidence": {"key": key.path, key.field: key.period, "bound_seconds": object.get(bounds, "keyRotationSeconds", null)},
+		"evidence": {
+			"key": key.path,
+			key.field: key.period,
+			"bound_seconds": object.get(_bounds, "keyRotationSeconds", null),
+		},
 	}
 }
 
-rotation_text := sprintf("at most %v s", [rotation_bound])
-
-rotation_text := "a rotation period (kaze-policy.yaml bounds.keyRotationSeconds sets the longest allowed)" if not rotation_bound
-
+# Key rotation: a key that rotates less often than the bound.
 violation contains v if {
-	rotation_bound
+	_rotation_bound
 	some key in vault.keys
 	period := vault.duration(key.period, {"id": key.resource})
-	period > rotation_bound
+	period > _rotation_bound
 	v := {
-		"msg": sprintf("%s rotates every %v s (%v days), over the %v s (%v days) bound: set %s to at most %v s", [key.where, period, round(period / 86400), rotation_bound, round(rotation_bound / 86400), key.field, rotation_bound]),
+		"msg": sprintf(
+			"%s rotates every %v s (%v days), over the %v s (%v days) bound: set %s to at most %v s",
+			[
+				key.where, period, round(period / 86400), _rotation_bound,
+				round(_rotation_bound / 86400), key.field, _rotation_bound,
+			],
+		),
 		"resource": key.resource,
-		"evidence": {"key": key.path, key.field: key.period, "bound_seconds": rotation_bound},
+		"evidence": {"key": key.path, key.field: key.period, "bound_seconds": _rotation_bound},
 	}
+}
+
+# ---------------------------------------------------------------------------------------
+# Token lifetimes, as Vault applies a role's settings. "unbounded" = the mount's default.
+
+_lifetimes(role) := {"ttl": _effective_ttl(period, ttl, effective_max), "max_ttl": effective_max, "period": period} if {
+	ttl := vault.duration(role.fields.ttl, {"id": role.resource})
+	max_ttl := vault.duration(role.fields.max_ttl, {"id": role.resource})
+	period := vault.duration(role.fields.period, {"id": role.resource})
+	explicit := vault.duration(role.fields.explicit_max_ttl, {"id": role.resource})
+	effective_max := _max_cap(period, max_ttl, explicit)
+}
+
+# A token lives token_ttl (or its period), never longer than its max TTL.
+_effective_ttl(period, _, effective_max) := _min_set({v | some v in [period, effective_max]; v > 0}) if period > 0
+
+_effective_ttl(0, ttl, effective_max) := _min_set({v | some v in [ttl, effective_max]; v > 0})
+
+# A periodic token ignores token_max_ttl: only an explicit max TTL ends it.
+_max_cap(period, _, explicit) := explicit if {
+	period > 0
+	explicit > 0
+}
+
+_max_cap(period, _, explicit) := 0 if {
+	period > 0
+	explicit == 0
+}
+
+_max_cap(0, max_ttl, explicit) := _min_set({v | some v in [max_ttl, explicit]; v > 0})
+
+# The smallest positive value, or 0 (unbounded) when there is none.
+_min_set(values) := min(values) if count(values) > 0
+
+_min_set(values) := 0 if count(values) == 0
+
+_problems(role, life) := array.concat([p | p := _ttl_problem(life)], [p | p := _max_problem(role, life)])
+
+_ttl_problem(life) := msg if {
+	life.ttl == 0
+	msg := sprintf(
+		"token TTL unset or 0 (the mount's default, 32 days unless tuned)%s",
+		[_over("tokenTtlSeconds")],
+	)
+}
+
+_ttl_problem(life) := sprintf("token TTL %v s, over the %v s bound", [life.ttl, _ttl_bound]) if {
+	_ttl_bound
+	life.ttl > _ttl_bound
+}
+
+_max_problem(role, life) := msg if {
+	life.max_ttl == 0
+	life.period > 0
+	msg := sprintf("periodic tokens (%s) with no explicit max TTL, renewable forever", [role.names.period])
+}
+
+_max_problem(_, life) := msg if {
+	life.max_ttl == 0
+	life.period == 0
+	msg := sprintf(
+		"token max TTL unset or 0 (the mount's default, 32 days unless tuned)%s",
+		[_over("tokenMaxTtlSeconds")],
+	)
+}
+
+_max_problem(_, life) := sprintf("token max TTL %v s, over the %v s bound", [life.max_ttl, _max_ttl_bound]) if {
+	_max_ttl_bound
+	life.max_ttl > _max_ttl_bound
+}
+
+_remedy(role, life) := msg if {
+	life.period == 0
+	msg := sprintf(
+		"set %s and %s to non-zero values within the bounds (%v s and %v s)",
+		[
+			role.names.ttl, role.names.max_ttl,
+			object.get(_bounds, "tokenTtlSeconds", "-"), object.get(_bounds, "tokenMaxTtlSeconds", "-"),
+		],
+	)
+}
+
+_remedy(role, life) := msg if {
+	life.period > 0
+	msg := sprintf(
+		"drop %s (or keep it within %v s and set %s within %v s)",
+		[
+			role.names.period, object.get(_bounds, "tokenTtlSeconds", "-"),
+			role.names.explicit_max_ttl, object.get(_bounds, "tokenMaxTtlSeconds", "-"),
+		],
+	)
+}
+
+_rotation_text := sprintf("at most %v s", [_rotation_bound])
+
+_rotation_text := "a rotation period (kaze-policy.yaml bounds.keyRotationSeconds sets the longest allowed)" if {
+	not _rotation_bound
 }

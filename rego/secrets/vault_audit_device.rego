@@ -31,22 +31,11 @@ not_applicable := "no VaultSnapshot: the audit devices of a live Vault have not 
 	count(vault.snapshots) == 0
 }
 
-errors contains sprintf("%s does not report auditDevices (sys/audit): whether secret reads are logged cannot be judged", [s.id]) if {
+errors contains msg if {
 	some s in vault.snapshots
 	not is_object(object.get(s.object, "auditDevices", null))
+	msg := sprintf("%s does not report auditDevices (sys/audit): whether secret reads are logged cannot be judged", [s.id])
 }
-
-# A device that keeps nothing.
-discards(device) if {
-	object.get(device, "type", "") == "file"
-	lower(trim_space(sprintf("%v", [object.get(device, ["options", "file_path"], object.get(device, ["options", "path"], ""))]))) == "discard"
-}
-
-recording(devices) := [path |
-	some path, device in devices
-	is_object(device)
-	not discards(device)
-]
 
 violation contains v if {
 	some s in vault.snapshots
@@ -54,7 +43,13 @@ violation contains v if {
 	is_object(devices)
 	count(devices) == 0
 	v := {
-		"msg": sprintf("The Vault of %s has no audit device enabled, so no secret read is logged: enable a file or socket audit device that keeps its entries", [s.id]),
+		"msg": sprintf(
+			concat("", [
+				"The Vault of %s has no audit device enabled, so no secret read is logged: ",
+				"enable a file or socket audit device that keeps its entries",
+			]),
+			[s.id],
+		),
 		"resource": s.id,
 		"evidence": {"auditDevices": {}},
 	}
@@ -65,10 +60,31 @@ violation contains v if {
 	devices := s.object.auditDevices
 	is_object(devices)
 	count(devices) > 0
-	count(recording(devices)) == 0
+	count(_recording(devices)) == 0
 	v := {
-		"msg": sprintf("The Vault of %s enables only audit devices that discard their entries (%s), so no secret read is logged: point a file device at a real file (or enable a socket device to the cell's log pipeline)", [s.id, concat(", ", sort(object.keys(devices)))]),
+		"msg": sprintf(
+			concat("", [
+				"The Vault of %s enables only audit devices that discard their entries (%s), so no secret read is logged: ",
+				"point a file device at a real file (or enable a socket device to the cell's log pipeline)",
+			]),
+			[s.id, concat(", ", sort(object.keys(devices)))],
+		),
 		"resource": s.id,
-		"evidence": {"auditDevices": {path: {"type": object.get(d, "type", null), "file_path": object.get(d, ["options", "file_path"], null)} | some path, d in devices}},
+		"evidence": {"auditDevices": {path: _device_evidence(d) | some path, d in devices}},
 	}
 }
+
+_device_evidence(d) := {"type": object.get(d, "type", null), "file_path": object.get(d, ["options", "file_path"], null)}
+
+# A device that keeps nothing.
+_discards(device) if {
+	device.type == "file"
+	path := object.get(device, ["options", "file_path"], object.get(device, ["options", "path"], ""))
+	lower(trim_space(sprintf("%v", [path]))) == "discard"
+}
+
+_recording(devices) := [path |
+	some path, device in devices
+	is_object(device)
+	not _discards(device)
+]

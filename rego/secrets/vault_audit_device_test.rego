@@ -3,46 +3,46 @@ package kaze.secrets.vault_audit_device_test
 import rego.v1
 
 import data.kaze.secrets.vault_audit_device
+import data.kaze.testing.inventory
 
-inventory(snapshot_object) := {
-	"resources": {"VaultSnapshot/cell": {"id": "VaultSnapshot/cell", "kind": "VaultSnapshot", "name": "cell", "object": snapshot_object}},
-	"by_kind": {"VaultSnapshot": ["VaultSnapshot/cell"]},
-}
+_with_snapshot(snapshot_object) := inventory.of([inventory.resource("VaultSnapshot", null, "cell", snapshot_object)])
 
-file_device(path) := {"type": "file", "options": {"file_path": path}}
+_file_device(path) := {"type": "file", "options": {"file_path": path}}
 
-test_file_device_passes if {
-	count(vault_audit_device.violation) == 0 with data.inventory as inventory({"auditDevices": {"file/": file_device("/vault/audit/audit.log")}})
-}
+_socket_device := {"type": "socket", "options": {"address": "fluent-bit.kaze-monitoring.svc:5170"}}
 
-test_socket_device_passes if {
-	socket := {"type": "socket", "options": {"address": "fluent-bit.kaze-monitoring.svc:5170"}}
-	count(vault_audit_device.violation) == 0 with data.inventory as inventory({"auditDevices": {"socket/": socket}})
+test_devices_that_record[name] if {
+	some name, devices in {
+		"file device": {"file/": _file_device("/vault/audit/audit.log")},
+		"socket device": {"socket/": _socket_device},
+		"discard next to a real device": {"file/": _file_device("discard"), "file2/": _file_device("/vault/audit/audit.log")},
+		"stdout counts as recording": {"file/": _file_device("stdout")},
+	}
+	inv := _with_snapshot({"auditDevices": devices})
+	count(vault_audit_device.violation) == 0 with data.inventory as inv
 }
 
 test_no_device_fails if {
-	some v in vault_audit_device.violation with data.inventory as inventory({"auditDevices": {}})
+	inv := _with_snapshot({"auditDevices": {}})
+	some v in vault_audit_device.violation with data.inventory as inv
 	v.resource == "VaultSnapshot/cell"
 }
 
 test_discard_device_fails if {
-	some v in vault_audit_device.violation with data.inventory as inventory({"auditDevices": {"file/": file_device("discard")}})
+	inv := _with_snapshot({"auditDevices": {"file/": _file_device("discard")}})
+	some v in vault_audit_device.violation with data.inventory as inv
 	v.evidence.auditDevices["file/"].file_path == "discard"
 }
 
-test_discard_next_to_a_real_device_passes if {
-	devices := {"file/": file_device("discard"), "file2/": file_device("/vault/audit/audit.log")}
-	count(vault_audit_device.violation) == 0 with data.inventory as inventory({"auditDevices": devices})
-}
-
-test_stdout_counts_as_recording if {
-	count(vault_audit_device.violation) == 0 with data.inventory as inventory({"auditDevices": {"file/": file_device("stdout")}})
+test_discard_under_options_path_fails if {
+	inv := _with_snapshot({"auditDevices": {"file/": {"type": "file", "options": {"path": " Discard "}}}})
+	count(vault_audit_device.violation) == 1 with data.inventory as inv
 }
 
 test_snapshot_without_audit_devices_is_an_error if {
-	count(vault_audit_device.errors) == 1 with data.inventory as inventory({"policies": {}})
+	count(vault_audit_device.errors) == 1 with data.inventory as _with_snapshot({"policies": {}})
 }
 
 test_not_applicable_without_snapshot if {
-	vault_audit_device.not_applicable with data.inventory as {"resources": {}, "by_kind": {}}
+	vault_audit_device.not_applicable with data.inventory as inventory.of([])
 }
