@@ -29,6 +29,24 @@ tenant_of(ns) := t if {
 }
 
 # METADATA
+# title: owner_of
+# scope: document
+# description: >-
+#   The tenant of a namespace: its kaze.io/tenant label, or else the configuration's
+#   tenants[].namespaces when they give it to one tenant only; undefined for none.
+owner_of(ns) := tenant_of(ns)
+
+owner_of(ns) := t if {
+	not tenant_of(ns)
+	declared := {tenant.name |
+		some tenant in object.get(config, "tenants", [])
+		ns in object.get(tenant, "namespaces", [])
+	}
+	count(declared) == 1
+	some t in declared
+}
+
+# METADATA
 # title: is_tenant_namespace
 # description: The namespace belongs to a tenant.
 is_tenant_namespace(ns) if tenant_of(ns)

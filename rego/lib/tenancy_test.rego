@@ -39,3 +39,20 @@ test_config[name] if {
 	tenancy.config == want with data.inventory.config as config
 	{true | tenancy.has_config} == has with data.inventory.config as config
 }
+
+# tenant-d is given to two tenants by the configuration: to neither.
+owner_config := {"tenants": [
+	{"name": "c", "namespaces": ["tenant-c", "tenant-d"]},
+	{"name": "d", "namespaces": ["tenant-d"]},
+]}
+
+test_owner_of[ns] if {
+	some ns, want in {
+		"tenant-a": {"a"},
+		"tenant-c": {"c"},
+		"tenant-d": set(),
+		"shared": set(),
+	}
+	owners := {t | t := tenancy.owner_of(ns)} with data.inventory as {"namespaces": namespaces, "config": owner_config}
+	owners == want
+}
