@@ -25,9 +25,9 @@ package kaze.supply_chain.dockerfile_digests
 
 import rego.v1
 
-not_applicable := "the target has no Dockerfile" if count(object.get(data.inventory.by_kind, "Dockerfile", [])) == 0
+import data.kaze.lib.digests
 
-_pinned(image) if regex.match(`@sha256:[a-f0-9]{64}$`, image)
+not_applicable := "the target has no Dockerfile" if count(object.get(data.inventory.by_kind, "Dockerfile", [])) == 0
 
 _pulls_nothing(from) if from.stage == true
 
@@ -41,7 +41,7 @@ _why(image) := "takes its base image from a build argument, which any build can 
 violation contains v if {
 	some from in object.get(input.object, "from", [])
 	not _pulls_nothing(from)
-	not _pinned(from.image)
+	not digests.pinned(from.image)
 	v := {
 		"msg": sprintf(
 			"%s, line %v: FROM %s %s: write the base image as <image>@sha256:<digest>",

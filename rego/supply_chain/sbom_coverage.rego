@@ -22,6 +22,7 @@ package kaze.supply_chain.sbom_coverage
 
 import rego.v1
 
+import data.kaze.lib.digests
 import data.kaze.lib.k8s
 import data.kaze.lib.tenancy
 
@@ -75,13 +76,6 @@ _sboms contains [id, sbom] if {
 # repository@digest → repository; repository:tag → repository.
 _repository(image) := regex.replace(regex.replace(image, `@[^@]*$`, ""), `:[^:/]*$`, "")
 
-_digest_of(image) := d if {
-	parts := split(image, "@")
-	count(parts) == 2
-	regex.match(`^sha256:[a-f0-9]{64}$`, parts[1])
-	d := parts[1]
-}
-
 # The SBOMs listed for each image repository (one pass over the index).
 _repositories contains _repository(object.get(listed, "image", "")) if {
 	some [_, listed] in _sboms
@@ -99,7 +93,7 @@ _sboms_of(repo) := object.get(_sboms_by_repository, repo, [])
 _matching(sbom, digest) if {
 	sbom.valid == true
 	sbom.subjectDigest == digest
-	_digest_of(sbom.image) == digest
+	digests.digest_of(sbom.image) == digest
 }
 
 _running contains [rid, image] if {
@@ -142,7 +136,7 @@ _problem(candidates, digest) := "the cell ships no SBOM for it" if {
 
 violation contains v if {
 	some [rid, image] in _running
-	not _digest_of(image)
+	not digests.digest_of(image)
 	v := {
 		"msg": sprintf(
 			concat("", [
@@ -158,7 +152,7 @@ violation contains v if {
 
 violation contains v if {
 	some [rid, image] in _running
-	digest := _digest_of(image)
+	digest := digests.digest_of(image)
 	candidates := _sboms_of(_repository(image))
 	not _any_matching(candidates, digest)
 	v := {

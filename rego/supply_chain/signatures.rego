@@ -26,6 +26,7 @@ package kaze.supply_chain.signatures
 
 import rego.v1
 
+import data.kaze.lib.digests
 import data.kaze.lib.k8s
 import data.kaze.lib.tenancy
 
@@ -58,13 +59,6 @@ _configured(signature) if {
 _name_of(entry) := object.get(entry, "image", entry.digest)
 
 _signature_field(signature, field) := object.get(signature, field, "(none)")
-
-_digest_of(image) := d if {
-	parts := split(image, "@")
-	count(parts) == 2
-	d := parts[1]
-	regex.match(`^sha256:[a-f0-9]{64}$`, d)
-}
 
 # Images the target's workloads run by digest, that no verdict covers.
 _verified_digests contains entry.digest if {
@@ -144,7 +138,7 @@ violation contains v if {
 # A verdict must be about the digest its image reference names.
 violation contains v if {
 	some [id, entry] in _entries
-	ref_digest := _digest_of(object.get(entry, "image", ""))
+	ref_digest := digests.digest_of(object.get(entry, "image", ""))
 	ref_digest != entry.digest
 	v := {
 		"msg": sprintf(
@@ -165,7 +159,7 @@ violation contains v if {
 	some rid in object.get(data.inventory.by_kind, kind, [])
 	workload := data.inventory.resources[rid]
 	some image in k8s.images(workload.object)
-	digest := _digest_of(image)
+	digest := digests.digest_of(image)
 	not digest in _verified_digests
 	v := {
 		"msg": sprintf(

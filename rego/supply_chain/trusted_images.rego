@@ -24,6 +24,7 @@ package kaze.supply_chain.trusted_images
 
 import rego.v1
 
+import data.kaze.lib.digests
 import data.kaze.lib.k8s
 import data.kaze.lib.tenancy
 
@@ -37,8 +38,6 @@ undecided := concat("", [
 ]) if {
 	count(_registries) == 0
 }
-
-_digest_pinned(image) if regex.match(`@sha256:[a-f0-9]{64}$`, image)
 
 _trusted(image) if {
 	some registry in _registries
@@ -65,7 +64,7 @@ violation contains v if {
 
 violation contains v if {
 	some image in k8s.images(input.object)
-	not _digest_pinned(image)
+	not digests.pinned(image)
 	v := {
 		"msg": sprintf(
 			"%s %s runs image %s, which is not pinned by digest: reference it as <image>@sha256:<digest>",
