@@ -8,27 +8,67 @@ package kaze.lib.tenancy
 
 import rego.v1
 
+# METADATA
+# title: tenant_label
+# description: The label that gives a namespace to a tenant.
 tenant_label := "kaze.io/tenant"
 
+# METADATA
+# title: plane_label
+# description: The label that puts a namespace in a plane (shared, platform).
 plane_label := "kaze.io/plane"
 
-namespace_info(ns) := object.get(data.inventory.namespaces, ns, {"labels": {}, "tenant": null, "plane": null})
+_namespace_info(ns) := object.get(data.inventory.namespaces, ns, {"labels": {}, "tenant": null, "plane": null})
 
+# METADATA
+# title: tenant_of
+# description: The tenant a namespace belongs to (by its label); undefined for none.
 tenant_of(ns) := t if {
-	t := namespace_info(ns).tenant
+	t := _namespace_info(ns).tenant
 	is_string(t)
 }
 
+# METADATA
+# title: owner_of
+# scope: document
+# description: >-
+#   The tenant of a namespace: its kaze.io/tenant label, or else the configuration's
+#   tenants[].namespaces when they give it to one tenant only; undefined for none.
+owner_of(ns) := tenant_of(ns)
+
+owner_of(ns) := t if {
+	not tenant_of(ns)
+	declared := {tenant.name |
+		some tenant in object.get(config, "tenants", [])
+		ns in object.get(tenant, "namespaces", [])
+	}
+	count(declared) == 1
+	some t in declared
+}
+
+# METADATA
+# title: is_tenant_namespace
+# description: The namespace belongs to a tenant.
 is_tenant_namespace(ns) if tenant_of(ns)
 
-is_shared_namespace(ns) if namespace_info(ns).plane == "shared"
+# METADATA
+# title: is_shared_namespace
+# description: The namespace is in the shared plane.
+is_shared_namespace(ns) if _namespace_info(ns).plane == "shared"
 
-# Tenant and shared-plane namespaces run tenant work: the strictest controls apply there.
+# METADATA
+# title: is_workload_namespace
+# scope: document
+# description: >-
+#   Tenant and shared-plane namespaces run tenant work: the strictest controls apply there.
 is_workload_namespace(ns) if is_tenant_namespace(ns)
 
 is_workload_namespace(ns) if is_shared_namespace(ns)
 
-# config is kaze-policy.yaml, or {} when the target has none (see has_config).
+# METADATA
+# title: config
+# scope: document
+# description: kaze-policy.yaml, or {} when the target has none (see has_config).
 default config := {}
 
 config := c if {
@@ -36,4 +76,7 @@ config := c if {
 	is_object(c)
 }
 
+# METADATA
+# title: has_config
+# description: The target has a kaze-policy.yaml.
 has_config if is_object(data.inventory.config)

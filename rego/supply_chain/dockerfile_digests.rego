@@ -25,26 +25,29 @@ package kaze.supply_chain.dockerfile_digests
 
 import rego.v1
 
+import data.kaze.lib.digests
+
 not_applicable := "the target has no Dockerfile" if count(object.get(data.inventory.by_kind, "Dockerfile", [])) == 0
 
-pinned(image) if regex.match(`@sha256:[a-f0-9]{64}$`, image)
+_pulls_nothing(from) if from.stage == true
 
-pulls_nothing(from) if object.get(from, "stage", false) == true
+_pulls_nothing(from) if lower(from.image) == "scratch"
 
-pulls_nothing(from) if lower(from.image) == "scratch"
+_why(image) := "takes its base image from a build argument, which any build can set to anything" if {
+	contains(image, "$")
+} else := "is not pinned by digest"
 
 # The scan hands each Dockerfile resource's object ({"from": [...]}) as input.object.
 violation contains v if {
 	some from in object.get(input.object, "from", [])
-	not pulls_nothing(from)
-	not pinned(from.image)
+	not _pulls_nothing(from)
+	not digests.pinned(from.image)
 	v := {
-		"msg": sprintf("%s, line %v: FROM %s %s: write the base image as <image>@sha256:<digest>", [trim_prefix(input.id, "Dockerfile/"), object.get(from, "line", "?"), from.image, why(from.image)]),
+		"msg": sprintf(
+			"%s, line %v: FROM %s %s: write the base image as <image>@sha256:<digest>",
+			[trim_prefix(input.id, "Dockerfile/"), object.get(from, "line", "?"), from.image, _why(from.image)],
+		),
 		"resource": input.id,
 		"evidence": {"image": from.image, "line": object.get(from, "line", null)},
 	}
 }
-
-why(image) := "takes its base image from a build argument, which any build can set to anything" if {
-	contains(image, "$")
-} else := "is not pinned by digest"

@@ -26,59 +26,67 @@ import rego.v1
 
 import data.kaze.lib.tenancy
 
-snapshot_ids := [id |
+_snapshot_ids := [id |
 	some id in object.get(data.inventory.by_kind, "SbomIndexSnapshot", [])
 	data.inventory.resources[id].apiVersion == "snapshot.kaze.io/v1"
 ]
 
-denied_licenses := {lower(l) | some l in object.get(tenancy.config, ["licenses", "deny"], [])}
+_denied_licenses contains lower(l) if {
+	some l in object.get(tenancy.config, ["licenses", "deny"], [])
+}
 
-not_applicable := "the target has no SBOM index (SbomIndexSnapshot)" if count(snapshot_ids) == 0
+not_applicable := "the target has no SBOM index (SbomIndexSnapshot)" if count(_snapshot_ids) == 0
 
 # Package URLs, versions and hashes need no configuration; licences are judged against the
 # deny list, and without one a licensed component is undecided.
-undecided := "no licence deny list is configured (kaze-policy.yaml: licenses.deny): whether a component's licence is denied is undecided; package URLs, versions and hashes were checked" if {
-	count(denied_licenses) == 0
-	some [_, sbom] in sboms
+undecided := concat("", [
+	"no licence deny list is configured (kaze-policy.yaml: licenses.deny): ",
+	"whether a component's licence is denied is undecided; package URLs, versions and hashes were checked",
+]) if {
+	count(_denied_licenses) == 0
+	some [_, sbom] in _sboms
 	some c in object.get(sbom, "components", [])
-	count(license_texts(c)) > 0
+	count(_license_texts(c)) > 0
 }
 
 errors contains sprintf("%s has no sboms list: the index recorded no SBOM", [id]) if {
-	some id in snapshot_ids
+	some id in _snapshot_ids
 	not is_array(object.get(data.inventory.resources[id].object, "sboms", null))
 }
 
-errors contains sprintf("%s: the SBOM %v has no components list", [id, sbom_name(sbom)]) if {
-	some [id, sbom] in sboms
+errors contains sprintf("%s: the SBOM %v has no components list", [id, _sbom_name(sbom)]) if {
+	some [id, sbom] in _sboms
 	not is_array(object.get(sbom, "components", null))
 }
 
-sboms contains [id, sbom] if {
-	some id in snapshot_ids
+_sboms contains [id, sbom] if {
+	some id in _snapshot_ids
 	some sbom in object.get(data.inventory.resources[id].object, "sboms", [])
 }
 
-sbom_name(sbom) := object.get(sbom, "file", object.get(sbom, "image", "(unnamed)"))
+_sbom_name(sbom) := object.get(sbom, "file", object.get(sbom, "image", "(unnamed)"))
 
-component_name(c) := trim_space(sprintf("%v %v", [object.get(c, "name", "(unnamed)"), object.get(c, "version", "")]))
+_component_name(c) := trim_space(sprintf("%v %v", [
+	object.get(c, "name", "(unnamed)"),
+	object.get(c, "version", ""),
+]))
 
 # What each component lacks -----------------------------------------------------------------
 
-lacks(c, "a package URL") if not startswith(text(c, "purl"), "pkg:")
+_lacks(c, "a package URL") if not startswith(_text(c, "purl"), "pkg:")
 
-lacks(c, "a version") if text(c, "version") == ""
+_lacks(c, "a version") if _text(c, "version") == ""
 
-lacks(c, "a hash") if {
+_lacks(c, "a hash") if {
 	hashes := [h |
 		some h in object.get(c, "hashes", [])
 		is_object(h)
-		text(h, "content") != ""
+		_text(h, "content") != ""
 	]
 	count(hashes) == 0
 }
 
-text(obj, field) := trim_space(value) if {
+_text(obj, field) := trim_space(value) if {
 	value := object.get(obj, field, null)
 	is_string(value)
 } else := sprintf("%v", [value]) if {
@@ -86,51 +94,76 @@ text(obj, field) := trim_space(value) if {
 	is_number(value)
 } else := ""
 
+_shortlist(names) := concat(", ", names) if count(names) <= 10
+
+_shortlist(names) := sprintf("%s and %d more", [concat(", ", array.slice(names, 0, 10)), count(names) - 10]) if {
+	count(names) > 10
+}
+
 violation contains v if {
-	some [id, sbom] in sboms
+	some [id, sbom] in _sboms
 	some what in {"a package URL", "a version", "a hash"}
-	lacking := sort([component_name(c) |
+	lacking := sort([_component_name(c) |
 		some c in object.get(sbom, "components", [])
-		lacks(c, what)
+		_lacks(c, what)
 	])
 	count(lacking) > 0
 	v := {
-		"msg": sprintf("SBOM %s (image %v) has %d component(s) without %s: %s: regenerate the SBOM so that every component records it", [sbom_name(sbom), object.get(sbom, "image", "unknown"), count(lacking), what, shortlist(lacking)]),
+		"msg": sprintf(
+			"SBOM %s (image %v) has %d component(s) without %s: %s: regenerate the SBOM so that every component records it",
+			[_sbom_name(sbom), object.get(sbom, "image", "unknown"), count(lacking), what, _shortlist(lacking)],
+		),
 		"resource": id,
-		"evidence": {"sbom": sbom_name(sbom), "image": object.get(sbom, "image", null), "missing": what, "components": lacking},
+		"evidence": {
+			"sbom": _sbom_name(sbom),
+			"image": object.get(sbom, "image", null),
+			"missing": what,
+			"components": lacking,
+		},
 	}
 }
-
-shortlist(names) := concat(", ", names) if count(names) <= 10
-
-shortlist(names) := sprintf("%s and %d more", [concat(", ", array.slice(names, 0, 10)), count(names) - 10]) if count(names) > 10
 
 # Licenses ----------------------------------------------------------------------------------
 
 violation contains v if {
-	count(denied_licenses) > 0
-	some [id, sbom] in sboms
+	count(_denied_licenses) > 0
+	some [id, sbom] in _sboms
 	some c in object.get(sbom, "components", [])
-	licenses := license_texts(c)
+	licenses := _license_texts(c)
 	count(licenses) > 0
-	denied_expression(concat(" AND ", [sprintf("(%s)", [l]) | some l in licenses]))
+	_denied_expression(concat(" AND ", [sprintf("(%s)", [l]) | some l in licenses]))
 	v := {
-		"msg": sprintf("Component %s of SBOM %s (image %v) is licensed %s, which cannot be used without a license on the deny list (%s): replace or remove the component", [component_name(c), sbom_name(sbom), object.get(sbom, "image", "unknown"), concat(" AND ", licenses), concat(", ", sort(denied_in(licenses)))]),
+		"msg": sprintf(
+			concat("", [
+				"Component %s of SBOM %s (image %v) is licensed %s, ",
+				"which cannot be used without a license on the deny list (%s): replace or remove the component",
+			]),
+			[
+				_component_name(c), _sbom_name(sbom), object.get(sbom, "image", "unknown"),
+				concat(" AND ", licenses), concat(", ", sort(_denied_in(licenses))),
+			],
+		),
 		"resource": id,
-		"evidence": {"sbom": sbom_name(sbom), "component": component_name(c), "purl": object.get(c, "purl", null), "licenses": licenses, "denied": sort(denied_in(licenses))},
+		"evidence": {
+			"sbom": _sbom_name(sbom),
+			"component": _component_name(c),
+			"purl": object.get(c, "purl", null),
+			"licenses": licenses,
+			"denied": sort(_denied_in(licenses)),
+		},
 	}
 }
 
 # License entries as the index gives them (SPDX ids or expressions), or CycloneDX objects.
-license_texts(c) := [t |
+_license_texts(c) := [t |
 	some l in object.get(c, "licenses", [])
-	t := license_text(l)
+	t := _license_text(l)
 	t != ""
 ]
 
-license_text(l) := trim_space(l) if is_string(l)
+_license_text(l) := trim_space(l) if is_string(l)
 
-license_text(l) := t if {
+_license_text(l) := t if {
 	is_object(l)
 	candidates := [c |
 		some path in [["expression"], ["license", "id"], ["id"], ["license", "name"], ["name"]]
@@ -143,10 +176,10 @@ license_text(l) := t if {
 	t := candidates[0]
 }
 
-denied_in(licenses) := {t |
+_denied_in(licenses) := {t |
 	some l in licenses
-	some t in tokens(l)
-	denied_id(t)
+	some t in _tokens(l)
+	_denied_id(t)
 }
 
 # SPDX expressions ------------------------------------------------------------------------
@@ -155,66 +188,66 @@ denied_in(licenses) := {t |
 # every other license true. Rego has no recursion: each license becomes 1 or 0, then a fixed
 # number of passes reduce AND chains (AND binds tighter than OR) and parenthesised OR chains.
 
-tokens(expr) := [t |
-	some t in split(regex.replace(trim_space(regex.replace(without_exceptions(expr), `[()]`, " ")), `\s+`, " "), " ")
+_tokens(expr) := [t |
+	some t in split(regex.replace(trim_space(regex.replace(_without_exceptions(expr), `[()]`, " ")), `\s+`, " "), " ")
 	t != ""
 	not upper(t) in {"AND", "OR"}
 ]
 
 # "GPL-2.0-only WITH Classpath-exception-2.0": the exception does not change the license.
-without_exceptions(expr) := regex.replace(expr, `\s+(?i:with)\s+[^\s()]+`, "")
+_without_exceptions(expr) := regex.replace(expr, `\s+(?i:with)\s+[^\s()]+`, "")
 
 # Deprecated GNU ids: "GPL-3.0" is GPL-3.0-only, "GPL-3.0+" is GPL-3.0-or-later.
-normalized(id) := concat("", [trim_suffix(id, "+"), "-or-later"]) if {
+_normalized(id) := concat("", [trim_suffix(id, "+"), "-or-later"]) if {
 	regex.match(`^(?i:(A|L)?GPL-[0-9.]+)\+$`, id)
 } else := concat("", [id, "-only"]) if {
 	regex.match(`^(?i:(A|L)?GPL-[0-9.]+)$`, id)
 } else := id
 
-denied_id(id) if lower(normalized(id)) in denied_licenses
+_denied_id(id) if lower(_normalized(id)) in _denied_licenses
 
-bit(t) := "AND" if upper(t) == "AND"
+_bit(t) := "AND" if upper(t) == "AND"
 
-bit(t) := "OR" if upper(t) == "OR"
+_bit(t) := "OR" if upper(t) == "OR"
 
-bit(t) := "0" if {
+_bit(t) := "0" if {
 	not upper(t) in {"AND", "OR"}
-	denied_id(t)
+	_denied_id(t)
 }
 
-bit(t) := "1" if {
+_bit(t) := "1" if {
 	not upper(t) in {"AND", "OR"}
-	not denied_id(t)
+	not _denied_id(t)
 }
 
 # The expression as a string of 0, 1, AND, OR and parentheses, wrapped in one more pair.
-boolean_form(expr) := concat("", ["(", spaced, ")"]) if {
-	spaced_parens := regex.replace(regex.replace(without_exceptions(expr), `\(`, " ( "), `\)`, " ) ")
+_boolean_form(expr) := concat("", ["(", spaced, ")"]) if {
+	spaced_parens := regex.replace(regex.replace(_without_exceptions(expr), `\(`, " ( "), `\)`, " ) ")
 	words := [w | some w in split(trim_space(regex.replace(spaced_parens, `\s+`, " ")), " "); w != ""]
 	mapped := [m |
 		some w in words
-		m := mapped_word(w)
+		m := _mapped_word(w)
 	]
 	spaced := replace(replace(concat(" ", mapped), "( ", "("), " )", ")")
 }
 
-mapped_word(w) := w if w in {"(", ")"}
+_mapped_word(w) := w if w in {"(", ")"}
 
-mapped_word(w) := bit(w) if not w in {"(", ")"}
+_mapped_word(w) := _bit(w) if not w in {"(", ")"}
 
-reduce(s) := s4 if {
+_reduce(s) := s4 if {
 	s1 := regex.replace(s, `([01] AND )*0( AND [01])*`, "0")
 	s2 := regex.replace(s1, `1( AND 1)+`, "1")
 	s3 := regex.replace(s2, `\(([01] OR )*1( OR [01])*\)`, "1")
 	s4 := regex.replace(s3, `\(0( OR 0)*\)`, "0")
 }
 
-evaluate(expr) := reduce(reduce(reduce(reduce(reduce(reduce(reduce(reduce(boolean_form(expr)))))))))
+_evaluate(expr) := _reduce(_reduce(_reduce(_reduce(_reduce(_reduce(_reduce(_reduce(_boolean_form(expr)))))))))
 
-denied_expression(expr) if evaluate(expr) == "0"
+_denied_expression(expr) if _evaluate(expr) == "0"
 
 # An expression too deep or malformed to evaluate is denied when it names a denied license.
-denied_expression(expr) if {
-	not evaluate(expr) in {"0", "1"}
-	count({t | some t in tokens(expr); denied_id(t)}) > 0
+_denied_expression(expr) if {
+	not _evaluate(expr) in {"0", "1"}
+	count({t | some t in _tokens(expr); _denied_id(t)}) > 0
 }

@@ -22,37 +22,44 @@ package kaze.supply_chain.sbom_coverage
 
 import rego.v1
 
+import data.kaze.lib.digests
 import data.kaze.lib.k8s
 import data.kaze.lib.tenancy
 
-snapshot_ids := [id |
+_snapshot_ids := [id |
 	some id in object.get(data.inventory.by_kind, "SbomIndexSnapshot", [])
 	data.inventory.resources[id].apiVersion == "snapshot.kaze.io/v1"
 ]
 
-mode := object.get(tenancy.config, ["cell", "mode"], null)
+_mode := object.get(tenancy.config, ["cell", "mode"], null)
 
 not_applicable := "there is no kaze-policy.yaml to say whether the cell is a customer-VPC deployment" if {
 	not tenancy.has_config
-} else := "the configuration names no cell mode (kaze-policy.yaml: cell.mode), so it is not known to be a customer-VPC deployment" if {
-	mode == null
-} else := sprintf("the cell runs in %v mode: SBOMs are required of customer-VPC deployments only", [mode]) if {
-	mode != "customer-vpc"
+} else := concat("", [
+	"the configuration names no cell mode (kaze-policy.yaml: cell.mode), ",
+	"so it is not known to be a customer-VPC deployment",
+]) if {
+	_mode == null
+} else := sprintf("the cell runs in %v mode: SBOMs are required of customer-VPC deployments only", [_mode]) if {
+	_mode != "customer-vpc"
 } else := "the target has no SBOM index (SbomIndexSnapshot), so the SBOMs it ships cannot be read" if {
-	count(snapshot_ids) == 0
+	count(_snapshot_ids) == 0
 }
 
 # In agency mode nothing of this rule applies: without the mode, nothing is certain. Undecided
 # marks that the configuration left it open.
-undecided := not_applicable if mode == null
+undecided := not_applicable if _mode == null
 
 errors contains sprintf("%s has no sboms list: the index recorded no SBOM", [id]) if {
-	some id in snapshot_ids
+	some id in _snapshot_ids
 	not is_array(object.get(data.inventory.resources[id].object, "sboms", null))
 }
 
-errors contains sprintf("%s: an SBOM entry (%v) lacks %s", [id, object.get(sbom, "file", object.get(sbom, "image", "unnamed")), field]) if {
-	some [id, sbom] in sboms
+errors contains sprintf(
+	"%s: an SBOM entry (%v) lacks %s",
+	[id, object.get(sbom, "file", object.get(sbom, "image", "unnamed")), field],
+) if {
+	some [id, sbom] in _sboms
 	some field, present in {
 		"image": is_string(object.get(sbom, "image", null)),
 		"valid": is_boolean(object.get(sbom, "valid", null)),
@@ -61,87 +68,111 @@ errors contains sprintf("%s: an SBOM entry (%v) lacks %s", [id, object.get(sbom,
 	present == false
 }
 
-sboms contains [id, sbom] if {
-	some id in snapshot_ids
+_sboms contains [id, sbom] if {
+	some id in _snapshot_ids
 	some sbom in object.get(data.inventory.resources[id].object, "sboms", [])
 }
 
 # repository@digest → repository; repository:tag → repository.
-repository(image) := regex.replace(regex.replace(image, `@[^@]*$`, ""), `:[^:/]*$`, "")
-
-digest_of(image) := d if {
-	parts := split(image, "@")
-	count(parts) == 2
-	regex.match(`^sha256:[a-f0-9]{64}$`, parts[1])
-	d := parts[1]
-}
+_repository(image) := regex.replace(regex.replace(image, `@[^@]*$`, ""), `:[^:/]*$`, "")
 
 # The SBOMs listed for each image repository (one pass over the index).
-sboms_by_repository := {repo: [[id, sbom] |
-	some [id, sbom] in sboms
-	repository(object.get(sbom, "image", "")) == repo
-] |
-	some [_, listed] in sboms
-	repo := repository(object.get(listed, "image", ""))
+_repositories contains _repository(object.get(listed, "image", "")) if {
+	some [_, listed] in _sboms
 }
 
-sboms_of(repo) := object.get(sboms_by_repository, repo, [])
+_sboms_by_repository[repo] := [[id, sbom] |
+	some [id, sbom] in _sboms
+	_repository(object.get(sbom, "image", "")) == repo
+] if {
+	some repo in _repositories
+}
 
-matching(sbom, digest) if {
+_sboms_of(repo) := object.get(_sboms_by_repository, repo, [])
+
+_matching(sbom, digest) if {
 	sbom.valid == true
 	sbom.subjectDigest == digest
-	digest_of(sbom.image) == digest
+	digests.digest_of(sbom.image) == digest
 }
 
-running contains [rid, image] if {
+_running contains [rid, image] if {
 	some kind in k8s.workload_kinds
 	some rid in object.get(data.inventory.by_kind, kind, [])
 	some image in k8s.images(data.inventory.resources[rid].object)
 }
 
-label(rid) := sprintf("%s %s/%s", [r.kind, k8s.namespace(r.object), k8s.name(r.object)]) if r := data.inventory.resources[rid]
+_label(rid) := sprintf("%s %s/%s", [r.kind, k8s.namespace(r.object), k8s.name(r.object)]) if {
+	r := data.inventory.resources[rid]
+}
+
+_any_matching(candidates, digest) if {
+	some [_, sbom] in candidates
+	_matching(sbom, digest)
+}
+
+# Why none of an image's SBOMs will do, for the most specific case.
+_problem(candidates, digest) := "the cell ships no SBOM for it" if {
+	count(candidates) == 0
+} else := sprintf(
+	"its SBOM %v is not valid CycloneDX (%v)",
+	[object.get(sbom, "file", "(unnamed)"), concat("; ", object.get(sbom, "errors", []))],
+) if {
+	some [_, sbom] in candidates
+	sbom.valid == false
+} else := sprintf(
+	"its SBOM %v names no subject digest (metadata.component has no hash or purl digest)",
+	[object.get(sbom, "file", "(unnamed)")],
+) if {
+	some [_, sbom] in candidates
+	object.get(sbom, "subjectDigest", null) == null
+} else := sprintf(
+	"its SBOM %v describes %v, not the digest that runs",
+	[object.get(sbom, "file", "(unnamed)"), sbom.subjectDigest],
+) if {
+	some [_, sbom] in candidates
+	sbom.subjectDigest != digest
+} else := "the cell ships SBOMs for other builds of this image only"
 
 violation contains v if {
-	some [rid, image] in running
-	not digest_of(image)
+	some [rid, image] in _running
+	not digests.digest_of(image)
 	v := {
-		"msg": sprintf("%s runs image %s, which is not pinned by digest, so no SBOM can be shown to describe it: reference the image by digest and ship its SBOM", [label(rid), image]),
+		"msg": sprintf(
+			concat("", [
+				"%s runs image %s, which is not pinned by digest, so no SBOM can be shown to describe it: ",
+				"reference the image by digest and ship its SBOM",
+			]),
+			[_label(rid), image],
+		),
 		"resource": rid,
 		"evidence": {"image": image},
 	}
 }
 
 violation contains v if {
-	some [rid, image] in running
-	digest := digest_of(image)
-	candidates := sboms_of(repository(image))
-	not any_matching(candidates, digest)
+	some [rid, image] in _running
+	digest := digests.digest_of(image)
+	candidates := _sboms_of(_repository(image))
+	not _any_matching(candidates, digest)
 	v := {
-		"msg": sprintf("%s runs image %s, but %s: ship a CycloneDX SBOM generated from that digest, valid against the schema", [label(rid), image, problem(candidates, digest)]),
+		"msg": sprintf(
+			"%s runs image %s, but %s: ship a CycloneDX SBOM generated from that digest, valid against the schema",
+			[_label(rid), image, _problem(candidates, digest)],
+		),
 		"resource": rid,
 		"evidence": {
 			"image": image,
 			"digest": digest,
-			"sboms": [{"file": object.get(s, "file", null), "image": object.get(s, "image", null), "valid": object.get(s, "valid", null), "errors": object.get(s, "errors", []), "subjectDigest": object.get(s, "subjectDigest", null)} | some [_, s] in candidates],
+			"sboms": [{
+				"file": object.get(s, "file", null),
+				"image": object.get(s, "image", null),
+				"valid": object.get(s, "valid", null),
+				"errors": object.get(s, "errors", []),
+				"subjectDigest": object.get(s, "subjectDigest", null),
+			} |
+				some [_, s] in candidates
+			],
 		},
 	}
 }
-
-any_matching(candidates, digest) if {
-	some [_, sbom] in candidates
-	matching(sbom, digest)
-}
-
-# Why none of an image's SBOMs will do, for the most specific case.
-problem(candidates, digest) := "the cell ships no SBOM for it" if {
-	count(candidates) == 0
-} else := sprintf("its SBOM %v is not valid CycloneDX (%v)", [object.get(sbom, "file", "(unnamed)"), concat("; ", object.get(sbom, "errors", []))]) if {
-	some [_, sbom] in candidates
-	sbom.valid == false
-} else := sprintf("its SBOM %v names no subject digest (metadata.component has no hash or purl digest)", [object.get(sbom, "file", "(unnamed)")]) if {
-	some [_, sbom] in candidates
-	object.get(sbom, "subjectDigest", null) == null
-} else := sprintf("its SBOM %v describes %v, not the digest that runs", [object.get(sbom, "file", "(unnamed)"), sbom.subjectDigest]) if {
-	some [_, sbom] in candidates
-	sbom.subjectDigest != digest
-} else := "the cell ships SBOMs for other builds of this image only"

@@ -18,17 +18,29 @@ verdict(signature) := {"image": image, "digest": digest, "signature": signature}
 
 good := {"verified": true, "issuer": issuer, "subject": subject, "error": null}
 
-snapshot(images) := {"id": "ImageVerificationSnapshot/cell", "kind": "ImageVerificationSnapshot", "apiVersion": "snapshot.kaze.io/v1", "object": {"images": images}}
+snapshot(images) := {
+	"id": "ImageVerificationSnapshot/cell",
+	"kind": "ImageVerificationSnapshot",
+	"apiVersion": "snapshot.kaze.io/v1",
+	"object": {"images": images},
+}
 
 inventory(images, workloads) := {
 	"config": {"signers": [{"issuer": issuer, "subject": subject}]},
-	"by_kind": {"ImageVerificationSnapshot": ["ImageVerificationSnapshot/cell"], "Deployment": [w.id | some w in workloads]},
+	"by_kind": {
+		"ImageVerificationSnapshot": ["ImageVerificationSnapshot/cell"],
+		"Deployment": [w.id | some w in workloads],
+	},
 	"resources": object.union({"ImageVerificationSnapshot/cell": snapshot(images)}, {w.id: w | some w in workloads}),
 }
 
 deployment(img) := {
 	"id": "Deployment/t/d", "kind": "Deployment",
-	"object": {"kind": "Deployment", "metadata": {"name": "d", "namespace": "t"}, "spec": {"template": {"spec": {"containers": [{"name": "c", "image": img}]}}}},
+	"object": {
+		"kind": "Deployment",
+		"metadata": {"name": "d", "namespace": "t"},
+		"spec": {"template": {"spec": {"containers": [{"name": "c", "image": img}]}}},
+	},
 }
 
 test_configured_signer_passes if {
@@ -43,7 +55,8 @@ test_unverified_signature_fails if {
 }
 
 test_other_issuer_fails if {
-	count(signatures.violation) == 1 with data.inventory as inventory([verdict(object.union(good, {"issuer": "https://accounts.google.com"}))], [])
+	inv := inventory([verdict(object.union(good, {"issuer": "https://accounts.google.com"}))], [])
+	count(signatures.violation) == 1 with data.inventory as inv
 }
 
 test_subject_prefix_lookalike_fails if {
@@ -69,7 +82,10 @@ test_workload_image_with_verdict_passes if {
 }
 
 test_missing_images_list_is_an_error if {
-	inv := json.patch(inventory([], []), [{"op": "remove", "path": "/resources/ImageVerificationSnapshot~1cell/object/images"}])
+	inv := json.patch(
+		inventory([], []),
+		[{"op": "remove", "path": "/resources/ImageVerificationSnapshot~1cell/object/images"}],
+	)
 	count(signatures.errors) == 1 with data.inventory as inv
 }
 
@@ -77,7 +93,8 @@ test_verdict_without_verified_flag_is_an_error if {
 	count(signatures.errors) == 1 with data.inventory as inventory([verdict({"issuer": issuer, "subject": subject})], [])
 }
 
-# Without configuration: what fails under every signer list fails; a verified signature's signer is undecided.
+# Without configuration: what fails under every signer list fails; a verified signature's
+# signer is undecided.
 no_config(images, workloads) := object.union(inventory(images, workloads), {"config": null})
 
 test_without_signers_an_unverified_signature_fails if {

@@ -24,40 +24,52 @@ package kaze.supply_chain.trusted_images
 
 import rego.v1
 
+import data.kaze.lib.digests
 import data.kaze.lib.k8s
 import data.kaze.lib.tenancy
 
-registries := object.get(tenancy.config, "registries", [])
+_registries := object.get(tenancy.config, "registries", [])
 
 # Without a registry list, which registries are trusted is unknown; whether an image is pinned
 # by digest is not, and is judged all the same.
-undecided := "no trusted registries are configured (kaze-policy.yaml: registries): whether images come from a trusted registry is undecided; pinning by digest was checked" if {
-	count(registries) == 0
+undecided := concat("", [
+	"no trusted registries are configured (kaze-policy.yaml: registries): ",
+	"whether images come from a trusted registry is undecided; pinning by digest was checked",
+]) if {
+	count(_registries) == 0
 }
 
-digest_pinned(image) if regex.match(`@sha256:[a-f0-9]{64}$`, image)
-
-trusted(image) if {
-	some registry in registries
+_trusted(image) if {
+	some registry in _registries
 	startswith(image, concat("", [trim_suffix(registry, "/"), "/"]))
 }
 
 violation contains v if {
-	count(registries) > 0
+	count(_registries) > 0
 	some image in k8s.images(input.object)
-	not trusted(image)
+	not _trusted(image)
 	v := {
-		"msg": sprintf("%s %s runs image %s from a registry that is not trusted: use an image from %v", [input.object.kind, k8s.name(input.object), image, registries]),
+		"msg": sprintf(
+			"%s %s runs image %s from a registry that is not trusted: use an image from %v",
+			[input.object.kind, k8s.name(input.object), image, _registries],
+		),
 		"resource": input.id,
-		"evidence": {"image": image, "trusted_registries": registries, "field_path": k8s.image_path(input.object, image)},
+		"evidence": {
+			"image": image,
+			"trusted_registries": _registries,
+			"field_path": k8s.image_path(input.object, image),
+		},
 	}
 }
 
 violation contains v if {
 	some image in k8s.images(input.object)
-	not digest_pinned(image)
+	not digests.pinned(image)
 	v := {
-		"msg": sprintf("%s %s runs image %s, which is not pinned by digest: reference it as <image>@sha256:<digest>", [input.object.kind, k8s.name(input.object), image]),
+		"msg": sprintf(
+			"%s %s runs image %s, which is not pinned by digest: reference it as <image>@sha256:<digest>",
+			[input.object.kind, k8s.name(input.object), image],
+		),
 		"resource": input.id,
 		"evidence": {"image": image, "field_path": k8s.image_path(input.object, image)},
 	}

@@ -10,7 +10,9 @@
 #   severity: high
 #   scopes: [iac, cluster, admission]
 #   kinds: [Namespace]
-#   reference: "docs/requirements.md#cells; docs/requirements.md#zero-trust-network; docs/requirements.md#tenant-isolation"
+#   reference: >-
+#     docs/requirements.md#cells; docs/requirements.md#zero-trust-network;
+#     docs/requirements.md#tenant-isolation
 #   remediation: >-
 #     Add the label kaze.io/tenant=<tenant> (or kaze.io/plane=shared|system) to the namespace,
 #     and on tenant namespaces the label pod-security.kubernetes.io/enforce=restricted.
@@ -31,7 +33,13 @@ violation contains v if {
 	not labels["kaze.io/tenant"]
 	not labels["kaze.io/plane"]
 	v := {
-		"msg": sprintf("Namespace %s has neither a kaze.io/tenant nor a kaze.io/plane label: label it with the tenant that owns it, or with kaze.io/plane=shared|system", [k8s.name(input.object)]),
+		"msg": sprintf(
+			concat("", [
+				"Namespace %s has neither a kaze.io/tenant nor a kaze.io/plane label: ",
+				"label it with the tenant that owns it, or with kaze.io/plane=shared|system",
+			]),
+			[k8s.name(input.object)],
+		),
 		"resource": input.id,
 		"evidence": {"labels": labels, "field_path": ["metadata", "labels"]},
 	}
@@ -44,7 +52,10 @@ violation contains v if {
 	enforce := object.get(labels, "pod-security.kubernetes.io/enforce", null)
 	enforce != "restricted"
 	v := {
-		"msg": sprintf("Namespace %s of tenant %s enforces Pod Security %v: set the label pod-security.kubernetes.io/enforce=restricted", [k8s.name(input.object), tenant, enforce]),
+		"msg": sprintf(
+			"Namespace %s of tenant %s enforces Pod Security %v: set the label pod-security.kubernetes.io/enforce=restricted",
+			[k8s.name(input.object), tenant, enforce],
+		),
 		"resource": input.id,
 		"evidence": {"pod-security.kubernetes.io/enforce": enforce, "field_path": enforce_path(enforce)},
 	}

@@ -15,15 +15,20 @@ test_plane_namespace_passes if {
 }
 
 test_tenant_namespace_without_restricted_fails if {
-	some v in namespace_labels.violation with input as {"id": "Namespace/n", "object": ns({"kaze.io/tenant": "acme", "pod-security.kubernetes.io/enforce": "baseline"})}
+	labels := {"kaze.io/tenant": "acme", "pod-security.kubernetes.io/enforce": "baseline"}
+	doc := {"id": "Namespace/n", "object": ns(labels)}
+	some v in namespace_labels.violation with input as doc
 	v.resource == "Namespace/n"
 	v.evidence["pod-security.kubernetes.io/enforce"] == "baseline"
 }
 
 test_tenant_namespace_restricted_passes if {
-	count(namespace_labels.violation) == 0 with input as {"id": "Namespace/n", "object": ns({"kaze.io/tenant": "acme", "pod-security.kubernetes.io/enforce": "restricted"})}
+	labels := {"kaze.io/tenant": "acme", "pod-security.kubernetes.io/enforce": "restricted"}
+	doc := {"id": "Namespace/n", "object": ns(labels)}
+	count(namespace_labels.violation) == 0 with input as doc
 }
 
 test_other_kinds_ignored if {
-	count(namespace_labels.violation) == 0 with input as {"id": "ConfigMap/n/c", "object": {"kind": "ConfigMap", "metadata": {"name": "c"}}}
+	doc := {"id": "ConfigMap/n/c", "object": {"kind": "ConfigMap", "metadata": {"name": "c"}}}
+	count(namespace_labels.violation) == 0 with input as doc
 }

@@ -56,7 +56,13 @@ violation contains v if {
 	missing := [d | some d in ["Ingress", "Egress"]; not has_default_deny(ns, d)]
 	count(missing) > 0
 	v := {
-		"msg": sprintf("Tenant namespace %s has no default-deny NetworkPolicy for %s: add a NetworkPolicy with podSelector {} and policyTypes %v and no rules", [ns, concat(" and ", missing), missing]),
+		"msg": sprintf(
+			concat("", [
+				"Tenant namespace %s has no default-deny NetworkPolicy for %s: ",
+				"add a NetworkPolicy with podSelector {} and policyTypes %v and no rules",
+			]),
+			[ns, concat(" and ", missing), missing],
+		),
 		"resource": sprintf("Namespace/%s", [ns]),
 		"evidence": {"missing": missing},
 	}

@@ -4,7 +4,12 @@ import rego.v1
 
 import data.kaze.tenancy.netpol_default_deny
 
-netpol(name, spec) := {"id": sprintf("NetworkPolicy/tenant-a/%s", [name]), "kind": "NetworkPolicy", "namespace": "tenant-a", "object": {"kind": "NetworkPolicy", "metadata": {"name": name, "namespace": "tenant-a"}, "spec": spec}}
+netpol(name, spec) := {
+	"id": sprintf("NetworkPolicy/tenant-a/%s", [name]),
+	"kind": "NetworkPolicy",
+	"namespace": "tenant-a",
+	"object": {"kind": "NetworkPolicy", "metadata": {"name": name, "namespace": "tenant-a"}, "spec": spec},
+}
 
 inventory(policies) := {
 	"namespaces": {"tenant-a": {"tenant": "a", "plane": null, "labels": {}, "declared": true}},

@@ -38,11 +38,17 @@ facts(field) := l if {
 	is_array(l)
 } else := []
 
-errors contains "the NetworkPolicy reachability analysis (facts.netpol) is missing: the tenants' isolation cannot be judged" if {
+errors contains concat("", [
+	"the NetworkPolicy reachability analysis (facts.netpol) is missing: ",
+	"the tenants' isolation cannot be judged",
+]) if {
 	not is_object(netpol)
 }
 
-errors contains sprintf("the NetworkPolicy reachability analysis has no %s list: the tenants' isolation cannot be judged", [field]) if {
+errors contains sprintf(
+	"the NetworkPolicy reachability analysis has no %s list: the tenants' isolation cannot be judged",
+	[field],
+) if {
 	is_object(netpol)
 	some field in ["tenant_violations", "shared_undeclared"]
 	not is_array(object.get(netpol, field, null))
@@ -70,7 +76,13 @@ evidence(w) := {
 violation contains v if {
 	some w in facts("tenant_violations")
 	v := {
-		"msg": sprintf("%s of tenant %s can open connections to %s of tenant %s (%s), allowed by %s: restrict those policies so that no peer selects another tenant's namespace", [naming.describe(w.src), w.src_tenant, naming.describe(w.dst), w.dst_tenant, port_text(w), allowed_by(w)]),
+		"msg": sprintf(
+			concat("", [
+				"%s of tenant %s can open connections to %s of tenant %s (%s), allowed by %s: ",
+				"restrict those policies so that no peer selects another tenant's namespace",
+			]),
+			[naming.describe(w.src), w.src_tenant, naming.describe(w.dst), w.dst_tenant, port_text(w), allowed_by(w)],
+		),
 		"resource": w.src,
 		"evidence": evidence(w),
 	}
@@ -79,7 +91,13 @@ violation contains v if {
 violation contains v if {
 	some w in facts("shared_undeclared")
 	v := {
-		"msg": sprintf("%s of tenant %s can reach the shared-plane %s on %s, which that workload does not declare as container ports, allowed by %s: open only the shared plane's declared ports", [naming.describe(w.src), w.src_tenant, naming.describe(w.dst), port_text(w), allowed_by(w)]),
+		"msg": sprintf(
+			concat("", [
+				"%s of tenant %s can reach the shared-plane %s on %s, which that workload does not declare as container ports, ",
+				"allowed by %s: open only the shared plane's declared ports",
+			]),
+			[naming.describe(w.src), w.src_tenant, naming.describe(w.dst), port_text(w), allowed_by(w)],
+		),
 		"resource": w.src,
 		"evidence": evidence(w),
 	}

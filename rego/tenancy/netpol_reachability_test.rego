@@ -5,9 +5,18 @@ import rego.v1
 import data.kaze.tenancy.netpol_reachability
 
 resources := {
-	"Deployment/tenant-a/agent": {"id": "Deployment/tenant-a/agent", "kind": "Deployment", "namespace": "tenant-a", "name": "agent"},
-	"Deployment/tenant-b/agent": {"id": "Deployment/tenant-b/agent", "kind": "Deployment", "namespace": "tenant-b", "name": "agent"},
-	"Deployment/shared/gateway": {"id": "Deployment/shared/gateway", "kind": "Deployment", "namespace": "shared", "name": "gateway"},
+	"Deployment/tenant-a/agent": {
+		"id": "Deployment/tenant-a/agent", "kind": "Deployment",
+		"namespace": "tenant-a", "name": "agent",
+	},
+	"Deployment/tenant-b/agent": {
+		"id": "Deployment/tenant-b/agent", "kind": "Deployment",
+		"namespace": "tenant-b", "name": "agent",
+	},
+	"Deployment/shared/gateway": {
+		"id": "Deployment/shared/gateway", "kind": "Deployment",
+		"namespace": "shared", "name": "gateway",
+	},
 }
 
 a_to_b := {
@@ -63,6 +72,7 @@ test_missing_facts_is_an_error if {
 }
 
 test_incomplete_facts_is_an_error if {
-	some e in netpol_reachability.errors with data.inventory as {"resources": {}, "facts": {"netpol": {"tenant_violations": []}}}
+	inv := {"resources": {}, "facts": {"netpol": {"tenant_violations": []}}}
+	some e in netpol_reachability.errors with data.inventory as inv
 	contains(e, "shared_undeclared")
 }

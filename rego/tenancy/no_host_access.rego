@@ -32,88 +32,141 @@ import rego.v1
 import data.kaze.lib.k8s
 import data.kaze.lib.tenancy
 
-applies if {
+_applies if {
 	k8s.is_workload(input.object)
 	tenancy.is_workload_namespace(k8s.namespace(input.object))
 }
 
-spec := k8s.pod_spec(input.object)
+_spec := k8s.pod_spec(input.object)
 
-in_spec(rest) := array.concat(k8s.pod_spec_path(input.object), rest)
+_in_spec(rest) := array.concat(k8s.pod_spec_path(input.object), rest)
 
 # Each finding: what the workload does, the field to change, and that field's path in the
 # object (the line a report points at; k8s.pod_spec_path), built only for what is found.
-findings contains {"what": sprintf("uses %s", [field]), "field": field, "path": in_spec([field]), "fix": sprintf("remove %s (or set it to false)", [field])} if {
+_findings contains {
+	"what": sprintf("uses %s", [field]),
+	"field": field,
+	"path": _in_spec([field]),
+	"fix": sprintf("remove %s (or set it to false)", [field]),
+} if {
 	some field in ["hostNetwork", "hostPID", "hostIPC"]
-	spec[field] == true
+	_spec[field] == true
 }
 
-findings contains {"what": sprintf("mounts the hostPath %v as volume %s", [object.get(volume.hostPath, "path", ""), volume.name]), "field": "volumes", "path": in_spec(["volumes", i, "hostPath"]), "fix": "replace it by an emptyDir, ConfigMap, projected volume or PersistentVolumeClaim"} if {
-	some i, volume in object.get(spec, "volumes", [])
+_findings contains {
+	"what": sprintf("mounts the hostPath %v as volume %s", [object.get(volume.hostPath, "path", ""), volume.name]),
+	"field": "volumes",
+	"path": _in_spec(["volumes", i, "hostPath"]),
+	"fix": "replace it by an emptyDir, ConfigMap, projected volume or PersistentVolumeClaim",
+} if {
+	some i, volume in object.get(_spec, "volumes", [])
 	volume.hostPath
 }
 
-findings contains {"what": sprintf("runs container %s privileged", [c.name]), "field": "securityContext.privileged", "path": in_spec([list, i, "securityContext", "privileged"]), "fix": "set privileged to false"} if {
+_findings contains {
+	"what": sprintf("runs container %s privileged", [c.name]),
+	"field": "securityContext.privileged",
+	"path": _in_spec([list, i, "securityContext", "privileged"]),
+	"fix": "set privileged to false",
+} if {
 	some list in k8s.container_fields
-	some i, c in object.get(spec, list, [])
+	some i, c in object.get(_spec, list, [])
 	c.securityContext.privileged == true
 }
 
-findings contains {"what": sprintf("adds the capabilities %s to container %s", [concat(", ", c.securityContext.capabilities.add), c.name]), "field": "securityContext.capabilities.add", "path": in_spec([list, i, "securityContext", "capabilities", "add"]), "fix": "remove the capabilities.add list (keep drop: [ALL])"} if {
+_findings contains {
+	"what": sprintf(
+		"adds the capabilities %s to container %s",
+		[concat(", ", c.securityContext.capabilities.add), c.name],
+	),
+	"field": "securityContext.capabilities.add",
+	"path": _in_spec([list, i, "securityContext", "capabilities", "add"]),
+	"fix": "remove the capabilities.add list (keep drop: [ALL])",
+} if {
 	some list in k8s.container_fields
-	some i, c in object.get(spec, list, [])
+	some i, c in object.get(_spec, list, [])
 	count(object.get(c, ["securityContext", "capabilities", "add"], [])) > 0
 }
 
-findings contains {"what": "runs as a Windows host process", "field": "securityContext.windowsOptions.hostProcess", "path": in_spec(["securityContext", "windowsOptions", "hostProcess"]), "fix": "set hostProcess to false"} if {
-	spec.securityContext.windowsOptions.hostProcess == true
+_findings contains {
+	"what": "runs as a Windows host process",
+	"field": "securityContext.windowsOptions.hostProcess",
+	"path": _in_spec(["securityContext", "windowsOptions", "hostProcess"]),
+	"fix": "set hostProcess to false",
+} if {
+	_spec.securityContext.windowsOptions.hostProcess == true
 }
 
-findings contains {"what": sprintf("runs container %s as a Windows host process", [c.name]), "field": "securityContext.windowsOptions.hostProcess", "path": in_spec([list, i, "securityContext", "windowsOptions", "hostProcess"]), "fix": "set hostProcess to false"} if {
+_findings contains {
+	"what": sprintf("runs container %s as a Windows host process", [c.name]),
+	"field": "securityContext.windowsOptions.hostProcess",
+	"path": _in_spec([list, i, "securityContext", "windowsOptions", "hostProcess"]),
+	"fix": "set hostProcess to false",
+} if {
 	some list in k8s.container_fields
-	some i, c in object.get(spec, list, [])
+	some i, c in object.get(_spec, list, [])
 	c.securityContext.windowsOptions.hostProcess == true
 }
 
-kind_of_namespace := "tenant" if tenancy.is_tenant_namespace(k8s.namespace(input.object))
+_kind_of_namespace := "tenant" if tenancy.is_tenant_namespace(k8s.namespace(input.object))
 
-kind_of_namespace := "shared-plane" if {
+_kind_of_namespace := "shared-plane" if {
 	not tenancy.is_tenant_namespace(k8s.namespace(input.object))
 	tenancy.is_shared_namespace(k8s.namespace(input.object))
-}
-
-violation contains v if {
-	applies
-	some f in findings
-	v := {
-		"msg": sprintf("%s %s/%s in %s namespace %s %s: %s; tenant and shared-plane workloads may not use the node's namespaces, privileged mode, hostPath volumes or added capabilities", [input.object.kind, k8s.namespace(input.object), k8s.name(input.object), kind_of_namespace, k8s.namespace(input.object), f.what, f.fix]),
-		"resource": input.id,
-		"evidence": {"field": f.field, "finding": f.what, "field_path": f.path},
-	}
 }
 
 # A hostPath PersistentVolume is the node's disk, wherever the pod that mounts it runs: bound
 # to a claim of a tenant or shared-plane namespace, it is host access from there. Bound either
 # way: the volume's claimRef (pre-binding), or a claim's volumeName.
-pv_claims contains ns if {
+_pv_claims contains ns if {
 	input.object.kind == "PersistentVolume"
 	ns := input.object.spec.claimRef.namespace
 }
 
-pv_claims contains k8s.namespace(claim.object) if {
+_pv_claims contains k8s.namespace(claim.object) if {
 	input.object.kind == "PersistentVolume"
 	some claim in k8s.resources_of_kind("PersistentVolumeClaim")
 	claim.object.spec.volumeName == k8s.name(input.object)
 }
 
 violation contains v if {
+	_applies
+	some f in _findings
+	v := {
+		"msg": sprintf(
+			concat("", [
+				"%s %s/%s in %s namespace %s %s: %s; tenant and shared-plane workloads may not use the node's namespaces, ",
+				"privileged mode, hostPath volumes or added capabilities",
+			]),
+			[
+				input.object.kind, k8s.namespace(input.object), k8s.name(input.object),
+				_kind_of_namespace, k8s.namespace(input.object), f.what, f.fix,
+			],
+		),
+		"resource": input.id,
+		"evidence": {"field": f.field, "finding": f.what, "field_path": f.path},
+	}
+}
+
+violation contains v if {
 	input.object.kind == "PersistentVolume"
 	path := input.object.spec.hostPath.path
-	some ns in pv_claims
+	some ns in _pv_claims
 	tenancy.is_workload_namespace(ns)
 	v := {
-		"msg": sprintf("PersistentVolume %s is the hostPath %v of the node and is bound by a claim in namespace %s: tenant and shared-plane workloads may not mount the node's filesystem; bind their claims to volumes of a storage class instead", [k8s.name(input.object), path, ns]),
+		"msg": sprintf(
+			concat("", [
+				"PersistentVolume %s is the hostPath %v of the node and is bound by a claim in namespace %s: ",
+				"tenant and shared-plane workloads may not mount the node's filesystem; ",
+				"bind their claims to volumes of a storage class instead",
+			]),
+			[k8s.name(input.object), path, ns],
+		),
 		"resource": input.id,
-		"evidence": {"field": "spec.hostPath", "finding": sprintf("hostPath %v bound from %s", [path, ns]), "field_path": ["spec", "hostPath"]},
+		"evidence": {
+			"field": "spec.hostPath",
+			"finding": sprintf("hostPath %v bound from %s", [path, ns]),
+			"field_path": ["spec", "hostPath"],
+		},
 	}
 }

@@ -10,7 +10,11 @@ inv := {"namespaces": {
 	"kube-system": {"tenant": null, "plane": "system", "labels": {}},
 }}
 
-container := {"name": "app", "image": "registry.kaze.io/kaze/app@sha256:00", "securityContext": {"capabilities": {"drop": ["ALL"]}}}
+container := {
+	"name": "app",
+	"image": "registry.kaze.io/kaze/app@sha256:00",
+	"securityContext": {"capabilities": {"drop": ["ALL"]}},
+}
 
 deployment(ns, pod_spec) := {
 	"apiVersion": "apps/v1", "kind": "Deployment",
@@ -18,59 +22,81 @@ deployment(ns, pod_spec) := {
 	"spec": {"template": {"spec": object.union({"containers": [container]}, pod_spec)}},
 }
 
-findings(obj) := vs if {
-	vs := no_host_access.violation with input as {"id": "x", "object": obj} with data.inventory as inv
-}
-
 host_pv(claim_ref) := object.union(
-	{"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "node-disk"}, "spec": {"hostPath": {"path": "/var/lib"}}},
+	{
+		"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "node-disk"},
+		"spec": {"hostPath": {"path": "/var/lib"}},
+	},
 	{"spec": claim_ref},
 )
 
 claim(ns, volume) := {
 	"id": sprintf("PersistentVolumeClaim/%s/data", [ns]),
-	"object": {"kind": "PersistentVolumeClaim", "metadata": {"name": "data", "namespace": ns}, "spec": {"volumeName": volume}},
+	"object": {
+		"kind": "PersistentVolumeClaim",
+		"metadata": {"name": "data", "namespace": ns},
+		"spec": {"volumeName": volume},
+	},
 }
 
-pv_findings(pv, claims) := vs if {
-	with_claims := object.union(inv, {
-		"resources": {c.id: c | some c in claims},
-		"by_kind": {"PersistentVolumeClaim": [c.id | some c in claims]},
-	})
-	vs := no_host_access.violation with input as {"id": "PersistentVolume/node-disk", "object": pv} with data.inventory as with_claims
-}
+with_claims(claims) := object.union(inv, {
+	"resources": {c.id: c | some c in claims},
+	"by_kind": {"PersistentVolumeClaim": [c.id | some c in claims]},
+})
 
 test_host_path_volume_bound_by_claim_ref_of_tenant_fails if {
-	some v in pv_findings(host_pv({"claimRef": {"namespace": "tenant-a", "name": "data"}}), [])
+	doc := {"id": "PersistentVolume/node-disk", "object": host_pv({"claimRef": {"namespace": "tenant-a", "name": "data"}})}
+	claims_inv := with_claims([])
+	vs := no_host_access.violation with input as doc with data.inventory as claims_inv
+	some v in vs
 	v.resource == "PersistentVolume/node-disk"
 	contains(v.msg, "/var/lib")
 	contains(v.msg, "namespace tenant-a")
 }
 
 test_host_path_volume_named_by_a_tenant_claim_fails if {
-	some v in pv_findings(host_pv({}), [claim("shared", "node-disk")])
+	doc := {"id": "PersistentVolume/node-disk", "object": host_pv({})}
+	claims_inv := with_claims([claim("shared", "node-disk")])
+	vs := no_host_access.violation with input as doc with data.inventory as claims_inv
+	some v in vs
 	contains(v.msg, "namespace shared")
 }
 
 test_host_path_volume_of_system_claim_passes if {
-	count(pv_findings(host_pv({"claimRef": {"namespace": "kube-system", "name": "data"}}), [claim("kube-system", "node-disk")])) == 0
+	pv := host_pv({"claimRef": {"namespace": "kube-system", "name": "data"}})
+	doc := {"id": "PersistentVolume/node-disk", "object": pv}
+	claims_inv := with_claims([claim("kube-system", "node-disk")])
+	vs := no_host_access.violation with input as doc with data.inventory as claims_inv
+	count(vs) == 0
 }
 
 test_unbound_host_path_volume_passes if {
-	count(pv_findings(host_pv({}), [claim("tenant-a", "other-disk")])) == 0
+	doc := {"id": "PersistentVolume/node-disk", "object": host_pv({})}
+	claims_inv := with_claims([claim("tenant-a", "other-disk")])
+	vs := no_host_access.violation with input as doc with data.inventory as claims_inv
+	count(vs) == 0
 }
 
 test_bound_volume_without_host_path_passes if {
-	pv := {"kind": "PersistentVolume", "metadata": {"name": "node-disk"}, "spec": {"csi": {"driver": "ebs.csi.aws.com", "volumeHandle": "vol-1"}, "claimRef": {"namespace": "tenant-a", "name": "data"}}}
-	count(pv_findings(pv, [claim("tenant-a", "node-disk")])) == 0
+	pv := {"kind": "PersistentVolume", "metadata": {"name": "node-disk"}, "spec": {
+		"csi": {"driver": "ebs.csi.aws.com", "volumeHandle": "vol-1"},
+		"claimRef": {"namespace": "tenant-a", "name": "data"},
+	}}
+	doc := {"id": "PersistentVolume/node-disk", "object": pv}
+	claims_inv := with_claims([claim("tenant-a", "node-disk")])
+	vs := no_host_access.violation with input as doc with data.inventory as claims_inv
+	count(vs) == 0
 }
 
 test_hardened_workload_passes if {
-	count(findings(deployment("tenant-a", {"hostNetwork": false, "hostPID": false}))) == 0
+	doc := {"id": "x", "object": deployment("tenant-a", {"hostNetwork": false, "hostPID": false})}
+	vs := no_host_access.violation with input as doc with data.inventory as inv
+	count(vs) == 0
 }
 
 test_host_namespaces_fail if {
-	vs := findings(deployment("tenant-a", {"hostNetwork": true, "hostPID": true, "hostIPC": true}))
+	doc := {"id": "x", "object": deployment("tenant-a", {"hostNetwork": true, "hostPID": true, "hostIPC": true})}
+	vs := no_host_access.violation with input as doc with data.inventory as inv
 	{v.evidence.field | some v in vs} == {"hostNetwork", "hostPID", "hostIPC"}
 	every v in vs {
 		v.resource == "x"
@@ -78,7 +104,10 @@ test_host_namespaces_fail if {
 }
 
 test_host_path_fails_in_shared_plane if {
-	some v in findings(deployment("shared", {"volumes": [{"name": "sock", "hostPath": {"path": "/run/containerd.sock"}}]}))
+	volumes := [{"name": "sock", "hostPath": {"path": "/run/containerd.sock"}}]
+	doc := {"id": "x", "object": deployment("shared", {"volumes": volumes})}
+	vs := no_host_access.violation with input as doc with data.inventory as inv
+	some v in vs
 	v.evidence.field == "volumes"
 	contains(v.msg, "shared-plane namespace shared")
 	contains(v.msg, "/run/containerd.sock")
@@ -90,44 +119,66 @@ test_privileged_init_container_of_cronjob_fails if {
 		"kind": "CronJob", "metadata": {"name": "c", "namespace": "tenant-a"},
 		"spec": {"jobTemplate": {"spec": {"template": {"spec": {"initContainers": [init], "containers": [container]}}}}},
 	}
-	some v in findings(cron)
+	doc := {"id": "x", "object": cron}
+	vs := no_host_access.violation with input as doc with data.inventory as inv
+	some v in vs
 	contains(v.msg, "runs container init privileged")
 }
 
 test_added_capability_fails if {
 	c := object.union(container, {"securityContext": {"capabilities": {"drop": ["ALL"], "add": ["NET_ADMIN"]}}})
 	pod := {"kind": "Pod", "metadata": {"name": "p", "namespace": "tenant-a"}, "spec": {"containers": [c]}}
-	some v in findings(pod)
+	doc := {"id": "x", "object": pod}
+	vs := no_host_access.violation with input as doc with data.inventory as inv
+	some v in vs
 	contains(v.msg, "NET_ADMIN")
 }
 
 test_empty_add_list_passes if {
 	c := object.union(container, {"securityContext": {"capabilities": {"drop": ["ALL"], "add": []}}})
-	count(findings(deployment("tenant-a", {"containers": [c]}))) == 0
+	doc := {"id": "x", "object": deployment("tenant-a", {"containers": [c]})}
+	vs := no_host_access.violation with input as doc with data.inventory as inv
+	count(vs) == 0
 }
 
 test_windows_host_process_fails if {
-	some v in findings(deployment("tenant-a", {"securityContext": {"windowsOptions": {"hostProcess": true}}}))
+	doc := {"id": "x", "object": deployment("tenant-a", {"securityContext": {"windowsOptions": {"hostProcess": true}}})}
+	vs := no_host_access.violation with input as doc with data.inventory as inv
+	some v in vs
 	v.evidence.field == "securityContext.windowsOptions.hostProcess"
 }
 
 test_system_namespace_is_out_of_scope if {
-	count(findings(deployment("kube-system", {"hostNetwork": true}))) == 0
+	doc := {"id": "x", "object": deployment("kube-system", {"hostNetwork": true})}
+	vs := no_host_access.violation with input as doc with data.inventory as inv
+	count(vs) == 0
 }
 
 test_unlabelled_namespace_is_out_of_scope if {
-	count(findings(deployment("elsewhere", {"hostNetwork": true}))) == 0
+	doc := {"id": "x", "object": deployment("elsewhere", {"hostNetwork": true})}
+	vs := no_host_access.violation with input as doc with data.inventory as inv
+	count(vs) == 0
 }
 
 test_other_kinds_ignored if {
-	count(findings({"kind": "ConfigMap", "metadata": {"name": "c", "namespace": "tenant-a"}, "spec": {"hostNetwork": true}})) == 0
+	cm := {"kind": "ConfigMap", "metadata": {"name": "c", "namespace": "tenant-a"}, "spec": {"hostNetwork": true}}
+	doc := {"id": "x", "object": cm}
+	vs := no_host_access.violation with input as doc with data.inventory as inv
+	count(vs) == 0
 }
 
 # The evidence names the offending field by its path in the object: the report's line.
 test_evidence_names_the_field_path if {
-	pod := {"volumes": [{"name": "cache", "emptyDir": {}}, {"name": "sock", "hostPath": {"path": "/run"}}], "hostPID": true}
-	obj := object.union(deployment("tenant-a", pod), {"spec": {"template": {"spec": {"containers": [container, {"name": "p", "image": "i", "securityContext": {"privileged": true}}]}}}})
-	{v.evidence.field_path | some v in findings(obj)} == {
+	pod := {
+		"volumes": [{"name": "cache", "emptyDir": {}}, {"name": "sock", "hostPath": {"path": "/run"}}],
+		"hostPID": true,
+	}
+	privileged := {"name": "p", "image": "i", "securityContext": {"privileged": true}}
+	containers := {"spec": {"template": {"spec": {"containers": [container, privileged]}}}}
+	obj := object.union(deployment("tenant-a", pod), containers)
+	doc := {"id": "x", "object": obj}
+	vs := no_host_access.violation with input as doc with data.inventory as inv
+	{v.evidence.field_path | some v in vs} == {
 		["spec", "template", "spec", "hostPID"],
 		["spec", "template", "spec", "volumes", 1, "hostPath"],
 		["spec", "template", "spec", "containers", 1, "securityContext", "privileged"],
@@ -140,6 +191,11 @@ test_evidence_path_of_cronjob_init_container if {
 		"kind": "CronJob", "metadata": {"name": "c", "namespace": "tenant-a"},
 		"spec": {"jobTemplate": {"spec": {"template": {"spec": {"initContainers": [init], "containers": [container]}}}}},
 	}
-	some v in findings(cron)
-	v.evidence.field_path == ["spec", "jobTemplate", "spec", "template", "spec", "initContainers", 0, "securityContext", "capabilities", "add"]
+	doc := {"id": "x", "object": cron}
+	vs := no_host_access.violation with input as doc with data.inventory as inv
+	some v in vs
+	v.evidence.field_path == [
+		"spec", "jobTemplate", "spec", "template", "spec",
+		"initContainers", 0, "securityContext", "capabilities", "add",
+	]
 }

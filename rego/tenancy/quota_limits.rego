@@ -24,43 +24,51 @@ import rego.v1
 
 import data.kaze.lib.inventory
 
-# A quota counts only when it limits something, a LimitRange only when it has limits.
-effective("ResourceQuota", r) if count(object.get(r.object, ["spec", "hard"], {})) > 0
+_kinds := ["ResourceQuota", "LimitRange"]
 
-effective("LimitRange", r) if count(object.get(r.object, ["spec", "limits"], [])) > 0
+# A quota counts only when it limits something, a LimitRange only when it has limits.
+_effective("ResourceQuota", r) if count(object.get(r.object, ["spec", "hard"], {})) > 0
+
+_effective("LimitRange", r) if count(object.get(r.object, ["spec", "limits"], [])) > 0
 
 # present, empty (only objects that limit nothing) or missing.
-state(_, found) := "missing" if count(found) == 0
+_state(_, found) := "missing" if count(found) == 0
 
-state(kind, found) := "present" if any_effective(found, kind)
+_state(kind, found) := "present" if _any_effective(found, kind)
 
-state(kind, found) := "empty" if {
+_state(kind, found) := "empty" if {
 	count(found) > 0
-	not any_effective(found, kind)
+	not _any_effective(found, kind)
 }
 
-any_effective(found, kind) if {
+_any_effective(found, kind) if {
 	some r in found
-	effective(kind, r)
+	_effective(kind, r)
 }
 
-describe(kind, "missing") := sprintf("no %s", [kind])
+_problem_text(kind, "missing") := sprintf("no %s", [kind])
 
-describe("ResourceQuota", "empty") := "only ResourceQuotas without hard limits"
+_problem_text("ResourceQuota", "empty") := "only ResourceQuotas without hard limits"
 
-describe("LimitRange", "empty") := "only LimitRanges without limits"
+_problem_text("LimitRange", "empty") := "only LimitRanges without limits"
 
 violation contains v if {
 	some ns in inventory.tenant_namespaces
 	problems := {kind: s |
-		some kind in ["ResourceQuota", "LimitRange"]
-		s := state(kind, inventory.resources_in(ns, kind))
+		some kind in _kinds
+		s := _state(kind, inventory.resources_in(ns, kind))
 		s != "present"
 	}
 	count(problems) > 0
 	v := {
-		"msg": sprintf("Tenant namespace %s has %s: add a ResourceQuota with hard limits and a LimitRange with default container requests and limits", [ns, concat(" and ", [describe(kind, s) | some kind in ["ResourceQuota", "LimitRange"]; s := problems[kind]])]),
+		"msg": sprintf(
+			concat("", [
+				"Tenant namespace %s has %s: ",
+				"add a ResourceQuota with hard limits and a LimitRange with default container requests and limits",
+			]),
+			[ns, concat(" and ", [_problem_text(kind, s) | some kind in _kinds; s := problems[kind]])],
+		),
 		"resource": sprintf("Namespace/%s", [ns]),
-		"evidence": {"missing": [kind | some kind in ["ResourceQuota", "LimitRange"]; problems[kind]], "state": problems},
+		"evidence": {"missing": [kind | some kind in _kinds; problems[kind]], "state": problems},
 	}
 }

@@ -3,56 +3,65 @@ package kaze.tenancy.quota_limits_test
 import rego.v1
 
 import data.kaze.tenancy.quota_limits
+import data.kaze.testing.inventory
 
-object_of(kind, ns, spec) := {
-	"id": sprintf("%s/%s/%s", [kind, ns, lower(kind)]), "kind": kind, "namespace": ns,
-	"object": {"kind": kind, "metadata": {"name": lower(kind), "namespace": ns}, "spec": spec},
+quota(ns) := inventory.resource("ResourceQuota", ns, "resourcequota", {"spec": {"hard": {"pods": "50"}}})
+
+limits(ns) := inventory.resource("LimitRange", ns, "limitrange", {"spec": {"limits": [{
+	"type": "Container",
+	"default": {"memory": "512Mi"},
+}]}})
+
+namespaces := {
+	"tenant-a": {"tenant": "a", "plane": null, "labels": {}, "declared": true},
+	"shared": {"tenant": null, "plane": "shared", "labels": {}, "declared": true},
 }
 
-quota(ns) := object_of("ResourceQuota", ns, {"hard": {"pods": "50"}})
+_inv(objects) := object.union(inventory.of(objects), {"namespaces": namespaces})
 
-limits(ns) := object_of("LimitRange", ns, {"limits": [{"type": "Container", "default": {"memory": "512Mi"}}]})
-
-inventory(objects) := {
-	"namespaces": {
-		"tenant-a": {"tenant": "a", "plane": null, "labels": {}, "declared": true},
-		"shared": {"tenant": null, "plane": "shared", "labels": {}, "declared": true},
-	},
-	"by_namespace": {ns: [o.id | some o in objects; o.namespace == ns] | some ns in {"tenant-a", "shared"}},
-	"resources": {o.id: o | some o in objects},
-}
-
-test_quota_and_limits_pass if {
-	count(quota_limits.violation) == 0 with data.inventory as inventory([quota("tenant-a"), limits("tenant-a")])
-}
-
-test_missing_limit_range_fails if {
-	some v in quota_limits.violation with data.inventory as inventory([quota("tenant-a")])
-	v.resource == "Namespace/tenant-a"
-	v.evidence.missing == ["LimitRange"]
-}
-
-test_nothing_fails_with_both_missing if {
-	some v in quota_limits.violation with data.inventory as inventory([])
-	v.evidence.missing == ["ResourceQuota", "LimitRange"]
-	contains(v.msg, "no ResourceQuota and no LimitRange")
-}
-
-test_quota_in_other_namespace_does_not_count if {
-	some v in quota_limits.violation with data.inventory as inventory([quota("shared"), limits("tenant-a")])
-	v.evidence.missing == ["ResourceQuota"]
-}
-
-test_empty_quota_does_not_count if {
-	empty := object_of("ResourceQuota", "tenant-a", {"hard": {}})
-	some v in quota_limits.violation with data.inventory as inventory([empty, limits("tenant-a")])
-	v.evidence.state.ResourceQuota == "empty"
-	contains(v.msg, "without hard limits")
-}
-
-test_shared_plane_needs_no_quota if {
-	vs := quota_limits.violation with data.inventory as inventory([quota("tenant-a"), limits("tenant-a")])
-	every v in vs {
-		v.resource != "Namespace/shared"
+# Each case: the objects, and the evidence of the finding on tenant-a (null for none); the
+# shared plane needs no quota.
+test_decision[name] if {
+	some name, [objects, want] in {
+		"quota and limits pass": [[quota("tenant-a"), limits("tenant-a")], null],
+		"missing limit range fails": [[quota("tenant-a")], {"missing": ["LimitRange"], "state": {"LimitRange": "missing"}}],
+		"both missing fail": [
+			[],
+			{"missing": ["ResourceQuota", "LimitRange"], "state": {"ResourceQuota": "missing", "LimitRange": "missing"}},
+		],
+		"quota in other namespace does not count": [
+			[quota("shared"), limits("tenant-a")],
+			{"missing": ["ResourceQuota"], "state": {"ResourceQuota": "missing"}},
+		],
+		"empty quota does not count": [
+			[inventory.resource("ResourceQuota", "tenant-a", "q", {"spec": {"hard": {}}}), limits("tenant-a")],
+			{"missing": ["ResourceQuota"], "state": {"ResourceQuota": "empty"}},
+		],
 	}
+	inv := _inv(objects)
+	findings := quota_limits.violation with data.inventory as inv
+	{v.resource | some v in findings} == {"Namespace/tenant-a" | want != null}
+	every v in findings {
+		v.evidence == want
+	}
+}
+
+test_messages[name] if {
+	some name, [objects, want] in {
+		"both missing": [[], "Tenant namespace tenant-a has no ResourceQuota and no LimitRange: "],
+		"empty quota": [
+			[inventory.resource("ResourceQuota", "tenant-a", "q", {"spec": {"hard": {}}}), limits("tenant-a")],
+			"Tenant namespace tenant-a has only ResourceQuotas without hard limits: ",
+		],
+		"empty limit range": [
+			[quota("tenant-a"), inventory.resource("LimitRange", "tenant-a", "l", {"spec": {"limits": []}})],
+			"Tenant namespace tenant-a has only LimitRanges without limits: ",
+		],
+	}
+	inv := _inv(objects)
+	findings := quota_limits.violation with data.inventory as inv
+	[v.msg | some v in findings] == [concat("", [
+		want,
+		"add a ResourceQuota with hard limits and a LimitRange with default container requests and limits",
+	])]
 }

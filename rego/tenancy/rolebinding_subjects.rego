@@ -28,27 +28,14 @@ import rego.v1
 import data.kaze.lib.k8s
 import data.kaze.lib.tenancy
 
-binding_namespace := k8s.namespace(input.object)
+_binding_namespace := k8s.namespace(input.object)
 
-# The tenant of a namespace: its kaze.io/tenant label, or the configuration's tenants[].namespaces.
-tenant_of(ns) := tenancy.tenant_of(ns)
-
-tenant_of(ns) := t if {
-	not tenancy.tenant_of(ns)
-	declared := {tenant.name |
-		some tenant in object.get(tenancy.config, "tenants", [])
-		ns in object.get(tenant, "namespaces", [])
-	}
-	count(declared) == 1
-	some t in declared
-}
-
-binding_tenant := tenant_of(binding_namespace)
+_binding_tenant := tenancy.owner_of(_binding_namespace)
 
 # The namespace whose ServiceAccounts a subject stands for.
-subject_namespace(s) := object.get(s, "namespace", binding_namespace) if s.kind == "ServiceAccount"
+_subject_namespace(s) := object.get(s, "namespace", _binding_namespace) if s.kind == "ServiceAccount"
 
-subject_namespace(s) := parts[2] if {
+_subject_namespace(s) := parts[2] if {
 	s.kind == "User"
 	parts := split(s.name, ":")
 	count(parts) == 4
@@ -56,37 +43,55 @@ subject_namespace(s) := parts[2] if {
 	parts[1] == "serviceaccount"
 }
 
-subject_namespace(s) := trim_prefix(s.name, "system:serviceaccounts:") if {
+_subject_namespace(s) := trim_prefix(s.name, "system:serviceaccounts:") if {
 	s.kind == "Group"
 	startswith(s.name, "system:serviceaccounts:")
 }
 
 # Groups that hold every tenant's ServiceAccounts.
-everyone_groups := {"system:serviceaccounts", "system:authenticated"}
+_everyone_groups := {"system:serviceaccounts", "system:authenticated"}
 
-cross_tenant contains {"subject": s, "tenant": t, "why": sprintf("a subject of tenant %s", [t]), "index": i} if {
+_cross_tenant contains {"subject": s, "tenant": t, "why": sprintf("a subject of tenant %s", [t]), "index": i} if {
 	some i, s in object.get(input.object, "subjects", [])
-	t := tenant_of(subject_namespace(s))
-	t != binding_tenant
+	t := tenancy.owner_of(_subject_namespace(s))
+	t != _binding_tenant
 }
 
-cross_tenant contains {"subject": s, "tenant": "*", "why": "a group that includes every tenant's ServiceAccounts", "index": i} if {
+_cross_tenant contains {
+	"subject": s,
+	"tenant": "*",
+	"why": "a group that includes every tenant's ServiceAccounts",
+	"index": i,
+} if {
 	some i, s in object.get(input.object, "subjects", [])
 	s.kind == "Group"
-	s.name in everyone_groups
+	s.name in _everyone_groups
 }
 
-subject_text(s) := sprintf("%s %s/%s", [s.kind, subject_namespace(s), s.name]) if s.kind == "ServiceAccount"
+_subject_text(s) := sprintf("%s %s/%s", [s.kind, _subject_namespace(s), s.name]) if s.kind == "ServiceAccount"
 
-subject_text(s) := sprintf("%s %s", [s.kind, s.name]) if s.kind != "ServiceAccount"
+_subject_text(s) := sprintf("%s %s", [s.kind, s.name]) if s.kind != "ServiceAccount"
 
 violation contains v if {
 	input.object.kind == "RoleBinding"
-	binding_tenant
-	some c in cross_tenant
+	_binding_tenant
+	some c in _cross_tenant
 	v := {
-		"msg": sprintf("RoleBinding %s/%s in the namespace of tenant %s grants %s %s to %s, %s: remove that subject from the binding", [binding_namespace, k8s.name(input.object), binding_tenant, object.get(input.object, ["roleRef", "kind"], "role"), object.get(input.object, ["roleRef", "name"], ""), subject_text(c.subject), c.why]),
+		"msg": sprintf(
+			"RoleBinding %s/%s in the namespace of tenant %s grants %s %s to %s, %s: remove that subject from the binding",
+			[
+				_binding_namespace, k8s.name(input.object), _binding_tenant,
+				object.get(input.object, ["roleRef", "kind"], "role"), object.get(input.object, ["roleRef", "name"], ""),
+				_subject_text(c.subject), c.why,
+			],
+		),
 		"resource": input.id,
-		"evidence": {"binding_tenant": binding_tenant, "subject": c.subject, "subject_tenant": c.tenant, "roleRef": object.get(input.object, "roleRef", {}), "field_path": ["subjects", c.index]},
+		"evidence": {
+			"binding_tenant": _binding_tenant,
+			"subject": c.subject,
+			"subject_tenant": c.tenant,
+			"roleRef": object.get(input.object, "roleRef", {}),
+			"field_path": ["subjects", c.index],
+		},
 	}
 }

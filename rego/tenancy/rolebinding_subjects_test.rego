@@ -20,53 +20,48 @@ binding(ns, subjects) := {
 	"subjects": subjects,
 }
 
-findings(obj) := vs if {
-	vs := rolebinding_subjects.violation with input as {"id": "RoleBinding/x/rb", "object": obj} with data.inventory as inv
+sa(ns) := {"kind": "ServiceAccount", "name": "agent", "namespace": ns}
+
+# Each case: the binding, and the tenants of the subjects its findings name.
+cases := {
+	"other tenant's service account fails": [binding("tenant-a", [sa("tenant-b")]), {"b"}],
+	"user form of service account fails": [
+		binding("tenant-a", [{"kind": "User", "name": "system:serviceaccount:tenant-b:agent"}]),
+		{"b"},
+	],
+	"service accounts group fails": [
+		binding("tenant-a", [{"kind": "Group", "name": "system:serviceaccounts:tenant-b"}]),
+		{"b"},
+	],
+	"everyone group fails": [binding("tenant-a", [{"kind": "Group", "name": "system:authenticated"}]), {"*"}],
+	"tenant known from configuration only": [binding("tenant-a", [sa("tenant-c")]), {"c"}],
+	"own and shared subjects pass": [
+		binding("tenant-a", [
+			sa("tenant-a"),
+			{"kind": "ServiceAccount", "name": "agent"},
+			{"kind": "Group", "name": "system:serviceaccounts:tenant-a"},
+			{"kind": "ServiceAccount", "name": "runtime", "namespace": "shared"},
+			{"kind": "User", "name": "alice@kaze.io"},
+		]),
+		set(),
+	],
+	"binding outside tenant namespaces passes": [binding("shared", [sa("tenant-b")]), set()],
+	"cluster role binding ignored": [
+		object.union(binding("tenant-a", [sa("tenant-b")]), {"kind": "ClusterRoleBinding"}),
+		set(),
+	],
 }
 
-test_other_tenants_service_account_fails if {
-	some v in findings(binding("tenant-a", [{"kind": "ServiceAccount", "name": "agent", "namespace": "tenant-b"}]))
+test_subject_tenants[name] if {
+	some name, [obj, want] in cases
+	doc := {"id": "RoleBinding/x/rb", "object": obj}
+	vs := rolebinding_subjects.violation with input as doc with data.inventory as inv
+	{v.evidence.subject_tenant | some v in vs} == want
+}
+
+test_finding_names_the_subject if {
+	doc := {"id": "RoleBinding/x/rb", "object": binding("tenant-a", [sa("tenant-b")])}
+	some v in rolebinding_subjects.violation with input as doc with data.inventory as inv
 	v.resource == "RoleBinding/x/rb"
-	v.evidence.subject_tenant == "b"
 	contains(v.msg, "ServiceAccount tenant-b/agent")
-}
-
-test_user_form_of_service_account_fails if {
-	some v in findings(binding("tenant-a", [{"kind": "User", "name": "system:serviceaccount:tenant-b:agent"}]))
-	v.evidence.subject_tenant == "b"
-}
-
-test_service_accounts_group_fails if {
-	some v in findings(binding("tenant-a", [{"kind": "Group", "name": "system:serviceaccounts:tenant-b"}]))
-	v.evidence.subject_tenant == "b"
-}
-
-test_everyone_group_fails if {
-	some v in findings(binding("tenant-a", [{"kind": "Group", "name": "system:authenticated"}]))
-	v.evidence.subject_tenant == "*"
-}
-
-test_tenant_known_from_configuration_only if {
-	some v in findings(binding("tenant-a", [{"kind": "ServiceAccount", "name": "agent", "namespace": "tenant-c"}]))
-	v.evidence.subject_tenant == "c"
-}
-
-test_own_and_shared_subjects_pass if {
-	subjects := [
-		{"kind": "ServiceAccount", "name": "agent", "namespace": "tenant-a"},
-		{"kind": "ServiceAccount", "name": "agent"},
-		{"kind": "Group", "name": "system:serviceaccounts:tenant-a"},
-		{"kind": "ServiceAccount", "name": "runtime", "namespace": "shared"},
-		{"kind": "User", "name": "alice@kaze.io"},
-	]
-	count(findings(binding("tenant-a", subjects))) == 0
-}
-
-test_binding_outside_tenant_namespaces_passes if {
-	count(findings(binding("shared", [{"kind": "ServiceAccount", "name": "agent", "namespace": "tenant-b"}]))) == 0
-}
-
-test_cluster_role_binding_ignored if {
-	crb := object.union(binding("tenant-a", [{"kind": "ServiceAccount", "name": "agent", "namespace": "tenant-b"}]), {"kind": "ClusterRoleBinding"})
-	count(findings(crb)) == 0
 }

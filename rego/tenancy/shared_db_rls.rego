@@ -32,7 +32,10 @@ not_applicable := "no ClusterProbeSnapshot: the cluster probe has not reported t
 	count(snapshots) == 0
 }
 
-errors contains sprintf("%s does not report databases: the shared databases' row-level security cannot be judged", [s.id]) if {
+errors contains sprintf(
+	"%s does not report databases: the shared databases' row-level security cannot be judged",
+	[s.id],
+) if {
 	some s in snapshots
 	not is_array(object.get(s.object, "databases", null))
 }
@@ -43,14 +46,20 @@ errors contains sprintf("%s does not say whether database %v is shared", [s.id, 
 	not is_boolean(object.get(db, "shared", null))
 }
 
-errors contains sprintf("%s does not report the tables of the shared database %v", [s.id, object.get(db, "name", "?")]) if {
+errors contains sprintf(
+	"%s does not report the tables of the shared database %v",
+	[s.id, object.get(db, "name", "?")],
+) if {
 	some s in snapshots
 	some db in array_of(object.get(s.object, "databases", []))
 	db.shared == true
 	not is_array(object.get(db, "tables", null))
 }
 
-errors contains sprintf("%s does not report the columns of table %v.%v in database %v", [s.id, object.get(t, "schema", "?"), object.get(t, "name", "?"), object.get(db, "name", "?")]) if {
+errors contains sprintf(
+	"%s does not report the columns of table %v.%v in database %v",
+	[s.id, object.get(t, "schema", "?"), object.get(t, "name", "?"), object.get(db, "name", "?")],
+) if {
 	some s in snapshots
 	some db in array_of(object.get(s.object, "databases", []))
 	db.shared == true
@@ -96,7 +105,13 @@ violation contains v if {
 	problem := gap(table)
 	qualified := sprintf("%s.%s", [object.get(table, "schema", "public"), table.name])
 	v := {
-		"msg": sprintf("Table %s of the shared database %s has a tenant_id column but its row-level security is %s: enable and force row-level security on it, with a policy on tenant_id", [qualified, db.name, problem]),
+		"msg": sprintf(
+			concat("", [
+				"Table %s of the shared database %s has a tenant_id column but its row-level security is %s: ",
+				"enable and force row-level security on it, with a policy on tenant_id",
+			]),
+			[qualified, db.name, problem],
+		),
 		"resource": s.id,
 		"evidence": {
 			"database": db.name,

@@ -4,7 +4,13 @@ import rego.v1
 
 import data.kaze.tenancy.shared_db_rls
 
-table(name, columns, rls, force) := {"schema": "public", "name": name, "columns": columns, "rowSecurity": rls, "forceRowSecurity": force}
+table(name, columns, rls, force) := {
+	"schema": "public",
+	"name": name,
+	"columns": columns,
+	"rowSecurity": rls,
+	"forceRowSecurity": force,
+}
 
 inv(databases) := {
 	"by_kind": {"ClusterProbeSnapshot": ["ClusterProbeSnapshot/cell"]},
@@ -51,7 +57,10 @@ test_no_snapshot_is_not_applicable if {
 }
 
 test_snapshot_without_databases_is_an_error if {
-	bad := {"by_kind": {"ClusterProbeSnapshot": ["ClusterProbeSnapshot/cell"]}, "resources": {"ClusterProbeSnapshot/cell": {"id": "ClusterProbeSnapshot/cell", "object": {"pods": []}}}}
+	bad := {
+		"by_kind": {"ClusterProbeSnapshot": ["ClusterProbeSnapshot/cell"]},
+		"resources": {"ClusterProbeSnapshot/cell": {"id": "ClusterProbeSnapshot/cell", "object": {"pods": []}}},
+	}
 	count(shared_db_rls.errors) == 1 with data.inventory as bad
 }
 

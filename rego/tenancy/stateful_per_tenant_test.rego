@@ -3,6 +3,7 @@ package kaze.tenancy.stateful_per_tenant_test
 import rego.v1
 
 import data.kaze.tenancy.stateful_per_tenant
+import data.kaze.testing.inventory
 
 namespaces := {
 	"tenant-a": {"tenant": "a", "plane": null, "labels": {"kaze.io/tenant": "a"}, "declared": true},
@@ -10,175 +11,187 @@ namespaces := {
 	"shared": {"tenant": null, "plane": "shared", "labels": {"kaze.io/plane": "shared"}, "declared": true},
 }
 
-res(api, kind, ns, name, obj) := {
-	"id": id_of(kind, ns, name), "apiVersion": api, "kind": kind, "namespace": ns, "name": name,
-	"object": object.union({"apiVersion": api, "kind": kind, "metadata": {"name": name, "namespace": ns}}, obj),
-}
+config := {"tenants": [{"name": "a", "vertical": "v"}, {"name": "b", "vertical": "v"}]}
 
-id_of(kind, null, name) := sprintf("%s/%s", [kind, name])
+_inv(objects) := object.union(inventory.with_config(objects, config), {"namespaces": namespaces})
 
-id_of(kind, ns, name) := sprintf("%s/%s/%s", [kind, ns, name]) if ns != null
+res(api, kind, ns, name, obj) := inventory.resource(kind, ns, name, object.union({"apiVersion": api}, obj))
 
 database(ns, name) := res("postgresql.cnpg.io/v1", "Cluster", ns, name, {"spec": {"instances": 2}})
 
 databases := [database("tenant-a", "db"), database("tenant-b", "db")]
 
-inv(objects) := {
-	"namespaces": namespaces,
-	"config": {"tenants": [{"name": "a", "vertical": "v"}, {"name": "b", "vertical": "v"}]},
-	"resources": {o.id: o | some o in objects},
-	"by_kind": {kind: [o.id | some o in objects; o.kind == kind] | some kind in {o.kind | some o in objects}},
-	"by_namespace": {ns: [o.id | some o in objects; o.namespace == ns] | some ns in {o.namespace | some o in objects; o.namespace != null}},
-}
+deployment(ns, env) := res("apps/v1", "Deployment", ns, "analytics", {"spec": {"template": {"spec": {
+	"containers": [{"name": "c", "image": "i", "env": env}],
+}}}})
 
-findings(objects) := vs if {
-	vs := stateful_per_tenant.violation with data.inventory as inv(objects)
-}
-
-named(objects) := {v.resource | some v in findings(objects)}
-
-test_own_databases_pass if {
-	count(findings(databases)) == 0
-}
-
-test_tenant_without_database_fails if {
-	named([database("tenant-a", "db")]) == {"Namespace/tenant-b"}
-}
-
-test_database_of_another_api_group_does_not_count if {
-	other := res("example.com/v1", "Cluster", "tenant-b", "db", {})
-	named([database("tenant-a", "db"), other]) == {"Namespace/tenant-b"}
-}
-
-deployment(ns, env) := res("apps/v1", "Deployment", ns, "analytics", {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "i", "env": env}]}}}})
-
-test_workload_using_other_tenants_database_fails if {
-	app := deployment("tenant-b", [{"name": "PGHOST", "value": "db-rw.tenant-a.svc.cluster.local"}])
-	some v in findings(array.concat(databases, [app]))
-	v.resource == app.id
-	v.evidence.database == "tenant-a/db"
-}
-
-test_connection_uri_to_other_tenants_database_fails if {
-	app := deployment("tenant-b", [{"name": "DATABASE_URL", "value": "postgresql://u@db-ro.tenant-a:5432/kaze"}])
-	named(array.concat(databases, [app])) == {app.id}
-}
-
-test_config_map_pointing_at_other_tenant_fails if {
-	cm := res("v1", "ConfigMap", "tenant-b", "settings", {"data": {"host": "db-rw.tenant-a.svc"}})
-	named(array.concat(databases, [cm])) == {cm.id}
-}
-
-test_own_database_by_any_name_passes if {
-	apps := [
-		deployment("tenant-a", [{"name": "PGHOST", "value": "db-rw"}]),
-		res("apps/v1", "Deployment", "tenant-b", "x", {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "i", "env": [{"name": "PGHOST", "value": "db-rw.tenant-b.svc"}]}]}}}}),
-		deployment("shared", [{"name": "UPSTREAM", "value": "api.tenant-a.example"}]),
-	]
-	count(findings(array.concat(databases, apps))) == 0
-}
-
-volume(name, source, claim_ns) := res("v1", "PersistentVolume", null, name, {"spec": object.union(source, {"claimRef": {"namespace": claim_ns, "name": "data"}})})
+volume(name, source, claim_ns) := res("v1", "PersistentVolume", null, name, {"spec": object.union(
+	source,
+	{"claimRef": {"namespace": claim_ns, "name": "data"}},
+)})
 
 claim(ns, volume_name) := res("v1", "PersistentVolumeClaim", ns, "data", {"spec": {"volumeName": volume_name}})
-
-test_claims_on_one_nfs_export_fail if {
-	objects := array.concat(databases, [
-		volume("a", {"nfs": {"server": "nfs", "path": "/data"}}, "tenant-a"),
-		volume("b", {"nfs": {"server": "nfs", "path": "/data/"}}, "tenant-b"),
-		claim("tenant-a", "a"), claim("tenant-b", "b"),
-	])
-	named(objects) == {"PersistentVolumeClaim/tenant-a/data", "PersistentVolumeClaim/tenant-b/data"}
-}
-
-test_nested_export_is_shared if {
-	objects := array.concat(databases, [
-		volume("a", {"nfs": {"server": "nfs", "path": "/data"}}, "tenant-a"),
-		volume("b", {"nfs": {"server": "nfs", "path": "/data/b"}}, "tenant-b"),
-	])
-	named(objects) == {"PersistentVolume/a", "PersistentVolume/b"}
-}
-
-test_separate_exports_and_disks_pass if {
-	objects := array.concat(databases, [
-		volume("a", {"nfs": {"server": "nfs", "path": "/data/a"}}, "tenant-a"),
-		volume("b", {"nfs": {"server": "nfs", "path": "/data/b"}}, "tenant-b"),
-		volume("c", {"csi": {"driver": "ebs.csi.aws.com", "volumeHandle": "vol-1"}}, "tenant-a"),
-		volume("d", {"csi": {"driver": "ebs.csi.aws.com", "volumeHandle": "vol-2"}}, "tenant-b"),
-	])
-	count(findings(objects)) == 0
-}
-
-test_one_csi_volume_for_two_tenants_fails if {
-	objects := array.concat(databases, [
-		volume("c", {"csi": {"driver": "efs.csi.aws.com", "volumeHandle": "fs-1"}}, "tenant-a"),
-		volume("d", {"csi": {"driver": "efs.csi.aws.com", "volumeHandle": "fs-1"}}, "tenant-b"),
-	])
-	count(findings(objects)) == 2
-}
 
 cluster_secret(selectors, key) := res("external-secrets.io/v1", "ClusterExternalSecret", null, "key", {"spec": {
 	"namespaceSelectors": selectors,
 	"externalSecretSpec": {"data": [{"secretKey": "k", "remoteRef": {"key": key}}]},
 }})
 
-test_cluster_secret_in_every_tenant_fails if {
-	ces := cluster_secret([{"matchExpressions": [{"key": "kaze.io/tenant", "operator": "Exists"}]}], "clients/a/key")
-	some v in findings(array.concat(databases, [ces]))
-	v.resource == "ClusterExternalSecret/key"
-	v.evidence.tenants == ["a", "b"]
+annotated(kind, ns, annotations) := res("v1", kind, ns, "key", {"metadata": {
+	"name": "key",
+	"namespace": ns,
+	"annotations": annotations,
+}})
+
+auth_role(patterns) := {
+	"id": "VaultAuthRole/agent",
+	"kind": "VaultAuthRole",
+	"apiVersion": "vault",
+	"namespace": null,
+	"name": "agent",
+	"object": {"bound_service_account_names": ["agent"], "bound_service_account_namespaces": patterns},
 }
 
-test_cluster_secret_for_one_tenant_passes if {
-	ces := cluster_secret([{"matchLabels": {"kaze.io/tenant": "a"}}], "clients/a/key")
-	count(findings(array.concat(databases, [ces]))) == 0
+service_account(ns, role) := res("v1", "ServiceAccount", ns, "agent", {"metadata": {
+	"name": "agent",
+	"namespace": ns,
+	"annotations": {"eks.amazonaws.com/role-arn": role},
+}})
+
+nfs(path) := {"nfs": {"server": "nfs", "path": path}}
+
+csi(driver, handle) := {"csi": {"driver": driver, "volumeHandle": handle}}
+
+# Each case: the objects of the inventory, and the resources its findings name.
+cases := {
+	"own databases pass": [databases, set()],
+	"tenant without database fails": [[database("tenant-a", "db")], {"Namespace/tenant-b"}],
+	"database of another api group does not count": [
+		[database("tenant-a", "db"), res("example.com/v1", "Cluster", "tenant-b", "db", {})],
+		{"Namespace/tenant-b"},
+	],
+	"connection uri to other tenant's database fails": [
+		array.concat(databases, [deployment("tenant-b", [{
+			"name": "DATABASE_URL",
+			"value": "postgresql://u@db-ro.tenant-a:5432/kaze",
+		}])]),
+		{"Deployment/tenant-b/analytics"},
+	],
+	"config map pointing at other tenant fails": [
+		array.concat(databases, [res("v1", "ConfigMap", "tenant-b", "settings", {"data": {"host": "db-rw.tenant-a.svc"}})]),
+		{"ConfigMap/tenant-b/settings"},
+	],
+	"own database by any name passes": [
+		array.concat(databases, [
+			deployment("tenant-a", [{"name": "PGHOST", "value": "db-rw"}]),
+			res("apps/v1", "Deployment", "tenant-b", "x", {"spec": {"template": {"spec": {"containers": [{
+				"name": "c", "image": "i",
+				"env": [{"name": "PGHOST", "value": "db-rw.tenant-b.svc"}],
+			}]}}}}),
+			deployment("shared", [{"name": "UPSTREAM", "value": "api.tenant-a.example"}]),
+		]),
+		set(),
+	],
+	"claims on one nfs export fail": [
+		array.concat(databases, [
+			volume("a", nfs("/data"), "tenant-a"), volume("b", nfs("/data/"), "tenant-b"),
+			claim("tenant-a", "a"), claim("tenant-b", "b"),
+		]),
+		{"PersistentVolumeClaim/tenant-a/data", "PersistentVolumeClaim/tenant-b/data"},
+	],
+	"nested export is shared": [
+		array.concat(databases, [volume("a", nfs("/data"), "tenant-a"), volume("b", nfs("/data/b"), "tenant-b")]),
+		{"PersistentVolume/a", "PersistentVolume/b"},
+	],
+	"separate exports and disks pass": [
+		array.concat(databases, [
+			volume("a", nfs("/data/a"), "tenant-a"), volume("b", nfs("/data/b"), "tenant-b"),
+			volume("c", csi("ebs.csi.aws.com", "vol-1"), "tenant-a"),
+			volume("d", csi("ebs.csi.aws.com", "vol-2"), "tenant-b"),
+		]),
+		set(),
+	],
+	"one csi volume for two tenants fails": [
+		array.concat(databases, [
+			volume("c", csi("efs.csi.aws.com", "fs-1"), "tenant-a"),
+			volume("d", csi("efs.csi.aws.com", "fs-1"), "tenant-b"),
+		]),
+		{"PersistentVolume/c", "PersistentVolume/d"},
+	],
+	"cluster secret for one tenant passes": [
+		array.concat(databases, [cluster_secret([{"matchLabels": {"kaze.io/tenant": "a"}}], "clients/a/key")]),
+		set(),
+	],
+	"external secret reading other client fails": [
+		array.concat(databases, [res("external-secrets.io/v1", "ExternalSecret", "tenant-b", "key", {"spec": {
+			"dataFrom": [{"extract": {"key": "clients/a/anthropic"}}],
+		}})]),
+		{"ExternalSecret/tenant-b/key"},
+	],
+	"secret copied from other tenant fails": [
+		array.concat(databases, [annotated(
+			"Secret", "tenant-b",
+			{"replicator.v1.mittwald.de/replicate-from": "tenant-a/key"},
+		)]),
+		{"Secret/tenant-b/key"},
+	],
+	"auth role of two tenants fails": [
+		array.concat(databases, [auth_role(["tenant-a", "tenant-b"])]),
+		{"VaultAuthRole/agent"},
+	],
+	"auth role glob over tenants fails": [array.concat(databases, [auth_role("tenant-*")]), {"VaultAuthRole/agent"}],
+	"auth role of one tenant and shared passes": [array.concat(databases, [auth_role(["tenant-a", "shared"])]), set()],
+	"cloud identity shared by tenants fails": [
+		array.concat(databases, [
+			service_account("tenant-a", "arn:aws:iam::1:role/agent"),
+			service_account("tenant-b", "arn:aws:iam::1:role/agent"),
+		]),
+		{"ServiceAccount/tenant-a/agent", "ServiceAccount/tenant-b/agent"},
+	],
+	"cloud identity per tenant passes": [
+		array.concat(databases, [
+			service_account("tenant-a", "arn:aws:iam::1:role/a"),
+			service_account("tenant-b", "arn:aws:iam::1:role/b"),
+		]),
+		set(),
+	],
 }
 
-test_cluster_secret_of_one_client_in_another_tenant_fails if {
-	ces := cluster_secret([{"matchLabels": {"kubernetes.io/metadata.name": "tenant-b"}}], "kv/data/clients/a/key")
-	some v in findings(array.concat(databases, [ces]))
-	v.evidence.client == "a"
-	v.evidence.tenant == "b"
+test_named[name] if {
+	some name, [objects, want] in cases
+	inv := _inv(objects)
+	named := {v.resource | some v in stateful_per_tenant.violation} with data.inventory as inv
+	named == want
 }
 
-test_external_secret_reading_other_client_fails if {
-	es := res("external-secrets.io/v1", "ExternalSecret", "tenant-b", "key", {"spec": {"dataFrom": [{"extract": {"key": "clients/a/anthropic"}}]}})
-	named(array.concat(databases, [es])) == {es.id}
+# The evidence of a finding: the cases above check only the resources named.
+evidence_cases := {
+	"workload using other tenant's database": [
+		deployment("tenant-b", [{"name": "PGHOST", "value": "db-rw.tenant-a.svc.cluster.local"}]),
+		"Deployment/tenant-b/analytics", {"database": "tenant-a/db"},
+	],
+	"cluster secret in every tenant": [
+		cluster_secret([{"matchExpressions": [{"key": "kaze.io/tenant", "operator": "Exists"}]}], "clients/a/key"),
+		"ClusterExternalSecret/key", {"tenants": ["a", "b"]},
+	],
+	"cluster secret of one client in another tenant": [
+		cluster_secret([{"matchLabels": {"kubernetes.io/metadata.name": "tenant-b"}}], "kv/data/clients/a/key"),
+		"ClusterExternalSecret/key", {"client": "a", "tenant": "b"},
+	],
+	"secret reflected to other tenant": [
+		annotated(
+			"Secret", "tenant-a",
+			{"reflector.v1.k8s.emberstack.com/reflection-allowed-namespaces": "shared,tenant-.*"},
+		),
+		"Secret/tenant-a/key", {"namespaces": ["tenant-b"]},
+	],
 }
 
-test_secret_reflected_to_other_tenant_fails if {
-	secret := res("v1", "Secret", "tenant-a", "key", {"metadata": {"name": "key", "namespace": "tenant-a", "annotations": {"reflector.v1.k8s.emberstack.com/reflection-allowed-namespaces": "shared,tenant-.*"}}})
-	some v in findings(array.concat(databases, [secret]))
-	v.evidence.namespaces == ["tenant-b"]
-}
-
-test_secret_copied_from_other_tenant_fails if {
-	secret := res("v1", "Secret", "tenant-b", "key", {"metadata": {"name": "key", "namespace": "tenant-b", "annotations": {"replicator.v1.mittwald.de/replicate-from": "tenant-a/key"}}})
-	named(array.concat(databases, [secret])) == {secret.id}
-}
-
-auth_role(namespaces) := {"id": "VaultAuthRole/agent", "kind": "VaultAuthRole", "apiVersion": "vault", "namespace": null, "name": "agent", "object": {"bound_service_account_names": ["agent"], "bound_service_account_namespaces": namespaces}}
-
-test_auth_role_of_two_tenants_fails if {
-	named(array.concat(databases, [auth_role(["tenant-a", "tenant-b"])])) == {"VaultAuthRole/agent"}
-}
-
-test_auth_role_glob_over_tenants_fails if {
-	named(array.concat(databases, [auth_role("tenant-*")])) == {"VaultAuthRole/agent"}
-}
-
-test_auth_role_of_one_tenant_and_shared_passes if {
-	count(findings(array.concat(databases, [auth_role(["tenant-a", "shared"])]))) == 0
-}
-
-service_account(ns, role) := res("v1", "ServiceAccount", ns, "agent", {"metadata": {"name": "agent", "namespace": ns, "annotations": {"eks.amazonaws.com/role-arn": role}}})
-
-test_cloud_identity_shared_by_tenants_fails if {
-	sas := [service_account("tenant-a", "arn:aws:iam::1:role/agent"), service_account("tenant-b", "arn:aws:iam::1:role/agent")]
-	named(array.concat(databases, sas)) == {"ServiceAccount/tenant-a/agent", "ServiceAccount/tenant-b/agent"}
-}
-
-test_cloud_identity_per_tenant_passes if {
-	sas := [service_account("tenant-a", "arn:aws:iam::1:role/a"), service_account("tenant-b", "arn:aws:iam::1:role/b")]
-	count(findings(array.concat(databases, sas))) == 0
+test_evidence[name] if {
+	some name, [obj, resource, want] in evidence_cases
+	inv := _inv(array.concat(databases, [obj]))
+	findings := stateful_per_tenant.violation with data.inventory as inv
+	some v in findings
+	v.resource == resource
+	object.filter(v.evidence, object.keys(want)) == want
 }
