@@ -24,18 +24,14 @@ package kaze.supply_chain.sbom_components
 
 import rego.v1
 
+import data.kaze.lib.sbom_index
 import data.kaze.lib.tenancy
-
-_snapshot_ids := [id |
-	some id in object.get(data.inventory.by_kind, "SbomIndexSnapshot", [])
-	data.inventory.resources[id].apiVersion == "snapshot.kaze.io/v1"
-]
 
 _denied_licenses contains lower(l) if {
 	some l in object.get(tenancy.config, ["licenses", "deny"], [])
 }
 
-not_applicable := "the target has no SBOM index (SbomIndexSnapshot)" if count(_snapshot_ids) == 0
+not_applicable := "the target has no SBOM index (SbomIndexSnapshot)" if count(sbom_index.snapshot_ids) == 0
 
 # Package URLs, versions and hashes need no configuration; licences are judged against the
 # deny list, and without one a licensed component is undecided.
@@ -44,24 +40,19 @@ undecided := concat("", [
 	"whether a component's licence is denied is undecided; package URLs, versions and hashes were checked",
 ]) if {
 	count(_denied_licenses) == 0
-	some [_, sbom] in _sboms
+	some [_, sbom] in sbom_index.sboms
 	some c in object.get(sbom, "components", [])
 	count(_license_texts(c)) > 0
 }
 
 errors contains sprintf("%s has no sboms list: the index recorded no SBOM", [id]) if {
-	some id in _snapshot_ids
+	some id in sbom_index.snapshot_ids
 	not is_array(object.get(data.inventory.resources[id].object, "sboms", null))
 }
 
 errors contains sprintf("%s: the SBOM %v has no components list", [id, _sbom_name(sbom)]) if {
-	some [id, sbom] in _sboms
+	some [id, sbom] in sbom_index.sboms
 	not is_array(object.get(sbom, "components", null))
-}
-
-_sboms contains [id, sbom] if {
-	some id in _snapshot_ids
-	some sbom in object.get(data.inventory.resources[id].object, "sboms", [])
 }
 
 _sbom_name(sbom) := object.get(sbom, "file", object.get(sbom, "image", "(unnamed)"))
@@ -101,7 +92,7 @@ _shortlist(names) := sprintf("%s and %d more", [concat(", ", array.slice(names, 
 }
 
 violation contains v if {
-	some [id, sbom] in _sboms
+	some [id, sbom] in sbom_index.sboms
 	some what in {"a package URL", "a version", "a hash"}
 	lacking := sort([_component_name(c) |
 		some c in object.get(sbom, "components", [])
@@ -127,7 +118,7 @@ violation contains v if {
 
 violation contains v if {
 	count(_denied_licenses) > 0
-	some [id, sbom] in _sboms
+	some [id, sbom] in sbom_index.sboms
 	some c in object.get(sbom, "components", [])
 	licenses := _license_texts(c)
 	count(licenses) > 0

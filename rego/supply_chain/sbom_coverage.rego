@@ -24,12 +24,8 @@ import rego.v1
 
 import data.kaze.lib.digests
 import data.kaze.lib.k8s
+import data.kaze.lib.sbom_index
 import data.kaze.lib.tenancy
-
-_snapshot_ids := [id |
-	some id in object.get(data.inventory.by_kind, "SbomIndexSnapshot", [])
-	data.inventory.resources[id].apiVersion == "snapshot.kaze.io/v1"
-]
 
 _mode := object.get(tenancy.config, ["cell", "mode"], null)
 
@@ -43,7 +39,7 @@ not_applicable := "there is no kaze-policy.yaml to say whether the cell is a cus
 } else := sprintf("the cell runs in %v mode: SBOMs are required of customer-VPC deployments only", [_mode]) if {
 	_mode != "customer-vpc"
 } else := "the target has no SBOM index (SbomIndexSnapshot), so the SBOMs it ships cannot be read" if {
-	count(_snapshot_ids) == 0
+	count(sbom_index.snapshot_ids) == 0
 }
 
 # In agency mode nothing of this rule applies: without the mode, nothing is certain. Undecided
@@ -51,7 +47,7 @@ not_applicable := "there is no kaze-policy.yaml to say whether the cell is a cus
 undecided := not_applicable if _mode == null
 
 errors contains sprintf("%s has no sboms list: the index recorded no SBOM", [id]) if {
-	some id in _snapshot_ids
+	some id in sbom_index.snapshot_ids
 	not is_array(object.get(data.inventory.resources[id].object, "sboms", null))
 }
 
@@ -59,7 +55,7 @@ errors contains sprintf(
 	"%s: an SBOM entry (%v) lacks %s",
 	[id, object.get(sbom, "file", object.get(sbom, "image", "unnamed")), field],
 ) if {
-	some [id, sbom] in _sboms
+	some [id, sbom] in sbom_index.sboms
 	some field, present in {
 		"image": is_string(object.get(sbom, "image", null)),
 		"valid": is_boolean(object.get(sbom, "valid", null)),
@@ -68,21 +64,16 @@ errors contains sprintf(
 	present == false
 }
 
-_sboms contains [id, sbom] if {
-	some id in _snapshot_ids
-	some sbom in object.get(data.inventory.resources[id].object, "sboms", [])
-}
-
 # repository@digest → repository; repository:tag → repository.
 _repository(image) := regex.replace(regex.replace(image, `@[^@]*$`, ""), `:[^:/]*$`, "")
 
 # The SBOMs listed for each image repository (one pass over the index).
 _repositories contains _repository(object.get(listed, "image", "")) if {
-	some [_, listed] in _sboms
+	some [_, listed] in sbom_index.sboms
 }
 
 _sboms_by_repository[repo] := [[id, sbom] |
-	some [id, sbom] in _sboms
+	some [id, sbom] in sbom_index.sboms
 	_repository(object.get(sbom, "image", "")) == repo
 ] if {
 	some repo in _repositories
