@@ -19,6 +19,7 @@ _IMPORT = re.compile(r"^import\s.*$", re.M)
 # with the statement that binds name (`some name, [a, b] in cases`).
 _TABLE_TEST = re.compile(r"^(test_\w+)\[(\w+)\]\s+if\s*\{\n", re.M)
 _CASES_PREFIX = "kaze_cases_of_"
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|`[^`]*`')  # a bracket inside one does not count
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ def _first_statement(text: str, start: int) -> str:
     """The first statement of a body from `start`: its lines until every bracket is closed."""
     depth, end = 0, start
     for line in text[start:].splitlines(keepends=True):
-        depth += sum(line.count(c) for c in "([{") - sum(line.count(c) for c in ")]}")
+        code = _STRING.sub("", line)
+        depth += sum(code.count(c) for c in "([{") - sum(code.count(c) for c in ")]}")
         end += len(line)
         if depth <= 0:
             break
