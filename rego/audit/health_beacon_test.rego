@@ -39,12 +39,9 @@ route(group_by) := {"receiver": "ops", "groupBy": group_by}
 
 slack_receiver(config) := [{"name": "ops", "slackConfigs": [config]}]
 
-findings(resources) := found if {
-	found := health_beacon.violation with data.inventory as inventory(resources, vpc)
-}
-
 test_name_and_severity_only_passes if {
-	count(findings([beacon(route(["alertname", "severity"]), slack_receiver(slack))])) == 0
+	got := health_beacon.violation with data.inventory as inventory([beacon(route(["alertname", "severity"]), slack_receiver(slack))], vpc)
+	count(got) == 0
 }
 
 test_agency_cell_is_not_applicable if {
@@ -60,53 +57,62 @@ test_no_alertmanager_configuration_is_not_applicable if {
 }
 
 test_tenant_in_group_by_fails if {
-	some v in findings([beacon(route(["alertname", "severity", "tenant"]), slack_receiver(slack))])
+	got := health_beacon.violation with data.inventory as inventory([beacon(route(["alertname", "severity", "tenant"]), slack_receiver(slack))], vpc)
+	some v in got
 	v.evidence.extra_labels == ["tenant"]
 	v.resource == "AlertmanagerConfig/monitoring/health-beacon"
 }
 
 test_group_by_everything_fails if {
-	some v in findings([beacon(route(["..."]), slack_receiver(slack))])
+	got := health_beacon.violation with data.inventory as inventory([beacon(route(["..."]), slack_receiver(slack))], vpc)
+	some v in got
 	v.evidence.groupBy == ["..."]
 }
 
 test_beacon_without_group_by_fails if {
-	some v in findings([beacon({"receiver": "ops"}, slack_receiver(slack))])
+	got := health_beacon.violation with data.inventory as inventory([beacon({"receiver": "ops"}, slack_receiver(slack))], vpc)
+	some v in got
 	v.evidence.groupBy == null
 }
 
 test_webhook_receiver_fails if {
-	some v in findings([beacon(route(["alertname", "severity"]), [{"name": "ops", "webhookConfigs": [{"url": "https://beacon.speedrun.example/v1"}]}])])
+	got := health_beacon.violation with data.inventory as inventory([beacon(route(["alertname", "severity"]), [{"name": "ops", "webhookConfigs": [{"url": "https://beacon.speedrun.example/v1"}]}])], vpc)
+	some v in got
 	v.evidence.integration == "webhook"
 }
 
 test_annotation_in_message_fails if {
 	config := object.union(slack, {"text": "{{ .CommonAnnotations.summary }}"})
-	some v in findings([beacon(route(["alertname", "severity"]), slack_receiver(config))])
+	got := health_beacon.violation with data.inventory as inventory([beacon(route(["alertname", "severity"]), slack_receiver(config))], vpc)
+	some v in got
 	v.evidence.references == [".CommonAnnotations"]
 }
 
 test_labels_of_each_alert_fail if {
 	config := object.union(slack, {"text": "{{ range .Alerts }}{{ .Labels.pod }}{{ end }}"})
-	some v in findings([beacon(route(["alertname", "severity"]), slack_receiver(config))])
+	got := health_beacon.violation with data.inventory as inventory([beacon(route(["alertname", "severity"]), slack_receiver(config))], vpc)
+	some v in got
 	v.evidence.references == [".Alerts", ".Labels"]
 }
 
 test_default_slack_title_fails if {
 	config := object.remove(slack, ["title", "fallback"])
-	some v in findings([beacon(route(["alertname", "severity"]), slack_receiver(config))])
+	got := health_beacon.violation with data.inventory as inventory([beacon(route(["alertname", "severity"]), slack_receiver(config))], vpc)
+	some v in got
 	v.evidence.defaulted_fields == ["title", "fallback"]
 }
 
 test_named_template_fails if {
 	config := object.union(slack, {"title": "{{ template \"slack.default.title\" . }}"})
-	some v in findings([beacon(route(["alertname", "severity"]), slack_receiver(config))])
+	got := health_beacon.violation with data.inventory as inventory([beacon(route(["alertname", "severity"]), slack_receiver(config))], vpc)
+	some v in got
 	v.evidence.references == ["template \"slack.default.title\""]
 }
 
 test_pagerduty_default_details_fail if {
 	receivers := [{"name": "ops", "pagerdutyConfigs": [{"routingKey": {"name": "pd", "key": "k"}, "description": "{{ .GroupLabels.alertname }}"}]}]
-	some v in findings([beacon(route(["alertname", "severity"]), receivers)])
+	got := health_beacon.violation with data.inventory as inventory([beacon(route(["alertname", "severity"]), receivers)], vpc)
+	some v in got
 	v.evidence.defaulted_fields == ["details.firing", "details.resolved"]
 }
 
@@ -115,12 +121,14 @@ test_pagerduty_with_overridden_details_passes if {
 		"description": "{{ .GroupLabels.alertname }}",
 		"details": [{"key": "firing", "value": "{{ .GroupLabels.severity }}"}, {"key": "resolved", "value": ""}],
 	}]}]
-	count(findings([beacon(route(["alertname", "severity"]), receivers)])) == 0
+	got := health_beacon.violation with data.inventory as inventory([beacon(route(["alertname", "severity"]), receivers)], vpc)
+	count(got) == 0
 }
 
 test_unknown_integration_fails if {
 	receivers := [{"name": "ops", "fooConfigs": [{"url": "https://x.example"}]}]
-	some v in findings([beacon(route(["alertname", "severity"]), receivers)])
+	got := health_beacon.violation with data.inventory as inventory([beacon(route(["alertname", "severity"]), receivers)], vpc)
+	some v in got
 	v.evidence.integration == "foo"
 }
 
@@ -133,17 +141,20 @@ unlabelled(receivers) := resource("AlertmanagerConfig", "client-oncall", {
 
 test_in_cell_route_may_keep_labels if {
 	receivers := [{"name": "ops", "webhookConfigs": [{"url": "http://oncall.acme.svc.cluster.local:8080/hook"}]}]
-	count(findings([unlabelled(receivers)])) == 0
+	got := health_beacon.violation with data.inventory as inventory([unlabelled(receivers)], vpc)
+	count(got) == 0
 }
 
 test_unlabelled_route_out_of_the_cell_is_outbound if {
 	receivers := [{"name": "ops", "webhookConfigs": [{"url": "https://pager.example.com/hook"}]}]
-	count(findings([unlabelled(receivers)])) == 2
+	got := health_beacon.violation with data.inventory as inventory([unlabelled(receivers)], vpc)
+	count(got) == 2
 }
 
 test_cluster_name_lookalike_is_outside if {
 	receivers := [{"name": "ops", "webhookConfigs": [{"url": "http://oncall.acme.svc.cluster.local.evil.example/hook"}]}]
-	count(findings([unlabelled(receivers)])) > 0
+	got := health_beacon.violation with data.inventory as inventory([unlabelled(receivers)], vpc)
+	count(got) > 0
 }
 
 raw := `
@@ -171,7 +182,7 @@ receivers:
 config_map(text) := resource("ConfigMap", "alertmanager", {"kind": "ConfigMap", "metadata": {"name": "alertmanager", "namespace": "monitoring"}, "data": {"alertmanager.yaml": text}})
 
 test_raw_configuration_nested_route_inherits_grouping if {
-	found := findings([config_map(raw)])
+	found := health_beacon.violation with data.inventory as inventory([config_map(raw)], vpc)
 	count(found) == 1
 	some v in found
 	v.evidence.group_by == ["alertname", "namespace"]
@@ -180,7 +191,8 @@ test_raw_configuration_nested_route_inherits_grouping if {
 
 test_raw_configuration_in_secret_data if {
 	secret := resource("Secret", "alertmanager", {"kind": "Secret", "metadata": {"name": "alertmanager", "namespace": "monitoring"}, "data": {"alertmanager.yaml": base64.encode(raw)}})
-	count(findings([secret])) == 1
+	got := health_beacon.violation with data.inventory as inventory([secret], vpc)
+	count(got) == 1
 }
 
 test_invalid_yaml_is_an_error if {
