@@ -22,7 +22,10 @@ workload(kind, name, app, replicas) := {
 	"object": {
 		"kind": kind,
 		"metadata": {"name": name, "namespace": "monitoring", "labels": {"app.kubernetes.io/name": app}},
-		"spec": {"replicas": replicas, "template": {"spec": {"containers": [{"name": name, "image": sprintf("registry.kaze.io/kaze/%s@sha256:0", [app])}]}}},
+		"spec": {"replicas": replicas, "template": {"spec": {"containers": [{
+			"name": name,
+			"image": sprintf("registry.kaze.io/kaze/%s@sha256:0", [app]),
+		}]}}},
 	},
 }
 
@@ -35,6 +38,9 @@ operator(kind, group, name, spec) := {
 	"source": "kubernetes",
 	"object": {"kind": kind, "metadata": {"name": name, "namespace": "monitoring"}, "spec": spec},
 }
+
+# The stack without the named component, plus these resources.
+without(name) := [r | some r in stack; r.name != name]
 
 stack := [
 	workload("StatefulSet", "prometheus", "prometheus", 2),
@@ -50,7 +56,7 @@ test_whole_stack_passes if {
 }
 
 test_missing_loki_fails_on_the_configuration if {
-	found := monitoring_stack.violation with data.inventory as inventory([r | some r in stack; r.name != "loki"], vpc)
+	found := monitoring_stack.violation with data.inventory as inventory(without("loki"), vpc)
 	count(found) == 1
 	some v in found
 	v.resource == "kaze-policy.yaml"
@@ -58,7 +64,7 @@ test_missing_loki_fails_on_the_configuration if {
 }
 
 test_scaled_to_zero_fails_on_the_workload if {
-	resources := array.concat([r | some r in stack; r.name != "grafana"], [workload("Deployment", "grafana", "grafana", 0)])
+	resources := array.concat(without("grafana"), [workload("Deployment", "grafana", "grafana", 0)])
 	got := monitoring_stack.violation with data.inventory as inventory(resources, vpc)
 	some v in got
 	v.resource == "Deployment/monitoring/grafana"
@@ -84,14 +90,16 @@ test_operator_resources_count if {
 }
 
 test_operator_resource_with_zero_replicas_fails if {
-	resources := array.concat([r | some r in stack; r.name != "prometheus"], [operator("Prometheus", "monitoring.coreos.com", "cell", {"replicas": 0})])
+	scaled_down := operator("Prometheus", "monitoring.coreos.com", "cell", {"replicas": 0})
+	resources := array.concat(without("prometheus"), [scaled_down])
 	got := monitoring_stack.violation with data.inventory as inventory(resources, vpc)
 	some v in got
 	v.resource == "Prometheus/monitoring/cell"
 }
 
 test_prometheus_operator_is_not_prometheus if {
-	resources := array.concat([r | some r in stack; r.name != "prometheus"], [workload("Deployment", "prometheus-operator", "prometheus-operator", 1)])
+	operator_deployment := workload("Deployment", "prometheus-operator", "prometheus-operator", 1)
+	resources := array.concat(without("prometheus"), [operator_deployment])
 	got := monitoring_stack.violation with data.inventory as inventory(resources, vpc)
 	some v in got
 	v.evidence.component == "Prometheus"
@@ -100,13 +108,17 @@ test_prometheus_operator_is_not_prometheus if {
 test_collector_recognised_by_image if {
 	agent := workload("DaemonSet", "otel-agent", "agent", 1)
 	image := "registry.kaze.io/kaze/opentelemetry-collector-contrib:0.110@sha256:0"
-	patched := object.union(agent, {"object": object.union(agent.object, {"spec": {"template": {"spec": {"containers": [{"name": "agent", "image": image}]}}}})})
-	got := monitoring_stack.violation with data.inventory as inventory(array.concat([r | some r in stack; r.name != "otel-collector"], [patched]), vpc)
+	containers := [{"name": "agent", "image": image}]
+	spec := {"spec": {"template": {"spec": {"containers": containers}}}}
+	patched := object.union(agent, {"object": object.union(agent.object, spec)})
+	resources := array.concat(without("otel-collector"), [patched])
+	got := monitoring_stack.violation with data.inventory as inventory(resources, vpc)
 	count(got) == 0
 }
 
 test_agency_cell_is_not_applicable if {
-	contains(monitoring_stack.not_applicable, "agency") with data.inventory as inventory([], {"cell": {"name": "a", "mode": "agency"}})
+	agency := {"cell": {"name": "a", "mode": "agency"}}
+	contains(monitoring_stack.not_applicable, "agency") with data.inventory as inventory([], agency)
 }
 
 test_without_configuration_is_not_applicable if {
@@ -114,19 +126,52 @@ test_without_configuration_is_not_applicable if {
 }
 
 test_terraform_only_target_is_not_applicable if {
-	tf := {"id": "terraform/x/aws_s3_bucket.a", "apiVersion": "terraform", "kind": "aws_s3_bucket", "name": "a", "source": "terraform", "object": {}}
+	tf := {
+		"id": "terraform/x/aws_s3_bucket.a",
+		"apiVersion": "terraform",
+		"kind": "aws_s3_bucket",
+		"name": "a",
+		"source": "terraform",
+		"object": {},
+	}
 	contains(monitoring_stack.not_applicable, "no Kubernetes") with data.inventory as inventory([tf], vpc)
 }
 
 test_running_pods_of_a_cluster_snapshot_count if {
-	snapshot := {"id": "ClusterProbeSnapshot/cell", "apiVersion": "snapshot.kaze.io/v1", "kind": "ClusterProbeSnapshot", "name": "cell", "source": "snapshot", "object": {"pods": [{"namespace": "monitoring", "name": "loki-0", "containers": ["loki"]}]}}
-	got := monitoring_stack.violation with data.inventory as inventory(array.concat([r | some r in stack; r.name != "loki"], [snapshot]), vpc)
+	snapshot := {
+		"id": "ClusterProbeSnapshot/cell",
+		"apiVersion": "snapshot.kaze.io/v1",
+		"kind": "ClusterProbeSnapshot",
+		"name": "cell",
+		"source": "snapshot",
+		"object": {"pods": [{"namespace": "monitoring", "name": "loki-0", "containers": ["loki"]}]},
+	}
+	got := monitoring_stack.violation with data.inventory as inventory(array.concat(without("loki"), [snapshot]), vpc)
 	count(got) == 0
 }
 
 test_odd_shapes_are_no_error if {
-	odd := {"id": "Deployment/monitoring/x", "apiVersion": "apps/v1", "kind": "Deployment", "namespace": "monitoring", "name": "x", "source": "kubernetes", "object": {"kind": "Deployment", "metadata": {"name": "x", "labels": null}, "spec": {"template": {"metadata": null, "spec": {"containers": null}}}}}
-	snapshot := {"id": "ClusterProbeSnapshot/c", "apiVersion": "snapshot.kaze.io/v1", "kind": "ClusterProbeSnapshot", "name": "c", "source": "snapshot", "object": {"pods": [null, {"containers": null}, {"containers": [3]}]}}
+	odd := {
+		"id": "Deployment/monitoring/x",
+		"apiVersion": "apps/v1",
+		"kind": "Deployment",
+		"namespace": "monitoring",
+		"name": "x",
+		"source": "kubernetes",
+		"object": {
+			"kind": "Deployment",
+			"metadata": {"name": "x", "labels": null},
+			"spec": {"template": {"metadata": null, "spec": {"containers": null}}},
+		},
+	}
+	snapshot := {
+		"id": "ClusterProbeSnapshot/c",
+		"apiVersion": "snapshot.kaze.io/v1",
+		"kind": "ClusterProbeSnapshot",
+		"name": "c",
+		"source": "snapshot",
+		"object": {"pods": [null, {"containers": null}, {"containers": [3]}]},
+	}
 	got := monitoring_stack.violation with data.inventory as inventory(array.concat(stack, [odd, snapshot]), vpc)
 	count(got) == 0
 }
