@@ -63,13 +63,15 @@ test_eks_without_log_types_fails if {
 }
 
 test_bucket_without_object_lock_fails if {
-	some v in audit_log_storage.violation with data.inventory as inventory([eks(["audit"]), bucket(false), export_policy])
+	inputs := [eks(["audit"]), bucket(false), export_policy]
+	some v in audit_log_storage.violation with data.inventory as inventory(inputs)
 	v.resource == "terraform/providers/aws/aws_s3_bucket.audit"
 	v.evidence.object_lock_enabled == false
 }
 
 test_governance_mode_fails if {
-	some v in audit_log_storage.violation with data.inventory as inventory([eks(["audit"]), bucket(true), lock_config("GOVERNANCE"), export_policy])
+	inputs := [eks(["audit"]), bucket(true), lock_config("GOVERNANCE"), export_policy]
+	some v in audit_log_storage.violation with data.inventory as inventory(inputs)
 	v.evidence.retention_mode == "GOVERNANCE"
 }
 
@@ -89,7 +91,8 @@ test_legacy_inline_object_lock_configuration_counts if {
 
 test_lock_configuration_of_another_module_does_not_count if {
 	elsewhere := object.union(lock_config("COMPLIANCE"), {"id": "terraform/providers/bare-metal/aws_s3_bucket_object_lock_configuration.audit", "file": "infra/terraform/providers/bare-metal/main.tf"})
-	got := audit_log_storage.violation with data.inventory as inventory([eks(["audit"]), bucket(true), elsewhere, export_policy])
+	inputs := [eks(["audit"]), bucket(true), elsewhere, export_policy]
+	got := audit_log_storage.violation with data.inventory as inventory(inputs)
 	{v.resource | some v in got} == {"terraform/providers/aws/aws_s3_bucket.audit"}
 }
 
@@ -106,7 +109,8 @@ test_audit_store_recognised_by_tag if {
 }
 
 test_audit_store_without_read_grant_fails if {
-	some v in audit_log_storage.violation with data.inventory as inventory([eks(["audit"]), bucket(true), lock_config("COMPLIANCE")])
+	inputs := [eks(["audit"]), bucket(true), lock_config("COMPLIANCE")]
+	some v in audit_log_storage.violation with data.inventory as inventory(inputs)
 	contains(v.msg, "cannot export")
 }
 
@@ -116,14 +120,16 @@ test_read_grant_through_policy_document if {
 		{"effect": "Deny", "actions": ["s3:*"]},
 		{"actions": ["s3:GetObject", "s3:ListBucket"]},
 	]})
-	got := audit_log_storage.violation with data.inventory as inventory([eks(["audit"]), bucket(true), lock_config("COMPLIANCE"), policy, document])
+	inputs := [eks(["audit"]), bucket(true), lock_config("COMPLIANCE"), policy, document]
+	got := audit_log_storage.violation with data.inventory as inventory(inputs)
 	count({v.resource | some v in got}) == 0
 }
 
 test_deny_statement_is_no_read_grant if {
 	policy := tf("providers/aws", "aws_s3_bucket_policy", "audit", {"bucket": "${aws_s3_bucket.audit.id}", "policy": "${data.aws_iam_policy_document.audit.json}"})
 	document := tf("providers/aws", "terraform_data", "aws_iam_policy_document.audit", {"type": "aws_iam_policy_document", "statement": [{"effect": "Deny", "actions": ["s3:*"]}]})
-	got := audit_log_storage.violation with data.inventory as inventory([eks(["audit"]), bucket(true), lock_config("COMPLIANCE"), policy, document])
+	inputs := [eks(["audit"]), bucket(true), lock_config("COMPLIANCE"), policy, document]
+	got := audit_log_storage.violation with data.inventory as inventory(inputs)
 	{v.resource | some v in got} == {"terraform/providers/aws/aws_s3_bucket.audit"}
 }
 
@@ -147,17 +153,20 @@ gcs_reader := tf("providers/gcp", "google_storage_bucket_iam_member", "client", 
 gke := tf("providers/gcp", "google_container_cluster", "cell", {"name": "kaze"})
 
 test_gcs_locked_retention_passes if {
-	got := audit_log_storage.violation with data.inventory as inventory([gke, gcs([{"retention_period": 100, "is_locked": true}]), gcs_reader])
+	inputs := [gke, gcs([{"retention_period": 100, "is_locked": true}]), gcs_reader]
+	got := audit_log_storage.violation with data.inventory as inventory(inputs)
 	count({v.resource | some v in got}) == 0
 }
 
 test_gcs_unlocked_retention_fails if {
-	got := audit_log_storage.violation with data.inventory as inventory([gke, gcs([{"retention_period": 100, "is_locked": false}]), gcs_reader])
+	inputs := [gke, gcs([{"retention_period": 100, "is_locked": false}]), gcs_reader]
+	got := audit_log_storage.violation with data.inventory as inventory(inputs)
 	{v.resource | some v in got} == {"terraform/providers/gcp/google_storage_bucket.audit"}
 }
 
 test_gcs_without_retention_policy_fails if {
-	got := audit_log_storage.violation with data.inventory as inventory([gke, tf("providers/gcp", "google_storage_bucket", "audit", {"name": "kaze-audit"}), gcs_reader])
+	inputs := [gke, tf("providers/gcp", "google_storage_bucket", "audit", {"name": "kaze-audit"}), gcs_reader]
+	got := audit_log_storage.violation with data.inventory as inventory(inputs)
 	{v.resource | some v in got} == {"terraform/providers/gcp/google_storage_bucket.audit"}
 }
 
@@ -174,17 +183,20 @@ diagnostic(category) := tf("providers/azure", "azurerm_monitor_diagnostic_settin
 azure_reader := tf("providers/azure", "azurerm_role_assignment", "client", {"scope": "${azurerm_storage_account.audit.id}", "role_definition_name": "Storage Blob Data Reader"})
 
 test_aks_with_kube_audit_to_locked_account_passes if {
-	got := audit_log_storage.violation with data.inventory as inventory([aks, account("Locked"), diagnostic("kube-audit"), azure_reader])
+	inputs := [aks, account("Locked"), diagnostic("kube-audit"), azure_reader]
+	got := audit_log_storage.violation with data.inventory as inventory(inputs)
 	count({v.resource | some v in got}) == 0
 }
 
 test_aks_without_kube_audit_fails if {
-	got := audit_log_storage.violation with data.inventory as inventory([aks, account("Locked"), diagnostic("guard"), azure_reader])
+	inputs := [aks, account("Locked"), diagnostic("guard"), azure_reader]
+	got := audit_log_storage.violation with data.inventory as inventory(inputs)
 	{v.resource | some v in got} == {"terraform/providers/azure/azurerm_kubernetes_cluster.cell"}
 }
 
 test_azure_unlocked_immutability_fails if {
-	got := audit_log_storage.violation with data.inventory as inventory([aks, account("Unlocked"), diagnostic("kube-audit"), azure_reader])
+	inputs := [aks, account("Unlocked"), diagnostic("kube-audit"), azure_reader]
+	got := audit_log_storage.violation with data.inventory as inventory(inputs)
 	{v.resource | some v in got} == {"terraform/providers/azure/azurerm_storage_account.audit"}
 }
 
@@ -196,6 +208,7 @@ test_same_ids_in_two_folders_are_two_modules if {
 	a_bucket := object.union(bucket(true), {"file": "case-a/terraform/providers/aws/main.tf"})
 	a_policy := object.union(export_policy, {"file": "case-a/terraform/providers/aws/main.tf"})
 	b_policy := object.union(export_policy, {"id": "terraform/providers/aws/aws_s3_bucket_policy.audit#2", "file": "case-b/terraform/providers/aws/main.tf"})
-	got := audit_log_storage.violation with data.inventory as inventory([a_bucket, locked, a_policy, other_bucket, b_policy])
+	inputs := [a_bucket, locked, a_policy, other_bucket, b_policy]
+	got := audit_log_storage.violation with data.inventory as inventory(inputs)
 	{v.resource | some v in got} == {"terraform/providers/aws/aws_s3_bucket.audit#2"}
 }
