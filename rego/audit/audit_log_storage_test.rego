@@ -36,8 +36,6 @@ export_policy := tf("providers/aws", "aws_s3_bucket_policy", "audit", {
 
 good_aws := [eks(["api", "audit"]), bucket(true), lock_config("COMPLIANCE"), export_policy]
 
-ids(resources) := {v.resource | some v in audit_log_storage.violation with data.inventory as inventory(resources)}
-
 test_locked_exportable_bucket_and_audit_log_pass if {
 	count(audit_log_storage.violation) == 0 with data.inventory as inventory(good_aws)
 	not audit_log_storage.not_applicable with data.inventory as inventory(good_aws)
@@ -54,27 +52,32 @@ test_terraform_without_cluster_or_store_is_not_applicable if {
 
 test_eks_without_audit_log_type_fails if {
 	resources := array.concat([eks(["api", "authenticator"])], array.slice(good_aws, 1, 4))
-	ids(resources) == {"terraform/providers/aws/aws_eks_cluster.cell"}
+	got := audit_log_storage.violation with data.inventory as inventory(resources)
+	{v.resource | some v in got} == {"terraform/providers/aws/aws_eks_cluster.cell"}
 }
 
 test_eks_without_log_types_fails if {
 	resources := array.concat([tf("providers/aws", "aws_eks_cluster", "cell", {"name": "kaze"})], array.slice(good_aws, 1, 4))
-	ids(resources) == {"terraform/providers/aws/aws_eks_cluster.cell"}
+	got := audit_log_storage.violation with data.inventory as inventory(resources)
+	{v.resource | some v in got} == {"terraform/providers/aws/aws_eks_cluster.cell"}
 }
 
 test_bucket_without_object_lock_fails if {
-	some v in audit_log_storage.violation with data.inventory as inventory([eks(["audit"]), bucket(false), export_policy])
+	inputs := [eks(["audit"]), bucket(false), export_policy]
+	some v in audit_log_storage.violation with data.inventory as inventory(inputs)
 	v.resource == "terraform/providers/aws/aws_s3_bucket.audit"
 	v.evidence.object_lock_enabled == false
 }
 
 test_governance_mode_fails if {
-	some v in audit_log_storage.violation with data.inventory as inventory([eks(["audit"]), bucket(true), lock_config("GOVERNANCE"), export_policy])
+	inputs := [eks(["audit"]), bucket(true), lock_config("GOVERNANCE"), export_policy]
+	some v in audit_log_storage.violation with data.inventory as inventory(inputs)
 	v.evidence.retention_mode == "GOVERNANCE"
 }
 
 test_object_lock_without_default_retention_fails if {
-	ids([eks(["audit"]), bucket(true), export_policy]) == {"terraform/providers/aws/aws_s3_bucket.audit"}
+	got := audit_log_storage.violation with data.inventory as inventory([eks(["audit"]), bucket(true), export_policy])
+	{v.resource | some v in got} == {"terraform/providers/aws/aws_s3_bucket.audit"}
 }
 
 test_legacy_inline_object_lock_configuration_counts if {
@@ -82,26 +85,32 @@ test_legacy_inline_object_lock_configuration_counts if {
 		"object_lock_enabled": "Enabled",
 		"rule": [{"default_retention": [{"mode": "COMPLIANCE", "days": 365}]}],
 	}]})
-	count(ids([eks(["audit"]), legacy, export_policy])) == 0
+	got := audit_log_storage.violation with data.inventory as inventory([eks(["audit"]), legacy, export_policy])
+	count({v.resource | some v in got}) == 0
 }
 
 test_lock_configuration_of_another_module_does_not_count if {
 	elsewhere := object.union(lock_config("COMPLIANCE"), {"id": "terraform/providers/bare-metal/aws_s3_bucket_object_lock_configuration.audit", "file": "infra/terraform/providers/bare-metal/main.tf"})
-	ids([eks(["audit"]), bucket(true), elsewhere, export_policy]) == {"terraform/providers/aws/aws_s3_bucket.audit"}
+	inputs := [eks(["audit"]), bucket(true), elsewhere, export_policy]
+	got := audit_log_storage.violation with data.inventory as inventory(inputs)
+	{v.resource | some v in got} == {"terraform/providers/aws/aws_s3_bucket.audit"}
 }
 
 test_bucket_that_is_not_an_audit_store_may_be_unlocked if {
 	artifacts := tf("providers/aws", "aws_s3_bucket", "artifacts", {"bucket": "kaze-build-artifacts", "tags": {"kaze.io/purpose": "build"}})
-	count(ids(array.concat(good_aws, [artifacts]))) == 0
+	got := audit_log_storage.violation with data.inventory as inventory(array.concat(good_aws, [artifacts]))
+	count({v.resource | some v in got}) == 0
 }
 
 test_audit_store_recognised_by_tag if {
 	logs := tf("providers/aws", "aws_s3_bucket", "logs", {"bucket": "kaze-logs", "tags": {"kaze.io/purpose": "audit-logs"}})
-	ids([eks(["audit"]), logs]) == {"terraform/providers/aws/aws_s3_bucket.logs"}
+	got := audit_log_storage.violation with data.inventory as inventory([eks(["audit"]), logs])
+	{v.resource | some v in got} == {"terraform/providers/aws/aws_s3_bucket.logs"}
 }
 
 test_audit_store_without_read_grant_fails if {
-	some v in audit_log_storage.violation with data.inventory as inventory([eks(["audit"]), bucket(true), lock_config("COMPLIANCE")])
+	inputs := [eks(["audit"]), bucket(true), lock_config("COMPLIANCE")]
+	some v in audit_log_storage.violation with data.inventory as inventory(inputs)
 	contains(v.msg, "cannot export")
 }
 
@@ -111,24 +120,30 @@ test_read_grant_through_policy_document if {
 		{"effect": "Deny", "actions": ["s3:*"]},
 		{"actions": ["s3:GetObject", "s3:ListBucket"]},
 	]})
-	count(ids([eks(["audit"]), bucket(true), lock_config("COMPLIANCE"), policy, document])) == 0
+	inputs := [eks(["audit"]), bucket(true), lock_config("COMPLIANCE"), policy, document]
+	got := audit_log_storage.violation with data.inventory as inventory(inputs)
+	count({v.resource | some v in got}) == 0
 }
 
 test_deny_statement_is_no_read_grant if {
 	policy := tf("providers/aws", "aws_s3_bucket_policy", "audit", {"bucket": "${aws_s3_bucket.audit.id}", "policy": "${data.aws_iam_policy_document.audit.json}"})
 	document := tf("providers/aws", "terraform_data", "aws_iam_policy_document.audit", {"type": "aws_iam_policy_document", "statement": [{"effect": "Deny", "actions": ["s3:*"]}]})
-	ids([eks(["audit"]), bucket(true), lock_config("COMPLIANCE"), policy, document]) == {"terraform/providers/aws/aws_s3_bucket.audit"}
+	inputs := [eks(["audit"]), bucket(true), lock_config("COMPLIANCE"), policy, document]
+	got := audit_log_storage.violation with data.inventory as inventory(inputs)
+	{v.resource | some v in got} == {"terraform/providers/aws/aws_s3_bucket.audit"}
 }
 
 test_export_principals_through_storage_module if {
 	call := tf("providers/bare-metal", "terraform_module", "audit_store", {"source": "../../modules/storage", "bucket_id": "${aws_s3_bucket.audit.arn}", "export_principals": "${var.auditors}"})
 	minio := tf("providers/bare-metal", "aws_s3_bucket", "audit", bucket(true).object)
 	lock := tf("providers/bare-metal", "aws_s3_bucket_object_lock_configuration", "audit", lock_config("COMPLIANCE").object)
-	count(ids([minio, lock, call])) == 0
+	got := audit_log_storage.violation with data.inventory as inventory([minio, lock, call])
+	count({v.resource | some v in got}) == 0
 }
 
 test_cluster_without_audit_store_fails if {
-	ids([eks(["audit"])]) == {"terraform/providers/aws/aws_eks_cluster.cell"}
+	got := audit_log_storage.violation with data.inventory as inventory([eks(["audit"])])
+	{v.resource | some v in got} == {"terraform/providers/aws/aws_eks_cluster.cell"}
 }
 
 gcs(policy) := tf("providers/gcp", "google_storage_bucket", "audit", {"name": "kaze-audit", "retention_policy": policy})
@@ -138,15 +153,21 @@ gcs_reader := tf("providers/gcp", "google_storage_bucket_iam_member", "client", 
 gke := tf("providers/gcp", "google_container_cluster", "cell", {"name": "kaze"})
 
 test_gcs_locked_retention_passes if {
-	count(ids([gke, gcs([{"retention_period": 100, "is_locked": true}]), gcs_reader])) == 0
+	inputs := [gke, gcs([{"retention_period": 100, "is_locked": true}]), gcs_reader]
+	got := audit_log_storage.violation with data.inventory as inventory(inputs)
+	count({v.resource | some v in got}) == 0
 }
 
 test_gcs_unlocked_retention_fails if {
-	ids([gke, gcs([{"retention_period": 100, "is_locked": false}]), gcs_reader]) == {"terraform/providers/gcp/google_storage_bucket.audit"}
+	inputs := [gke, gcs([{"retention_period": 100, "is_locked": false}]), gcs_reader]
+	got := audit_log_storage.violation with data.inventory as inventory(inputs)
+	{v.resource | some v in got} == {"terraform/providers/gcp/google_storage_bucket.audit"}
 }
 
 test_gcs_without_retention_policy_fails if {
-	ids([gke, tf("providers/gcp", "google_storage_bucket", "audit", {"name": "kaze-audit"}), gcs_reader]) == {"terraform/providers/gcp/google_storage_bucket.audit"}
+	inputs := [gke, tf("providers/gcp", "google_storage_bucket", "audit", {"name": "kaze-audit"}), gcs_reader]
+	got := audit_log_storage.violation with data.inventory as inventory(inputs)
+	{v.resource | some v in got} == {"terraform/providers/gcp/google_storage_bucket.audit"}
 }
 
 aks := tf("providers/azure", "azurerm_kubernetes_cluster", "cell", {"name": "kaze"})
@@ -162,15 +183,21 @@ diagnostic(category) := tf("providers/azure", "azurerm_monitor_diagnostic_settin
 azure_reader := tf("providers/azure", "azurerm_role_assignment", "client", {"scope": "${azurerm_storage_account.audit.id}", "role_definition_name": "Storage Blob Data Reader"})
 
 test_aks_with_kube_audit_to_locked_account_passes if {
-	count(ids([aks, account("Locked"), diagnostic("kube-audit"), azure_reader])) == 0
+	inputs := [aks, account("Locked"), diagnostic("kube-audit"), azure_reader]
+	got := audit_log_storage.violation with data.inventory as inventory(inputs)
+	count({v.resource | some v in got}) == 0
 }
 
 test_aks_without_kube_audit_fails if {
-	ids([aks, account("Locked"), diagnostic("guard"), azure_reader]) == {"terraform/providers/azure/azurerm_kubernetes_cluster.cell"}
+	inputs := [aks, account("Locked"), diagnostic("guard"), azure_reader]
+	got := audit_log_storage.violation with data.inventory as inventory(inputs)
+	{v.resource | some v in got} == {"terraform/providers/azure/azurerm_kubernetes_cluster.cell"}
 }
 
 test_azure_unlocked_immutability_fails if {
-	ids([aks, account("Unlocked"), diagnostic("kube-audit"), azure_reader]) == {"terraform/providers/azure/azurerm_storage_account.audit"}
+	inputs := [aks, account("Unlocked"), diagnostic("kube-audit"), azure_reader]
+	got := audit_log_storage.violation with data.inventory as inventory(inputs)
+	{v.resource | some v in got} == {"terraform/providers/azure/azurerm_storage_account.audit"}
 }
 
 test_same_ids_in_two_folders_are_two_modules if {
@@ -181,5 +208,7 @@ test_same_ids_in_two_folders_are_two_modules if {
 	a_bucket := object.union(bucket(true), {"file": "case-a/terraform/providers/aws/main.tf"})
 	a_policy := object.union(export_policy, {"file": "case-a/terraform/providers/aws/main.tf"})
 	b_policy := object.union(export_policy, {"id": "terraform/providers/aws/aws_s3_bucket_policy.audit#2", "file": "case-b/terraform/providers/aws/main.tf"})
-	ids([a_bucket, locked, a_policy, other_bucket, b_policy]) == {"terraform/providers/aws/aws_s3_bucket.audit#2"}
+	inputs := [a_bucket, locked, a_policy, other_bucket, b_policy]
+	got := audit_log_storage.violation with data.inventory as inventory(inputs)
+	{v.resource | some v in got} == {"terraform/providers/aws/aws_s3_bucket.audit#2"}
 }

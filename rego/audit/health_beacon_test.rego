@@ -3,23 +3,11 @@ package kaze.audit.health_beacon_test
 import rego.v1
 
 import data.kaze.audit.health_beacon
+import data.kaze.testing.inventory
 
 vpc := {"cell": {"name": "acme-vpc", "mode": "customer-vpc"}}
 
-resource(kind, name, obj) := {
-	"id": sprintf("%s/monitoring/%s", [kind, name]),
-	"apiVersion": object.get(obj, "apiVersion", "v1"),
-	"kind": kind,
-	"namespace": "monitoring",
-	"name": name,
-	"object": obj,
-}
-
-inventory(resources, config) := {
-	"resources": {r.id: r | some r in resources},
-	"by_kind": {kind: [r.id | some r in resources; r.kind == kind] | some kind in {r.kind | some r in resources}},
-	"config": config,
-}
+agency := {"cell": {"name": "a", "mode": "agency"}}
 
 slack := {
 	"apiURL": {"name": "speedrun-beacon", "key": "url"},
@@ -28,10 +16,9 @@ slack := {
 	"fallback": "{{ .GroupLabels.alertname }} {{ .GroupLabels.severity }}",
 }
 
-beacon(route, receivers) := resource("AlertmanagerConfig", "health-beacon", {
+beacon(route, receivers) := inventory.resource("AlertmanagerConfig", "monitoring", "health-beacon", {
 	"apiVersion": "monitoring.coreos.com/v1alpha1",
-	"kind": "AlertmanagerConfig",
-	"metadata": {"name": "health-beacon", "namespace": "monitoring", "labels": {"kaze.io/beacon": "true"}},
+	"metadata": {"labels": {"kaze.io/beacon": "true"}},
 	"spec": {"route": route, "receivers": receivers},
 })
 
@@ -39,111 +26,96 @@ route(group_by) := {"receiver": "ops", "groupBy": group_by}
 
 slack_receiver(config) := [{"name": "ops", "slackConfigs": [config]}]
 
-findings(resources) := found if {
-	found := health_beacon.violation with data.inventory as inventory(resources, vpc)
-}
+# A beacon grouped by alertname and severity, with this receiver.
+good_route(receivers) := beacon(route(["alertname", "severity"]), receivers)
 
-test_name_and_severity_only_passes if {
-	count(findings([beacon(route(["alertname", "severity"]), slack_receiver(slack))])) == 0
-}
-
-test_agency_cell_is_not_applicable if {
-	contains(health_beacon.not_applicable, "agency") with data.inventory as inventory([], {"cell": {"name": "a", "mode": "agency"}})
-}
-
-test_no_configuration_is_not_applicable if {
-	contains(health_beacon.not_applicable, "kaze-policy.yaml") with data.inventory as inventory([], null)
-}
-
-test_no_alertmanager_configuration_is_not_applicable if {
-	contains(health_beacon.not_applicable, "no Alertmanager configuration") with data.inventory as inventory([], vpc)
-}
-
-test_tenant_in_group_by_fails if {
-	some v in findings([beacon(route(["alertname", "severity", "tenant"]), slack_receiver(slack))])
-	v.evidence.extra_labels == ["tenant"]
-	v.resource == "AlertmanagerConfig/monitoring/health-beacon"
-}
-
-test_group_by_everything_fails if {
-	some v in findings([beacon(route(["..."]), slack_receiver(slack))])
-	v.evidence.groupBy == ["..."]
-}
-
-test_beacon_without_group_by_fails if {
-	some v in findings([beacon({"receiver": "ops"}, slack_receiver(slack))])
-	v.evidence.groupBy == null
-}
-
-test_webhook_receiver_fails if {
-	some v in findings([beacon(route(["alertname", "severity"]), [{"name": "ops", "webhookConfigs": [{"url": "https://beacon.speedrun.example/v1"}]}])])
-	v.evidence.integration == "webhook"
-}
-
-test_annotation_in_message_fails if {
-	config := object.union(slack, {"text": "{{ .CommonAnnotations.summary }}"})
-	some v in findings([beacon(route(["alertname", "severity"]), slack_receiver(config))])
-	v.evidence.references == [".CommonAnnotations"]
-}
-
-test_labels_of_each_alert_fail if {
-	config := object.union(slack, {"text": "{{ range .Alerts }}{{ .Labels.pod }}{{ end }}"})
-	some v in findings([beacon(route(["alertname", "severity"]), slack_receiver(config))])
-	v.evidence.references == [".Alerts", ".Labels"]
-}
-
-test_default_slack_title_fails if {
-	config := object.remove(slack, ["title", "fallback"])
-	some v in findings([beacon(route(["alertname", "severity"]), slack_receiver(config))])
-	v.evidence.defaulted_fields == ["title", "fallback"]
-}
-
-test_named_template_fails if {
-	config := object.union(slack, {"title": "{{ template \"slack.default.title\" . }}"})
-	some v in findings([beacon(route(["alertname", "severity"]), slack_receiver(config))])
-	v.evidence.references == ["template \"slack.default.title\""]
-}
-
-test_pagerduty_default_details_fail if {
-	receivers := [{"name": "ops", "pagerdutyConfigs": [{"routingKey": {"name": "pd", "key": "k"}, "description": "{{ .GroupLabels.alertname }}"}]}]
-	some v in findings([beacon(route(["alertname", "severity"]), receivers)])
-	v.evidence.defaulted_fields == ["details.firing", "details.resolved"]
-}
-
-test_pagerduty_with_overridden_details_passes if {
-	receivers := [{"name": "ops", "pagerdutyConfigs": [{
-		"description": "{{ .GroupLabels.alertname }}",
-		"details": [{"key": "firing", "value": "{{ .GroupLabels.severity }}"}, {"key": "resolved", "value": ""}],
-	}]}]
-	count(findings([beacon(route(["alertname", "severity"]), receivers)])) == 0
-}
-
-test_unknown_integration_fails if {
-	receivers := [{"name": "ops", "fooConfigs": [{"url": "https://x.example"}]}]
-	some v in findings([beacon(route(["alertname", "severity"]), receivers)])
-	v.evidence.integration == "foo"
-}
-
-unlabelled(receivers) := resource("AlertmanagerConfig", "client-oncall", {
+unlabelled(receivers) := inventory.resource("AlertmanagerConfig", "monitoring", "client-oncall", {
 	"apiVersion": "monitoring.coreos.com/v1alpha1",
-	"kind": "AlertmanagerConfig",
-	"metadata": {"name": "client-oncall", "namespace": "monitoring"},
 	"spec": {"route": {"receiver": "ops", "groupBy": ["alertname", "tenant"]}, "receivers": receivers},
 })
 
-test_in_cell_route_may_keep_labels if {
-	receivers := [{"name": "ops", "webhookConfigs": [{"url": "http://oncall.acme.svc.cluster.local:8080/hook"}]}]
-	count(findings([unlabelled(receivers)])) == 0
+webhook(url) := [{"name": "ops", "webhookConfigs": [{"url": url}]}]
+
+# Configurations that pass, and those that fail with the evidence field named.
+passing := {
+	"name and severity only": good_route(slack_receiver(slack)),
+	"pagerduty with overridden details": good_route([{"name": "ops", "pagerdutyConfigs": [{
+		"description": "{{ .GroupLabels.alertname }}",
+		"details": [{"key": "firing", "value": "{{ .GroupLabels.severity }}"}, {"key": "resolved", "value": ""}],
+	}]}]),
+	"an in-cell route may keep labels": unlabelled(webhook("http://oncall.acme.svc.cluster.local:8080/hook")),
+}
+
+test_passes[name] if {
+	some name, resource in passing
+	got := health_beacon.violation with data.inventory as inventory.with_config([resource], vpc)
+	count(got) == 0
+}
+
+failing := {
+	"tenant in groupBy": [
+		beacon(route(["alertname", "severity", "tenant"]), slack_receiver(slack)),
+		"extra_labels", ["tenant"],
+	],
+	"groupBy everything": [beacon(route(["..."]), slack_receiver(slack)), "groupBy", ["..."]],
+	"no groupBy": [beacon({"receiver": "ops"}, slack_receiver(slack)), "groupBy", null],
+	"a webhook receiver": [good_route(webhook("https://beacon.speedrun.example/v1")), "integration", "webhook"],
+	"an annotation in the message": [
+		good_route(slack_receiver(object.union(slack, {"text": "{{ .CommonAnnotations.summary }}"}))),
+		"references", [".CommonAnnotations"],
+	],
+	"the labels of each alert": [
+		good_route(slack_receiver(object.union(slack, {"text": "{{ range .Alerts }}{{ .Labels.pod }}{{ end }}"}))),
+		"references", [".Alerts", ".Labels"],
+	],
+	"the default Slack title": [
+		good_route(slack_receiver(object.remove(slack, ["title", "fallback"]))),
+		"defaulted_fields", ["title", "fallback"],
+	],
+	"a named template": [
+		good_route(slack_receiver(object.union(slack, {"title": "{{ template \"slack.default.title\" . }}"}))),
+		"references", ["template \"slack.default.title\""],
+	],
+	"PagerDuty's default details": [
+		good_route([{"name": "ops", "pagerdutyConfigs": [{
+			"routingKey": {"name": "pd", "key": "k"},
+			"description": "{{ .GroupLabels.alertname }}",
+		}]}]),
+		"defaulted_fields", ["details.firing", "details.resolved"],
+	],
+	"an unknown integration": [
+		good_route([{"name": "ops", "fooConfigs": [{"url": "https://x.example"}]}]),
+		"integration", "foo",
+	],
+}
+
+test_fails[name] if {
+	some name, [resource, field, want] in failing
+	got := health_beacon.violation with data.inventory as inventory.with_config([resource], vpc)
+	some v in got
+	v.resource == resource.id
+	v.evidence[field] == want
+}
+
+test_not_applicable[name] if {
+	some name, [config, reason] in {
+		"agency cell": [agency, "agency"],
+		"no configuration": [null, "kaze-policy.yaml"],
+		"no Alertmanager configuration": [vpc, "no Alertmanager configuration"],
+	}
+	contains(health_beacon.not_applicable, reason) with data.inventory as inventory.with_config([], config)
 }
 
 test_unlabelled_route_out_of_the_cell_is_outbound if {
-	receivers := [{"name": "ops", "webhookConfigs": [{"url": "https://pager.example.com/hook"}]}]
-	count(findings([unlabelled(receivers)])) == 2
+	r := unlabelled(webhook("https://pager.example.com/hook"))
+	got := health_beacon.violation with data.inventory as inventory.with_config([r], vpc)
+	count(got) == 2
 }
 
 test_cluster_name_lookalike_is_outside if {
-	receivers := [{"name": "ops", "webhookConfigs": [{"url": "http://oncall.acme.svc.cluster.local.evil.example/hook"}]}]
-	count(findings([unlabelled(receivers)])) > 0
+	r := unlabelled(webhook("http://oncall.acme.svc.cluster.local.evil.example/hook"))
+	got := health_beacon.violation with data.inventory as inventory.with_config([r], vpc)
+	count(got) > 0
 }
 
 raw := `
@@ -168,10 +140,10 @@ receivers:
         fallback: '{{ .GroupLabels.alertname }}'
 `
 
-config_map(text) := resource("ConfigMap", "alertmanager", {"kind": "ConfigMap", "metadata": {"name": "alertmanager", "namespace": "monitoring"}, "data": {"alertmanager.yaml": text}})
+config_map(text) := inventory.resource("ConfigMap", "monitoring", "alertmanager", {"data": {"alertmanager.yaml": text}})
 
 test_raw_configuration_nested_route_inherits_grouping if {
-	found := findings([config_map(raw)])
+	found := health_beacon.violation with data.inventory as inventory.with_config([config_map(raw)], vpc)
 	count(found) == 1
 	some v in found
 	v.evidence.group_by == ["alertname", "namespace"]
@@ -179,26 +151,25 @@ test_raw_configuration_nested_route_inherits_grouping if {
 }
 
 test_raw_configuration_in_secret_data if {
-	secret := resource("Secret", "alertmanager", {"kind": "Secret", "metadata": {"name": "alertmanager", "namespace": "monitoring"}, "data": {"alertmanager.yaml": base64.encode(raw)}})
-	count(findings([secret])) == 1
+	data_of_secret := {"data": {"alertmanager.yaml": base64.encode(raw)}}
+	secret := inventory.resource("Secret", "monitoring", "alertmanager", data_of_secret)
+	got := health_beacon.violation with data.inventory as inventory.with_config([secret], vpc)
+	count(got) == 1
 }
 
 test_invalid_yaml_is_an_error if {
-	some msg in health_beacon.errors with data.inventory as inventory([config_map("route: [\n")], vpc)
+	some msg in health_beacon.errors with data.inventory as inventory.with_config([config_map("route: [\n")], vpc)
 	contains(msg, "not valid YAML")
 }
 
 # Without configuration the cell's mode is unknown: a beacon to judge is left undecided.
 test_no_configuration_with_a_beacon_is_undecided if {
-	b := beacon(route(["alertname", "severity"]), slack_receiver(slack))
-	contains(health_beacon.undecided, "cell.mode") with data.inventory as inventory([b], null)
-	count(health_beacon.violation) == 0 with data.inventory as inventory([b], null)
+	b := good_route(slack_receiver(slack))
+	contains(health_beacon.undecided, "cell.mode") with data.inventory as inventory.with_config([b], null)
+	count(health_beacon.violation) == 0 with data.inventory as inventory.with_config([b], null)
 }
 
-test_no_configuration_and_no_beacon_is_not_undecided if {
-	not health_beacon.undecided with data.inventory as inventory([], null)
-}
-
-test_configured_mode_is_not_undecided if {
-	not health_beacon.undecided with data.inventory as inventory([], {"cell": {"name": "a", "mode": "agency"}})
+test_not_undecided[name] if {
+	some name, config in {"without configuration nor beacon": null, "with a configured mode": agency}
+	not health_beacon.undecided with data.inventory as inventory.with_config([], config)
 }

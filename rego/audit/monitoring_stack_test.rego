@@ -22,7 +22,10 @@ workload(kind, name, app, replicas) := {
 	"object": {
 		"kind": kind,
 		"metadata": {"name": name, "namespace": "monitoring", "labels": {"app.kubernetes.io/name": app}},
-		"spec": {"replicas": replicas, "template": {"spec": {"containers": [{"name": name, "image": sprintf("registry.kaze.io/kaze/%s@sha256:0", [app])}]}}},
+		"spec": {"replicas": replicas, "template": {"spec": {"containers": [{
+			"name": name,
+			"image": sprintf("registry.kaze.io/kaze/%s@sha256:0", [app]),
+		}]}}},
 	},
 }
 
@@ -36,6 +39,9 @@ operator(kind, group, name, spec) := {
 	"object": {"kind": kind, "metadata": {"name": name, "namespace": "monitoring"}, "spec": spec},
 }
 
+# The stack without the named component, plus these resources.
+without(name) := [r | some r in stack; r.name != name]
+
 stack := [
 	workload("StatefulSet", "prometheus", "prometheus", 2),
 	workload("StatefulSet", "alertmanager", "alertmanager", 1),
@@ -44,16 +50,13 @@ stack := [
 	workload("Deployment", "otel-collector", "otel-collector", 2),
 ]
 
-findings(resources) := found if {
-	found := monitoring_stack.violation with data.inventory as inventory(resources, vpc)
-}
-
 test_whole_stack_passes if {
-	count(findings(stack)) == 0
+	got := monitoring_stack.violation with data.inventory as inventory(stack, vpc)
+	count(got) == 0
 }
 
 test_missing_loki_fails_on_the_configuration if {
-	found := findings([r | some r in stack; r.name != "loki"])
+	found := monitoring_stack.violation with data.inventory as inventory(without("loki"), vpc)
 	count(found) == 1
 	some v in found
 	v.resource == "kaze-policy.yaml"
@@ -61,15 +64,17 @@ test_missing_loki_fails_on_the_configuration if {
 }
 
 test_scaled_to_zero_fails_on_the_workload if {
-	resources := array.concat([r | some r in stack; r.name != "grafana"], [workload("Deployment", "grafana", "grafana", 0)])
-	some v in findings(resources)
+	resources := array.concat(without("grafana"), [workload("Deployment", "grafana", "grafana", 0)])
+	got := monitoring_stack.violation with data.inventory as inventory(resources, vpc)
+	some v in got
 	v.resource == "Deployment/monitoring/grafana"
 	v.evidence.replicas == 0
 }
 
 test_one_running_instance_is_enough if {
 	resources := array.concat(stack, [workload("Deployment", "grafana-old", "grafana", 0)])
-	count(findings(resources)) == 0
+	got := monitoring_stack.violation with data.inventory as inventory(resources, vpc)
+	count(got) == 0
 }
 
 test_operator_resources_count if {
@@ -80,30 +85,40 @@ test_operator_resources_count if {
 		operator("LokiStack", "loki.grafana.com", "cell", {"size": "1x.small"}),
 		operator("OpenTelemetryCollector", "opentelemetry.io", "cell", {"mode": "daemonset"}),
 	]
-	count(findings(resources)) == 0
+	got := monitoring_stack.violation with data.inventory as inventory(resources, vpc)
+	count(got) == 0
 }
 
 test_operator_resource_with_zero_replicas_fails if {
-	resources := array.concat([r | some r in stack; r.name != "prometheus"], [operator("Prometheus", "monitoring.coreos.com", "cell", {"replicas": 0})])
-	some v in findings(resources)
+	scaled_down := operator("Prometheus", "monitoring.coreos.com", "cell", {"replicas": 0})
+	resources := array.concat(without("prometheus"), [scaled_down])
+	got := monitoring_stack.violation with data.inventory as inventory(resources, vpc)
+	some v in got
 	v.resource == "Prometheus/monitoring/cell"
 }
 
 test_prometheus_operator_is_not_prometheus if {
-	resources := array.concat([r | some r in stack; r.name != "prometheus"], [workload("Deployment", "prometheus-operator", "prometheus-operator", 1)])
-	some v in findings(resources)
+	operator_deployment := workload("Deployment", "prometheus-operator", "prometheus-operator", 1)
+	resources := array.concat(without("prometheus"), [operator_deployment])
+	got := monitoring_stack.violation with data.inventory as inventory(resources, vpc)
+	some v in got
 	v.evidence.component == "Prometheus"
 }
 
 test_collector_recognised_by_image if {
 	agent := workload("DaemonSet", "otel-agent", "agent", 1)
 	image := "registry.kaze.io/kaze/opentelemetry-collector-contrib:0.110@sha256:0"
-	patched := object.union(agent, {"object": object.union(agent.object, {"spec": {"template": {"spec": {"containers": [{"name": "agent", "image": image}]}}}})})
-	count(findings(array.concat([r | some r in stack; r.name != "otel-collector"], [patched]))) == 0
+	containers := [{"name": "agent", "image": image}]
+	spec := {"spec": {"template": {"spec": {"containers": containers}}}}
+	patched := object.union(agent, {"object": object.union(agent.object, spec)})
+	resources := array.concat(without("otel-collector"), [patched])
+	got := monitoring_stack.violation with data.inventory as inventory(resources, vpc)
+	count(got) == 0
 }
 
 test_agency_cell_is_not_applicable if {
-	contains(monitoring_stack.not_applicable, "agency") with data.inventory as inventory([], {"cell": {"name": "a", "mode": "agency"}})
+	agency := {"cell": {"name": "a", "mode": "agency"}}
+	contains(monitoring_stack.not_applicable, "agency") with data.inventory as inventory([], agency)
 }
 
 test_without_configuration_is_not_applicable if {
@@ -111,19 +126,54 @@ test_without_configuration_is_not_applicable if {
 }
 
 test_terraform_only_target_is_not_applicable if {
-	tf := {"id": "terraform/x/aws_s3_bucket.a", "apiVersion": "terraform", "kind": "aws_s3_bucket", "name": "a", "source": "terraform", "object": {}}
+	tf := {
+		"id": "terraform/x/aws_s3_bucket.a",
+		"apiVersion": "terraform",
+		"kind": "aws_s3_bucket",
+		"name": "a",
+		"source": "terraform",
+		"object": {},
+	}
 	contains(monitoring_stack.not_applicable, "no Kubernetes") with data.inventory as inventory([tf], vpc)
 }
 
 test_running_pods_of_a_cluster_snapshot_count if {
-	snapshot := {"id": "ClusterProbeSnapshot/cell", "apiVersion": "snapshot.kaze.io/v1", "kind": "ClusterProbeSnapshot", "name": "cell", "source": "snapshot", "object": {"pods": [{"namespace": "monitoring", "name": "loki-0", "containers": ["loki"]}]}}
-	count(findings(array.concat([r | some r in stack; r.name != "loki"], [snapshot]))) == 0
+	snapshot := {
+		"id": "ClusterProbeSnapshot/cell",
+		"apiVersion": "snapshot.kaze.io/v1",
+		"kind": "ClusterProbeSnapshot",
+		"name": "cell",
+		"source": "snapshot",
+		"object": {"pods": [{"namespace": "monitoring", "name": "loki-0", "containers": ["loki"]}]},
+	}
+	got := monitoring_stack.violation with data.inventory as inventory(array.concat(without("loki"), [snapshot]), vpc)
+	count(got) == 0
 }
 
 test_odd_shapes_are_no_error if {
-	odd := {"id": "Deployment/monitoring/x", "apiVersion": "apps/v1", "kind": "Deployment", "namespace": "monitoring", "name": "x", "source": "kubernetes", "object": {"kind": "Deployment", "metadata": {"name": "x", "labels": null}, "spec": {"template": {"metadata": null, "spec": {"containers": null}}}}}
-	snapshot := {"id": "ClusterProbeSnapshot/c", "apiVersion": "snapshot.kaze.io/v1", "kind": "ClusterProbeSnapshot", "name": "c", "source": "snapshot", "object": {"pods": [null, {"containers": null}, {"containers": [3]}]}}
-	count(findings(array.concat(stack, [odd, snapshot]))) == 0
+	odd := {
+		"id": "Deployment/monitoring/x",
+		"apiVersion": "apps/v1",
+		"kind": "Deployment",
+		"namespace": "monitoring",
+		"name": "x",
+		"source": "kubernetes",
+		"object": {
+			"kind": "Deployment",
+			"metadata": {"name": "x", "labels": null},
+			"spec": {"template": {"metadata": null, "spec": {"containers": null}}},
+		},
+	}
+	snapshot := {
+		"id": "ClusterProbeSnapshot/c",
+		"apiVersion": "snapshot.kaze.io/v1",
+		"kind": "ClusterProbeSnapshot",
+		"name": "c",
+		"source": "snapshot",
+		"object": {"pods": [null, {"containers": null}, {"containers": [3]}]},
+	}
+	got := monitoring_stack.violation with data.inventory as inventory(array.concat(stack, [odd, snapshot]), vpc)
+	count(got) == 0
 }
 
 # Without configuration the cell's mode is unknown: manifests to judge are left undecided.
@@ -138,6 +188,7 @@ test_configured_mode_is_not_undecided if {
 test_objects_read_from_a_live_cluster_are_judged if {
 	live := [object.union(r, {"source": "cluster"}) | some r in stack; r.name != "loki"]
 	not monitoring_stack.not_applicable with data.inventory as inventory(live, vpc)
-	some v in findings(live)
+	got := monitoring_stack.violation with data.inventory as inventory(live, vpc)
+	some v in got
 	v.evidence.component == "Loki"
 }
