@@ -66,10 +66,31 @@ class Catalog:
         return {c.id: c for c in self.controls}
 
 
+_PACKAGE_LINE = re.compile(r"^package\s+([\w.]+)", re.M)
+_IMPORT_LINE = re.compile(r"^import\s+data\.([\w.]+)", re.M)
+
+
 def policy_files(policy_dir: Path) -> list[Path]:
-    """Policy modules, helpers first: an OPA server compiles each upload against what it has."""
-    files = [p for p in policy_dir.rglob("*.rego") if not p.name.endswith("_test.rego")]
-    return sorted(files, key=lambda p: ("lib" not in p.relative_to(policy_dir).parts, str(p)))
+    """Policy modules, helpers first, each helper after the helpers it imports: an OPA server
+    compiles each upload against what it has (a call to a function not yet uploaded fails)."""
+    files = sorted(p for p in policy_dir.rglob("*.rego") if not p.name.endswith("_test.rego"))
+    helpers = [p for p in files if "lib" in p.relative_to(policy_dir).parts]
+    return _imported_first(helpers) + [p for p in files if p not in helpers]
+
+
+def _imported_first(files: list[Path]) -> list[Path]:
+    """`files` (sorted by name) reordered so that each comes after the files of the packages it
+    imports, by name among equals; an import cycle keeps the name order for what is left."""
+    texts = {p: p.read_text(encoding="utf-8") for p in files}
+    package_of = {p: m.group(1) for p, text in texts.items() if (m := _PACKAGE_LINE.search(text))}
+    file_of = {package: p for p, package in package_of.items()}
+    needs = {p: {file_of[name] for name in _IMPORT_LINE.findall(text) if file_of.get(name, p) != p}
+             for p, text in texts.items()}
+    ordered: list[Path] = []
+    while len(ordered) < len(files):
+        ready = [p for p in files if p not in ordered and needs[p] <= set(ordered)]
+        ordered += ready or [next(p for p in files if p not in ordered)]
+    return ordered
 
 
 def test_files(policy_dir: Path) -> list[Path]:

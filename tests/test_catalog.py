@@ -88,3 +88,18 @@ def test_a_missing_contract_fails_in_ci_and_only_skips_elsewhere(monkeypatch: py
     monkeypatch.setenv("CI", ci)
     with pytest.raises(outcome, match="not beside the checkout"):
         contract_rows(tmp_path / "CONTROLS.md")
+
+
+def test_a_helper_comes_after_the_helpers_it_imports(tmp_path: Path) -> None:
+    """An OPA server compiles each upload against what it already has: a library that calls
+    another's function must be uploaded after it, whatever their names."""
+    from kaze_policy.catalog import policy_files
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "alerts.rego").write_text("package kaze.lib.alerts\n\nimport rego.v1\n\nimport data.kaze.lib.zones\n\n"
+                                     "near(x) := zones.zone(x)\n")
+    (lib / "zones.rego").write_text("package kaze.lib.zones\n\nimport rego.v1\n\nzone(x) := x\n")
+    (tmp_path / "family").mkdir()
+    (tmp_path / "family" / "control.rego").write_text("package kaze.family.control\n")
+    assert [p.name for p in policy_files(tmp_path)] == ["zones.rego", "alerts.rego", "control.rego"]
