@@ -22,7 +22,10 @@ inventory(resources) := {
 
 eks(types) := tf("providers/aws", "aws_eks_cluster", "cell", {"name": "kaze", "enabled_cluster_log_types": types})
 
-bucket(lock) := tf("providers/aws", "aws_s3_bucket", "audit", {"bucket": "kaze-audit-logs", "object_lock_enabled": lock})
+bucket(lock) := tf("providers/aws", "aws_s3_bucket", "audit", {
+	"bucket": "kaze-audit-logs",
+	"object_lock_enabled": lock,
+})
 
 lock_config(mode) := tf("providers/aws", "aws_s3_bucket_object_lock_configuration", "audit", {
 	"bucket": "${aws_s3_bucket.audit.id}",
@@ -31,7 +34,10 @@ lock_config(mode) := tf("providers/aws", "aws_s3_bucket_object_lock_configuratio
 
 export_policy := tf("providers/aws", "aws_s3_bucket_policy", "audit", {
 	"bucket": "${aws_s3_bucket.audit.id}",
-	"policy": "${jsonencode({Statement = [{Effect = \"Allow\", Action = [\"s3:GetObject\"], Resource = [\"${aws_s3_bucket.audit.arn}/*\"]}]})}",
+	"policy": concat("", [
+		"${jsonencode({Statement = [{Effect = \"Allow\", Action = [\"s3:GetObject\"], ",
+		"Resource = [\"${aws_s3_bucket.audit.arn}/*\"]}]})}",
+	]),
 })
 
 good_aws := [eks(["api", "audit"]), bucket(true), lock_config("COMPLIANCE"), export_policy]
@@ -42,7 +48,11 @@ test_locked_exportable_bucket_and_audit_log_pass if {
 }
 
 test_no_terraform_is_not_applicable if {
-	audit_log_storage.not_applicable == "no Terraform in this target" with data.inventory as {"resources": {}, "by_kind": {}, "config": null}
+	audit_log_storage.not_applicable == "no Terraform in this target" with data.inventory as {
+		"resources": {},
+		"by_kind": {},
+		"config": null,
+	}
 }
 
 test_terraform_without_cluster_or_store_is_not_applicable if {
@@ -57,7 +67,8 @@ test_eks_without_audit_log_type_fails if {
 }
 
 test_eks_without_log_types_fails if {
-	resources := array.concat([tf("providers/aws", "aws_eks_cluster", "cell", {"name": "kaze"})], array.slice(good_aws, 1, 4))
+	cluster := tf("providers/aws", "aws_eks_cluster", "cell", {"name": "kaze"})
+	resources := array.concat([cluster], array.slice(good_aws, 1, 4))
 	got := audit_log_storage.violation with data.inventory as inventory(resources)
 	{v.resource | some v in got} == {"terraform/providers/aws/aws_eks_cluster.cell"}
 }
@@ -90,20 +101,29 @@ test_legacy_inline_object_lock_configuration_counts if {
 }
 
 test_lock_configuration_of_another_module_does_not_count if {
-	elsewhere := object.union(lock_config("COMPLIANCE"), {"id": "terraform/providers/bare-metal/aws_s3_bucket_object_lock_configuration.audit", "file": "infra/terraform/providers/bare-metal/main.tf"})
+	elsewhere := object.union(lock_config("COMPLIANCE"), {
+		"id": "terraform/providers/bare-metal/aws_s3_bucket_object_lock_configuration.audit",
+		"file": "infra/terraform/providers/bare-metal/main.tf",
+	})
 	inputs := [eks(["audit"]), bucket(true), elsewhere, export_policy]
 	got := audit_log_storage.violation with data.inventory as inventory(inputs)
 	{v.resource | some v in got} == {"terraform/providers/aws/aws_s3_bucket.audit"}
 }
 
 test_bucket_that_is_not_an_audit_store_may_be_unlocked if {
-	artifacts := tf("providers/aws", "aws_s3_bucket", "artifacts", {"bucket": "kaze-build-artifacts", "tags": {"kaze.io/purpose": "build"}})
+	artifacts := tf("providers/aws", "aws_s3_bucket", "artifacts", {
+		"bucket": "kaze-build-artifacts",
+		"tags": {"kaze.io/purpose": "build"},
+	})
 	got := audit_log_storage.violation with data.inventory as inventory(array.concat(good_aws, [artifacts]))
 	count({v.resource | some v in got}) == 0
 }
 
 test_audit_store_recognised_by_tag if {
-	logs := tf("providers/aws", "aws_s3_bucket", "logs", {"bucket": "kaze-logs", "tags": {"kaze.io/purpose": "audit-logs"}})
+	logs := tf("providers/aws", "aws_s3_bucket", "logs", {
+		"bucket": "kaze-logs",
+		"tags": {"kaze.io/purpose": "audit-logs"},
+	})
 	got := audit_log_storage.violation with data.inventory as inventory([eks(["audit"]), logs])
 	{v.resource | some v in got} == {"terraform/providers/aws/aws_s3_bucket.logs"}
 }
@@ -115,28 +135,45 @@ test_audit_store_without_read_grant_fails if {
 }
 
 test_read_grant_through_policy_document if {
-	policy := tf("providers/aws", "aws_s3_bucket_policy", "audit", {"bucket": "${aws_s3_bucket.audit.id}", "policy": "${data.aws_iam_policy_document.audit.json}"})
-	document := tf("providers/aws", "terraform_data", "aws_iam_policy_document.audit", {"type": "aws_iam_policy_document", "statement": [
-		{"effect": "Deny", "actions": ["s3:*"]},
-		{"actions": ["s3:GetObject", "s3:ListBucket"]},
-	]})
+	policy := tf("providers/aws", "aws_s3_bucket_policy", "audit", {
+		"bucket": "${aws_s3_bucket.audit.id}",
+		"policy": "${data.aws_iam_policy_document.audit.json}",
+	})
+	document := tf("providers/aws", "terraform_data", "aws_iam_policy_document.audit", {
+		"type": "aws_iam_policy_document",
+		"statement": [
+			{"effect": "Deny", "actions": ["s3:*"]},
+			{"actions": ["s3:GetObject", "s3:ListBucket"]},
+		],
+	})
 	inputs := [eks(["audit"]), bucket(true), lock_config("COMPLIANCE"), policy, document]
 	got := audit_log_storage.violation with data.inventory as inventory(inputs)
 	count({v.resource | some v in got}) == 0
 }
 
 test_deny_statement_is_no_read_grant if {
-	policy := tf("providers/aws", "aws_s3_bucket_policy", "audit", {"bucket": "${aws_s3_bucket.audit.id}", "policy": "${data.aws_iam_policy_document.audit.json}"})
-	document := tf("providers/aws", "terraform_data", "aws_iam_policy_document.audit", {"type": "aws_iam_policy_document", "statement": [{"effect": "Deny", "actions": ["s3:*"]}]})
+	policy := tf("providers/aws", "aws_s3_bucket_policy", "audit", {
+		"bucket": "${aws_s3_bucket.audit.id}",
+		"policy": "${data.aws_iam_policy_document.audit.json}",
+	})
+	document := tf("providers/aws", "terraform_data", "aws_iam_policy_document.audit", {
+		"type": "aws_iam_policy_document",
+		"statement": [{"effect": "Deny", "actions": ["s3:*"]}],
+	})
 	inputs := [eks(["audit"]), bucket(true), lock_config("COMPLIANCE"), policy, document]
 	got := audit_log_storage.violation with data.inventory as inventory(inputs)
 	{v.resource | some v in got} == {"terraform/providers/aws/aws_s3_bucket.audit"}
 }
 
 test_export_principals_through_storage_module if {
-	call := tf("providers/bare-metal", "terraform_module", "audit_store", {"source": "../../modules/storage", "bucket_id": "${aws_s3_bucket.audit.arn}", "export_principals": "${var.auditors}"})
+	call := tf("providers/bare-metal", "terraform_module", "audit_store", {
+		"source": "../../modules/storage",
+		"bucket_id": "${aws_s3_bucket.audit.arn}",
+		"export_principals": "${var.auditors}",
+	})
 	minio := tf("providers/bare-metal", "aws_s3_bucket", "audit", bucket(true).object)
-	lock := tf("providers/bare-metal", "aws_s3_bucket_object_lock_configuration", "audit", lock_config("COMPLIANCE").object)
+	lock_kind := "aws_s3_bucket_object_lock_configuration"
+	lock := tf("providers/bare-metal", lock_kind, "audit", lock_config("COMPLIANCE").object)
 	got := audit_log_storage.violation with data.inventory as inventory([minio, lock, call])
 	count({v.resource | some v in got}) == 0
 }
@@ -148,7 +185,10 @@ test_cluster_without_audit_store_fails if {
 
 gcs(policy) := tf("providers/gcp", "google_storage_bucket", "audit", {"name": "kaze-audit", "retention_policy": policy})
 
-gcs_reader := tf("providers/gcp", "google_storage_bucket_iam_member", "client", {"bucket": "${google_storage_bucket.audit.name}", "role": "roles/storage.objectViewer"})
+gcs_reader := tf("providers/gcp", "google_storage_bucket_iam_member", "client", {
+	"bucket": "${google_storage_bucket.audit.name}",
+	"role": "roles/storage.objectViewer",
+})
 
 gke := tf("providers/gcp", "google_container_cluster", "cell", {"name": "kaze"})
 
@@ -172,7 +212,10 @@ test_gcs_without_retention_policy_fails if {
 
 aks := tf("providers/azure", "azurerm_kubernetes_cluster", "cell", {"name": "kaze"})
 
-account(state) := tf("providers/azure", "azurerm_storage_account", "audit", {"name": "kazeaudit", "immutability_policy": [{"state": state}]})
+account(state) := tf("providers/azure", "azurerm_storage_account", "audit", {
+	"name": "kazeaudit",
+	"immutability_policy": [{"state": state}],
+})
 
 diagnostic(category) := tf("providers/azure", "azurerm_monitor_diagnostic_setting", "kube_audit", {
 	"target_resource_id": "${azurerm_kubernetes_cluster.cell.id}",
@@ -180,7 +223,10 @@ diagnostic(category) := tf("providers/azure", "azurerm_monitor_diagnostic_settin
 	"enabled_log": [{"category": category}],
 })
 
-azure_reader := tf("providers/azure", "azurerm_role_assignment", "client", {"scope": "${azurerm_storage_account.audit.id}", "role_definition_name": "Storage Blob Data Reader"})
+azure_reader := tf("providers/azure", "azurerm_role_assignment", "client", {
+	"scope": "${azurerm_storage_account.audit.id}",
+	"role_definition_name": "Storage Blob Data Reader",
+})
 
 test_aks_with_kube_audit_to_locked_account_passes if {
 	inputs := [aks, account("Locked"), diagnostic("kube-audit"), azure_reader]
@@ -204,10 +250,16 @@ test_same_ids_in_two_folders_are_two_modules if {
 	# One target holding two copies of providers/aws: both get the id terraform/providers/aws/…
 	# (the second with #2); only the file tells the folders apart.
 	locked := object.union(lock_config("COMPLIANCE"), {"file": "case-a/terraform/providers/aws/main.tf"})
-	other_bucket := object.union(bucket(true), {"id": "terraform/providers/aws/aws_s3_bucket.audit#2", "file": "case-b/terraform/providers/aws/main.tf"})
+	other_bucket := object.union(bucket(true), {
+		"id": "terraform/providers/aws/aws_s3_bucket.audit#2",
+		"file": "case-b/terraform/providers/aws/main.tf",
+	})
 	a_bucket := object.union(bucket(true), {"file": "case-a/terraform/providers/aws/main.tf"})
 	a_policy := object.union(export_policy, {"file": "case-a/terraform/providers/aws/main.tf"})
-	b_policy := object.union(export_policy, {"id": "terraform/providers/aws/aws_s3_bucket_policy.audit#2", "file": "case-b/terraform/providers/aws/main.tf"})
+	b_policy := object.union(export_policy, {
+		"id": "terraform/providers/aws/aws_s3_bucket_policy.audit#2",
+		"file": "case-b/terraform/providers/aws/main.tf",
+	})
 	inputs := [a_bucket, locked, a_policy, other_bucket, b_policy]
 	got := audit_log_storage.violation with data.inventory as inventory(inputs)
 	{v.resource | some v in got} == {"terraform/providers/aws/aws_s3_bucket.audit#2"}
