@@ -98,9 +98,17 @@ def _normalised(node: Any, local_names: dict[str, str], kept: frozenset[str] = f
             if key not in ("location", "index", "annotations")}
 
 
+# What every control defines by contract (docs/rego.md): the same words in two packages are
+# two controls' verdicts, not one helper written twice.
+_CONTRACT_RULES = {"violation", "not_applicable", "errors", "undecided", "decision"}
+# Below this many characters of normalised AST a definition is an alias or a constant
+# (`_inv := data.inventory`), not a helper worth a home of its own.
+_SUBSTANCE = 300
+
+
 def _definitions(module: dict) -> dict[str, str]:
     """Each rule or function of a module (all its clauses) → a digest of its normalised text,
-    for those of some substance (three expressions and clauses or more)."""
+    for those of some substance."""
     clauses: dict[str, list[dict]] = {}
     for rule in module.get("rules", []):
         clauses.setdefault(json.dumps(rule["head"]["ref"]), []).append(rule)
@@ -110,14 +118,14 @@ def _definitions(module: dict) -> dict[str, str]:
                      + [imp["alias"] for imp in module.get("imports", []) if imp.get("alias")])
     found = {}
     for name, rules in clauses.items():
-        if sum(len(rule.get("body") or []) for rule in rules) + len(rules) < 3:
+        if json.loads(name)[0]["value"] in _CONTRACT_RULES:
             continue
         local_names: dict[str, str] = {}
-        shapes = [_normalised({"head": {k: v for k, v in rule["head"].items() if k not in ("name", "ref")},
-                               "body": rule.get("body"), "default": rule.get("default", False)}, local_names,
-                              kept)
-                  for rule in rules]
-        found[name] = hashlib.sha256(json.dumps(shapes, sort_keys=True).encode()).hexdigest()
+        shapes = json.dumps([_normalised({"head": {k: v for k, v in rule["head"].items() if k not in ("name", "ref")},
+                                          "body": rule.get("body"), "default": rule.get("default", False)},
+                                         local_names, kept) for rule in rules], sort_keys=True)
+        if len(shapes) >= _SUBSTANCE:
+            found[name] = hashlib.sha256(shapes.encode()).hexdigest()
     return found
 
 

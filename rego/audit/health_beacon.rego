@@ -33,23 +33,23 @@ import data.kaze.lib.observability
 import data.kaze.lib.prometheus_alertmanager as alertmanager
 import data.kaze.lib.tenancy
 
-_mode := object.get(tenancy.config, ["cell", "mode"], null)
-
-not_applicable := "no kaze-policy.yaml says whether this cell is a customer VPC (cell.mode)" if _mode == null
+not_applicable := "no kaze-policy.yaml says whether this cell is a customer VPC (cell.mode)" if {
+	tenancy.cell_mode == null
+}
 
 not_applicable := sprintf(
 	"the cell is in %v mode: only a customer-VPC cell sends its health beacon out of a VPC",
-	[_mode],
+	[tenancy.cell_mode],
 ) if {
-	_mode != null
-	_mode != "customer-vpc"
+	tenancy.cell_mode != null
+	tenancy.cell_mode != "customer-vpc"
 }
 
 not_applicable := concat("", [
 	"no Alertmanager configuration (AlertmanagerConfig, or alertmanager.yaml in a ConfigMap or Secret) ",
 	"in this target",
 ]) if {
-	_mode == "customer-vpc"
+	tenancy.cell_mode == "customer-vpc"
 	count(alertmanager.documents) == 0
 	count(errors) == 0
 }
@@ -57,14 +57,14 @@ not_applicable := concat("", [
 # In agency mode nothing of this rule applies: without the mode, nothing is certain. Undecided
 # marks that the configuration left it open (when there is a beacon to judge).
 undecided := not_applicable if {
-	_mode == null
+	tenancy.cell_mode == null
 	count(alertmanager.documents) > 0
 }
 
 _allowed_labels := {"alertname", "severity"}
 
 errors contains msg if {
-	_mode == "customer-vpc"
+	tenancy.cell_mode == "customer-vpc"
 	some entry in observability.config_texts
 	regex.match(`^alertmanager\.ya?ml$`, entry.key)
 	not yaml.is_valid(entry.text)
@@ -197,7 +197,7 @@ _finding(doc, receiver, problem, change, evidence) := {
 }
 
 violation contains v if {
-	_mode == "customer-vpc"
+	tenancy.cell_mode == "customer-vpc"
 	some doc in alertmanager.documents
 	some pair in _outbound_routes(doc)
 	pair[0].group_by == null
@@ -212,7 +212,7 @@ violation contains v if {
 }
 
 violation contains v if {
-	_mode == "customer-vpc"
+	tenancy.cell_mode == "customer-vpc"
 	some doc in alertmanager.documents
 	some pair in _outbound_routes(doc)
 	is_array(pair[0].group_by)
@@ -227,7 +227,7 @@ violation contains v if {
 }
 
 violation contains v if {
-	_mode == "customer-vpc"
+	tenancy.cell_mode == "customer-vpc"
 	some doc in alertmanager.documents
 	some pair in _outbound_routes(doc)
 	is_array(pair[0].group_by)
@@ -243,7 +243,7 @@ violation contains v if {
 }
 
 violation contains v if {
-	_mode == "customer-vpc"
+	tenancy.cell_mode == "customer-vpc"
 	some doc in alertmanager.documents
 	some pair in _outbound_routes(doc)
 	some integration in alertmanager.integrations(pair[1])
@@ -261,7 +261,7 @@ violation contains v if {
 }
 
 violation contains v if {
-	_mode == "customer-vpc"
+	tenancy.cell_mode == "customer-vpc"
 	some doc in alertmanager.documents
 	some pair in _outbound_routes(doc)
 	some integration in alertmanager.integrations(pair[1])
@@ -277,7 +277,7 @@ violation contains v if {
 }
 
 violation contains v if {
-	_mode == "customer-vpc"
+	tenancy.cell_mode == "customer-vpc"
 	some doc in alertmanager.documents
 	some pair in _outbound_routes(doc)
 	some integration in alertmanager.integrations(pair[1])
@@ -297,7 +297,7 @@ violation contains v if {
 }
 
 violation contains v if {
-	_mode == "customer-vpc"
+	tenancy.cell_mode == "customer-vpc"
 	some doc in alertmanager.documents
 	some pair in _outbound_routes(doc)
 	some integration in alertmanager.integrations(pair[1])

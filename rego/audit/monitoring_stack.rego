@@ -30,24 +30,24 @@ import data.kaze.lib.naming
 import data.kaze.lib.observability
 import data.kaze.lib.tenancy
 
-_mode := object.get(tenancy.config, ["cell", "mode"], null)
+not_applicable := "no kaze-policy.yaml says whether this cell is a customer VPC (cell.mode)" if {
+	tenancy.cell_mode == null
+}
 
-not_applicable := "no kaze-policy.yaml says whether this cell is a customer VPC (cell.mode)" if _mode == null
-
-not_applicable := sprintf("the cell is in %v mode: the rule is about customer-VPC cells", [_mode]) if {
-	_mode != null
-	_mode != "customer-vpc"
+not_applicable := sprintf("the cell is in %v mode: the rule is about customer-VPC cells", [tenancy.cell_mode]) if {
+	tenancy.cell_mode != null
+	tenancy.cell_mode != "customer-vpc"
 }
 
 not_applicable := "no Kubernetes manifests or cluster snapshot in this target" if {
-	_mode == "customer-vpc"
+	tenancy.cell_mode == "customer-vpc"
 	not observability.kubernetes_present
 }
 
 # In agency mode nothing of this rule applies: without the mode, nothing is certain. Undecided
 # marks that the configuration left it open (when there are manifests to judge).
 undecided := not_applicable if {
-	_mode == null
+	tenancy.cell_mode == null
 	observability.kubernetes_present
 }
 
@@ -154,7 +154,7 @@ _running(component) if {
 _running(component) if _running_in_snapshot(component)
 
 violation contains v if {
-	_mode == "customer-vpc"
+	tenancy.cell_mode == "customer-vpc"
 	some component, _ in _components
 	not _running(component)
 	count([pair | some pair in _declared; pair[0] == component]) == 0
@@ -164,12 +164,12 @@ violation contains v if {
 			[object.get(tenancy.config, ["cell", "name"], "?"), component],
 		),
 		"resource": "kaze-policy.yaml",
-		"evidence": {"component": component, "cell_mode": _mode, "looked_for": sort(_components[component])},
+		"evidence": {"component": component, "cell_mode": tenancy.cell_mode, "looked_for": sort(_components[component])},
 	}
 }
 
 violation contains v if {
-	_mode == "customer-vpc"
+	tenancy.cell_mode == "customer-vpc"
 	some component, _ in _components
 	not _running(component)
 	some pair in _declared

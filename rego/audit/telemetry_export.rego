@@ -40,12 +40,12 @@ _checked_signals := {"logs", "traces"}
 # ---------------------------------------------------------------------------------------
 # Whose data, and what their data policies allow.
 
-_tenants := object.get(tenancy.config, "tenants", [])
-
 # The tenants whose data a resource carries: its namespace's tenant, or all of them.
-_owners(r) := [t | some t in _tenants; t.name == tenancy.tenant_of(r.namespace)] if tenancy.tenant_of(r.namespace)
+_owners(r) := [t | some t in tenancy.tenants; t.name == tenancy.tenant_of(r.namespace)] if {
+	tenancy.tenant_of(r.namespace)
+}
 
-_owners(r) := _tenants if not tenancy.tenant_of(r.namespace)
+_owners(r) := tenancy.tenants if not tenancy.tenant_of(r.namespace)
 
 _refusing(r, signal) := [t.name | some t in _owners(r); not signal in object.get(t, ["dataPolicy", "allowExport"], [])]
 

@@ -81,9 +81,7 @@ errors contains concat("", [
 # ---------------------------------------------------------------------------------------
 # Allowlists: the tenant's entries and its vertical's, each with the list it comes from.
 
-_tenants := object.get(tenancy.config, "tenants", [])
-
-_verticals_of[c.name] contains c.vertical if some c in _tenants
+_verticals_of[c.name] contains c.vertical if some c in tenancy.tenants
 
 # The vertical of each tenant the configuration declares (once).
 _vertical_of[t] := v if {
@@ -98,7 +96,7 @@ _listed_of[c.name] contains {
 	"entry": e,
 	"at": ["tenants", ti, i],
 } if {
-	some ti, c in _tenants
+	some ti, c in tenancy.tenants
 	some i, e in object.get(c, "egress", [])
 }
 
@@ -107,7 +105,7 @@ _listed_of[c.name] contains {
 	"entry": e,
 	"at": ["verticals", c.vertical, i],
 } if {
-	some c in _tenants
+	some c in tenancy.tenants
 	some i, e in object.get(tenancy.config, ["verticals", c.vertical, "egress"], [])
 }
 

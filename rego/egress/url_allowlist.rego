@@ -35,11 +35,9 @@ not_applicable := "no tenants are configured (kaze-policy.yaml: tenants)" if {
 # The rule is about the configured allowlists: without them, it is left open.
 undecided := not_applicable if count(object.get(tenancy.config, "tenants", [])) == 0
 
-_tenants := object.get(tenancy.config, "tenants", [])
-
 # The asking tenant's position (names are unique: the configuration is refused otherwise).
 _tenant_index := ti if {
-	some ti, t in _tenants
+	some ti, t in tenancy.tenants
 	t.name == input.tenant
 }
 
@@ -49,7 +47,7 @@ _matches contains {
 	"rank": 0, "index": i, "list": sprintf("tenant %s", [input.tenant]), "entry": e,
 	"at": ["tenants", _tenant_index, i],
 } if {
-	some i, e in object.get(_tenants[_tenant_index], "egress", [])
+	some i, e in object.get(tenancy.tenants[_tenant_index], "egress", [])
 	_host_matches(e, input.host)
 	_port_allowed(e, input.port)
 }
@@ -58,7 +56,7 @@ _matches contains {
 	"rank": 1, "index": i, "list": sprintf("vertical %s", [vertical]), "entry": e,
 	"at": ["verticals", vertical, i],
 } if {
-	vertical := _tenants[_tenant_index].vertical
+	vertical := tenancy.tenants[_tenant_index].vertical
 	some i, e in object.get(tenancy.config, ["verticals", vertical, "egress"], [])
 	_host_matches(e, input.host)
 	_port_allowed(e, input.port)

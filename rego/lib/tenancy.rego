@@ -77,6 +77,16 @@ config := c if {
 }
 
 # METADATA
+# title: tenants
+# description: The tenants kaze-policy.yaml declares ([] without).
+tenants := object.get(config, "tenants", [])
+
+# METADATA
+# title: cell_mode
+# description: The cell's mode (customer-vpc or agency) in kaze-policy.yaml; null when it says none.
+cell_mode := object.get(config, ["cell", "mode"], null)
+
+# METADATA
 # title: has_config
 # description: The target has a kaze-policy.yaml.
 has_config if is_object(data.inventory.config)

@@ -56,3 +56,11 @@ test_owner_of[ns] if {
 	owners := {t | t := tenancy.owner_of(ns)} with data.inventory as {"namespaces": namespaces, "config": owner_config}
 	owners == want
 }
+
+test_tenants_and_cell_mode_of_the_configuration if {
+	cfg := {"cell": {"name": "acme-vpc", "mode": "customer-vpc"}, "tenants": [{"name": "acme", "vertical": "legal"}]}
+	tenancy.tenants == [{"name": "acme", "vertical": "legal"}] with data.inventory.config as cfg
+	tenancy.cell_mode == "customer-vpc" with data.inventory.config as cfg
+	tenancy.tenants == [] with data.inventory.config as null
+	tenancy.cell_mode == null with data.inventory.config as {"tenants": []}
+}

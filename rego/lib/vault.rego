@@ -15,6 +15,11 @@ import rego.v1
 resources_of(kind) := [data.inventory.resources[id] | some id in object.get(data.inventory, ["by_kind", kind], [])]
 
 # METADATA
+# title: acl_fact
+# description: The Vault ACL analysis of the target (facts.vault_acl); null when it is absent.
+acl_fact := object.get(data.inventory, ["facts", "vault_acl"], null)
+
+# METADATA
 # title: snapshots
 # description: The VaultSnapshot resources of the target (what a probe read from the live server).
 snapshots := resources_of("VaultSnapshot")

@@ -13,8 +13,10 @@ import rego.v1
 
 import data.kaze.lib.coerce
 import data.kaze.lib.duties
+import data.kaze.lib.k8s
+import data.kaze.lib.vault
 
-_acl := object.get(data.inventory, ["facts", "vault_acl"], null)
+_acl := vault.acl_fact
 
 _acl_value(field) := object.get(_acl, field, null) if is_object(_acl)
 
@@ -48,12 +50,10 @@ _unknown_client := _acl_value("unknown_client") if is_string(_acl_value("unknown
 
 _unknown_client := "kaze-probe-unknown-client" if not is_string(_acl_value("unknown_client"))
 
-_resources_of(kind) := [data.inventory.resources[id] | some id in object.get(data.inventory.by_kind, kind, [])]
-
 # METADATA
 # title: snapshots
 # description: The inventory's VaultSnapshot resources.
-snapshots := _resources_of("VaultSnapshot")
+snapshots := k8s.resources_of_kind("VaultSnapshot")
 
 # Auth roles in one shape: the ServiceAccounts and IdP groups they admit, the policies they give.
 _auth_roles contains {
@@ -68,7 +68,7 @@ _auth_roles contains {
 	"groups": _claim_groups(object.get(r.object, "bound_claims", {}), object.get(r.object, "groups_claim", null)),
 	"glob": object.get(r.object, "bound_claims_type", "string") == "glob",
 } if {
-	some r in _resources_of("VaultAuthRole")
+	some r in k8s.resources_of_kind("VaultAuthRole")
 	is_object(r.object)
 }
 

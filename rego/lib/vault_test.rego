@@ -236,3 +236,8 @@ test_outside_cell[address] if {
 	}
 	not vault.inside_cell(address)
 }
+
+test_acl_fact_is_the_analysis_or_null if {
+	vault.acl_fact == {"secret_readers": []} with data.inventory as {"facts": {"vault_acl": {"secret_readers": []}}}
+	vault.acl_fact == null with data.inventory as {"facts": {}}
+}

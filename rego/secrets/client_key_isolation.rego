@@ -38,11 +38,9 @@ import rego.v1
 
 import data.kaze.lib.vault
 
-_acl_fact := object.get(data.inventory, ["facts", "vault_acl"], null)
+_acl := vault.acl_fact if is_object(vault.acl_fact)
 
-_acl := _acl_fact if is_object(_acl_fact)
-
-_acl := {} if not is_object(_acl_fact)
+_acl := {} if not is_object(vault.acl_fact)
 
 _unknown_client := object.get(_acl, "unknown_client", "kaze-probe-unknown-client")
 
@@ -59,13 +57,13 @@ not_applicable := "the target holds no Vault policy, auth role or VaultSnapshot"
 }
 
 errors contains msg if {
-	not is_object(_acl_fact)
+	not is_object(vault.acl_fact)
 	msg := "the Vault ACL analysis (facts.vault_acl) is missing: who can read the clients' keys cannot be judged"
 }
 
 errors contains msg if {
-	is_object(_acl_fact)
-	not is_array(object.get(_acl_fact, "client_access", null))
+	is_object(vault.acl_fact)
+	not is_array(object.get(vault.acl_fact, "client_access", null))
 	msg := "the Vault ACL analysis has no client_access list: who can read the clients' keys cannot be judged"
 }
 

@@ -31,27 +31,26 @@ package kaze.secrets.secrets_stay_in_cell
 
 import rego.v1
 
+import data.kaze.lib.k8s
 import data.kaze.lib.network
 import data.kaze.lib.tenancy
 import data.kaze.lib.vault
-
-_mode := object.get(tenancy.config, ["cell", "mode"], null)
 
 not_applicable := concat("", [
 	"the cell's mode is not configured (kaze-policy.yaml cell.mode): ",
 	"the rule applies to customer-VPC cells only",
 ]) if {
-	_mode == null
+	tenancy.cell_mode == null
 }
 
-not_applicable := sprintf("this is an %s cell: the rule applies to customer-VPC cells only", [_mode]) if {
-	_mode != null
-	_mode != "customer-vpc"
+not_applicable := sprintf("this is an %s cell: the rule applies to customer-VPC cells only", [tenancy.cell_mode]) if {
+	tenancy.cell_mode != null
+	tenancy.cell_mode != "customer-vpc"
 }
 
 # In agency mode nothing of this rule applies: without the mode, nothing is certain. Undecided
 # marks that the configuration left it open.
-undecided := not_applicable if _mode == null
+undecided := not_applicable if tenancy.cell_mode == null
 
 errors contains msg if {
 	some push in _pushes
@@ -189,7 +188,7 @@ _stores(push, ref) := [s |
 
 _stores(push, ref) := [s |
 	some s in vault.resources_of(_store_kind(ref))
-	network.selector_matches(ref.labelSelector, _k8s_labels(s.object))
+	network.selector_matches(ref.labelSelector, k8s.labels(s.object))
 	_same_scope(push, s)
 ] if {
 	not is_string(object.get(ref, "name", null))
@@ -200,8 +199,6 @@ _stores(_, ref) := [] if {
 	not is_string(object.get(ref, "name", null))
 	not is_object(object.get(ref, "labelSelector", null))
 }
-
-_k8s_labels(obj) := object.get(obj, ["metadata", "labels"], {})
 
 # A SecretStore serves the PushSecrets of its own namespace.
 _same_scope(_, store) if store.kind == "ClusterSecretStore"

@@ -27,24 +27,25 @@ import data.kaze.lib.k8s
 import data.kaze.lib.sbom_index
 import data.kaze.lib.tenancy
 
-_mode := object.get(tenancy.config, ["cell", "mode"], null)
-
 not_applicable := "there is no kaze-policy.yaml to say whether the cell is a customer-VPC deployment" if {
 	not tenancy.has_config
 } else := concat("", [
 	"the configuration names no cell mode (kaze-policy.yaml: cell.mode), ",
 	"so it is not known to be a customer-VPC deployment",
 ]) if {
-	_mode == null
-} else := sprintf("the cell runs in %v mode: SBOMs are required of customer-VPC deployments only", [_mode]) if {
-	_mode != "customer-vpc"
+	tenancy.cell_mode == null
+} else := sprintf(
+	"the cell runs in %v mode: SBOMs are required of customer-VPC deployments only",
+	[tenancy.cell_mode],
+) if {
+	tenancy.cell_mode != "customer-vpc"
 } else := "the target has no SBOM index (SbomIndexSnapshot), so the SBOMs it ships cannot be read" if {
 	count(sbom_index.snapshot_ids) == 0
 }
 
 # In agency mode nothing of this rule applies: without the mode, nothing is certain. Undecided
 # marks that the configuration left it open.
-undecided := not_applicable if _mode == null
+undecided := not_applicable if tenancy.cell_mode == null
 
 errors contains sprintf("%s has no sboms list: the index recorded no SBOM", [id]) if {
 	some id in sbom_index.snapshot_ids

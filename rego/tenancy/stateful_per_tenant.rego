@@ -59,14 +59,12 @@ _tenant_in := object.union(_configured_tenant_of, _labelled_tenant_of)
 
 _known_tenants := {t | some t in _tenant_in} | {t.name | some t in object.get(tenancy.config, "tenants", [])}
 
-_resources_of_kind(kind) := [data.inventory.resources[id] | some id in object.get(data.inventory.by_kind, kind, [])]
-
 # ---------------------------------------------------------------------------------------
 # 1. Each tenant has a database cluster in one of its namespaces.
 
 _database_clusters := [r |
 	some kind, groups in stateful.database_kinds
-	some r in _resources_of_kind(kind)
+	some r in k8s.resources_of_kind(kind)
 	stateful.api_group(r) in groups
 ]
 
@@ -115,7 +113,7 @@ _database_service_of(service, ns) := name if {
 # By name, as a set: two volumes of one name (from two files of a target) must not make the
 # whole control an evaluation error.
 _persistent_volumes[pv.name] contains pv if {
-	some pv in _resources_of_kind("PersistentVolume")
+	some pv in k8s.resources_of_kind("PersistentVolume")
 }
 
 _claim_id(ns, name) := sprintf("PersistentVolumeClaim/%s/%s", [ns, name])
@@ -127,7 +125,7 @@ _claims contains {
 	"volume": pv.id,
 	"backend": stateful.pv_backend(pv.object.spec),
 } if {
-	some pvc in _resources_of_kind("PersistentVolumeClaim")
+	some pvc in k8s.resources_of_kind("PersistentVolumeClaim")
 	_tenant_in[pvc.namespace]
 	some pv in object.get(_persistent_volumes, pvc.object.spec.volumeName, set())
 }
@@ -139,7 +137,7 @@ _claims contains {
 	"volume": name,
 	"backend": {"type": "PersistentVolume", "key": name, "path": "/"},
 } if {
-	some pvc in _resources_of_kind("PersistentVolumeClaim")
+	some pvc in k8s.resources_of_kind("PersistentVolumeClaim")
 	_tenant_in[pvc.namespace]
 	name := pvc.object.spec.volumeName
 	count(object.get(_persistent_volumes, name, set())) == 0
@@ -152,7 +150,7 @@ _claims contains {
 	"volume": pv.id,
 	"backend": stateful.pv_backend(pv.object.spec),
 } if {
-	some pv in _resources_of_kind("PersistentVolume")
+	some pv in k8s.resources_of_kind("PersistentVolume")
 	ref := pv.object.spec.claimRef
 	_tenant_in[ref.namespace]
 	resource := _claim_resource(ref.namespace, ref.name, pv.id)
@@ -223,7 +221,7 @@ _cloud_identities contains {
 	"sa": sa.id,
 	"tenant": _tenant_in[sa.namespace],
 } if {
-	some sa in _resources_of_kind("ServiceAccount")
+	some sa in k8s.resources_of_kind("ServiceAccount")
 	_tenant_in[sa.namespace]
 	some annotation, identity in k8s.annotations(sa.object)
 	annotation in stateful.identity_annotations
@@ -259,7 +257,7 @@ violation contains v if {
 violation contains v if {
 	count(_databases_in) > 0
 	some kind in array.concat([k | some k in k8s.workload_kinds], ["ConfigMap"])
-	some r in _resources_of_kind(kind)
+	some r in k8s.resources_of_kind(kind)
 	own := _tenant_in[r.namespace]
 	some s in _strings_of(r)
 	contains(s, ".")
@@ -311,7 +309,7 @@ violation contains v if {
 
 # 4. A ClusterExternalSecret that creates its Secret in namespaces of several tenants.
 violation contains v if {
-	some ces in _resources_of_kind("ClusterExternalSecret")
+	some ces in k8s.resources_of_kind("ClusterExternalSecret")
 	targets := _cluster_secret_targets(ces.object.spec)
 	tenants := {t | some ns in targets; t := _tenant_in[ns]}
 	count(tenants) > 1
@@ -334,7 +332,7 @@ violation contains v if {
 
 # 4. A ClusterExternalSecret of one tenant that copies the keys of another client.
 violation contains v if {
-	some ces in _resources_of_kind("ClusterExternalSecret")
+	some ces in k8s.resources_of_kind("ClusterExternalSecret")
 	targets := _cluster_secret_targets(ces.object.spec)
 	count({_tenant_in[ns] | some ns in targets}) == 1
 	some client in stateful.clients_of(object.get(ces.object.spec, "externalSecretSpec", {}))
@@ -356,7 +354,7 @@ violation contains v if {
 
 # 4. An ExternalSecret that reads the keys of another client.
 violation contains v if {
-	some es in _resources_of_kind("ExternalSecret")
+	some es in k8s.resources_of_kind("ExternalSecret")
 	own := _tenant_in[es.namespace]
 	some client in stateful.clients_of(es.object.spec)
 	client in _known_tenants
@@ -376,7 +374,7 @@ violation contains v if {
 
 # 4. A Secret copied to namespaces of other tenants.
 violation contains v if {
-	some secret in _resources_of_kind("Secret")
+	some secret in k8s.resources_of_kind("Secret")
 	own := _tenant_in[secret.namespace]
 	some annotation, value in k8s.annotations(secret.object)
 	annotation in stateful.copy_to_annotations
@@ -402,7 +400,7 @@ violation contains v if {
 
 # 4. A Secret copied from another tenant's Secret.
 violation contains v if {
-	some secret in _resources_of_kind("Secret")
+	some secret in k8s.resources_of_kind("Secret")
 	own := _tenant_in[secret.namespace]
 	some annotation, value in k8s.annotations(secret.object)
 	annotation in stateful.copy_from_annotations
@@ -426,7 +424,7 @@ violation contains v if {
 
 # 5. A Vault auth role (a VaultAuthRole resource) bound to several tenants.
 violation contains v if {
-	some role in _resources_of_kind("VaultAuthRole")
+	some role in k8s.resources_of_kind("VaultAuthRole")
 	patterns := _patterns(role.object.bound_service_account_namespaces)
 	tenants := _bound_tenants(patterns)
 	count(tenants) > 1
@@ -449,7 +447,7 @@ violation contains v if {
 
 # 5. A Vault auth role of a Vault snapshot bound to several tenants.
 violation contains v if {
-	some snapshot in _resources_of_kind("VaultSnapshot")
+	some snapshot in k8s.resources_of_kind("VaultSnapshot")
 	some role in object.get(snapshot.object, "authRoles", [])
 	patterns := _patterns(role.boundServiceAccountNamespaces)
 	tenants := _bound_tenants(patterns)
