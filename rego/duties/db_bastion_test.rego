@@ -48,42 +48,68 @@ test_cnpg_additional_load_balancer_fails if {
 }
 
 # The Kubernetes object: how many findings.
-test_kubernetes_objects if {
-	every obj, want in {
+test_kubernetes_objects[name] if {
+	some name, [obj, want] in {
 		# A Service selected by its app's name, or on a database port.
-		_service("NodePort", {"app.kubernetes.io/name": "knowledge-db"}, [{"port": 8080}]): 1,
-		_service("LoadBalancer", {"app": "web"}, [{"port": 6379}]): 1,
-		_service("ClusterIP", _acme_pg, _postgres): 0,
-		object.remove(_service("", _acme_pg, _postgres), ["spec"]): 0,
-		_service("LoadBalancer", {"app.kubernetes.io/name": "ingress-nginx"}, _https): 0,
-		_service("LoadBalancer", {"app.kubernetes.io/name": "bastion"}, [{"name": "ssh", "port": 22}]): 0,
+		"node port to a database app": [
+			_service("NodePort", {"app.kubernetes.io/name": "knowledge-db"}, [{"port": 8080}]),
+			1,
+		],
+		"load balancer on a database port": [_service("LoadBalancer", {"app": "web"}, [{"port": 6379}]), 1],
+		"cluster IP to a database": [_service("ClusterIP", _acme_pg, _postgres), 0],
+		"service without a spec": [object.remove(_service("", _acme_pg, _postgres), ["spec"]), 0],
+		"load balancer of the ingress": [
+			_service("LoadBalancer", {"app.kubernetes.io/name": "ingress-nginx"}, _https),
+			0,
+		],
+		"load balancer of the bastion": [
+			_service("LoadBalancer", {"app.kubernetes.io/name": "bastion"}, [{"name": "ssh", "port": 22}]),
+			0,
+		],
 		# Database operators.
-		_cnpg([{"selectorType": "ro", "serviceTemplate": {"metadata": {"name": "ro"}}}]): 0,
-		{
-			"apiVersion": "cluster.x-k8s.io/v1beta1", "kind": "Cluster", "metadata": {"name": "c", "namespace": "x"},
-			"spec": {"managed": {"services": {"additional": [{"serviceTemplate": {"spec": {"type": "LoadBalancer"}}}]}}},
-		}: 0,
-		{
-			"apiVersion": "postgres-operator.crunchydata.com/v1beta1", "kind": "PostgresCluster",
-			"metadata": {"name": "pg", "namespace": "t"}, "spec": {"service": {"type": "NodePort"}},
-		}: 1,
-		{
-			"apiVersion": "acid.zalan.do/v1", "kind": "postgresql",
-			"metadata": {"name": "pg", "namespace": "t"}, "spec": {"enableMasterLoadBalancer": true},
-		}: 1,
+		"CloudNativePG additional service without a type": [
+			_cnpg([{"selectorType": "ro", "serviceTemplate": {"metadata": {"name": "ro"}}}]),
+			0,
+		],
+		"Cluster API cluster": [
+			{
+				"apiVersion": "cluster.x-k8s.io/v1beta1", "kind": "Cluster", "metadata": {"name": "c", "namespace": "x"},
+				"spec": {"managed": {"services": {"additional": [{"serviceTemplate": {"spec": {"type": "LoadBalancer"}}}]}}},
+			},
+			0,
+		],
+		"Crunchy node port": [
+			{
+				"apiVersion": "postgres-operator.crunchydata.com/v1beta1", "kind": "PostgresCluster",
+				"metadata": {"name": "pg", "namespace": "t"}, "spec": {"service": {"type": "NodePort"}},
+			},
+			1,
+		],
+		"Zalando master load balancer": [
+			{
+				"apiVersion": "acid.zalan.do/v1", "kind": "postgresql",
+				"metadata": {"name": "pg", "namespace": "t"}, "spec": {"enableMasterLoadBalancer": true},
+			},
+			1,
+		],
 		# Odd shapes are no error.
-		{
-			"kind": "Service", "metadata": {"name": "s", "namespace": "n"},
-			"spec": {"type": "LoadBalancer", "ports": null, "selector": null, "externalIPs": 3},
-		}: 0,
-		{
-			"kind": "Service", "metadata": {"name": "s", "namespace": "n"},
-			"spec": {"type": "NodePort", "ports": [1, {"port": "x"}, {"name": 3, "port": 5432}], "selector": {"app": 5}},
-		}: 1,
-		_cnpg([1, null, {"serviceTemplate": null}]): 0,
-	} {
-		count(db_bastion.violation) == want with input as _input(obj) with data.inventory as _no_inventory
+		"load balancer of odd fields": [
+			{
+				"kind": "Service", "metadata": {"name": "s", "namespace": "n"},
+				"spec": {"type": "LoadBalancer", "ports": null, "selector": null, "externalIPs": 3},
+			},
+			0,
+		],
+		"node port of odd ports and selector": [
+			{
+				"kind": "Service", "metadata": {"name": "s", "namespace": "n"},
+				"spec": {"type": "NodePort", "ports": [1, {"port": "x"}, {"name": 3, "port": 5432}], "selector": {"app": 5}},
+			},
+			1,
+		],
+		"CloudNativePG odd additional services": [_cnpg([1, null, {"serviceTemplate": null}]), 0],
 	}
+	count(db_bastion.violation) == want with input as _input(obj) with data.inventory as _no_inventory
 }
 
 _tf(kind, obj) := {
@@ -104,24 +130,35 @@ test_public_rds_fails if {
 	v.evidence.publicly_accessible == true
 }
 
-# [Terraform kind, attributes]: how many findings.
-test_terraform_databases if {
-	every resource, want in {
-		["aws_db_instance", {"publicly_accessible": false}]: 0,
-		["aws_db_instance", {}]: 0,
-		["aws_db_instance", {"publicly_accessible": "${var.public}"}]: 1,
+# [Terraform kind, attributes, how many findings].
+test_terraform_databases[name] if {
+	some name, [kind, attributes, want] in {
+		"RDS not publicly accessible": ["aws_db_instance", {"publicly_accessible": false}, 0],
+		"RDS by default": ["aws_db_instance", {}, 0],
+		"RDS publicly accessible by a variable": ["aws_db_instance", {"publicly_accessible": "${var.public}"}, 1],
 		# Cloud SQL has a public IP by default.
-		["google_sql_database_instance", {"settings": [{"tier": "db-custom-2-7680"}]}]: 1,
-		["google_sql_database_instance", {"settings": [{"ip_configuration": [{"ipv4_enabled": false}]}]}]: 0,
-		["google_sql_database_instance", {"settings": ["x"]}]: 1,
+		"Cloud SQL by default": ["google_sql_database_instance", {"settings": [{"tier": "db-custom-2-7680"}]}, 1],
+		"Cloud SQL without IPv4": [
+			"google_sql_database_instance",
+			{"settings": [{"ip_configuration": [{"ipv4_enabled": false}]}]},
+			0,
+		],
+		"Cloud SQL of odd settings": ["google_sql_database_instance", {"settings": ["x"]}, 1],
 		# Azure: public unless turned off or in a delegated subnet.
-		["azurerm_postgresql_flexible_server", {"sku_name": "GP"}]: 1,
-		["azurerm_postgresql_flexible_server", {"delegated_subnet_id": "${azurerm_subnet.db.id}"}]: 0,
-		["azurerm_mssql_server", {"public_network_access_enabled": false}]: 0,
-		["azurerm_postgresql_flexible_server", {"public_network_access_enabled": true, "delegated_subnet_id": "x"}]: 1,
-	} {
-		r := _tf(resource[0], resource[1])
-		inv := {"resources": {r.id: r}}
-		count(db_bastion.violation) == want with input as _tf_input(r) with data.inventory as inv
+		"Azure PostgreSQL by default": ["azurerm_postgresql_flexible_server", {"sku_name": "GP"}, 1],
+		"Azure PostgreSQL in a delegated subnet": [
+			"azurerm_postgresql_flexible_server",
+			{"delegated_subnet_id": "${azurerm_subnet.db.id}"},
+			0,
+		],
+		"Azure SQL without public access": ["azurerm_mssql_server", {"public_network_access_enabled": false}, 0],
+		"Azure PostgreSQL with public access turned on": [
+			"azurerm_postgresql_flexible_server",
+			{"public_network_access_enabled": true, "delegated_subnet_id": "x"},
+			1,
+		],
 	}
+	r := _tf(kind, attributes)
+	inv := {"resources": {r.id: r}}
+	count(db_bastion.violation) == want with input as _tf_input(r) with data.inventory as inv
 }

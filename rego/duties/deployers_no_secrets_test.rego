@@ -151,20 +151,19 @@ test_subject_of_two_identities_is_judged_in_each if {
 # ---------------------------------------------------------------------------------------
 # Exemptions
 
-# [subject, its duties in the facts]: how many findings when it both deploys and reads.
-test_who_is_exempt if {
-	every case, want in {
+# [subject, its duties in the facts, how many findings when it both deploys and reads].
+test_who_is_exempt[name] if {
+	some name, [subject, its_duties, want] in {
 		# A controller reading its own Secrets, by duty or by configuration alone.
-		[_sa("cnpg-system", "cnpg-manager"), ["controllers"]]: 0,
-		[_sa("cnpg-system", "cnpg-manager"), []]: 0,
+		"controller by duty": [_sa("cnpg-system", "cnpg-manager"), ["controllers"], 0],
+		"controller by configuration alone": [_sa("cnpg-system", "cnpg-manager"), [], 0],
 		# A controller that is also a configured deployer is judged as one.
-		[_sa("argocd", "argocd-application-controller"), ["controllers", "deployers"]]: 1,
-		[_group("kaze:break-glass"), ["breakGlass"]]: 0,
-		[_group("system:masters"), []]: 0,
-	} {
-		e := _entry(case[0], case[1], "*", "ClusterRoleBinding/both", "ClusterRole/both")
-		count(sod.violation) == want with data.inventory as _inv([e], [e])
+		"controller that deploys": [_sa("argocd", "argocd-application-controller"), ["controllers", "deployers"], 1],
+		"break-glass group": [_group("kaze:break-glass"), ["breakGlass"], 0],
+		"Kubernetes' bootstrap system:masters": [_group("system:masters"), [], 0],
 	}
+	e := _entry(subject, its_duties, "*", "ClusterRoleBinding/both", "ClusterRole/both")
+	count(sod.violation) == want with data.inventory as _inv([e], [e])
 }
 
 test_break_glass_member_reading_as_operator_does_not_deploy if {
@@ -217,14 +216,13 @@ test_vault_policy_reaching_every_client_is_said_so if {
 }
 
 # [the entity, its policy]: no finding.
-test_vault_policies_that_are_no_finding if {
-	every case in {
+test_vault_policies_that_are_no_finding[name] if {
+	some name, [entity, policy] in {
 		"an entity of someone who does not deploy": ["alice", "platform-keys-read"],
 		"a policy that reads no key path": ["carol", "release-notes"],
-	} {
-		resources := [_snapshot([{"name": case[0], "policies": [case[1]], "groups": []}])]
-		count(sod.violation) == 0 with data.inventory as _inv_with([_carol_deploys], [], resources, [_platform_read], [])
 	}
+	resources := [_snapshot([{"name": entity, "policies": [policy], "groups": []}])]
+	count(sod.violation) == 0 with data.inventory as _inv_with([_carol_deploys], [], resources, [_platform_read], [])
 }
 
 test_auth_role_admitting_a_deploying_service_account_fails if {
@@ -337,11 +335,10 @@ test_with_configuration_nothing_is_undecided if {
 	not sod.not_applicable with data.inventory as _inv([], [])
 }
 
-test_missing_rbac_facts_is_an_error if {
-	every config in [null, _config] {
-		errs := sod.errors with data.inventory as {"config": config, "facts": {}}
-		[msg | some msg in errs; contains(msg, "facts.rbac")] != []
-	}
+test_missing_rbac_facts_is_an_error[name] if {
+	some name, config in {"without configuration": null, "with configuration": _config}
+	errs := sod.errors with data.inventory as {"config": config, "facts": {}}
+	[msg | some msg in errs; contains(msg, "facts.rbac")] != []
 }
 
 # ---------------------------------------------------------------------------------------

@@ -61,23 +61,22 @@ test_same_subject_through_two_bindings_makes_two_findings if {
 
 _h := [{"binding": "ClusterRoleBinding/h", "role": "ClusterRole/h"}]
 
-# [subject, its duties in the facts, permission, verbs, resources]: how many findings.
-test_who_is_judged if {
-	every case, want in {
-		[_aggregator, ["controllers"], "escalate", ["escalate"], ["clusterroles"]]: 0,
-		[_aggregator, [], "escalate", ["escalate"], ["clusterroles"]]: 0,
-		[
+# [subject, its duties in the facts, permission, verbs, resources, how many findings].
+test_who_is_judged[name] if {
+	some name, [subject, its_duties, permission, verbs, resources, want] in {
+		"controller by duty": [_aggregator, ["controllers"], "escalate", ["escalate"], ["clusterroles"], 0],
+		"controller by configuration alone": [_aggregator, [], "escalate", ["escalate"], ["clusterroles"], 0],
+		"break-glass group": [
 			{"kind": "Group", "name": "kaze:break-glass", "namespace": null}, ["breakGlass"],
-			"pods/exec", ["create", "get"], ["pods/exec"],
-		]: 0,
-		[
+			"pods/exec", ["create", "get"], ["pods/exec"], 0,
+		],
+		"service account of no duty": [
 			{"kind": "ServiceAccount", "name": "helper", "namespace": "kube-system"}, [],
-			"impersonate", ["impersonate"], ["users"],
-		]: 1,
-	} {
-		e := _grant(case[0], case[1], "*", case[2], case[3], case[4], _h)
-		count(sensitive_verbs.violation) == want with data.inventory as _inventory([e])
+			"impersonate", ["impersonate"], ["users"], 1,
+		],
 	}
+	e := _grant(subject, its_duties, "*", permission, verbs, resources, _h)
+	count(sensitive_verbs.violation) == want with data.inventory as _inventory([e])
 }
 
 test_service_account_through_a_group_is_reported_as_the_group if {
@@ -112,8 +111,10 @@ test_without_configuration_no_controller_is_exempt if {
 	not sensitive_verbs.not_applicable with data.inventory as _unconfigured([e])
 }
 
-test_missing_facts_is_an_error if {
-	every inv in [{"config": null, "facts": {}}, {"config": _config, "facts": {}}] {
-		count(sensitive_verbs.errors) == 1 with data.inventory as inv
+test_missing_facts_is_an_error[name] if {
+	some name, inv in {
+		"without configuration": {"config": null, "facts": {}},
+		"with configuration": {"config": _config, "facts": {}},
 	}
+	count(sensitive_verbs.errors) == 1 with data.inventory as inv
 }

@@ -36,18 +36,17 @@ _client_vpn(obj) := {
 
 _federated := [{"type": "federated-authentication", "saml_provider_arn": "${var.sso}"}]
 
-# The VPN resource: how many findings under the default 4-hour bound.
-test_findings_by_configuration if {
-	every vpn, want in {
-		_headscale(_sso("4h")): 0,
-		_headscale(_sso("240m")): 0,
-		_headscale(_sso("1h30m")): 0,
-		_headscale(_sso("4h1m")): 1,
-		_gateway("oidc", "4h"): 0,
-		_gateway("oidc", "12h"): 1,
-	} {
-		count(vpn_sessions.violation) == want with data.inventory as inventory.with_config([vpn], null)
+# [the VPN resource, how many findings under the default 4-hour bound].
+test_findings_by_configuration[name] if {
+	some name, [vpn, want] in {
+		"Headscale expiring in 4h": [_headscale(_sso("4h")), 0],
+		"Headscale expiring in 240m": [_headscale(_sso("240m")), 0],
+		"Headscale expiring in 1h30m": [_headscale(_sso("1h30m")), 0],
+		"Headscale expiring in 4h1m": [_headscale(_sso("4h1m")), 1],
+		"gateway of 4h sessions": [_gateway("oidc", "4h"), 0],
+		"gateway of 12h sessions": [_gateway("oidc", "12h"), 1],
 	}
+	count(vpn_sessions.violation) == want with data.inventory as inventory.with_config([vpn], null)
 }
 
 test_eight_hours_fail if {
@@ -57,20 +56,25 @@ test_eight_hours_fail if {
 	v.evidence.bound_hours == 4
 }
 
-# The VPN resource: a part of the message of its one finding.
-test_messages if {
-	every vpn, text in {
-		_headscale(_sso("\"0\"")): "never expire",
-		_headscale("oidc:\n  issuer: https://sso.kaze.io\n  use_expiry_from_token: true\n"): "cannot be verified",
-		_headscale(""): "without SSO",
-		_client_vpn({
-			"session_timeout_hours": 8,
-			"authentication_options": [{"type": "certificate-authentication"}],
-		}): "without SSO",
-	} {
-		found := vpn_sessions.violation with data.inventory as inventory.with_config([vpn], null)
-		[v | some v in found; contains(v.msg, text)] != []
+# [the VPN resource, a part of the message of its one finding].
+test_messages[name] if {
+	some name, [vpn, text] in {
+		"Headscale of no expiry": [_headscale(_sso("\"0\"")), "never expire"],
+		"Headscale of the token's expiry": [
+			_headscale("oidc:\n  issuer: https://sso.kaze.io\n  use_expiry_from_token: true\n"),
+			"cannot be verified",
+		],
+		"Headscale without OIDC": [_headscale(""), "without SSO"],
+		"Client VPN of certificates": [
+			_client_vpn({
+				"session_timeout_hours": 8,
+				"authentication_options": [{"type": "certificate-authentication"}],
+			}),
+			"without SSO",
+		],
 	}
+	found := vpn_sessions.violation with data.inventory as inventory.with_config([vpn], null)
+	[v | some v in found; contains(v.msg, text)] != []
 }
 
 test_default_expiry_is_180_days if {
@@ -90,14 +94,13 @@ test_client_vpn_default_24_hours_fails if {
 	v.evidence.session_hours == 24
 }
 
-test_configured_bound if {
-	config := {"bounds": {"vpnSessionHours": 8}}
-	every vpn in [
-		_headscale(_sso("8h")),
-		_client_vpn({"session_timeout_hours": 8, "authentication_options": _federated}),
-	] {
-		count(vpn_sessions.violation) == 0 with data.inventory as inventory.with_config([vpn], config)
+test_configured_bound[name] if {
+	some name, vpn in {
+		"Headscale expiring in 8h": _headscale(_sso("8h")),
+		"Client VPN of 8h sessions": _client_vpn({"session_timeout_hours": 8, "authentication_options": _federated}),
 	}
+	inv := inventory.with_config([vpn], {"bounds": {"vpnSessionHours": 8}})
+	count(vpn_sessions.violation) == 0 with data.inventory as inv
 }
 
 test_no_vpn_is_not_applicable if {

@@ -4,7 +4,7 @@ import rego.v1
 
 import data.kaze.lib.duties
 
-# Cases of the same shape are tables: {argument: expected result}.
+# Cases of the same shape are tables: {case name: [argument, expected result]}.
 
 _user := {"kind": "User", "name": "bob@kaze.io", "namespace": null}
 
@@ -53,66 +53,64 @@ test_rbac_errors_name_what_is_missing if {
 	lists == {"the effective RBAC analysis has no deployers list: who may do what cannot be judged"}
 }
 
-test_subjects_in_configuration_form_and_in_words if {
-	every subject, want in {
-		_bot: ["ServiceAccount:ci:bot", "ServiceAccount ci/bot"],
-		_group("kaze:operators"): ["Group:kaze:operators", "Group kaze:operators"],
-		_user: ["User:bob@kaze.io", "User bob@kaze.io"],
-	} {
-		[duties.subject_key(subject), duties.subject_text(subject)] == want
+test_subjects_in_configuration_form_and_in_words[name] if {
+	some name, [subject, want] in {
+		"service account": [_bot, ["ServiceAccount:ci:bot", "ServiceAccount ci/bot"]],
+		"group": [_group("kaze:operators"), ["Group:kaze:operators", "Group kaze:operators"]],
+		"user": [_user, ["User:bob@kaze.io", "User bob@kaze.io"]],
 	}
+	[duties.subject_key(subject), duties.subject_text(subject)] == want
 }
 
-test_keys_in_words if {
-	every key, text in {
-		"Group:system:serviceaccounts:ci": "Group system:serviceaccounts:ci",
-		"ServiceAccount:ci:bot": "ServiceAccount ci/bot",
-		"User:bob@kaze.io": "User bob@kaze.io",
-	} {
-		duties.key_text(key) == text
+test_keys_in_words[name] if {
+	some name, [key, text] in {
+		"group": ["Group:system:serviceaccounts:ci", "Group system:serviceaccounts:ci"],
+		"service account": ["ServiceAccount:ci:bot", "ServiceAccount ci/bot"],
+		"user": ["User:bob@kaze.io", "User bob@kaze.io"],
 	}
+	duties.key_text(key) == text
 }
 
-test_identity_in_words_unless_the_subject_is_its_own if {
-	every identity, text in {
-		"bob": " (identity bob)",
-		"User:bob@kaze.io": "",
-		null: "",
-	} {
-		duties.identity_text({"subject": _user, "identity": identity}) == text
+test_identity_in_words_unless_the_subject_is_its_own[name] if {
+	some name, [identity, text] in {
+		"another identity": ["bob", " (identity bob)"],
+		"the subject's own": ["User:bob@kaze.io", ""],
+		"no identity": [null, ""],
 	}
+	duties.identity_text({"subject": _user, "identity": identity}) == text
 }
 
-test_ids_in_words if {
-	every id, text in {
-		"RoleBinding/tenant-acme/bob-debug": "RoleBinding tenant-acme/bob-debug",
-		"ClusterRoleBinding/kaze-deployers": "ClusterRoleBinding kaze-deployers",
-		"role:release-operator": "Argo CD role:release-operator",
-		"admin": "admin",
-	} {
-		duties.id_text(id) == text
+test_ids_in_words[name] if {
+	some name, [id, text] in {
+		"namespaced": ["RoleBinding/tenant-acme/bob-debug", "RoleBinding tenant-acme/bob-debug"],
+		"cluster-wide": ["ClusterRoleBinding/kaze-deployers", "ClusterRoleBinding kaze-deployers"],
+		"Argo CD role": ["role:release-operator", "Argo CD role:release-operator"],
+		"bare name": ["admin", "admin"],
 	}
+	duties.id_text(id) == text
 }
 
-test_witness_in_words if {
-	every w, want in {
-		{"binding": "ClusterRoleBinding/ops", "role": "ClusterRole/edit"}: [
-			"ClusterRole edit",
-			"through ClusterRoleBinding ops (ClusterRole edit)",
+test_witness_in_words[name] if {
+	some name, [w, want] in {
+		"direct binding": [
+			{"binding": "ClusterRoleBinding/ops", "role": "ClusterRole/edit"},
+			["ClusterRole edit", "through ClusterRoleBinding ops (ClusterRole edit)"],
 		],
-		{
-			"binding": "ClusterRoleBinding/all", "role": "ClusterRole/edit",
-			"aggregated_from": "ClusterRole/extra", "group": "Group:system:serviceaccounts:ci",
-		}: [
-			"ClusterRole edit, which aggregates ClusterRole extra",
-			concat("", [
-				"as a member of Group system:serviceaccounts:ci, through ClusterRoleBinding all ",
-				"(ClusterRole edit, which aggregates ClusterRole extra)",
-			]),
+		"aggregated, through a group": [
+			{
+				"binding": "ClusterRoleBinding/all", "role": "ClusterRole/edit",
+				"aggregated_from": "ClusterRole/extra", "group": "Group:system:serviceaccounts:ci",
+			},
+			[
+				"ClusterRole edit, which aggregates ClusterRole extra",
+				concat("", [
+					"as a member of Group system:serviceaccounts:ci, through ClusterRoleBinding all ",
+					"(ClusterRole edit, which aggregates ClusterRole extra)",
+				]),
+			],
 		],
-	} {
-		[duties.role_text(w), duties.via_text(w)] == want
 	}
+	[duties.role_text(w), duties.via_text(w)] == want
 }
 
 test_scopes_in_words if {
@@ -120,19 +118,18 @@ test_scopes_in_words if {
 	duties.scope_text("tenant-acme") == "in namespace tenant-acme"
 }
 
-test_duties_from_the_facts_or_the_configuration if {
-	every entry, want in {
-		{"subject": _bot, "duties": ["controllers"]}: {"controller"},
-		{"subject": _aggregator}: {"controller"},
-		{"subject": _user, "duties": []}: set(),
-		{"subject": _group("kaze:deployers")}: {"deployer"},
-		{"subject": _user, "duties": ["deployers"]}: {"deployer"},
-		{"subject": _group("kaze:break-glass")}: {"exempt"},
-		{"subject": _user, "duties": ["breakGlass"]}: {"exempt"},
-		{"subject": _group("system:masters")}: {"exempt"},
-	} {
-		_duties_of(entry) == want with data.inventory as _configured
+test_duties_from_the_facts_or_the_configuration[name] if {
+	some name, [entry, want] in {
+		"controller by duty": [{"subject": _bot, "duties": ["controllers"]}, {"controller"}],
+		"controller by configuration": [{"subject": _aggregator}, {"controller"}],
+		"no duty": [{"subject": _user, "duties": []}, set()],
+		"deployer by configuration": [{"subject": _group("kaze:deployers")}, {"deployer"}],
+		"deployer by duty": [{"subject": _user, "duties": ["deployers"]}, {"deployer"}],
+		"break-glass by configuration": [{"subject": _group("kaze:break-glass")}, {"exempt"}],
+		"break-glass by duty": [{"subject": _user, "duties": ["breakGlass"]}, {"exempt"}],
+		"Kubernetes' bootstrap system:masters": [{"subject": _group("system:masters")}, {"exempt"}],
 	}
+	_duties_of(entry) == want with data.inventory as _configured
 }
 
 # What the library makes of an entry, as a set of words.
@@ -167,13 +164,12 @@ test_group_indexes_of_nothing_is_empty if {
 	duties.group_indexes([]) == {}
 }
 
-test_string_lists_from_arrays_or_comma_separated_strings if {
-	every value, want in {
-		"a, b,, c ": ["a", "b", "c"],
-		["a", 1, "b"]: ["a", "b"],
-		null: [],
-		{"a": 1}: [],
-	} {
-		duties.string_list(value) == want
+test_string_lists_from_arrays_or_comma_separated_strings[name] if {
+	some name, [value, want] in {
+		"comma-separated string": ["a, b,, c ", ["a", "b", "c"]],
+		"array of strings and others": [["a", 1, "b"], ["a", "b"]],
+		"null": [null, []],
+		"object": [{"a": 1}, []],
 	}
+	duties.string_list(value) == want
 }

@@ -52,57 +52,59 @@ test_policies_of_the_identity_s_entities if {
 	}
 }
 
-# [auth role resource, the identity]: the policies it holds through the role.
-test_policies_through_auth_roles_that_admit_a_subject if {
-	every case, want in {
+# [auth role resource, the identity, the policies it holds through the role].
+test_policies_through_auth_roles_that_admit_a_subject[name] if {
+	some name, [resource, ident, want] in {
 		# Kubernetes auth: names and namespaces are globs, a list or a comma-separated string.
-		[
+		"Kubernetes role of a name glob": [
 			_auth_role("plugin", {
 				"bound_service_account_names": ["argocd-*"], "bound_service_account_namespaces": "argocd",
 				"token_policies": ["keys"], "policies": "more, ",
 			}),
 			_repo_server,
-		]: {"keys", "more"},
-		[
+			{"keys", "more"},
+		],
+		"Kubernetes role of another namespace": [
 			_auth_role("gateway", {
 				"bound_service_account_names": ["*"], "bound_service_account_namespaces": ["kaze-llm-gateway"],
 				"token_policies": ["keys"],
 			}),
 			_repo_server,
-		]: set(),
+			set(),
+		],
 		# OIDC: the groups claim, "groups" unless renamed; globs only with bound_claims_type glob.
-		[_oidc({"bound_claims": {"groups": ["kaze:deployers"]}}), _deployers]: {"keys"},
-		[
+		"OIDC role of the groups claim": [_oidc({"bound_claims": {"groups": ["kaze:deployers"]}}), _deployers, {"keys"}],
+		"OIDC role of a renamed groups claim": [
 			_auth_role("oidc", {
 				"groups_claim": "roles", "bound_claims": {"roles": ["kaze:deployers"]},
 				"token_policies": ["keys"],
 			}),
 			_deployers,
-		]: {"keys"},
-		[_oidc({"bound_claims": {"groups": ["kaze:*"]}}), _deployers]: set(),
-		[
+			{"keys"},
+		],
+		"OIDC role of a glob, not a glob claim": [_oidc({"bound_claims": {"groups": ["kaze:*"]}}), _deployers, set()],
+		"OIDC role of a glob claim": [
 			_auth_role("oidc", {
 				"bound_claims": {"groups": ["kaze:*"]}, "bound_claims_type": "glob",
 				"token_policies": ["keys"],
 			}),
 			_deployers,
-		]: {"keys"},
-		[_oidc({"bound_claims": {"groups": ["kaze:operators"]}}), _deployers]: set(),
-		[_oidc({"bound_claims": null}), _deployers]: set(),
+			{"keys"},
+		],
+		"OIDC role of another group": [_oidc({"bound_claims": {"groups": ["kaze:operators"]}}), _deployers, set()],
+		"OIDC role of no bound claims": [_oidc({"bound_claims": null}), _deployers, set()],
 		# A snapshot's auth roles, as the Vault probe writes them.
-		[
+		"snapshot's Kubernetes role": [
 			_snapshot([], [{
 				"mount": "kubernetes", "name": "plugin", "boundServiceAccountNames": ["argocd-repo-server"],
 				"boundServiceAccountNamespaces": ["argocd"], "policies": ["keys"], "tokenPolicies": ["more"],
 			}]),
 			_repo_server,
-		]: {"keys", "more"},
-	} {
-		resources := [case[0]]
-		ident := case[1]
-		held := vault_holders.holdings(ident) with data.inventory as inventory.of(resources)
-		{h.policy | some h in held} == want
+			{"keys", "more"},
+		],
 	}
+	held := vault_holders.holdings(ident) with data.inventory as inventory.of([resource])
+	{h.policy | some h in held} == want
 }
 
 test_an_auth_role_in_words if {
@@ -120,18 +122,20 @@ _platform := {"scope": "platform", "client": null, "path": "kv/data/speedrun/kaz
 
 _client(name) := {"scope": "client", "client": name, "path": sprintf("kv/data/clients/%s/db", [name])}
 
-test_reach_in_words if {
-	every reads, text in {
-		[_platform]: "the platform's keys",
-		[_client("acme"), _client("globex"), _client("acme")]: "the keys of client acme, globex",
-		[_client("kaze-probe-unknown-client"), _client("acme"), _platform]: concat(" and ", [
-			"the keys of every client",
-			"the platform's keys",
-		]),
-		[]: "",
-	} {
-		vault_holders.reach_text(reads) == text with data.inventory as {"facts": {}}
+test_reach_in_words[name] if {
+	some name, [reads, text] in {
+		"the platform": [[_platform], "the platform's keys"],
+		"clients, one twice": [[_client("acme"), _client("globex"), _client("acme")], "the keys of client acme, globex"],
+		"the probe's client, a client and the platform": [
+			[_client("kaze-probe-unknown-client"), _client("acme"), _platform],
+			concat(" and ", [
+				"the keys of every client",
+				"the platform's keys",
+			]),
+		],
+		"nothing": [[], ""],
 	}
+	vault_holders.reach_text(reads) == text with data.inventory as {"facts": {}}
 }
 
 test_folders_hide_the_probe_s_client if {
