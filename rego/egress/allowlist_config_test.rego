@@ -48,14 +48,13 @@ _one_finding := {
 	],
 }
 
-test_one_finding if {
-	every case in _one_finding {
-		vs := allowlist_config.violation with data.inventory as _judged(case[0])
-		count(vs) == 1
-		{[v.resource, v.evidence.path] | some v in vs} == {["kaze-policy.yaml", case[1]]}
-		some v in vs
-		contains(v.msg, case[2])
-	}
+test_one_finding[name] if {
+	some name, [c, path, says] in _one_finding
+	vs := allowlist_config.violation with data.inventory as _judged(c)
+	count(vs) == 1
+	{[v.resource, v.evidence.path] | some v in vs} == {["kaze-policy.yaml", path]}
+	some v in vs
+	contains(v.msg, says)
 }
 
 test_invalid_cidr_fails if {

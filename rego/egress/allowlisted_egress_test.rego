@@ -79,13 +79,12 @@ _one_finding := {
 	"all ports, without an entry for all": [{"cidrs": [_world("198.51.100.0/24")]}, {"refused_ports": ["all ports"]}],
 }
 
-test_one_finding if {
-	every case in _one_finding {
-		vs := allowlisted_egress.violation with data.inventory as _inv(case[0])
-		count(vs) == 1
-		some v in vs
-		object.filter(v.evidence, ["allowlisted", "refused_ports"]) == case[1]
-	}
+test_one_finding[name] if {
+	some name, [facts, evidence] in _one_finding
+	vs := allowlisted_egress.violation with data.inventory as _inv(facts)
+	count(vs) == 1
+	some v in vs
+	object.filter(v.evidence, ["allowlisted", "refused_ports"]) == evidence
 }
 
 test_allowlisted_cidr_on_another_port_says_what_is_allowed if {

@@ -35,10 +35,9 @@ _policies := {
 	"Cilium to a narrow CIDR": [_cilium_policy([{"toCIDR": ["203.0.113.0/24"]}]), 0],
 }
 
-test_policies if {
-	every case in _policies {
-		request := {"id": "x", "object": case[0]}
-		vs := no_open_egress.violation with input as request with data.inventory.namespaces as _namespaces
-		count(vs) == case[1]
-	}
+test_policies[name] if {
+	some name, [policy, want] in _policies
+	request := {"id": "x", "object": policy}
+	vs := no_open_egress.violation with input as request with data.inventory.namespaces as _namespaces
+	count(vs) == want
 }

@@ -35,12 +35,11 @@ _decisions := {
 	"ip outside the CIDR denied": ["198.51.101.10", 443, true, false],
 }
 
-test_decision if {
-	every case in _decisions {
-		request := _request(case[0], case[1], case[2])
-		d := url_allowlist.decision with input as request with data.inventory as _cfg
-		d.allow == case[3]
-	}
+test_decision[name] if {
+	some name, [host, port, is_ip, want] in _decisions
+	request := _request(host, port, is_ip)
+	d := url_allowlist.decision with input as request with data.inventory as _cfg
+	d.allow == want
 }
 
 test_http_denied if {

@@ -48,13 +48,12 @@ _refusals := {
 	],
 }
 
-test_each_finding_refuses_the_entry if {
-	every case in _refusals {
-		not allowlist.usable(case[0])
-		count(allowlist.refusals(case[0])) == 1
-		some msg in allowlist.refusals(case[0])
-		contains(msg, case[1])
-	}
+test_each_finding_refuses_the_entry[name] if {
+	some name, [fact, says] in _refusals
+	not allowlist.usable(fact)
+	count(allowlist.refusals(fact)) == 1
+	some msg in allowlist.refusals(fact)
+	contains(msg, says)
 }
 
 test_every_finding_is_worded if {

@@ -66,10 +66,9 @@ _injection(obj) := how if {
 	how := mesh.injection(obj)
 } else := null
 
-test_injection if {
-	every case in _injections {
-		_injection(_namespace(case[0], case[1])) == case[2]
-	}
+test_injection[name] if {
+	some name, [labels, annotations, want] in _injections
+	_injection(_namespace(labels, annotations)) == want
 }
 
 test_cilium_mutual_authentication_injects if {
@@ -91,11 +90,10 @@ _not_mutual_auth := {
 	"authentication disabled": {"endpointSelector": {}, "ingress": [{"authentication": {"mode": "disabled"}}]},
 }
 
-test_cilium_without_mutual_authentication_does_not_inject if {
-	every spec in _not_mutual_auth {
-		resources := [_cilium_policy(spec)]
-		not mesh.injection(_namespace({}, {})) with data.inventory as inventory.of(resources)
-	}
+test_cilium_without_mutual_authentication_does_not_inject[name] if {
+	some name, spec in _not_mutual_auth
+	resources := [_cilium_policy(spec)]
+	not mesh.injection(_namespace({}, {})) with data.inventory as inventory.of(resources)
 }
 
 test_istio_labels_win_over_cilium if {

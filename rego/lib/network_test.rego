@@ -23,10 +23,9 @@ _selectors := {
 	"not an object": ["kaze.io/tenant=acme", false],
 }
 
-test_selectors if {
-	every case in _selectors {
-		_selector_matches(case[0], _labels) == case[1]
-	}
+test_selectors[name] if {
+	some name, [selector, want] in _selectors
+	_selector_matches(selector, _labels) == want
 }
 
 test_not_in_matches_a_missing_label if {
@@ -53,10 +52,9 @@ _cidrs := {
 	"invalid outer": ["203.0.113.0/24", "0.0.0.0/33", false],
 }
 
-test_cidr_within if {
-	every case in _cidrs {
-		_cidr_within(case[0], case[1]) == case[2]
-	}
+test_cidr_within[name] if {
+	some name, [inner, outer, want] in _cidrs
+	_cidr_within(inner, outer) == want
 }
 
 test_cidr_parts if {
@@ -80,10 +78,9 @@ _ports := {
 	"a port as a string": [[443], "443", true],
 }
 
-test_ports_allow if {
-	every case in _ports {
-		_ports_allow(case[0], case[1]) == case[2]
-	}
+test_ports_allow[name] if {
+	some name, [allowed, port, want] in _ports
+	_ports_allow(allowed, port) == want
 }
 
 # name: [the name or pattern, the allowlisted entry, whether it is within the entry]
@@ -100,10 +97,9 @@ _fqdns := {
 	"everything": ["*", "*.stripe.com", false],
 }
 
-test_fqdn_within if {
-	every case in _fqdns {
-		_fqdn_within(case[0], case[1]) == case[2]
-	}
+test_fqdn_within[name] if {
+	some name, [fqdn, entry, want] in _fqdns
+	_fqdn_within(fqdn, entry) == want
 }
 
 _selector_matches(selector, labels) if {

@@ -87,12 +87,11 @@ _objects := {
 	"an unlabelled LoadBalancer": [_service({}, {"type": "LoadBalancer"}), 0],
 }
 
-test_objects if {
-	every case in _objects {
-		review := {"id": "x", "object": case[0]}
-		vs := cross_cell_gateways.violation with input as review
-		count(vs) == case[1]
-	}
+test_objects[name] if {
+	some name, [obj, want] in _objects
+	review := {"id": "x", "object": obj}
+	vs := cross_cell_gateways.violation with input as review
+	count(vs) == want
 }
 
 test_nginx_client_cert_optional_fails if {
@@ -157,12 +156,11 @@ _beside_the_cross_cell_host := {
 	"on another host": [_routed(_ingress({}, {}), "console.example"), 0],
 }
 
-test_beside_the_cross_cell_host if {
-	every case in _beside_the_cross_cell_host {
-		review := {"id": "x", "object": case[0]}
-		vs := cross_cell_gateways.violation with input as review with data.inventory as _cross_cell_host
-		count(vs) == case[1]
-	}
+test_beside_the_cross_cell_host[name] if {
+	some name, [obj, want] in _beside_the_cross_cell_host
+	review := {"id": "x", "object": obj}
+	vs := cross_cell_gateways.violation with input as review with data.inventory as _cross_cell_host
+	count(vs) == want
 }
 
 # The inventory holds the Service ns/api (ports http 8080 → http, federation 8081 → federation)
@@ -250,12 +248,11 @@ _beside_the_cross_cell_backend := {
 	],
 }
 
-test_beside_the_cross_cell_backend if {
-	every case in _beside_the_cross_cell_backend {
-		review := {"id": "Ingress/ns/api.example", "object": case[0]}
-		vs := cross_cell_gateways.violation with input as review with data.inventory as _with_services(case[1])
-		count(vs) == case[2]
-	}
+test_beside_the_cross_cell_backend[name] if {
+	some name, [obj, services, want] in _beside_the_cross_cell_backend
+	review := {"id": "Ingress/ns/api.example", "object": obj}
+	vs := cross_cell_gateways.violation with input as review with data.inventory as _with_services(services)
+	count(vs) == want
 }
 
 test_the_core_service_is_found_when_a_knative_service_holds_its_id if {

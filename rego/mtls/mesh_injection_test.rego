@@ -59,12 +59,11 @@ _objects := {
 	],
 }
 
-test_objects if {
-	every case in _objects {
-		review := {"id": "x", "object": case[0]}
-		vs := mesh_injection.violation with input as review with data.inventory as _mesh_namespaces
-		count(vs) == case[1]
-	}
+test_objects[name] if {
+	some name, [obj, want] in _objects
+	review := {"id": "x", "object": obj}
+	vs := mesh_injection.violation with input as review with data.inventory as _mesh_namespaces
+	count(vs) == want
 }
 
 test_namespace_without_injection_fails if {
@@ -81,13 +80,12 @@ _messages := {
 	"injection disabled": [_ns("tenant-acme", {}, {"linkerd.io/inject": "disabled"}), "disabled"],
 }
 
-test_messages if {
-	every case in _messages {
-		review := {"id": "x", "object": case[0]}
-		vs := mesh_injection.violation with input as review with data.inventory as _mesh_namespaces
-		some v in vs
-		contains(v.msg, case[1])
-	}
+test_messages[name] if {
+	some name, [namespace, says] in _messages
+	review := {"id": "x", "object": namespace}
+	vs := mesh_injection.violation with input as review with data.inventory as _mesh_namespaces
+	some v in vs
+	contains(v.msg, says)
 }
 
 _cilium_policy(ingress) := inventory.resource("CiliumNetworkPolicy", "tenant-acme", "mutual", {

@@ -72,12 +72,11 @@ _objects := {
 	"a strict PeerAuthentication": [_peer_authentication({"mtls": {"mode": "STRICT"}}), 0],
 }
 
-test_objects if {
-	every case in _objects {
-		review := {"id": "x", "object": case[0]}
-		vs := no_proxy_bypass.violation with input as review with data.inventory as _mesh_namespaces
-		count(vs) == case[1]
-	}
+test_objects[name] if {
+	some name, [obj, want] in _objects
+	review := {"id": "x", "object": obj}
+	vs := no_proxy_bypass.violation with input as review with data.inventory as _mesh_namespaces
+	count(vs) == want
 }
 
 # name: [the object, the evidence of its one finding]
@@ -113,10 +112,9 @@ _evidence := {
 	],
 }
 
-test_evidence if {
-	every case in _evidence {
-		review := {"id": "x", "object": case[0]}
-		vs := no_proxy_bypass.violation with input as review with data.inventory as _mesh_namespaces
-		[v.evidence | some v in vs] == [case[1]]
-	}
+test_evidence[name] if {
+	some name, [obj, evidence] in _evidence
+	review := {"id": "x", "object": obj}
+	vs := no_proxy_bypass.violation with input as review with data.inventory as _mesh_namespaces
+	[v.evidence | some v in vs] == [evidence]
 }

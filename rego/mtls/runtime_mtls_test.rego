@@ -90,11 +90,10 @@ _recorded := {
 	],
 }
 
-test_recorded if {
-	every case in _recorded {
-		probed := _probed(case[0])
-		count(runtime_mtls.violation) == case[1] with data.inventory as probed
-	}
+test_recorded[name] if {
+	some name, [snapshot, want] in _recorded
+	probed := _probed(snapshot)
+	count(runtime_mtls.violation) == want with data.inventory as probed
 }
 
 test_plaintext_accepted_fails if {
