@@ -20,7 +20,8 @@ DEFAULT_POLICY_DIR = Path(os.environ.get("KAZE_POLICY_DIR") or PACKAGED_POLICY_D
 CONTROL_ID = re.compile(r"^KZ-[A-Z]{3}-\d{2}$")
 SEVERITIES = ("critical", "high", "medium", "low")
 SCOPES = ("iac", "cluster", "admission", "vault", "supply-chain")
-_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.M)
+# A module's package line; the other readers of rego/ (exports, the test runner) use it too.
+PACKAGE_LINE = re.compile(r"^package\s+([\w.]+)", re.M)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,6 @@ class Catalog:
         return {c.id: c for c in self.controls}
 
 
-_PACKAGE_LINE = re.compile(r"^package\s+([\w.]+)", re.M)
 _IMPORT_LINE = re.compile(r"^import\s+data\.([\w.]+)", re.M)
 
 
@@ -82,7 +82,7 @@ def _imported_first(files: list[Path]) -> list[Path]:
     """`files` (sorted by name) reordered so that each comes after the files of the packages it
     imports, by name among equals; an import cycle keeps the name order for what is left."""
     texts = {p: p.read_text(encoding="utf-8") for p in files}
-    package_of = {p: m.group(1) for p, text in texts.items() if (m := _PACKAGE_LINE.search(text))}
+    package_of = {p: m.group(1) for p, text in texts.items() if (m := PACKAGE_LINE.search(text))}
     file_of = {package: p for p, package in package_of.items()}
     needs = {p: {file_of[name] for name in _IMPORT_LINE.findall(text) if file_of.get(name, p) != p}
              for p, text in texts.items()}
@@ -118,7 +118,7 @@ def load_catalog(policy_dir: Path = DEFAULT_POLICY_DIR) -> Catalog:
 def parse_control(path: Path) -> Control:
     text = path.read_text(encoding="utf-8")
     shown = str(path)
-    package = _PACKAGE.search(text)
+    package = PACKAGE_LINE.search(text)
     if not package:
         raise CatalogError("no package declaration", shown)
     meta = _package_metadata(text, shown)

@@ -7,12 +7,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from kaze_policy.catalog import policy_files, test_files
+from kaze_policy.catalog import PACKAGE_LINE, policy_files, test_files
 from kaze_policy.engine import create_engine
 from kaze_policy.engine.base import UNDEFINED, Engine
 from kaze_policy.errors import EngineError
 
-_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.M)
 _TEST_RULE = re.compile(r"^(test_\w+)\b", re.M)
 _IMPORT = re.compile(r"^import\s.*$", re.M)
 # A table test, as `opa test` reports it case by case: `test_x[name] if {` whose body begins
@@ -43,7 +42,7 @@ def discover(policy_dir: Path) -> list[tuple[Path, str, str]]:
     found = []
     for path in test_files(policy_dir):
         text = path.read_text(encoding="utf-8")
-        package = _PACKAGE.search(text)
+        package = PACKAGE_LINE.search(text)
         if not package:
             continue
         for name in dict.fromkeys(_TEST_RULE.findall(text)):
@@ -56,7 +55,7 @@ def table_tests(path: Path) -> dict[str, TableTest]:
     absent, so the cases expected are found apart: a module of the same package and imports
     whose rule holds the test's first statement alone, the one that binds the case's name."""
     text = path.read_text(encoding="utf-8")
-    package = _PACKAGE.search(text)
+    package = PACKAGE_LINE.search(text)
     if not package:
         return {}
     imports = "\n".join(_IMPORT.findall(text))

@@ -18,14 +18,13 @@ import gzip
 import hashlib
 import io
 import json
-import re
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kaze_policy import __version__
-from kaze_policy.catalog import Catalog
+from kaze_policy.catalog import PACKAGE_LINE, Catalog
 from kaze_policy.atomic import write_atomically
 from kaze_policy.errors import CatalogError
 from kaze_policy.inventory import KNOWN_POD_TEMPLATES, Inventory, Target, configured_pod_templates
@@ -34,7 +33,6 @@ from kaze_policy.inventory import KNOWN_POD_TEMPLATES, Inventory, Target, config
 DATA_ROOT = "inventory"
 MANIFEST = ".manifest"
 DATA_FILE = "data.json"
-_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.M)
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,7 @@ def roots(catalog: Catalog) -> list[str]:
     whose modules or data lie outside its roots, and lets nothing else write under them."""
     tops = set()
     for path in catalog.policy_files:
-        found = _PACKAGE.search(path.read_text(encoding="utf-8"))
+        found = PACKAGE_LINE.search(path.read_text(encoding="utf-8"))
         if not found:
             raise CatalogError("no package declaration", str(path))
         tops.add(found.group(1).split(".")[0])

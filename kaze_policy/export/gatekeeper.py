@@ -37,7 +37,7 @@ from typing import Any
 import yaml
 
 from kaze_policy import __version__
-from kaze_policy.catalog import Catalog, Control
+from kaze_policy.catalog import PACKAGE_LINE, Catalog, Control
 from kaze_policy.engine.base import Engine
 from kaze_policy.evaluate import POD_KINDS
 from kaze_policy.atomic import write_atomically
@@ -83,7 +83,6 @@ _COMMENT_LINE = re.compile(r"^\s*#.*$", re.M)
 _LIB_REF = re.compile(r"\bdata\.kaze\.lib\.(\w+)")
 _DATA_REF = re.compile(r"\bdata\.(\w+)(?:\.(\w+))?")
 _INPUT_REF = re.compile(r"\binput\b(?:\.(\w+))?")
-_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.M)
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ def libraries(catalog: Catalog, policy_dir: Path) -> dict[str, Path]:
     """The catalog's helper packages by name: `k8s` for `kaze.lib.k8s`."""
     found = {}
     for path in catalog.policy_files:
-        package = _PACKAGE.search(path.read_text(encoding="utf-8"))
+        package = PACKAGE_LINE.search(path.read_text(encoding="utf-8"))
         if package and package.group(1).startswith("kaze.lib."):
             found[package.group(1).removeprefix("kaze.lib.")] = path
     return found
